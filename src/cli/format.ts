@@ -1,0 +1,123 @@
+import { COMMAND_HELP, type ChatMessage, type PresenceEvent } from '../protocol';
+
+/**
+ * Pure formatting for the terminal client: every line it prints is built here, from data only,
+ * so that tests can compute what to expect and nothing a sender types can drive the terminal.
+ */
+
+/** Continuation lines of a multi-line message are indented, so that no line of a message can pose as a line of its own. */
+export const CONTINUATION = '    ';
+
+/** Bidirectional overrides and isolates: they can reorder what a line appears to say. */
+const BIDI_CONTROLS = new Set([0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
+
+function isUnsafe(code: number): boolean {
+  return (code < 0x20 && code !== 0x09 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f) || BIDI_CONTROLS.has(code);
+}
+
+/**
+ * Makes text from the network inert on a terminal: C0 controls other than tab and newline are shown in
+ * caret notation (ESC as `^[`, CR as `^M`), DEL as `^?`, C1 controls and bidi overrides as `<U+XXXX>`.
+ * With `multiline: false`, tabs and newlines are escaped too (for names and one-line fields).
+ */
+export function sanitize(text: string, { multiline = true } = {}): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (!isUnsafe(code) && (multiline || (code !== 0x09 && code !== 0x0a))) out += ch;
+    else if (code < 0x20) out += '^' + String.fromCharCode(code + 0x40);
+    else if (code === 0x7f) out += '^?';
+    else out += `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
+  }
+  return out;
+}
+
+const name = (username: string): string => sanitize(username, { multiline: false });
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** `14:05` for a time today, `2026-03-02 14:05` for any other day (local time). */
+export function formatTime(at: number, now: number): string {
+  const d = new Date(at);
+  const today = new Date(now);
+  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  const sameDay = d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate();
+  return sameDay ? time : `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${time}`;
+}
+
+/** A message body: inert, with continuation lines indented. */
+export function formatBody(body: string): string {
+  return sanitize(body)
+    .split('\n')
+    .join('\n' + CONTINUATION);
+}
+
+/**
+ * One incoming message, stamped with the time the server accepted it (so a message kept for an
+ * offline user shows when it was sent, not when it arrived):
+ *   [14:05] bob: hi                 a direct message to me
+ *   [14:05] bob (broadcast): hi     a broadcast
+ *   [14:05] alice -> bob: hi        sent by me from another window
+ */
+export function formatMessage(message: ChatMessage, me: string | undefined, now: number): string {
+  const time = `[${formatTime(message.sentAt, now)}]`;
+  let who: string;
+  if (message.kind === 'broadcast') who = `${name(message.from)} (broadcast)`;
+  else if (message.from === me && message.to !== null) who = `${name(message.from)} -> ${name(message.to)}`;
+  else who = name(message.from);
+  return `${time} ${who}: ${formatBody(message.body)}`;
+}
+
+export function formatPresence(event: PresenceEvent): string {
+  return `* ${name(event.username)} ${event.online ? 'is online' : 'went offline'}`;
+}
+
+const list = (users: readonly string[]): string => users.map(name).join(', ');
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export function formatWelcome(username: string, online: readonly string[]): string {
+  return `Welcome to Parley, ${name(username)}! Type "help" for the commands.\n${formatWhoElse(online)}`;
+}
+
+export function formatWhoElse(users: readonly string[]): string {
+  return users.length ? `Online now: ${list(users)}` : 'Nobody else is online.';
+}
+
+export function formatWhoLast(users: readonly string[], minutes: number): string {
+  const span = plural(minutes, 'minute');
+  return users.length ? `Online in the last ${span}: ${list(users)}` : `Nobody else was online in the last ${span}.`;
+}
+
+export function formatSent(to: string, online: boolean): string {
+  return online ? `Sent to ${name(to)}.` : `Sent to ${name(to)}, who is offline and will get it on signing in.`;
+}
+
+export function formatBroadcast(result: { delivered: number; skipped: number }, named: boolean): string {
+  const { delivered, skipped } = result;
+  const refused = skipped > 0 ? `; some users could not receive it (${skipped})` : '';
+  if (delivered > 0) return `Broadcast sent to ${plural(delivered, 'user')}${refused}.`;
+  if (skipped > 0) return `Broadcast not delivered${refused}.`;
+  return named ? 'Broadcast not delivered: nobody else was named.' : 'Broadcast sent, but nobody else is online to receive it.';
+}
+
+export function formatBlocked(username: string): string {
+  return `Blocked ${name(username)}: no messages either way, and neither of you sees the other online.`;
+}
+
+export function formatUnblocked(username: string): string {
+  return `Unblocked ${name(username)}.`;
+}
+
+export function formatBlocklist(users: readonly string[]): string {
+  return users.length ? `Blocked: ${list(users)}` : 'You have not blocked anyone.';
+}
+
+export function formatError(message: string): string {
+  return `error: ${sanitize(message)}`;
+}
+
+export function formatHelp(): string {
+  const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
+  return ['Commands:', ...COMMAND_HELP.map((h) => `  ${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
+}

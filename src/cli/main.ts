@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { ParleyClient } from '../client/parley-client';
+import { USAGE, parseCliArgs } from './args';
+import { TerminalClient } from './terminal-client';
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseCliArgs(argv);
+  if (args.kind === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (args.kind === 'usage') {
+    process.stderr.write(`parley: ${args.error}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const terminal = new TerminalClient(new ParleyClient(args.url), {
+    input: process.stdin,
+    output: process.stdout,
+    prompts: process.stderr,
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => terminal.interrupt());
+  return terminal.run();
+}
+
+// A reader that went away (`parley ... | head`) is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
+main(process.argv.slice(2)).then(
+  (code) => process.stdout.write('', () => process.exit(code)),
+  (err: unknown) => {
+    process.stderr.write(`parley: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,249 @@
+import { ParleyRequestError, type ConnectionState, type ParleyClient } from '../client/parley-client';
+import { parseCommand, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
+import {
+  formatBlocked,
+  formatBlocklist,
+  formatBroadcast,
+  formatError,
+  formatHelp,
+  formatMessage,
+  formatPresence,
+  formatSent,
+  formatUnblocked,
+  formatWelcome,
+  formatWhoElse,
+  formatWhoLast,
+  sanitize,
+} from './format';
+import { LineInput } from './prompt';
+
+export interface TerminalStreams {
+  /** Sign-in answers and commands, one a line. */
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Everything the session prints. */
+  output: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Prompts and the echo of what is typed (stderr), so that output stays clean when piped. */
+  prompts: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface TerminalOptions {
+  /** The current time, for deciding whether a message's date is shown. */
+  now?: () => number;
+  /** How long signing out may take on the way out before the connection is simply closed. */
+  signOutTimeoutMs?: number;
+}
+
+type Phase = 'starting' | 'signing-in' | 'chatting' | 'done';
+
+/** Sign-in problems worth another try; anything else (lockout, no answer) ends the program. */
+const RETRY_SIGN_IN = new Set<string>(['INVALID_CREDENTIALS', 'BAD_REQUEST', 'ALREADY_SIGNED_IN', 'RATE_LIMITED']);
+
+/**
+ * The `parley` terminal session: connects, signs in, then runs commands typed line by line and
+ * prints what arrives meanwhile. It owns the client it is given and closes it when the session ends.
+ * `run()` resolves with the process exit code.
+ */
+export class TerminalClient {
+  private phase: Phase = 'starting';
+  private me: string | undefined;
+  private lines: LineInput | undefined;
+  /** Events that arrive while signing in, shown after the welcome. */
+  private backlog: (() => void)[] = [];
+  private leaving: Promise<void> | undefined;
+  private end!: (code: number) => void;
+  private readonly ended = new Promise<number>((resolve) => (this.end = resolve));
+  private readonly now: () => number;
+  private readonly signOutTimeoutMs: number;
+
+  constructor(
+    private readonly client: ParleyClient,
+    private readonly streams: TerminalStreams,
+    options: TerminalOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.signOutTimeoutMs = options.signOutTimeoutMs ?? 3000;
+    client.on('message', (message) => this.whenChatting(() => this.onMessage(message)));
+    client.on('presence', (event) => this.whenChatting(() => this.onPresence(event)));
+    client.on('signedOut', (event) => this.onSignedOut(event));
+    client.on('state', (state) => this.onState(state));
+    client.on('resumed', () => this.whenChatting(() => this.print(`Reconnected as ${sanitize(this.me ?? '?')}.`)));
+    client.on('problem', (err) => {
+      if (this.phase !== 'chatting') return;
+      this.print(formatError(`could not sign in again: ${err.message}`));
+      this.finish(1);
+    });
+  }
+
+  async run(): Promise<number> {
+    this.lines = new LineInput(this.streams.input, this.streams.prompts);
+    this.lines.onInterrupt(() => this.interrupt());
+    this.session().then(
+      (code) => this.finish(code),
+      (err: unknown) => {
+        this.print(formatError(err instanceof Error ? err.message : String(err)));
+        this.finish(1);
+      },
+    );
+    const code = await this.ended;
+    this.lines.close();
+    this.client.close();
+    return code;
+  }
+
+  /** Ctrl-C or a termination signal: sign out if signed in, then end with 0. A second one ends at once. */
+  interrupt(): void {
+    if (this.phase === 'done') return;
+    if (this.leaving) return this.finish(0);
+    void this.leave().then(() => this.finish(0));
+  }
+
+  private async session(): Promise<number> {
+    this.phase = 'signing-in';
+    try {
+      await this.client.connect();
+    } catch (err) {
+      this.print(err instanceof Error ? err.message : String(err));
+      return 1;
+    }
+    const signedIn = await this.signIn();
+    if (signedIn !== undefined) return signedIn;
+    if (this.isDone()) return 0;
+
+    this.phase = 'chatting';
+    for (const show of this.backlog.splice(0)) show();
+    for (;;) {
+      const line = await this.lines!.read(this.lines!.terminal ? '> ' : '');
+      if (line === undefined || this.isDone()) break;
+      if (!line.trim()) continue;
+      const parsed = parseCommand(line);
+      if (!parsed.ok) {
+        this.print(parsed.error);
+        continue;
+      }
+      if (parsed.command.name === 'logout') break;
+      await this.execute(parsed.command);
+    }
+    await this.leave();
+    return 0;
+  }
+
+  /** Asks for a username and password until the server accepts them; a number is the exit code when it gives up. */
+  private async signIn(): Promise<number | undefined> {
+    const lines = this.lines!;
+    for (;;) {
+      const username = (await lines.read('Username: '))?.trim();
+      if (username === undefined) return 0;
+      if (!username) continue;
+      const password = await lines.read('Password: ', { hidden: true });
+      if (password === undefined) return 0;
+      if (!password) {
+        this.print('A password is required.');
+        continue;
+      }
+      try {
+        const reply = await this.client.login(username, password);
+        this.me = reply.username;
+        this.print(formatWelcome(reply.username, reply.online));
+        return undefined;
+      } catch (err) {
+        const error = asRequestError(err);
+        this.print(sanitize(error.message));
+        if (!RETRY_SIGN_IN.has(error.code)) return 1;
+      }
+    }
+  }
+
+  private async execute(command: Exclude<Command, { name: 'logout' }>): Promise<void> {
+    const client = this.client;
+    if (command.name === 'help') return this.print(formatHelp());
+    if (client.state !== 'signed-in') this.print('Not connected right now; the command will run once the connection is back.');
+    try {
+      switch (command.name) {
+        case 'whoelse':
+          return this.print(formatWhoElse((await client.whoelse()).users));
+        case 'wholast':
+          return this.print(formatWhoLast((await client.wholast(command.minutes)).users, command.minutes));
+        case 'message':
+          return this.print(formatSent(command.to, (await client.message(command.to, command.body)).online));
+        case 'broadcast':
+          return this.print(formatBroadcast(await client.broadcast(command.body, command.to), command.to !== undefined));
+        case 'block':
+          return this.print(formatBlocked((await client.block(command.username)).username));
+        case 'unblock':
+          return this.print(formatUnblocked((await client.unblock(command.username)).username));
+        case 'blocklist':
+          return this.print(formatBlocklist((await client.blocklist()).users));
+      }
+    } catch (err) {
+      this.print(formatError(asRequestError(err).message));
+    }
+  }
+
+  /** Signs out if signed in (waiting a little at most); safe to call more than once. */
+  private leave(): Promise<void> {
+    this.leaving ??= (async () => {
+      if (this.phase === 'done' || this.client.state !== 'signed-in') return;
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.signOutTimeoutMs)));
+      try {
+        await Promise.race([this.client.logout().catch(() => {}), giveUp]);
+      } finally {
+        clearTimeout(timer);
+      }
+      // The server's own word usually comes first (onSignedOut); this covers a goodbye that never came.
+      if (!this.isDone()) this.print('You have signed out.');
+    })();
+    return this.leaving;
+  }
+
+  private onMessage(message: ChatMessage): void {
+    this.print(formatMessage(message, this.me, this.now()));
+  }
+
+  private onPresence(event: PresenceEvent): void {
+    this.print(formatPresence(event));
+  }
+
+  private onSignedOut(event: SignedOutEvent): void {
+    if (this.phase === 'done') return;
+    this.print(sanitize(event.message));
+    this.finish(0);
+  }
+
+  private onState(state: ConnectionState): void {
+    if (this.phase !== 'chatting') return;
+    if (state === 'reconnecting') this.print('Connection lost; reconnecting...');
+    // Offline without a goodbye first: the server closed the connection and will not take it back.
+    else if (state === 'offline' && !this.leaving) {
+      this.print('Disconnected by the server.');
+      this.finish(1);
+    }
+  }
+
+  /** Runs `show` now when chatting, after the welcome when still signing in, never once done. */
+  private whenChatting(show: () => void): void {
+    if (this.phase === 'chatting') show();
+    else if (this.phase === 'signing-in') this.backlog.push(show);
+  }
+
+  private print(text: string): void {
+    if (this.phase === 'chatting' && this.lines) this.lines.writeAbove(this.streams.output, text + '\n');
+    else this.streams.output.write(text + '\n');
+  }
+
+  /** A method, not a comparison, so that TypeScript does not narrow `phase` across awaits. */
+  private isDone(): boolean {
+    return this.phase === 'done';
+  }
+
+  private finish(code: number): void {
+    if (this.phase === 'done') return;
+    this.phase = 'done';
+    this.end(code);
+  }
+}
+
+function asRequestError(err: unknown): ParleyRequestError {
+  if (err instanceof ParleyRequestError) return err;
+  return new ParleyRequestError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+}

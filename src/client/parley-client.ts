@@ -1,0 +1,307 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import {
+  PROTOCOL_VERSION,
+  type ChatMessage,
+  type ClientToServerEvents,
+  type ErrorCode,
+  type HandshakeAuth,
+  type ParleyError,
+  type PresenceEvent,
+  type ReplyBodies,
+  type ReplyTo,
+  type RequestName,
+  type RequestPayload,
+  type ServerToClientEvents,
+  type SignedOutEvent,
+} from '../protocol';
+
+export type ConnectionState = 'offline' | 'connecting' | 'connected' | 'signed-in' | 'reconnecting';
+
+/** A request the server refused, or one that could not reach it (`TIMEOUT`, `UNREACHABLE`). */
+export class ParleyRequestError extends Error {
+  readonly code: ErrorCode | 'TIMEOUT' | 'UNREACHABLE';
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(error: { code: ParleyRequestError['code']; message: string; retryAfterSeconds?: number }) {
+    super(error.message);
+    this.name = 'ParleyRequestError';
+    this.code = error.code;
+    this.retryAfterSeconds = error.retryAfterSeconds;
+  }
+}
+
+export interface ClientEvents {
+  state: [state: ConnectionState];
+  message: [message: ChatMessage];
+  presence: [event: PresenceEvent];
+  /** The server ended the session (logout, idle timeout, shutdown, account removed). */
+  signedOut: [event: SignedOutEvent];
+  /** Signed in again by itself after a dropped connection. */
+  resumed: [];
+  /** A problem the user should hear about that belongs to no request (e.g. re-login failed). */
+  problem: [error: ParleyRequestError];
+}
+
+export interface ClientOptions {
+  /** How long a request waits for its answer before it is retried or fails. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Passed to socket.io-client (reconnection delays, transports...). */
+  socket?: Partial<ManagerOptions & SocketOptions>;
+}
+
+type Body<E extends RequestName> = ReplyBodies[E];
+
+const DISCONNECTED = Symbol('disconnected');
+
+/**
+ * The client core, shared by the terminal client and the extension: one connection to a message
+ * center, sign-in that survives reconnects, every request typed, and each message delivered once.
+ */
+export class ParleyClient extends EventEmitter<ClientEvents> {
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly requestTimeoutMs: number;
+  private credentials: { username: string; password: string } | undefined;
+  private currentState: ConnectionState = 'offline';
+  /** Ids already shown: the server may send a message again until it hears that it arrived. */
+  private readonly seen = new Set<number>();
+  private toAcknowledge: number[] = [];
+  private ackTimer: NodeJS.Immediate | undefined;
+
+  constructor(
+    readonly url: string,
+    options: ClientOptions = {},
+  ) {
+    super();
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    const auth: HandshakeAuth = { protocol: PROTOCOL_VERSION };
+    this.socket = io(url, {
+      autoConnect: false,
+      transports: ['websocket'],
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5_000,
+      ...options.socket,
+      auth,
+    });
+    this.socket.on('connect', () => void this.onConnect());
+    this.socket.on('disconnect', (reason) => {
+      // After the server's goodbye (logout, idle, shutdown) or close(), socket.io does not reconnect.
+      const willReconnect = this.socket.io.reconnection() && reason !== 'io server disconnect' && reason !== 'io client disconnect';
+      if (!willReconnect) this.setState('offline');
+      else this.setState(this.credentials ? 'reconnecting' : 'connecting');
+    });
+    this.socket.io.on('reconnect_failed', () => this.setState('offline'));
+    this.socket.on('message', (message) => this.onMessage(message));
+    this.socket.on('presence', (event) => this.emit('presence', event));
+    this.socket.on('signedOut', (event) => {
+      this.credentials = undefined;
+      this.emit('signedOut', event);
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  get username(): string | undefined {
+    return this.credentials?.username;
+  }
+
+  /** Opens the connection; rejects with a clear error if the server is unreachable or speaks another version. */
+  connect(): Promise<void> {
+    if (this.socket.connected) return Promise.resolve();
+    this.setState('connecting');
+    return new Promise((resolve, reject) => {
+      const cleanup = (): void => {
+        this.socket.off('connect', onConnect);
+        this.socket.off('connect_error', onError);
+      };
+      const onConnect = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error & { data?: { code?: string } }): void => {
+        cleanup();
+        this.socket.disconnect();
+        this.setState('offline');
+        const code = err.data?.code === 'UNSUPPORTED_VERSION' ? 'UNSUPPORTED_VERSION' : 'UNREACHABLE';
+        const message = code === 'UNREACHABLE' ? `Cannot reach a Parley server at ${this.url} (${err.message}).` : err.message;
+        reject(new ParleyRequestError({ code, message }));
+      };
+      this.socket.on('connect', onConnect);
+      this.socket.on('connect_error', onError);
+      this.socket.connect();
+    });
+  }
+
+  async login(username: string, password: string): Promise<Body<'login'>> {
+    const reply = await this.request('login', { username, password });
+    this.credentials = { username, password };
+    this.setState('signed-in');
+    return reply;
+  }
+
+  whoelse(): Promise<Body<'whoelse'>> {
+    return this.request('whoelse', {});
+  }
+
+  wholast(minutes: number): Promise<Body<'wholast'>> {
+    return this.request('wholast', { minutes });
+  }
+
+  /** Sends a direct message; retried with the same id after a dropped connection, so it is stored once. */
+  message(to: string, body: string): Promise<Body<'message'>> {
+    return this.request('message', { to, body, clientMsgId: randomUUID() });
+  }
+
+  broadcast(body: string, to?: string[]): Promise<Body<'broadcast'>> {
+    return this.request('broadcast', { body, clientMsgId: randomUUID(), ...(to && { to }) });
+  }
+
+  block(username: string): Promise<Body<'block'>> {
+    return this.request('block', { username });
+  }
+
+  unblock(username: string): Promise<Body<'unblock'>> {
+    return this.request('unblock', { username });
+  }
+
+  blocklist(): Promise<Body<'blocklist'>> {
+    return this.request('blocklist', {});
+  }
+
+  history(query: RequestPayload<'history'> = {}): Promise<Body<'history'>> {
+    return this.request('history', query);
+  }
+
+  async logout(): Promise<void> {
+    this.flushAcknowledgements();
+    await this.request('logout', {});
+    this.credentials = undefined;
+  }
+
+  /** Closes the connection without signing out on the server's side first. */
+  close(): void {
+    this.flushAcknowledgements();
+    this.credentials = undefined;
+    if (this.ackTimer) clearImmediate(this.ackTimer);
+    this.socket.disconnect();
+    this.setState('offline');
+    this.removeAllListeners();
+  }
+
+  /** Sends one request and returns its success body; a refusal throws ParleyRequestError. */
+  async request<E extends RequestName>(event: E, payload: RequestPayload<E>): Promise<Body<E>> {
+    const retryable = event !== 'login' && event !== 'logout';
+    for (let attempt = 1; ; attempt++) {
+      if (retryable) await this.untilSignedIn();
+      let reply: ReplyTo<E>;
+      try {
+        reply = await this.send(event, payload);
+      } catch (err) {
+        if (retryable && attempt < 3 && this.credentials) continue;
+        throw new ParleyRequestError({
+          code: 'TIMEOUT',
+          message:
+            err === DISCONNECTED
+              ? `The connection closed before "${event}" was answered.`
+              : `The server did not answer "${event}" in time.`,
+        });
+      }
+      if (reply.ok) {
+        const { ok: _ok, ...body } = reply;
+        return body as unknown as Body<E>;
+      }
+      // A request sent just as the connection dropped reaches a session that is not signed in yet.
+      if (reply.error.code === 'NOT_SIGNED_IN' && retryable && this.credentials && attempt < 3) continue;
+      throw toRequestError(reply.error);
+    }
+  }
+
+  /** One emit that fails at once if the connection drops, rather than waiting out the timeout. */
+  private send<E extends RequestName>(event: E, payload: RequestPayload<E>): Promise<ReplyTo<E>> {
+    return new Promise((resolve, reject) => {
+      const onDisconnect = (): void => reject(DISCONNECTED);
+      this.socket.once('disconnect', onDisconnect);
+      // socket.io's typings cannot follow a generic event name through timeout(); the shapes are checked above.
+      const socket = this.socket.timeout(this.requestTimeoutMs) as unknown as {
+        emit(e: E, p: RequestPayload<E>, ack: (err: Error | null, reply: ReplyTo<E>) => void): void;
+      };
+      socket.emit(event, payload, (err, reply) => {
+        this.socket.off('disconnect', onDisconnect);
+        if (err) reject(err);
+        else resolve(reply);
+      });
+    });
+  }
+
+  private untilSignedIn(): Promise<void> {
+    if (this.currentState === 'signed-in' || !this.credentials) return Promise.resolve();
+    if (this.currentState === 'offline') {
+      return Promise.reject(new ParleyRequestError({ code: 'UNREACHABLE', message: 'Not connected to the server.' }));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('state', onState);
+        reject(new ParleyRequestError({ code: 'UNREACHABLE', message: 'Not connected to the server; try again when it is back.' }));
+      }, this.requestTimeoutMs * 3);
+      const onState = (state: ConnectionState): void => {
+        if (state === 'signed-in' || state === 'offline') {
+          clearTimeout(timer);
+          this.off('state', onState);
+          if (state === 'signed-in') resolve();
+          else reject(new ParleyRequestError({ code: 'UNREACHABLE', message: 'Disconnected from the server.' }));
+        }
+      };
+      this.on('state', onState);
+    });
+  }
+
+  private async onConnect(): Promise<void> {
+    const credentials = this.credentials;
+    if (!credentials) return this.setState('connected');
+    try {
+      await this.request('login', credentials);
+      this.setState('signed-in');
+      this.emit('resumed');
+    } catch (err) {
+      this.credentials = undefined;
+      this.setState('connected');
+      this.emit('problem', err instanceof ParleyRequestError ? err : new ParleyRequestError({ code: 'INTERNAL', message: String(err) }));
+    }
+  }
+
+  private onMessage(message: ChatMessage): void {
+    if (message.from !== this.credentials?.username) {
+      this.toAcknowledge.push(message.id);
+      this.ackTimer ??= setImmediate(() => this.flushAcknowledgements());
+    }
+    if (this.seen.has(message.id)) return;
+    this.seen.add(message.id);
+    this.emit('message', message);
+  }
+
+  /** Tells the server which messages arrived, in one request per burst. */
+  private flushAcknowledgements(): void {
+    this.ackTimer = undefined;
+    const ids = this.toAcknowledge.splice(0);
+    for (let i = 0; i < ids.length; i += 1000) {
+      this.socket.emit('received', { ids: ids.slice(i, i + 1000) }, () => {});
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.emit('state', state);
+  }
+}
+
+function toRequestError(error: ParleyError): ParleyRequestError {
+  return new ParleyRequestError({
+    code: error.code,
+    message: error.message,
+    ...(error.retryAfterSeconds !== undefined && { retryAfterSeconds: error.retryAfterSeconds }),
+  });
+}

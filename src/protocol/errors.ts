@@ -1,0 +1,37 @@
+/** Every error a request can answer with. Clients switch on `code`; `message` is for people. */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'UNKNOWN_EVENT',
+  'UNSUPPORTED_VERSION',
+  'NOT_SIGNED_IN',
+  'ALREADY_SIGNED_IN',
+  'INVALID_CREDENTIALS',
+  'LOCKED_OUT',
+  'UNKNOWN_USER',
+  'BLOCKED',
+  'NOT_BLOCKED',
+  'SELF',
+  'TOO_LONG',
+  'TOO_MANY_RECIPIENTS',
+  'RATE_LIMITED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ParleyError {
+  code: ErrorCode;
+  message: string;
+  /** LOCKED_OUT: seconds until the next attempt is allowed. */
+  retryAfterSeconds?: number;
+  /** UNSUPPORTED_VERSION: what the server speaks. */
+  supported?: number[];
+}
+
+export type Ok<T> = { ok: true } & T;
+export type Failure = { ok: false; error: ParleyError };
+export type Reply<T = object> = Ok<T> | Failure;
+
+export function failure(code: ErrorCode, message: string, extra: Partial<ParleyError> = {}): Failure {
+  return { ok: false, error: { code, message, ...extra } };
+}

@@ -1,0 +1,6 @@
+export * from './version';
+export * from './limits';
+export * from './errors';
+export * from './schemas';
+export * from './events';
+export * from './commands';

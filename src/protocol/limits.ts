@@ -1,0 +1,14 @@
+/** Limits shared by server and clients so that a client can refuse early with the same words. */
+export const LIMITS = {
+  usernameMax: 32,
+  passwordMax: 256,
+  messageMax: 4000,
+  broadcastRecipientsMax: 100,
+  receivedIdsMax: 1000,
+  historyPageMax: 100,
+  clientMsgIdMax: 64,
+  /** Largest Socket.IO packet the server reads; anything bigger closes the connection. */
+  packetBytesMax: 64 * 1024,
+} as const;
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { LIMITS, USERNAME_PATTERN } from './limits';
+
+export const usernameSchema = z
+  .string()
+  .min(1, 'a username is required')
+  .max(LIMITS.usernameMax, `a username has at most ${LIMITS.usernameMax} characters`)
+  .regex(USERNAME_PATTERN, 'a username may hold only letters, digits, ".", "_" and "-"');
+
+const bodySchema = z
+  .string()
+  .refine((s) => s.trim().length > 0, 'a message cannot be empty')
+  .refine((s) => s.length <= LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`);
+
+/** A client-chosen id that makes a send idempotent across retries. */
+const clientMsgIdSchema = z.string().min(1).max(LIMITS.clientMsgIdMax).optional();
+
+/** Payload schemas of every client-to-server event; `.strict()` so that typos are reported, not ignored. */
+export const requestSchemas = {
+  login: z.object({ username: usernameSchema, password: z.string().min(1).max(LIMITS.passwordMax) }).strict(),
+  whoelse: z.object({}).strict(),
+  wholast: z
+    .object({ minutes: z.number().int('minutes must be a whole number').min(1).max(59, 'minutes must be between 1 and 59') })
+    .strict(),
+  message: z.object({ to: usernameSchema, body: bodySchema, clientMsgId: clientMsgIdSchema }).strict(),
+  broadcast: z
+    .object({
+      body: bodySchema,
+      to: z
+        .array(usernameSchema)
+        .min(1, 'name at least one user')
+        .max(LIMITS.broadcastRecipientsMax, `a broadcast names at most ${LIMITS.broadcastRecipientsMax} users`)
+        .optional(),
+      clientMsgId: clientMsgIdSchema,
+    })
+    .strict(),
+  block: z.object({ username: usernameSchema }).strict(),
+  unblock: z.object({ username: usernameSchema }).strict(),
+  blocklist: z.object({}).strict(),
+  received: z.object({ ids: z.array(z.number().int().positive()).min(1).max(LIMITS.receivedIdsMax) }).strict(),
+  history: z
+    .object({
+      with: usernameSchema.optional(),
+      before: z.number().int().positive().optional(),
+      limit: z.number().int().min(1).max(LIMITS.historyPageMax).optional(),
+    })
+    .strict(),
+  logout: z.object({}).strict(),
+} as const;
+
+export type RequestName = keyof typeof requestSchemas;
+export type RequestPayload<E extends RequestName> = z.infer<(typeof requestSchemas)[E]>;
+
+export function isRequestName(name: string): name is RequestName {
+  return Object.hasOwn(requestSchemas, name);
+}
+
+/** Turns a zod failure into one readable sentence: "to: a username is required". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+      return where + issue.message;
+    })
+    .join('; ');
+}

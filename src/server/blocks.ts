@@ -1,0 +1,36 @@
+/** Who blocked whom, kept in memory for the hot paths (every delivery checks it) and mirrored in the store. */
+export class Blocks {
+  private readonly byBlocker = new Map<string, Set<string>>();
+
+  constructor(pairs: Iterable<{ blocker: string; blocked: string }> = []) {
+    for (const { blocker, blocked } of pairs) this.add(blocker, blocked);
+  }
+
+  add(blocker: string, blocked: string): void {
+    let set = this.byBlocker.get(blocker);
+    if (!set) this.byBlocker.set(blocker, (set = new Set()));
+    set.add(blocked);
+  }
+
+  remove(blocker: string, blocked: string): boolean {
+    return this.byBlocker.get(blocker)?.delete(blocked) ?? false;
+  }
+
+  has(blocker: string, blocked: string): boolean {
+    return this.byBlocker.get(blocker)?.has(blocked) ?? false;
+  }
+
+  /** True when either user blocked the other: then neither sees the other's presence. */
+  between(a: string, b: string): boolean {
+    return this.has(a, b) || this.has(b, a);
+  }
+
+  blockedBy(blocker: string): string[] {
+    return [...(this.byBlocker.get(blocker) ?? [])].sort();
+  }
+
+  forget(username: string): void {
+    this.byBlocker.delete(username);
+    for (const set of this.byBlocker.values()) set.delete(username);
+  }
+}

@@ -1,0 +1,226 @@
+import { failure, type ChatMessage, type RequestName, type RequestPayload, type ReplyTo, type SignOutReason } from '../protocol';
+import type { Accounts } from './accounts';
+import type { Blocks } from './blocks';
+import type { Clock } from './clock';
+import type { Connection } from './connection';
+import type { Logger } from './log';
+import { LoginThrottle } from './login-throttle';
+import type { Timings } from './options';
+import type { Presence } from './presence';
+import type { Store } from './store/store';
+
+export type Handler<E extends RequestName> = (
+  conn: Connection,
+  payload: RequestPayload<E>,
+  after: (task: () => void | Promise<void>) => void,
+) => Promise<ReplyTo<E>>;
+
+export interface ChatServiceDeps {
+  store: Store;
+  accounts: Accounts;
+  presence: Presence<Connection>;
+  blocks: Blocks;
+  timings: Timings;
+  singleSession: boolean;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The message center's rules: what each request does. Transport, validation and limits live in server.ts. */
+export class ChatService {
+  readonly throttle: LoginThrottle;
+
+  constructor(private readonly deps: ChatServiceDeps) {
+    this.throttle = new LoginThrottle(deps.timings.maxLoginFailures, deps.timings.blockMs);
+    deps.accounts.onRemoved((username) => this.forgetUser(username));
+  }
+
+  readonly handlers: { [E in RequestName]: Handler<E> } = {
+    login: (conn, { username, password }, after) => this.login(conn, username, password, after),
+
+    whoelse: async (conn) => ({ ok: true, users: this.visibleTo(conn.user!, this.deps.presence.online()) }),
+
+    wholast: async (conn, { minutes }) => {
+      const seen = this.deps.presence.seenWithin(minutes * 60_000, this.deps.clock());
+      return { ok: true, users: this.visibleTo(conn.user!, seen) };
+    },
+
+    message: async (conn, { to, body, clientMsgId }) => {
+      const from = conn.user!;
+      if (to === from) return failure('SELF', 'You cannot send a message to yourself.');
+      if (!this.deps.accounts.has(to)) return failure('UNKNOWN_USER', `There is no user named "${to}".`);
+      if (this.deps.blocks.has(to, from)) {
+        return failure('BLOCKED', `Your message could not be delivered as ${to} has blocked you.`);
+      }
+      if (this.deps.blocks.has(from, to)) return failure('BLOCKED', `You have blocked ${to}; unblock them to send a message.`);
+      const message = await this.save(conn, { kind: 'direct', body, recipients: [to], clientMsgId });
+      return { ok: true, id: message.id, sentAt: message.sentAt, online: this.deps.presence.isOnline(to) };
+    },
+
+    broadcast: async (conn, { body, to, clientMsgId }) => {
+      const from = conn.user!;
+      const named = to !== undefined;
+      if (named) {
+        const unknown = to.filter((u) => !this.deps.accounts.has(u));
+        if (unknown.length) return failure('UNKNOWN_USER', `There is no user named ${unknown.map((u) => `"${u}"`).join(', ')}.`);
+      }
+      // A named broadcast reaches offline users later; "broadcast message" goes to whoever is online now.
+      const candidates = (named ? to : this.deps.presence.online()).filter((u) => u !== from);
+      const recipients = candidates.filter((u) => !this.deps.blocks.between(from, u));
+      const message = await this.save(conn, { kind: 'broadcast', body, recipients, clientMsgId });
+      return {
+        ok: true,
+        id: message.id,
+        sentAt: message.sentAt,
+        delivered: recipients.length,
+        skipped: candidates.length - recipients.length,
+      };
+    },
+
+    block: async (conn, { username }) => {
+      const me = conn.user!;
+      if (username === me) return failure('SELF', 'You cannot block yourself.');
+      if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
+      await this.deps.store.addBlock(me, username);
+      this.deps.blocks.add(me, username);
+      return { ok: true, username };
+    },
+
+    unblock: async (conn, { username }) => {
+      const me = conn.user!;
+      if (username === me) return failure('SELF', 'You cannot unblock yourself.');
+      if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
+      if (!this.deps.blocks.has(me, username)) return failure('NOT_BLOCKED', `${username} is not blocked.`);
+      await this.deps.store.removeBlock(me, username);
+      this.deps.blocks.remove(me, username);
+      return { ok: true, username };
+    },
+
+    blocklist: async (conn) => ({ ok: true, users: this.deps.blocks.blockedBy(conn.user!) }),
+
+    received: async (conn, { ids }) => ({ ok: true, count: await this.deps.store.markDelivered(conn.user!, ids) }),
+
+    history: async (conn, { with: other, before, limit = 50 }) => {
+      if (other !== undefined && !this.deps.accounts.has(other)) return failure('UNKNOWN_USER', `There is no user named "${other}".`);
+      // One more than asked tells whether an older page exists.
+      const page = await this.deps.store.history(conn.user!, { with: other, before, limit: limit + 1 });
+      const more = page.length > limit;
+      return { ok: true, messages: more ? page.slice(1) : page, more };
+    },
+
+    logout: async (conn, _payload, after) => {
+      after(() => this.signOut(conn, 'logout', 'You have signed out.'));
+      return { ok: true };
+    },
+  };
+
+  private async login(
+    conn: Connection,
+    username: string,
+    password: string,
+    after: (task: () => void | Promise<void>) => void,
+  ): Promise<ReplyTo<'login'>> {
+    const { throttle } = this;
+    const now = this.deps.clock();
+    const lockedMs = throttle.lockedFor(username, conn.address, now);
+    if (lockedMs > 0) return lockedOut(lockedMs, 'This account is blocked from your address for now.');
+
+    const valid = await this.deps.accounts.verify(username, password);
+    if (!valid) {
+      const { attemptsLeft, lockedForMs } = throttle.fail(username, conn.address, this.deps.clock());
+      this.deps.log.warn('failed login', { username, address: conn.address, attemptsLeft });
+      if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
+      return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
+    }
+    if (conn.socket.disconnected) return failure('INTERNAL', 'The connection closed during sign-in.');
+    if (this.deps.singleSession && this.deps.presence.isOnline(username)) {
+      return failure('ALREADY_SIGNED_IN', `${username} is already signed in elsewhere.`);
+    }
+    throttle.succeed(username, conn.address);
+
+    conn.user = username;
+    conn.lastCommandAt = this.deps.clock();
+    conn.beginReplay();
+    const first = this.deps.presence.add(username, conn);
+    if (first) this.announce(username, true);
+    this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
+
+    after(async () => {
+      const pending = await this.deps.store.pendingFor(username);
+      if (conn.user === username) conn.finishReplay(pending);
+    });
+    return { ok: true, username, online: this.visibleTo(username, this.deps.presence.online()) };
+  }
+
+  /** Ends a connection with a reason told to the client (even one still at its password prompt). */
+  signOut(conn: Connection, reason: SignOutReason, message: string): void {
+    conn.socket.emit('signedOut', { reason, message });
+    this.detach(conn);
+    conn.socket.disconnect(true);
+  }
+
+  /** Forgets a connection's session (on sign-out or a dropped connection). */
+  detach(conn: Connection): void {
+    const user = conn.user;
+    if (!user) return;
+    conn.user = undefined;
+    const now = this.deps.clock();
+    if (this.deps.presence.remove(user, conn, now)) {
+      this.announce(user, false);
+      this.deps.store
+        .setLastSeen(user, now)
+        .catch((err: unknown) => this.deps.log.error('could not store last seen', { user, err: String(err) }));
+    }
+    this.deps.log.info('session ended', { username: user });
+  }
+
+  /** A removed account's sessions end at once, and it leaves presence and every block list. */
+  private forgetUser(username: string): void {
+    for (const conn of this.deps.presence.sessionsOf(username)) {
+      this.signOut(conn, 'account-removed', 'Your account was removed.');
+    }
+    this.deps.blocks.forget(username);
+    this.deps.presence.forget(username);
+  }
+
+  private async save(
+    conn: Connection,
+    m: { kind: ChatMessage['kind']; body: string; recipients: string[]; clientMsgId: string | undefined },
+  ): Promise<ChatMessage> {
+    const from = conn.user!;
+    const { message, duplicate } = await this.deps.store.saveMessage({
+      from,
+      kind: m.kind,
+      body: m.body,
+      sentAt: this.deps.clock(),
+      recipients: m.recipients,
+      ...(m.clientMsgId !== undefined && { clientMsgId: m.clientMsgId }),
+    });
+    if (!duplicate) {
+      for (const user of m.recipients) for (const session of this.deps.presence.sessionsOf(user)) session.send(message);
+      // The sender's other windows show what was sent from this one.
+      for (const session of this.deps.presence.sessionsOf(from)) if (session !== conn) session.send(message);
+    }
+    return message;
+  }
+
+  private announce(username: string, online: boolean): void {
+    const event = { username, online, at: this.deps.clock() };
+    for (const other of this.deps.presence.online()) {
+      if (other === username || this.deps.blocks.between(username, other)) continue;
+      for (const session of this.deps.presence.sessionsOf(other)) session.socket.emit('presence', event);
+    }
+  }
+
+  /** Presence is hidden between users when either blocked the other. */
+  private visibleTo(viewer: string, users: string[]): string[] {
+    return users.filter((u) => u !== viewer && !this.deps.blocks.between(viewer, u)).sort();
+  }
+}
+
+function lockedOut(ms: number, message: string): ReplyTo<'login'> {
+  const seconds = Math.ceil(ms / 1000);
+  return failure('LOCKED_OUT', `${message} Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
+    retryAfterSeconds: seconds,
+  });
+}

@@ -1,0 +1,45 @@
+import type { Socket } from 'socket.io';
+import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from '../protocol';
+import { TokenBucket } from './rate-limit';
+
+export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** One client connection: a window, a terminal. Several may belong to one signed-in user. */
+export class Connection {
+  user: string | undefined;
+  lastCommandAt: number;
+  readonly bucket: TokenBucket;
+  /** While stored messages are being replayed at sign-in, live ones wait here so that order holds. */
+  private replayQueue: ChatMessage[] | undefined;
+
+  constructor(
+    readonly socket: ParleySocket,
+    readonly address: string,
+    now: number,
+    rate: { burst: number; perSecond: number },
+  ) {
+    this.lastCommandAt = now;
+    this.bucket = new TokenBucket(rate.burst, rate.perSecond, now);
+  }
+
+  send(message: ChatMessage): void {
+    if (this.replayQueue) this.replayQueue.push(message);
+    else this.socket.emit('message', message);
+  }
+
+  beginReplay(): void {
+    this.replayQueue = [];
+  }
+
+  /** Sends the stored messages, then whatever arrived meanwhile, each id once. */
+  finishReplay(stored: ChatMessage[]): void {
+    const queued = this.replayQueue ?? [];
+    this.replayQueue = undefined;
+    const sent = new Set<number>();
+    for (const message of [...stored, ...queued]) {
+      if (sent.has(message.id)) continue;
+      sent.add(message.id);
+      this.socket.emit('message', message);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ask } from '../cli/prompt';
+import { Accounts } from './accounts';
+import { streamLogger } from './log';
+import { DEFAULT_SCRYPT_COST } from './passwords';
+import { createParleyServer } from './server';
+import { openSqliteStore } from './store/sqlite-store';
+
+const USAGE = `Parley message center
+
+usage:
+  parley-server [port] [--host ADDRESS] [--data DIR] [--credentials FILE]
+                [--single-session] [--block-time SECONDS] [--timeout SECONDS]
+  parley-server users add|passwd|remove NAME [--data DIR]
+  parley-server users list [--data DIR]
+
+  port             port to listen on (default 4000; 0 picks a free one)
+  --host           interface to listen on (default 127.0.0.1; 0.0.0.0 lets others on the network join)
+  --data           where the database lives (default $PARLEY_DATA or ./.parley-data)
+  --credentials    a "username password" file whose users are added at start
+  --single-session refuse a second sign-in of a user who is already online
+  --block-time     lockout after 3 wrong passwords, in seconds (default 60)
+  --timeout        sign out a session after this many seconds without a command (default 1800)
+
+The users commands work on the data directory of a server that is not running.
+Passwords are asked for on the terminal, or read as one line from standard input.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      data: { type: 'string', default: process.env.PARLEY_DATA ?? '.parley-data' },
+      credentials: { type: 'string' },
+      'single-session': { type: 'boolean', default: false },
+      'block-time': { type: 'string', default: '60' },
+      timeout: { type: 'string', default: '1800' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals[0] === 'users') return users(positionals.slice(1), values.data);
+  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+
+  const port = toNumber(positionals[0] ?? '4000', 'port');
+  const server = await createParleyServer({
+    port,
+    host: values.host,
+    dataDir: values.data,
+    singleSession: values['single-session'],
+    timings: {
+      blockMs: toNumber(values['block-time'], '--block-time') * 1000,
+      idleTimeoutMs: toNumber(values.timeout, '--timeout') * 1000,
+    },
+    ...(values.credentials !== undefined && { credentialsFile: values.credentials }),
+    log: streamLogger(),
+  });
+  await server.listen();
+  console.log('Parley message center is running. Clients can connect to:');
+  for (const url of server.urls()) console.log(`  ${url}`);
+  if (values.host === '127.0.0.1' || values.host === 'localhost') {
+    console.log('Only this machine can connect; start with --host 0.0.0.0 to let others on the network join.');
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: telling clients and flushing storage...`);
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return -1; // keep running
+}
+
+async function users(args: string[], dataDir: string): Promise<number> {
+  const [action, name] = args;
+  const store = await openSqliteStore(dataDir);
+  try {
+    const accounts = await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now);
+    switch (action) {
+      case 'list': {
+        const list = await accounts.list();
+        for (const u of list)
+          console.log(`${u.username}\t${u.lastSeen ? `last seen ${new Date(u.lastSeen).toISOString()}` : 'never seen'}`);
+        if (list.length === 0) console.log('(no users)');
+        return 0;
+      }
+      case 'add':
+      case 'passwd': {
+        if (!name) throw new UsageError(`users ${action} needs a username`);
+        const password = await ask(`Password for ${name}: `, { hidden: true });
+        if (!password) throw new UsageError('the password cannot be empty');
+        if (action === 'add') await accounts.add(name, password);
+        else await accounts.setPassword(name, password);
+        console.log(action === 'add' ? `Added ${name}.` : `Changed the password of ${name}.`);
+        return 0;
+      }
+      case 'remove': {
+        if (!name) throw new UsageError('users remove needs a username');
+        if (!(await accounts.remove(name))) throw new Error(`no user "${name}"`);
+        console.log(`Removed ${name}.`);
+        return 0;
+      }
+      default:
+        throw new UsageError('users takes add, passwd, remove or list');
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+class UsageError extends Error {}
+
+function toNumber(text: string, what: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`${what} must be a whole number, not "${text}"`);
+  return n;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    const usage = err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
+    console.error(`parley-server: ${err instanceof Error ? err.message : String(err)}`);
+    if (usage) console.error('Run "parley-server --help" for usage.');
+    process.exitCode = usage ? 2 : 1;
+  },
+);

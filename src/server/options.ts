@@ -1,0 +1,48 @@
+import type { Clock } from './clock';
+import type { Logger } from './log';
+import type { ScryptCost } from './passwords';
+import type { Store } from './store/store';
+
+export interface ServerOptions {
+  /** Port to listen on; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to listen on. Default 127.0.0.1: the network is an opt-in. */
+  host?: string;
+  /** Where the embedded database lives. Required unless `store` is given. */
+  dataDir?: string;
+  /** A store to use instead of the embedded SQLite one (e.g. Postgres for several nodes). */
+  store?: Store;
+  /** A `username password` file whose users are added at start (existing users are left alone). */
+  credentialsFile?: string;
+  /** Refuse a second session of a user who is already signed in (the original's behaviour). */
+  singleSession?: boolean;
+  timings?: Partial<Timings>;
+  rateLimit?: { burst: number; perSecond: number };
+  scryptCost?: ScryptCost;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface Timings {
+  /** The original's BLOCK_TIME: how long a username is locked out after 3 wrong passwords. */
+  blockMs: number;
+  maxLoginFailures: number;
+  /** The original's TIME_OUT: a session with no command for this long is signed out. */
+  idleTimeoutMs: number;
+  /** How often idle sessions and expired lockouts are looked for. */
+  sweepIntervalMs: number;
+  /** Socket.IO heartbeat: a ping every interval; no pong within the timeout means the client is gone. */
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  blockMs: 60_000,
+  maxLoginFailures: 3,
+  idleTimeoutMs: 30 * 60_000,
+  sweepIntervalMs: 5_000,
+  heartbeatIntervalMs: 10_000,
+  heartbeatTimeoutMs: 10_000,
+};
+
+export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };

@@ -1,0 +1,206 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { Server } from 'socket.io';
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  describeIssues,
+  failure,
+  isRequestName,
+  requestSchemas,
+  type ClientToServerEvents,
+  type Reply,
+  type ServerToClientEvents,
+} from '../protocol';
+import { Accounts } from './accounts';
+import { Blocks } from './blocks';
+import { ChatService, type Handler } from './chat-service';
+import { systemClock } from './clock';
+import { Connection, type ParleySocket } from './connection';
+import { streamLogger } from './log';
+import { DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, type ServerOptions } from './options';
+import { DEFAULT_SCRYPT_COST } from './passwords';
+import { Presence } from './presence';
+import { openSqliteStore } from './store/sqlite-store';
+import type { Store } from './store/store';
+
+export interface ParleyServer {
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<AddressInfo>;
+  /** The URLs a client can use, e.g. http://127.0.0.1:4000 (every interface's address when bound to all). */
+  urls(): string[];
+  /** Tells every client, disconnects them and flushes storage. Safe to call twice. */
+  close(): Promise<void>;
+  readonly accounts: Accounts;
+  readonly store: Store;
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+}
+
+/** Creates a message center. Nothing listens until `listen()`; the extension and the CLI both start here. */
+export async function createParleyServer(options: ServerOptions): Promise<ParleyServer> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? streamLogger();
+  const timings = { ...DEFAULT_TIMINGS, ...options.timings };
+  const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const store = options.store ?? (await openStoreFor(options.dataDir));
+  let accounts: Accounts;
+  try {
+    accounts = await Accounts.open(store, options.scryptCost ?? DEFAULT_SCRYPT_COST, clock);
+    if (options.credentialsFile) {
+      const report = await accounts.importFile(options.credentialsFile);
+      log.info('credentials imported', { added: report.added.length, existing: report.existing.length });
+      for (const r of report.rejected) log.warn('credentials line skipped', r);
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+
+  const userList = await store.listUsers();
+  const presence = new Presence<Connection>(
+    userList.flatMap((u) => (u.lastSeen === null ? [] : [[u.username, u.lastSeen] as [string, number]])),
+  );
+  const blocks = new Blocks(await store.listBlocks());
+  const service = new ChatService({
+    store,
+    accounts,
+    presence,
+    blocks,
+    timings,
+    singleSession: options.singleSession ?? false,
+    clock,
+    log,
+  });
+
+  const http: HttpServer = createServer((_req, res) => {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
+  });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
+    maxHttpBufferSize: LIMITS.packetBytesMax,
+    pingInterval: timings.heartbeatIntervalMs,
+    pingTimeout: timings.heartbeatTimeoutMs,
+    serveClient: false,
+    cors: { origin: false },
+  });
+
+  const connections = new Set<Connection>();
+
+  io.use((socket, next) => {
+    const version = (socket.handshake.auth as { protocol?: unknown }).protocol;
+    if (typeof version === 'number' && SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return next();
+    const err = new Error(
+      `This server speaks Parley protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${JSON.stringify(version ?? null)}. Update the client.`,
+    ) as Error & { data?: unknown };
+    err.data = { code: 'UNSUPPORTED_VERSION', supported: [...SUPPORTED_PROTOCOL_VERSIONS] };
+    next(err);
+  });
+
+  io.on('connection', (socket: ParleySocket) => {
+    const conn = new Connection(socket, socket.handshake.address, clock(), rate);
+    connections.add(conn);
+    let queue: Promise<void> = Promise.resolve();
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : undefined;
+      const reply = (r: Reply): void => {
+        if (ack) ack(r);
+        else socket.emit('protocolError', { ...(r.ok ? { code: 'BAD_REQUEST', message: '' } : r.error), event });
+      };
+      if (!isRequestName(event)) return reply(failure('UNKNOWN_EVENT', `Unknown event "${event}".`));
+      if (!ack) return reply(failure('BAD_REQUEST', `"${event}" needs an acknowledgement callback.`));
+      if (!conn.bucket.take(clock())) return reply(failure('RATE_LIMITED', 'Too many requests; slow down and try again in a moment.'));
+      if (args.length !== 1) return reply(failure('BAD_REQUEST', `"${event}" takes exactly one payload object.`));
+      const parsed = requestSchemas[event].safeParse(args[0]);
+      if (!parsed.success) {
+        const tooLong = parsed.error.issues.some((i) => i.path[0] === 'body' && /at most/.test(i.message));
+        return reply(failure(tooLong ? 'TOO_LONG' : 'BAD_REQUEST', `Invalid "${event}": ${describeIssues(parsed.error)}.`));
+      }
+      // Requests of one connection run one after another, so that its messages keep their order.
+      queue = queue.then(async () => {
+        if (event === 'login' ? conn.user !== undefined : conn.user === undefined) {
+          return reply(
+            event === 'login'
+              ? failure('ALREADY_SIGNED_IN', `You are signed in as ${conn.user}.`)
+              : failure('NOT_SIGNED_IN', 'Sign in first.'),
+          );
+        }
+        if (event !== 'received') conn.lastCommandAt = clock();
+        const deferred: (() => void | Promise<void>)[] = [];
+        try {
+          const handler = service.handlers[event] as Handler<typeof event>;
+          reply(await handler(conn, parsed.data as never, (task) => deferred.push(task)));
+          for (const task of deferred) await task();
+        } catch (err) {
+          log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
+          reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
+        }
+      });
+    });
+
+    socket.on('disconnect', () => {
+      connections.delete(conn);
+      service.detach(conn);
+    });
+  });
+
+  const sweep = setInterval(() => {
+    const now = clock();
+    service.throttle.prune(now);
+    const minutes = Math.round(timings.idleTimeoutMs / 60_000);
+    const span = minutes >= 1 ? plural(minutes, 'minute') : plural(Math.round(timings.idleTimeoutMs / 1000), 'second');
+    for (const conn of connections) {
+      if (now - conn.lastCommandAt >= timings.idleTimeoutMs) {
+        service.signOut(conn, 'idle', `You were signed out after ${span} without activity.`);
+      }
+    }
+  }, timings.sweepIntervalMs);
+  sweep.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    accounts,
+    store,
+    io,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+          http.off('error', reject);
+          const address = http.address() as AddressInfo;
+          log.info('listening', { address: address.address, port: address.port, protocol: PROTOCOL_VERSION });
+          resolve(address);
+        });
+      }),
+    urls: () => {
+      const address = http.address();
+      if (!address || typeof address === 'string') return [];
+      return hostsFor(address.address).map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${address.port}`);
+    },
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(sweep);
+        for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await store.close();
+        log.info('stopped');
+      })()),
+  };
+}
+
+async function openStoreFor(dataDir: string | undefined): Promise<Store> {
+  if (!dataDir) throw new Error('createParleyServer needs a dataDir or a store');
+  return openSqliteStore(dataDir);
+}
+
+/** The hosts clients can reach: the bound address, or every interface's when bound to all of them. */
+function hostsFor(bound: string): string[] {
+  if (bound !== '0.0.0.0' && bound !== '::') return [bound];
+  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
+  return all.filter((i) => i.family === 'IPv4' || bound === '::').map((i) => i.address);
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,527 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Database, type RunResult, type SQLiteValue, type Statement } from 'node-sqlite3-wasm';
+import type { ChatMessage, MessageKind } from '../../protocol';
+import type { HistoryQuery, NewMessage, Store, UserRecord } from './store';
+
+/**
+ * How SQLite journals. 'wal' (the default) needs locking_mode=EXCLUSIVE because the
+ * node-sqlite3-wasm VFS has no shared memory; it costs one fsync per commit. The rollback
+ * variants (three to four fsyncs per commit) are kept for scripts/measure-store.ts.
+ */
+export type JournalChoice = 'wal' | 'rollback' | 'rollback-exclusive';
+
+export interface SqliteStoreOptions {
+  /** 0 (default): flush queued writes on the next turn of the event loop; more: wait up to this long to gather a bigger batch. */
+  groupCommitMaxDelayMs?: number;
+  journal?: JournalChoice;
+}
+
+/** A batch this big is committed at once instead of waiting for the timer. */
+const MAX_BATCH = 512;
+
+/** Append-only: entry i takes the schema from user_version i to i + 1. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen     INTEGER
+  );
+  CREATE TABLE blocks (
+    blocker TEXT NOT NULL,
+    blocked TEXT NOT NULL,
+    PRIMARY KEY (blocker, blocked)
+  ) WITHOUT ROWID;
+  CREATE TABLE messages (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: ids are never reused
+    sender        TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast')),
+    recipient     TEXT,                              -- NULL for a broadcast
+    body          TEXT NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    client_msg_id TEXT,
+    UNIQUE (sender, client_msg_id)
+  );
+  -- The primary key also serves history: everything a user received, by id.
+  CREATE TABLE deliveries (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    recipient  TEXT NOT NULL,
+    delivered  INTEGER NOT NULL DEFAULT 0 CHECK (delivered IN (0, 1)),
+    PRIMARY KEY (recipient, message_id)
+  ) WITHOUT ROWID;
+  -- Delivered rows stay for history; this keeps pendingFor from walking over them.
+  CREATE INDEX deliveries_pending ON deliveries (recipient, message_id) WHERE delivered = 0;
+  CREATE INDEX messages_by_sender ON messages (sender, id);
+  CREATE INDEX messages_by_pair ON messages (sender, recipient, id) WHERE recipient IS NOT NULL;
+  `,
+];
+
+const MESSAGE_COLUMNS = 'm.id, m.sender, m.recipient, m.kind, m.body, m.sent_at';
+
+/** Every statement the store runs, prepared once at open. */
+const SQL = {
+  begin: 'BEGIN IMMEDIATE',
+  commit: 'COMMIT',
+  rollback: 'ROLLBACK',
+  savepoint: 'SAVEPOINT op',
+  release: 'RELEASE op',
+  rollbackToSavepoint: 'ROLLBACK TO op',
+
+  getUser: 'SELECT * FROM users WHERE username = ?',
+  listUsers: 'SELECT * FROM users ORDER BY username',
+  putUser: `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
+            ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash`,
+  deleteUser: 'DELETE FROM users WHERE username = ?',
+  deleteBlocksOf: 'DELETE FROM blocks WHERE blocker = ?1 OR blocked = ?1',
+  deletePendingOf: 'DELETE FROM deliveries WHERE recipient = ? AND delivered = 0',
+  setLastSeen: 'UPDATE users SET last_seen = ? WHERE username = ?',
+
+  findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender = ? AND m.client_msg_id = ?`,
+  insertMessage: `INSERT INTO messages (sender, kind, recipient, body, sent_at, client_msg_id)
+                  VALUES (?, ?, ?, ?, ?, ?)`,
+  insertDelivery: 'INSERT INTO deliveries (message_id, recipient) VALUES (?, ?)',
+  pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
+               WHERE d.recipient = ? AND d.delivered = 0 ORDER BY d.message_id`,
+  markDelivered: 'UPDATE deliveries SET delivered = 1 WHERE recipient = ? AND message_id = ? AND delivered = 0',
+
+  // Each branch takes its newest `limit` rows through its own index, so a page costs
+  // O(limit) however long the history; the outer query keeps the newest `limit` of both.
+  history: `
+    WITH page (id) AS (
+      SELECT id FROM (SELECT id FROM messages WHERE sender = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3)
+      UNION
+      SELECT id FROM (SELECT message_id AS id FROM deliveries
+                      WHERE recipient = ?1 AND message_id < ?2 ORDER BY message_id DESC LIMIT ?3)
+      ORDER BY id DESC LIMIT ?3)
+    SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
+  historyWith: `
+    WITH page (id) AS (
+      SELECT id FROM (SELECT id FROM messages WHERE sender = ?1 AND recipient = ?2 AND id < ?3
+                      ORDER BY id DESC LIMIT ?4)
+      UNION ALL
+      SELECT id FROM (SELECT id FROM messages WHERE sender = ?2 AND recipient = ?1 AND id < ?3
+                      ORDER BY id DESC LIMIT ?4)
+      ORDER BY id DESC LIMIT ?4)
+    SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
+
+  listBlocks: 'SELECT blocker, blocked FROM blocks ORDER BY blocker, blocked',
+  addBlock: 'INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?, ?)',
+  removeBlock: 'DELETE FROM blocks WHERE blocker = ? AND blocked = ?',
+} as const;
+
+type Statements = Record<keyof typeof SQL, Prepared>;
+type Row = Record<string, SQLiteValue>;
+
+/**
+ * A statement prepared once and reused. After a failed step, node-sqlite3-wasm refuses to
+ * bind it again (sqlite3_reset repeats the step's error), so a statement that failed is
+ * replaced by a fresh one; this only happens on the error path.
+ */
+class Prepared {
+  private stmt: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly sql: string,
+  ) {
+    this.stmt = db.prepare(sql);
+  }
+
+  run(values: SQLiteValue[] = []): RunResult {
+    return this.guard(() => this.stmt.run(values));
+  }
+
+  /** all() rather than get(): get() leaves the statement mid-step, holding its read open. */
+  all(values: SQLiteValue[] = []): Row[] {
+    return this.guard(() => this.stmt.all(values) as Row[]);
+  }
+
+  finalize(): void {
+    this.stmt.finalize();
+  }
+
+  private guard<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      try {
+        this.stmt.finalize();
+      } catch {
+        // finalize reports the failed step's error again
+      }
+      this.stmt = this.db.prepare(this.sql);
+      throw error;
+    }
+  }
+}
+
+/** A queued write: `run` applies it inside the batch transaction and returns how to settle its promise after COMMIT. */
+interface QueuedWrite {
+  run(): () => void;
+  reject(error: unknown): void;
+}
+
+/** Data directories open in this process; the pid file cannot tell two stores of one process apart. */
+const openDirs = new Set<string>();
+
+export async function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const dir = fs.realpathSync(dataDir);
+  const releaseDir = lockDataDir(dir);
+  try {
+    const file = path.join(dir, 'parley.db');
+    // The VFS locks by creating this directory, and a killed process leaves it behind (the
+    // next open would fail with SQLITE_BUSY). We hold the pid file, so it can only be stale.
+    fs.rmSync(`${file}.lock`, { recursive: true, force: true });
+    const db = new Database(file);
+    try {
+      configure(db, options.journal ?? 'wal');
+      migrate(db, file);
+      return new SqliteStore(db, dir, options.groupCommitMaxDelayMs ?? 0, releaseDir);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  } catch (error) {
+    releaseDir();
+    throw error;
+  }
+}
+
+/** Use openSqliteStore, which takes the data directory's locks first. */
+export class SqliteStore implements Store {
+  private readonly stmts: Statements;
+  private queue: QueuedWrite[] = [];
+  private cancelScheduledFlush: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly dir: string,
+    private readonly maxDelayMs: number,
+    private readonly releaseDir: () => void,
+  ) {
+    const entries = Object.entries(SQL).map(([name, sql]) => [name, new Prepared(db, sql)] as const);
+    this.stmts = Object.fromEntries(entries) as Statements;
+  }
+
+  getUser(username: string): Promise<UserRecord | undefined> {
+    return this.read(() => {
+      const [row] = this.rows('getUser', [username]);
+      return row && toUser(row);
+    });
+  }
+
+  listUsers(): Promise<UserRecord[]> {
+    return this.read(() => this.rows('listUsers').map(toUser));
+  }
+
+  putUser(username: string, passwordHash: string, createdAt: number): Promise<void> {
+    return this.write(() => {
+      this.stmts.putUser.run([username, passwordHash, createdAt]);
+    });
+  }
+
+  removeUser(username: string): Promise<boolean> {
+    return this.write(() => {
+      this.stmts.deleteBlocksOf.run([username]);
+      this.stmts.deletePendingOf.run([username]);
+      return this.stmts.deleteUser.run([username]).changes > 0;
+    });
+  }
+
+  setLastSeen(username: string, at: number): Promise<void> {
+    return this.write(() => {
+      this.stmts.setLastSeen.run([at, username]);
+    });
+  }
+
+  saveMessage(message: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    const recipients = [...new Set(message.recipients)];
+    const to = message.kind === 'direct' ? recipients[0] : null;
+    if (to === undefined || (message.kind === 'direct' && recipients.length !== 1)) {
+      return Promise.reject(new Error('a direct message needs exactly one recipient'));
+    }
+    const clientMsgId = message.clientMsgId ?? null;
+    // Checking inside the batch transaction also catches a duplicate queued in the same batch.
+    return this.write(() => {
+      if (clientMsgId !== null) {
+        const [first] = this.rows('findByClientId', [message.from, clientMsgId]);
+        if (first) return { message: toMessage(first), duplicate: true };
+      }
+      const { from, kind, body, sentAt } = message;
+      const inserted = this.stmts.insertMessage.run([from, kind, to, body, sentAt, clientMsgId]);
+      const id = Number(inserted.lastInsertRowid);
+      for (const recipient of recipients) this.stmts.insertDelivery.run([id, recipient]);
+      return { message: { id, from, to, kind, body, sentAt }, duplicate: false };
+    });
+  }
+
+  pendingFor(recipient: string): Promise<ChatMessage[]> {
+    return this.read(() => this.rows('pendingFor', [recipient]).map(toMessage));
+  }
+
+  markDelivered(recipient: string, ids: number[]): Promise<number> {
+    const unique = [...new Set(ids)];
+    return this.write(() => {
+      let count = 0;
+      for (const id of unique) count += this.stmts.markDelivered.run([recipient, id]).changes;
+      return count;
+    });
+  }
+
+  history(user: string, query: HistoryQuery): Promise<ChatMessage[]> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const limit = Number.isFinite(query.limit) ? Math.max(0, Math.floor(query.limit)) : 0;
+    return this.read(() => {
+      const rows =
+        query.with === undefined
+          ? this.rows('history', [user, before, limit])
+          : this.rows('historyWith', [user, query.with, before, limit]);
+      return rows.map(toMessage);
+    });
+  }
+
+  listBlocks(): Promise<{ blocker: string; blocked: string }[]> {
+    return this.read(() => this.rows('listBlocks').map((row) => ({ blocker: text(row, 'blocker'), blocked: text(row, 'blocked') })));
+  }
+
+  addBlock(blocker: string, blocked: string): Promise<void> {
+    return this.write(() => {
+      this.stmts.addBlock.run([blocker, blocked]);
+    });
+  }
+
+  removeBlock(blocker: string, blocked: string): Promise<void> {
+    return this.write(() => {
+      this.stmts.removeBlock.run([blocker, blocked]);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.flush();
+    } finally {
+      try {
+        // close_v2 would leave the file open as a "zombie" while any statement lives.
+        for (const stmt of Object.values(this.stmts)) stmt.finalize();
+        this.db.close();
+      } finally {
+        this.releaseDir();
+      }
+    }
+  }
+
+  private rows(name: keyof typeof SQL, values: SQLiteValue[] = []): Row[] {
+    return this.stmts[name].all(values);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`the store in ${this.dir} is closed`);
+  }
+
+  /** Reads see every write queued before them: the queue is committed first. */
+  private async read<T>(query: () => T): Promise<T> {
+    this.assertOpen();
+    if (this.queue.length > 0) this.flush();
+    return query();
+  }
+
+  /** Queues a write; it resolves once the batch holding it is committed and fsynced. */
+  private write<T>(apply: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.assertOpen();
+      this.queue.push({
+        run: () => {
+          const result = apply();
+          return () => resolve(result);
+        },
+        reject,
+      });
+      if (this.queue.length >= MAX_BATCH) this.flush();
+      else this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.cancelScheduledFlush) return;
+    if (this.maxDelayMs > 0) {
+      const timer = setTimeout(() => this.flush(), this.maxDelayMs);
+      this.cancelScheduledFlush = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(() => this.flush());
+      this.cancelScheduledFlush = () => clearImmediate(immediate);
+    }
+  }
+
+  /**
+   * Commits every queued write in one transaction, so that a burst of sends costs one fsync.
+   * Each write runs in its own savepoint: one that fails (a constraint, say) is undone and
+   * rejected alone, and the rest of the batch still commits.
+   */
+  private flush(): void {
+    this.cancelScheduledFlush?.();
+    this.cancelScheduledFlush = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+
+    const { begin, commit, rollback, savepoint, release, rollbackToSavepoint } = this.stmts;
+    const settlers: (() => void)[] = [];
+    try {
+      begin.run();
+      for (const write of batch) {
+        savepoint.run();
+        try {
+          settlers.push(write.run());
+        } catch (error) {
+          // Some errors (I/O, disk full) make SQLite roll back the whole transaction.
+          if (!this.db.inTransaction) throw error;
+          rollbackToSavepoint.run();
+          settlers.push(() => write.reject(error));
+        }
+        release.run();
+      }
+      commit.run();
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      try {
+        if (this.db.inTransaction) rollback.run();
+      } catch {
+        // Nothing more to undo; the next batch's BEGIN reports a broken connection to its writers.
+      }
+      return;
+    }
+    for (const settle of settlers) settle();
+  }
+}
+
+function configure(db: Database, journal: JournalChoice): void {
+  // Must come before anything reads the file: without shared memory, SQLite can only open
+  // a WAL database in exclusive locking mode.
+  if (journal !== 'rollback') db.exec('PRAGMA locking_mode = EXCLUSIVE');
+  const wanted = journal === 'wal' ? 'wal' : 'delete';
+  const [row] = db.all(`PRAGMA journal_mode = ${wanted}`) as Row[];
+  const mode = row?.['journal_mode'];
+  if (mode !== wanted) throw new Error(`SQLite refused journal_mode=${wanted} (got ${String(mode)})`);
+  // FULL: every commit is fsynced before it returns, which is what lets writes resolve durably.
+  db.exec('PRAGMA synchronous = FULL');
+}
+
+function migrate(db: Database, file: string): void {
+  const [row] = db.all('PRAGMA user_version') as Row[];
+  const version = row ? int(row, 'user_version') : 0;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`${file} has schema version ${version}; this server knows up to ${MIGRATIONS.length}`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(MIGRATIONS[v] ?? '');
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+/**
+ * Claims the data directory for this process with `parley.pid`, taking over a file left by a
+ * process that no longer runs. Returns the release function.
+ */
+function lockDataDir(dir: string): () => void {
+  if (openDirs.has(dir)) throw inUse(dir, process.pid);
+  const pidFile = path.join(dir, 'parley.pid');
+  const ours = String(process.pid);
+  // Two tries: the second follows removing a stale file. Losing that race to another
+  // process makes our exclusive create fail again, and we then report that process.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(pidFile, `${ours}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if (!isErrno(error, 'EEXIST')) throw error;
+    }
+    const holder = readPid(pidFile);
+    if (holder !== undefined && holder !== process.pid && isAlive(holder)) throw inUse(dir, holder);
+    if (attempt > 0) throw inUse(dir, holder ?? 0);
+    fs.rmSync(pidFile, { force: true });
+  }
+  openDirs.add(dir);
+  return () => {
+    openDirs.delete(dir);
+    // Only our own file: never remove a lock another process took over.
+    if (readPid(pidFile) === process.pid) fs.rmSync(pidFile, { force: true });
+  };
+}
+
+function inUse(dir: string, pid: number): Error {
+  return new Error(`data directory ${dir} is in use by process ${pid}`);
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 only checks that the process exists
+    return true;
+  } catch (error) {
+    return isErrno(error, 'EPERM'); // exists, but belongs to another user
+  }
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && 'code' in error && error.code === code;
+}
+
+// Row mappers: node-sqlite3-wasm returns untyped rows; these check each column once.
+
+function toUser(row: Row): UserRecord {
+  return {
+    username: text(row, 'username'),
+    passwordHash: text(row, 'password_hash'),
+    createdAt: int(row, 'created_at'),
+    lastSeen: row['last_seen'] === null ? null : int(row, 'last_seen'),
+  };
+}
+
+function toMessage(row: Row): ChatMessage {
+  return {
+    id: int(row, 'id'),
+    from: text(row, 'sender'),
+    to: row['recipient'] === null ? null : text(row, 'recipient'),
+    kind: kind(text(row, 'kind')),
+    body: text(row, 'body'),
+    sentAt: int(row, 'sent_at'),
+  };
+}
+
+function kind(value: string): MessageKind {
+  if (value === 'direct' || value === 'broadcast') return value;
+  throw new Error(`unknown message kind in the database: ${value}`);
+}
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`column ${column}: expected text, got ${typeof value}`);
+  return value;
+}
+
+function int(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value === 'number' || typeof value === 'bigint') return Number(value);
+  throw new Error(`column ${column}: expected an integer, got ${typeof value}`);
+}

@@ -1,0 +1,60 @@
+import type { ChatMessage, MessageKind } from '../../protocol';
+
+export interface UserRecord {
+  username: string;
+  /** A self-describing scrypt hash (see ../passwords.ts); never a plaintext password. */
+  passwordHash: string;
+  createdAt: number;
+  /** When the user's last session ended; null if never signed out. */
+  lastSeen: number | null;
+}
+
+export interface NewMessage {
+  from: string;
+  kind: MessageKind;
+  body: string;
+  sentAt: number;
+  /** Who must receive it. A direct message has exactly one; a broadcast those it was sent to. */
+  recipients: string[];
+  /** Makes a retried send idempotent: the same (from, clientMsgId) returns the first message. */
+  clientMsgId?: string;
+}
+
+export interface HistoryQuery {
+  /** Only the direct conversation with this user; otherwise everything `user` sent or received. */
+  with?: string;
+  /** Only messages with a smaller id (paging backwards). */
+  before?: number;
+  limit: number;
+}
+
+/**
+ * Everything the message center keeps. Writes resolve only once they are durable on disk:
+ * the server acknowledges a message to its sender after `saveMessage` resolves.
+ * Implementations: SqliteStore (embedded default); a Postgres one will follow for several nodes.
+ */
+export interface Store {
+  getUser(username: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  /** Creates the user or replaces the password hash. */
+  putUser(username: string, passwordHash: string, createdAt: number): Promise<void>;
+  /** Removes the user with their blocks and undelivered messages; false if there was none. */
+  removeUser(username: string): Promise<boolean>;
+  setLastSeen(username: string, at: number): Promise<void>;
+
+  /** Stores a message and its pending deliveries; `duplicate` is true when clientMsgId was seen before. */
+  saveMessage(message: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }>;
+  /** Messages to `recipient` not yet acknowledged, oldest first. */
+  pendingFor(recipient: string): Promise<ChatMessage[]>;
+  /** Marks deliveries acknowledged; returns how many were pending. */
+  markDelivered(recipient: string, ids: number[]): Promise<number>;
+  history(user: string, query: HistoryQuery): Promise<ChatMessage[]>;
+
+  /** All (blocker, blocked) pairs, loaded once at start. */
+  listBlocks(): Promise<{ blocker: string; blocked: string }[]>;
+  addBlock(blocker: string, blocked: string): Promise<void>;
+  removeBlock(blocker: string, blocked: string): Promise<void>;
+
+  /** Flushes pending writes and releases the files. */
+  close(): Promise<void>;
+}

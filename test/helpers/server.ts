@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ParleyClient, type ClientEvents } from '../../src/client/parley-client';
+import { silentLogger } from '../../src/server/log';
+import type { ServerOptions } from '../../src/server/options';
+import { createParleyServer, type ParleyServer } from '../../src/server/server';
+
+/** A cheap scrypt cost for tests: the hash format and checks are the same, only faster. */
+export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
+
+export function tempDir(prefix = 'parley-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A clock that only moves when a test says so. */
+export class TestClock {
+  constructor(public now = Date.UTC(2026, 10, 26, 12, 0, 0)) {}
+  readonly read = (): number => this.now;
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+export interface TestServer {
+  server: ParleyServer;
+  url: string;
+  port: number;
+  dataDir: string;
+  clock: TestClock;
+  clients: ParleyClient[];
+  /** A connected client, not signed in. */
+  connect(): Promise<ParleyClient>;
+  /** A connected client signed in as `username` (password `${username}-pw`). */
+  signIn(username: string): Promise<ParleyClient>;
+  /** Stops the server but keeps the data directory (to start another on it). */
+  stop(): Promise<void>;
+  /** Stops the server and removes the data directory. */
+  close(): Promise<void>;
+}
+
+/** A real message center on a loopback port, with a data directory of its own and a test clock. */
+export async function startServer(
+  options: Partial<ServerOptions> & { users?: string[]; dataDir?: string; clock?: never } = {},
+  clock = new TestClock(),
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const server = await createParleyServer({
+    port: 0,
+    host: '127.0.0.1',
+    scryptCost: TEST_SCRYPT,
+    log: silentLogger,
+    ...options,
+    dataDir,
+    clock: clock.read,
+    timings: { sweepIntervalMs: 20, ...options.timings },
+  });
+  for (const user of options.users ?? []) {
+    if (!server.accounts.has(user)) await server.accounts.add(user, `${user}-pw`);
+  }
+  const { port } = await server.listen();
+  const url = `http://127.0.0.1:${port}`;
+  const clients: ParleyClient[] = [];
+  const connect = async (): Promise<ParleyClient> => {
+    const client = new ParleyClient(url, { requestTimeoutMs: 3000, socket: { reconnectionDelay: 50, reconnectionDelayMax: 200 } });
+    clients.push(client);
+    await client.connect();
+    return client;
+  };
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await server.close();
+  };
+  return {
+    server,
+    url,
+    port,
+    dataDir,
+    clock,
+    clients,
+    connect,
+    signIn: async (username) => {
+      const client = await connect();
+      await client.login(username, `${username}-pw`);
+      return client;
+    },
+    stop,
+    close: async () => {
+      for (const c of clients) c.close();
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves with the next `event` a client emits that matches, or rejects after `ms`. */
+export function next<E extends keyof ClientEvents>(
+  client: ParleyClient,
+  event: E,
+  match: (...args: ClientEvents[E]) => boolean = () => true,
+  ms = 3000,
+): Promise<ClientEvents[E]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off(event, listener as never);
+      reject(new Error(`timed out waiting for "${String(event)}"`));
+    }, ms);
+    const listener = (...args: ClientEvents[E]): void => {
+      if (!match(...args)) return;
+      clearTimeout(timer);
+      client.off(event, listener as never);
+      resolve(args);
+    };
+    client.on(event, listener as never);
+  });
+}
+
+/** Collects every event of one kind a client emits, for asserting on what did (not) arrive. */
+export function collect<E extends keyof ClientEvents>(client: ParleyClient, event: E): ClientEvents[E][] {
+  const seen: ClientEvents[E][] = [];
+  client.on(event, ((...args: ClientEvents[E]) => seen.push(args)) as never);
+  return seen;
+}
+
+/** Waits until `check` holds, polling; for state that arrives over the network. */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ParleyClient } from '../src/client/parley-client';
+import type { ChatMessage } from '../src/protocol';
+import { createParleyServer } from '../src/server/server';
+import { streamLogger } from '../src/server/log';
+import { Program } from './helpers/processes';
+import { collect, eventually, next, startServer, tempDir, TEST_SCRYPT } from './helpers/server';
+
+/** Starts `parley-server` as its own process on a free port and returns it with its URL. */
+async function serverProcess(dataDir: string, ...args: string[]): Promise<{ program: Program; url: string }> {
+  const program = new Program('src/server/main.ts', ['0', '--data', dataDir, ...args]);
+  const [, url] = (await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+)$/m)) as [string, string];
+  return { program, url };
+}
+
+describe('durability', () => {
+  test('offline messages and blocks survive a clean restart', async () => {
+    const t = await startServer({ users: ['alice', 'bob', 'carol'] });
+    const alice = await t.signIn('alice');
+    await alice.message('bob', 'before restart');
+    const carol = await t.signIn('carol');
+    await carol.block('alice');
+    alice.close();
+    carol.close();
+    await t.stop();
+
+    const again = await startServer({ dataDir: t.dataDir });
+    const bob = await again.connect();
+    const arrives = next(bob, 'message');
+    await bob.login('bob', 'bob-pw');
+    assert.equal((await arrives)[0].body, 'before restart');
+    const alice2 = await again.signIn('alice');
+    await assert.rejects(alice2.message('carol', 'hi'), { code: 'BLOCKED' });
+    await again.close();
+  });
+
+  test('every message the server acknowledged survives kill -9 of the server process', async () => {
+    const dataDir = tempDir();
+    const setup = await startServer({ users: ['alice', 'bob', 'carol'], dataDir });
+    await setup.stop();
+
+    const program = new Program('test/fixtures/server-process.ts', [
+      dataDir,
+      JSON.stringify({ rateLimit: { burst: 1000, perSecond: 1000 } }),
+    ]);
+    const [, url] = (await program.waitFor(/^url (\S+)$/m)) as [string, string];
+    const alice = new ParleyClient(url, { socket: { reconnection: false } });
+    await alice.connect();
+    await alice.login('alice', 'alice-pw');
+    await alice.block('carol');
+
+    // Many sends in flight at once; kill the server as soon as some have been acknowledged.
+    const acknowledged: number[] = [];
+    const sends = Array.from({ length: 300 }, (_, i) =>
+      alice.message('bob', `m${i}`).then(
+        (r) => {
+          acknowledged.push(r.id);
+          if (acknowledged.length === 100) program.kill('SIGKILL');
+        },
+        () => undefined,
+      ),
+    );
+    await Promise.all(sends);
+    const { signal } = await program.exited;
+    assert.equal(signal, 'SIGKILL');
+    assert.ok(acknowledged.length >= 100);
+    alice.close();
+
+    const after = await startServer({ dataDir });
+    const bob = await after.connect();
+    const got = collect(bob, 'message');
+    await bob.login('bob', 'bob-pw');
+    await eventually(() => got.length >= acknowledged.length, 5000, `${acknowledged.length} messages`);
+    const ids = got.map(([m]) => m.id);
+    for (const id of acknowledged) assert.ok(ids.includes(id), `acknowledged message ${id} was lost`);
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      'delivered in the order sent',
+    );
+    const bodies = got.map(([m]) => Number(m.body.slice(1)));
+    assert.deepEqual(
+      bodies,
+      [...bodies].sort((a, b) => a - b),
+    );
+    const carol = await after.signIn('carol');
+    await assert.rejects(carol.message('alice', 'hi'), { code: 'BLOCKED' }, 'the block survived too');
+    await after.close();
+  });
+
+  test('SIGTERM tells connected clients, flushes storage and exits 0', async () => {
+    const dataDir = tempDir();
+    const setup = await startServer({ users: ['alice', 'bob'], dataDir });
+    await setup.stop();
+    const { program, url } = await serverProcess(dataDir);
+    const alice = new ParleyClient(url, { socket: { reconnection: false } });
+    await alice.connect();
+    await alice.login('alice', 'alice-pw');
+    await alice.message('bob', 'kept');
+    const told = next(alice, 'signedOut');
+    program.kill('SIGTERM');
+    assert.equal((await told)[0].reason, 'shutdown');
+    assert.deepEqual(await program.exited, { code: 0, signal: null });
+    alice.close();
+
+    const after = await startServer({ dataDir });
+    const bob = await after.connect();
+    const arrives = next(bob, 'message');
+    await bob.login('bob', 'bob-pw');
+    assert.equal((await arrives)[0].body, 'kept');
+    await after.close();
+  });
+
+  test('a second server on the same data directory is refused with a clear error', async () => {
+    const t = await startServer({ users: [] });
+    await assert.rejects(createParleyServer({ dataDir: t.dataDir, scryptCost: TEST_SCRYPT }), /in use by process/);
+    await t.close();
+  });
+});
+
+describe('accounts', () => {
+  test('a user_pass.txt is imported as hashes: no password in the database files or the log', async () => {
+    const dir = tempDir();
+    const credentials = join(dir, 'user_pass.txt');
+    writeFileSync(credentials, '# name password\nhans falcon*solo\nyoda wise@!man\n\nbad line here\nwrong!name pw\n');
+    let log = '';
+    const server = await createParleyServer({
+      dataDir: join(dir, 'data'),
+      credentialsFile: credentials,
+      scryptCost: TEST_SCRYPT,
+      log: streamLogger((s) => (log += s)),
+    });
+    const { port } = await server.listen();
+    const client = new ParleyClient(`http://127.0.0.1:${port}`);
+    await client.connect();
+    await assert.rejects(client.login('hans', 'wise@!man'));
+    await client.login('hans', 'falcon*solo');
+    client.close();
+    assert.deepEqual((await server.accounts.list()).map((u) => u.username).sort(), ['hans', 'yoda']);
+    await server.close();
+
+    assert.match(log, /credentials line skipped.*"line":5/);
+    assert.match(log, /credentials line skipped.*"line":6/);
+    for (const file of readdirSync(join(dir, 'data'))) {
+      const bytes = readFileSync(join(dir, 'data', file));
+      for (const secret of ['falcon*solo', 'wise@!man']) {
+        assert.equal(bytes.includes(secret), false, `${secret} found in ${file}`);
+      }
+    }
+    assert.equal(log.includes('falcon*solo') || log.includes('wise@!man'), false, 'a password was logged');
+
+    // Importing again keeps existing accounts as they are.
+    writeFileSync(credentials, 'hans changed\n');
+    const again = await createParleyServer({
+      dataDir: join(dir, 'data'),
+      credentialsFile: credentials,
+      scryptCost: TEST_SCRYPT,
+      log: streamLogger(() => {}),
+    });
+    const { port: port2 } = await again.listen();
+    const c2 = new ParleyClient(`http://127.0.0.1:${port2}`);
+    await c2.connect();
+    await c2.login('hans', 'falcon*solo');
+    c2.close();
+    await again.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('parley-server users add, passwd, list and remove', async () => {
+    const dataDir = tempDir();
+    const run = async (args: string[], input?: string) => {
+      const p = new Program('src/server/main.ts', ['users', ...args, '--data', dataDir]);
+      if (input !== undefined) p.write(input);
+      p.child.stdin.end();
+      const { code } = await p.exited;
+      return { code, out: p.stdout, err: p.stderr };
+    };
+    assert.equal((await run(['add', 'carol'], 'first-pw')).code, 0);
+    assert.match((await run(['add', 'carol'], 'again')).err, /already exists/);
+    assert.equal((await run(['passwd', 'carol'], 'second-pw')).code, 0);
+    assert.match((await run(['list'])).out, /^carol\tnever seen$/m);
+    const bad = await run(['add', 'no good'], 'x');
+    assert.notEqual(bad.code, 0);
+
+    const t = await startServer({ dataDir });
+    const carol = await t.connect();
+    await assert.rejects(carol.login('carol', 'first-pw'), { code: 'INVALID_CREDENTIALS' });
+    await carol.login('carol', 'second-pw');
+    carol.close();
+    await t.stop();
+
+    assert.equal((await run(['remove', 'carol'])).code, 0);
+    assert.match((await run(['remove', 'carol'])).err, /no user "carol"/);
+    assert.match((await run(['list'])).out, /\(no users\)/);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('removing an account signs its sessions out', async () => {
+    const t = await startServer({ users: ['alice', 'bob'] });
+    const bob = await t.signIn('bob');
+    const alice = await t.signIn('alice');
+    const told = next(bob, 'signedOut');
+    const gone = next(alice, 'presence', (e) => e.username === 'bob' && !e.online);
+    assert.equal(await t.server.accounts.remove('bob'), true);
+    assert.equal((await told)[0].reason, 'account-removed');
+    await gone;
+    await assert.rejects(alice.message('bob', 'hi'), { code: 'UNKNOWN_USER' });
+    await t.close();
+  });
+});
+
+export type { ChatMessage };

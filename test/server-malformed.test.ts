@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION, type Reply } from '../src/protocol';
+import { startServer, type TestServer } from './helpers/server';
+
+/** A bare Socket.IO client that can send anything, as a broken or hostile client would. */
+async function rawSocket(url: string): Promise<Socket> {
+  const socket = io(url, { auth: { protocol: PROTOCOL_VERSION }, transports: ['websocket'], reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+function ask(socket: Socket, event: string, ...args: unknown[]): Promise<Reply> {
+  return socket.timeout(2000).emitWithAck(event, ...args) as Promise<Reply>;
+}
+
+function assertError(reply: Reply, code: string, message?: RegExp): void {
+  assert.equal(reply.ok, false, `expected ${code}, got ${JSON.stringify(reply)}`);
+  if (reply.ok) return;
+  assert.equal(reply.error.code, code, JSON.stringify(reply.error));
+  assert.ok(reply.error.message.length > 0);
+  if (message) assert.match(reply.error.message, message);
+}
+
+describe('malformed and hostile input', () => {
+  let t: TestServer;
+  let signedIn: Socket;
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob'], rateLimit: { burst: 1000, perSecond: 1000 } });
+    signedIn = await rawSocket(t.url);
+    const reply = await ask(signedIn, 'login', { username: 'alice', password: 'alice-pw' });
+    assert.equal(reply.ok, true);
+  });
+  after(async () => {
+    signedIn.close();
+    await t.close();
+  });
+
+  test('wrong shapes and types get BAD_REQUEST naming the field', async () => {
+    assertError(await ask(signedIn, 'message', { to: 'bob' }), 'BAD_REQUEST', /body/);
+    assertError(await ask(signedIn, 'message', { to: 42, body: 'x' }), 'BAD_REQUEST', /to/);
+    assertError(await ask(signedIn, 'message', 'message bob hi'), 'BAD_REQUEST');
+    assertError(await ask(signedIn, 'message', null), 'BAD_REQUEST');
+    assertError(await ask(signedIn, 'message', [1, 2]), 'BAD_REQUEST');
+    assertError(await ask(signedIn, 'message', { to: 'bob', body: 'x', extra: true }), 'BAD_REQUEST', /extra/);
+    assertError(await ask(signedIn, 'wholast', { minutes: '5' }), 'BAD_REQUEST', /minutes/);
+    assertError(await ask(signedIn, 'wholast', { minutes: 2.5 }), 'BAD_REQUEST', /whole number/);
+    assertError(await ask(signedIn, 'broadcast', { body: 'x', to: 'bob' }), 'BAD_REQUEST', /to/);
+    assertError(await ask(signedIn, 'broadcast', { body: 'x', to: [] }), 'BAD_REQUEST');
+    assertError(await ask(signedIn, 'received', { ids: [-1] }), 'BAD_REQUEST');
+    assertError(await ask(signedIn, 'block', { username: '../etc' }), 'BAD_REQUEST', /letters, digits/);
+    assertError(await ask(signedIn, 'login', { username: 'alice' }), 'BAD_REQUEST');
+    assertError(await ask(signedIn, 'whoelse'), 'BAD_REQUEST', /exactly one payload/);
+    assertError(await ask(signedIn, 'whoelse', {}, {}), 'BAD_REQUEST', /exactly one payload/);
+  });
+
+  test('oversized fields are refused with their limit', async () => {
+    assertError(await ask(signedIn, 'message', { to: 'bob', body: 'x'.repeat(4001) }), 'TOO_LONG', /at most 4000/);
+    assertError(await ask(signedIn, 'message', { to: 'b'.repeat(33), body: 'x' }), 'BAD_REQUEST', /at most 32/);
+    assertError(await ask(signedIn, 'login', { username: 'a', password: 'p'.repeat(257) }), 'BAD_REQUEST');
+  });
+
+  test('an unknown event gets UNKNOWN_EVENT through its ack, or a protocolError event without one', async () => {
+    assertError(await ask(signedIn, 'selfdestruct', {}), 'UNKNOWN_EVENT', /"selfdestruct"/);
+    const error = new Promise<{ code: string; event?: string }>((resolve) => signedIn.once('protocolError', resolve));
+    signedIn.emit('selfdestruct', {});
+    assert.deepEqual(await error, { code: 'UNKNOWN_EVENT', message: 'Unknown event "selfdestruct".', event: 'selfdestruct' });
+    const missingAck = new Promise<{ code: string }>((resolve) => signedIn.once('protocolError', resolve));
+    signedIn.emit('whoelse', {});
+    assert.equal((await missingAck).code, 'BAD_REQUEST');
+  });
+
+  test('commands before sign-in are refused', async () => {
+    const anonymous = await rawSocket(t.url);
+    assertError(await ask(anonymous, 'whoelse', {}), 'NOT_SIGNED_IN');
+    assertError(await ask(anonymous, 'message', { to: 'bob', body: 'x' }), 'NOT_SIGNED_IN');
+    anonymous.close();
+  });
+
+  test('a packet larger than the limit closes that connection only; the server carries on', async () => {
+    const big = await rawSocket(t.url);
+    const closed = new Promise<string>((resolve) => big.once('disconnect', resolve));
+    big.emit('message', { to: 'bob', body: 'x'.repeat(200_000) }, () => {});
+    assert.equal(await closed, 'transport close');
+    const reply = await ask(signedIn, 'whoelse', {});
+    assert.equal(reply.ok, true);
+  });
+
+  test('a flood is rate limited with a clear error, and the connection recovers', async () => {
+    const limited = await startServer({ users: ['alice'], rateLimit: { burst: 5, perSecond: 1 } });
+    try {
+      const socket = await rawSocket(limited.url);
+      await ask(socket, 'login', { username: 'alice', password: 'alice-pw' });
+      const replies = await Promise.all(Array.from({ length: 20 }, () => ask(socket, 'whoelse', {})));
+      const refused = replies.filter((r) => !r.ok);
+      assert.equal(replies.filter((r) => r.ok).length, 4, 'the burst, less the login');
+      assertError(refused[0]!, 'RATE_LIMITED', /slow down/);
+      limited.clock.advance(2000);
+      assert.equal((await ask(socket, 'whoelse', {})).ok, true);
+      socket.close();
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('after all of that the server still answers', async () => {
+    const reply = await ask(signedIn, 'whoelse', {});
+    assert.deepEqual(reply, { ok: true, users: [] });
+  });
+});

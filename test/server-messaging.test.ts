@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ChatMessage } from '../src/protocol';
+import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('direct messages', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob', 'carol'] });
+  });
+  after(() => t.close());
+
+  test('an online recipient gets the message at once, with sender, time and id', async () => {
+    const alice = await t.signIn('alice');
+    const bob = await t.signIn('bob');
+    const arrival = next(bob, 'message');
+    const sent = await alice.message('bob', 'hi bob');
+    assert.equal(sent.online, true);
+    const [m] = await arrival;
+    assert.deepEqual(m, { id: sent.id, from: 'alice', to: 'bob', kind: 'direct', body: 'hi bob', sentAt: t.clock.now });
+    alice.close();
+    bob.close();
+  });
+
+  test('an offline recipient gets messages at the next sign-in, in order, with original time and sender, once', async () => {
+    const alice = await t.signIn('alice');
+    const first = await alice.message('carol', 'one');
+    assert.equal(first.online, false);
+    t.clock.advance(60_000);
+    await alice.message('carol', 'two');
+    t.clock.advance(60_000);
+    await alice.message('carol', 'three');
+
+    const carol = await t.connect();
+    const got = collect(carol, 'message');
+    await carol.login('carol', 'carol-pw');
+    await eventually(() => got.length === 3, 3000, 'three stored messages');
+    assert.deepEqual(
+      got.map(([m]) => [m.body, m.from, m.sentAt]),
+      [
+        ['one', 'alice', first.sentAt],
+        ['two', 'alice', first.sentAt + 60_000],
+        ['three', 'alice', first.sentAt + 120_000],
+      ],
+    );
+    // The client acknowledged them, so a later sign-in does not bring them again.
+    await pause(100);
+    carol.close();
+    const again = await t.connect();
+    const later = collect(again, 'message');
+    await again.login('carol', 'carol-pw');
+    await pause(200);
+    assert.equal(later.length, 0);
+    again.close();
+    alice.close();
+  });
+
+  test('a message that was not acknowledged comes again, and the client shows it once', async () => {
+    const alice = await t.signIn('alice');
+    const sent = await alice.message('carol', 'unacknowledged');
+    // A raw socket that signs in as carol but never says "received".
+    const raw = await t.connect();
+    const rawSocket = (
+      raw as unknown as { socket: { on: (e: string, f: (m: ChatMessage) => void) => void; emit: (...a: unknown[]) => void } }
+    ).socket;
+    const rawGot: ChatMessage[] = [];
+    rawSocket.on('message', (m) => rawGot.push(m));
+    await new Promise<void>((resolve) => rawSocket.emit('login', { username: 'carol', password: 'carol-pw' }, () => resolve()));
+    await eventually(() => rawGot.length === 1);
+    raw.close();
+
+    const carol = await t.connect();
+    const got = collect(carol, 'message');
+    await carol.login('carol', 'carol-pw');
+    await eventually(() => got.length === 1);
+    assert.equal(got[0]![0].id, sent.id);
+    alice.close();
+    carol.close();
+  });
+
+  test('a retried send with the same client id is stored and delivered once', async () => {
+    const alice = await t.signIn('alice');
+    const bob = await t.signIn('bob');
+    const got = collect(bob, 'message');
+    const payload = { to: 'bob', body: 'only once', clientMsgId: 'retry-1' };
+    const a = await alice.request('message', payload);
+    const b = await alice.request('message', payload);
+    assert.equal(a.id, b.id);
+    await pause(100);
+    assert.equal(got.length, 1);
+    alice.close();
+    bob.close();
+  });
+
+  test('errors: unknown user, yourself, too long', async () => {
+    const alice = await t.signIn('alice');
+    await assert.rejects(alice.message('zed', 'hi'), { code: 'UNKNOWN_USER', message: 'There is no user named "zed".' });
+    await assert.rejects(alice.message('alice', 'hi'), { code: 'SELF' });
+    await assert.rejects(alice.message('bob', 'x'.repeat(4001)), { code: 'TOO_LONG' });
+    await assert.rejects(alice.message('bob', '   '), { code: 'BAD_REQUEST' });
+    alice.close();
+  });
+
+  test('history pages back through a conversation, oldest first within a page', async () => {
+    const dave = await t.signIn('alice');
+    const bob = await t.signIn('bob');
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await dave.message('bob', `h${i}`)).id);
+    await bob.message('alice', 'reply');
+    const page1 = await bob.history({ with: 'alice', limit: 3 });
+    assert.deepEqual(
+      page1.messages.map((m) => m.body),
+      ['h3', 'h4', 'reply'],
+    );
+    assert.equal(page1.more, true);
+    const page2 = await bob.history({ with: 'alice', limit: 3, before: page1.messages[0]!.id });
+    assert.deepEqual(
+      page2.messages.slice(-3).map((m) => m.body),
+      ['h0', 'h1', 'h2'],
+    );
+    await assert.rejects(bob.history({ with: 'nobody' }), { code: 'UNKNOWN_USER' });
+    dave.close();
+    bob.close();
+  });
+});
+
+describe('broadcasts', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob', 'carol', 'dave'] });
+  });
+  after(() => t.close());
+
+  test('"broadcast message" reaches everyone online but the sender', async () => {
+    const [alice, bob, carol] = await Promise.all([t.signIn('alice'), t.signIn('bob'), t.signIn('carol')]);
+    const aliceGot = collect(alice, 'message');
+    const arrivals = Promise.all([next(bob, 'message'), next(carol, 'message')]);
+    const reply = await alice.broadcast('hello all');
+    assert.deepEqual([reply.delivered, reply.skipped], [2, 0]);
+    for (const [m] of await arrivals) {
+      assert.equal(m.kind, 'broadcast');
+      assert.equal(m.to, null);
+      assert.equal(m.body, 'hello all');
+    }
+    await pause(100);
+    assert.equal(aliceGot.length, 0, 'the sender does not get their own broadcast back');
+
+    // dave was offline: a broadcast to everyone is not kept for him.
+    const dave = await t.connect();
+    const daveGot = collect(dave, 'message');
+    await dave.login('dave', 'dave-pw');
+    await pause(150);
+    assert.equal(daveGot.length, 0);
+    for (const c of [alice, bob, carol, dave]) c.close();
+  });
+
+  test('"broadcast user" reaches the users named, online now or later', async () => {
+    const [alice, bob, carol] = await Promise.all([t.signIn('alice'), t.signIn('bob'), t.signIn('carol')]);
+    const carolGot = collect(carol, 'message');
+    const bobGets = next(bob, 'message');
+    const reply = await alice.broadcast('for bob and dave', ['bob', 'dave']);
+    assert.equal(reply.delivered, 2);
+    assert.equal((await bobGets)[0].body, 'for bob and dave');
+
+    const dave = await t.connect();
+    const daveGets = next(dave, 'message');
+    await dave.login('dave', 'dave-pw');
+    assert.equal((await daveGets)[0].body, 'for bob and dave');
+    await pause(100);
+    assert.equal(carolGot.length, 0);
+    await assert.rejects(alice.broadcast('x', ['bob', 'nobody']), { code: 'UNKNOWN_USER', message: /"nobody"/ });
+    const tooMany = Array.from({ length: 101 }, (_, i) => `u${i}`);
+    await assert.rejects(alice.broadcast('x', tooMany), { code: 'BAD_REQUEST', message: /at most 100 users/ });
+    for (const c of [alice, bob, carol, dave]) c.close();
+  });
+});
+
+describe('blocking', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob', 'carol'] });
+  });
+  after(() => t.close());
+
+  test('a blocked user cannot message the blocker and is told so; nothing is delivered', async () => {
+    const [alice, bob] = await Promise.all([t.signIn('alice'), t.signIn('bob')]);
+    const bobGot = collect(bob, 'message');
+    await bob.block('alice');
+    await assert.rejects(alice.message('bob', 'let me in'), {
+      code: 'BLOCKED',
+      message: 'Your message could not be delivered as bob has blocked you.',
+    });
+    // Nor later, when bob signs in again.
+    bob.close();
+    await pause(50);
+    await assert.rejects(alice.message('bob', 'offline try'), { code: 'BLOCKED' });
+    const bob2 = await t.connect();
+    const later = collect(bob2, 'message');
+    await bob2.login('bob', 'bob-pw');
+    await pause(150);
+    assert.equal(bobGot.length + later.length, 0);
+    await bob2.unblock('alice');
+    const arrives = next(bob2, 'message');
+    await alice.message('bob', 'unblocked now');
+    assert.equal((await arrives)[0].body, 'unblocked now');
+    alice.close();
+    bob2.close();
+  });
+
+  test('a broadcast skips users who blocked the sender and says some could not receive it', async () => {
+    const [alice, bob, carol] = await Promise.all([t.signIn('alice'), t.signIn('bob'), t.signIn('carol')]);
+    await carol.block('alice');
+    const carolGot = collect(carol, 'message');
+    const bobGets = next(bob, 'message');
+    const reply = await alice.broadcast('hi everyone');
+    assert.deepEqual([reply.delivered, reply.skipped], [1, 1]);
+    await bobGets;
+    const named = await alice.broadcast('named', ['bob', 'carol']);
+    assert.deepEqual([named.delivered, named.skipped], [1, 1]);
+    await pause(100);
+    assert.equal(carolGot.length, 0);
+    await carol.unblock('alice');
+    for (const c of [alice, bob, carol]) c.close();
+  });
+
+  test('the blocker does not see the blocked user come and go, and whoelse hides them both ways', async () => {
+    const carol = await t.signIn('carol');
+    await carol.block('bob');
+    const notices = collect(carol, 'presence');
+    const bob = await t.signIn('bob');
+    assert.deepEqual((await bob.whoelse()).users, []);
+    assert.deepEqual((await carol.whoelse()).users, []);
+    const alice = await t.signIn('alice');
+    await eventually(() => notices.length === 1);
+    bob.close();
+    await pause(100);
+    assert.deepEqual(
+      notices.map(([e]) => e.username),
+      ['alice'],
+    );
+    await carol.unblock('bob');
+    alice.close();
+    carol.close();
+  });
+
+  test('errors: blocking yourself, an unknown user, unblocking someone not blocked; blocklist lists them', async () => {
+    const alice = await t.signIn('alice');
+    await assert.rejects(alice.block('alice'), { code: 'SELF' });
+    await assert.rejects(alice.block('nobody'), { code: 'UNKNOWN_USER' });
+    await assert.rejects(alice.unblock('bob'), { code: 'NOT_BLOCKED' });
+    await alice.block('carol');
+    await alice.block('bob');
+    await alice.block('bob');
+    assert.deepEqual((await alice.blocklist()).users, ['bob', 'carol']);
+    await alice.unblock('bob');
+    await alice.unblock('carol');
+    alice.close();
+  });
+});
