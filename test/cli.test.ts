@@ -1,3 +1,4 @@
+import { startServer, TestClock } from './helpers/server';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -192,7 +193,7 @@ describe('parley terminal client', { concurrency: 3 }, () => {
 
   test('a message sent while signed out is printed once at sign-in, with its original date and time', async (t) => {
     const threeDays = 3 * 24 * 60 * 60_000;
-    const srv = await serve(t, ['olga', 'ray'], { clock: () => Date.now() - threeDays });
+    const srv = await serve(t, ['olga', 'ray'], { clock: new TestClock(Date.now() - threeDays, true) });
     const ray = await srv.signIn('ray');
     const { sentAt, online } = await ray.message('olga', 'sent while you were away');
     assert.equal(online, false);
@@ -277,11 +278,19 @@ describe('parley terminal client', { concurrency: 3 }, () => {
     assert.match(cli.stdout, /^You have signed out\.$/m);
   });
 
-  test('the server shutting down: its message is printed and the client exits 0', async (t) => {
-    const srv = await serve(t, ['kim']);
-    const cli = await signedIn(t, srv.port, 'kim');
-    await srv.close();
+  test('the server shutting down: its message is printed, and the client signs in again when it is back', async (t) => {
+    const first = await startServer({ users: ['kim'] });
+    t.after(() => first.close());
+    const cli = await signedIn(t, first.port, 'kim');
+    await first.stop();
     await cli.waitFor(/^The server is shutting down\.$/m);
+    await cli.waitFor(/^Waiting for the server to come back/m);
+    const second = await startServer({ dataDir: first.dataDir, port: first.port });
+    t.after(() => second.stop());
+    await cli.waitFor(/^Reconnected as kim\.$/m, 8000);
+    cli.write('whoelse');
+    await cli.waitFor(/^Nobody else is online\.$/m);
+    cli.child.kill('SIGINT');
     assert.equal(await cli.exitCode(), 0);
   });
 

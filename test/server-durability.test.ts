@@ -12,7 +12,7 @@ import { collect, eventually, next, startServer, tempDir, TEST_SCRYPT } from './
 /** Starts `parley-server` as its own process on a free port and returns it with its URL. */
 async function serverProcess(dataDir: string, ...args: string[]): Promise<{ program: Program; url: string }> {
   const program = new Program('src/server/main.ts', ['0', '--data', dataDir, ...args]);
-  const [, url] = (await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+)$/m)) as [string, string];
+  const [, url = ''] = await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+)$/m);
   return { program, url };
 }
 
@@ -46,7 +46,7 @@ describe('durability', () => {
       dataDir,
       JSON.stringify({ rateLimit: { burst: 1000, perSecond: 1000 } }),
     ]);
-    const [, url] = (await program.waitFor(/^url (\S+)$/m)) as [string, string];
+    const [, url = ''] = await program.waitFor(/^url (\S+)$/m);
     const alice = new ParleyClient(url, { socket: { reconnection: false } });
     await alice.connect();
     await alice.login('alice', 'alice-pw');

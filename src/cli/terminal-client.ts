@@ -207,7 +207,9 @@ export class TerminalClient {
   private onSignedOut(event: SignedOutEvent): void {
     if (this.phase === 'done') return;
     this.print(sanitize(event.message));
-    this.finish(0);
+    // A server shutting down is usually restarting; the client core waits for it and signs in again.
+    if (event.reason === 'shutdown' && this.phase === 'chatting') this.print('Waiting for the server to come back (Ctrl-C to quit)...');
+    else this.finish(0);
   }
 
   private onState(state: ConnectionState): void {

@@ -63,6 +63,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly requestTimeoutMs: number;
   private credentials: { username: string; password: string } | undefined;
+  private resumeAfterShutdown = false;
   private currentState: ConnectionState = 'offline';
   /** Ids already shown: the server may send a message again until it hears that it arrived. */
   private readonly seen = new Set<number>();
@@ -88,14 +89,21 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     this.socket.on('disconnect', (reason) => {
       // After the server's goodbye (logout, idle, shutdown) or close(), socket.io does not reconnect.
       const willReconnect = this.socket.io.reconnection() && reason !== 'io server disconnect' && reason !== 'io client disconnect';
-      if (!willReconnect) this.setState('offline');
+      if (reason === 'io server disconnect' && this.resumeAfterShutdown && this.socket.io.reconnection()) {
+        // socket.io does not reconnect after the server's own disconnect; ask it to, with its usual backoff.
+        this.resumeAfterShutdown = false;
+        this.setState('reconnecting');
+        this.socket.connect();
+      } else if (!willReconnect) this.setState('offline');
       else this.setState(this.credentials ? 'reconnecting' : 'connecting');
     });
     this.socket.io.on('reconnect_failed', () => this.setState('offline'));
     this.socket.on('message', (message) => this.onMessage(message));
     this.socket.on('presence', (event) => this.emit('presence', event));
     this.socket.on('signedOut', (event) => {
-      this.credentials = undefined;
+      // A server that shuts down is usually restarting: keep the credentials and come back with it.
+      if (event.reason === 'shutdown' && this.credentials) this.resumeAfterShutdown = true;
+      else this.credentials = undefined;
       this.emit('signedOut', event);
     });
   }

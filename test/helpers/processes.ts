@@ -1,34 +1,83 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
-/** A program of ours run in a child process through tsx, with its output gathered for assertions. */
+/** How long a test waits for something a program should print. */
+export const WAIT_MS = 5000;
+
+/** One of our programs in a child process (run through tsx), fed through stdin, its output gathered. */
 export class Program {
   readonly child: ChildProcessWithoutNullStreams;
   stdout = '';
   stderr = '';
+  /** Resolves once the process has exited and its output has been read to the end. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private done = false;
+  /** waitFor looks at stdout from here on, so that the same text printed twice can be waited for twice. */
+  private cursor = 0;
 
-  constructor(entry: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { env: { ...process.env, ...env } });
-    this.child.stdout.on('data', (d: Buffer) => (this.stdout += d.toString()));
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  constructor(entry: string, args: string[]) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: 'pipe' });
+    this.child.stdout.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.child.stdin.on('error', () => {}); // writing after the process ended is the test's business, not a crash
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code, signal) => {
+        this.done = true;
+        resolve({ code, signal });
+      }),
+    );
   }
 
-  /** Waits until stdout matches, and returns the match; fails with everything printed so far. */
-  async waitFor(pattern: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+  get running(): boolean {
+    return !this.done;
+  }
+
+  /** Writes each argument as one line to stdin. */
+  write(...lines: string[]): void {
+    for (const line of lines) this.child.stdin.write(line + '\n');
+  }
+
+  /** Ends stdin (Ctrl-D). */
+  end(): void {
+    this.child.stdin.end();
+  }
+
+  /**
+   * Waits until stdout, from where the last wait stopped, matches `pattern`; returns the match.
+   * Fails after `ms`, or as soon as the process has ended without printing it, showing all output.
+   */
+  async waitFor(pattern: RegExp, ms = WAIT_MS): Promise<RegExpExecArray> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const match = pattern.exec(this.stdout);
-      if (match) return match;
-      if (Date.now() > deadline || this.child.exitCode !== null) {
-        throw new Error(`no ${pattern} in output.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      const ended = this.done;
+      const match = pattern.exec(this.stdout.slice(this.cursor));
+      if (match) {
+        this.cursor += match.index + match[0].length;
+        return match;
       }
-      await new Promise((r) => setTimeout(r, 20));
+      if (ended || Date.now() > deadline) {
+        throw new Error(
+          `${ended ? 'the program exited' : `${ms} ms passed`} without printing ${pattern}\n` +
+            `--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}--- end ---`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
-  write(line: string): void {
-    this.child.stdin.write(line + '\n');
+  /** Resolves with the exit code, or fails after `ms` (the process is then killed). */
+  async exitCode(ms = WAIT_MS): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.kill();
+        reject(new Error(`the program did not exit within ${ms} ms\n--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`));
+      }, ms);
+    });
+    try {
+      return (await Promise.race([this.exited, timeout])).code;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -6,6 +6,9 @@ import { silentLogger } from '../../src/server/log';
 import type { ServerOptions } from '../../src/server/options';
 import { createParleyServer, type ParleyServer } from '../../src/server/server';
 
+/** Every test user's password. */
+export const passwordOf = (username: string): string => `${username}-pw`;
+
 /** A cheap scrypt cost for tests: the hash format and checks are the same, only faster. */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
 
@@ -13,12 +16,25 @@ export function tempDir(prefix = 'parley-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A clock that only moves when a test says so. */
+/** A clock that moves when a test says so, and with real time too if `running`. */
 export class TestClock {
-  constructor(public now = Date.UTC(2026, 10, 26, 12, 0, 0)) {}
+  private offset: number;
+
+  constructor(
+    start = Date.UTC(2026, 10, 26, 12, 0, 0),
+    private readonly running = false,
+  ) {
+    this.offset = start - (running ? Date.now() : 0);
+  }
+
+  get now(): number {
+    return (this.running ? Date.now() : 0) + this.offset;
+  }
+
   readonly read = (): number => this.now;
+
   advance(ms: number): void {
-    this.now += ms;
+    this.offset += ms;
   }
 }
 
@@ -56,7 +72,7 @@ export async function startServer(
     timings: { sweepIntervalMs: 20, ...options.timings },
   });
   for (const user of options.users ?? []) {
-    if (!server.accounts.has(user)) await server.accounts.add(user, `${user}-pw`);
+    if (!server.accounts.has(user)) await server.accounts.add(user, passwordOf(user));
   }
   const { port } = await server.listen();
   const url = `http://127.0.0.1:${port}`;
@@ -83,7 +99,7 @@ export async function startServer(
     connect,
     signIn: async (username) => {
       const client = await connect();
-      await client.login(username, `${username}-pw`);
+      await client.login(username, passwordOf(username));
       return client;
     },
     stop,
