@@ -55,6 +55,9 @@ type Body<E extends RequestName> = ReplyBodies[E];
 
 const DISCONNECTED = Symbol('disconnected');
 
+/** How many message ids a client remembers for dedupe: far more than one replay can hold. */
+const SEEN_IDS_KEPT = 50_000;
+
 /**
  * The client core, shared by the terminal client and the extension: one connection to a message
  * center, sign-in that survives reconnects, every request typed, and each message delivered once.
@@ -287,6 +290,8 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     }
     if (this.seen.has(message.id)) return;
     this.seen.add(message.id);
+    // A Set iterates in insertion order: forget the oldest ids, which the server no longer replays.
+    if (this.seen.size > SEEN_IDS_KEPT) this.seen.delete(this.seen.values().next().value!);
     this.emit('message', message);
   }
 
