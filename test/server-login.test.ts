@@ -16,7 +16,7 @@ async function loginError(client: ParleyClient, username: string, password: stri
 describe('sign-in and lockout', () => {
   let t: TestServer;
   before(async () => {
-    t = await startServer({ users: ['alice', 'bob', 'carol', 'dave', 'erin'], timings: { blockMs: 60_000 } });
+    t = await startServer({ users: ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina'], timings: { blockMs: 60_000 } });
   });
   after(() => t.close());
 
@@ -87,6 +87,34 @@ describe('sign-in and lockout', () => {
     await loginError(client, 'ghost', 'x');
     assert.equal((await loginError(client, 'ghost', 'x')).code, 'LOCKED_OUT');
     client.close();
+  });
+
+  test('usernames are case-sensitive in lockouts too: failures for "Erin" do not lock out "erin"', async () => {
+    const client = await t.connect();
+    for (let i = 0; i < 2; i++) await loginError(client, 'Erin', 'x');
+    assert.equal((await loginError(client, 'Erin', 'x')).code, 'LOCKED_OUT');
+    await client.login('erin', 'erin-pw');
+    client.close();
+  });
+
+  test('failures older than the block time are forgotten', async () => {
+    const client = await t.connect();
+    await loginError(client, 'frank', 'x');
+    await loginError(client, 'frank', 'x');
+    t.clock.advance(60_000);
+    const err = await loginError(client, 'frank', 'x');
+    assert.match(err.message, /2 attempts left/);
+    client.close();
+  });
+
+  test('parallel connections get no more guesses than one connection', async () => {
+    const clients = await Promise.all(Array.from({ length: 8 }, () => t.connect()));
+    const errors = await Promise.all(clients.map((c) => loginError(c, 'gina', 'guess')));
+    const checked = errors.filter((e) => e.code === 'INVALID_CREDENTIALS' || e.code === 'LOCKED_OUT');
+    assert.ok(checked.length <= 3, `${checked.length} passwords were checked`);
+    assert.ok(errors.some((e) => e.code === 'RATE_LIMITED'));
+    assert.ok(errors.every((e) => ['INVALID_CREDENTIALS', 'LOCKED_OUT', 'RATE_LIMITED'].includes(e.code)));
+    for (const c of clients) c.close();
   });
 
   test('signing in twice on one connection is refused; commands before sign-in are refused', async () => {

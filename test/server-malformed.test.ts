@@ -96,6 +96,7 @@ describe('malformed and hostile input', () => {
       const socket = await rawSocket(limited.url);
       await ask(socket, 'login', { username: 'alice', password: 'alice-pw' });
       const replies = await Promise.all(Array.from({ length: 20 }, () => ask(socket, 'whoelse', {})));
+      assertError(await ask(socket, 'no-such-event', {}), 'RATE_LIMITED', /slow down/);
       const refused = replies.filter((r) => !r.ok);
       assert.equal(replies.filter((r) => r.ok).length, 4, 'the burst, less the login');
       assertError(refused[0]!, 'RATE_LIMITED', /slow down/);

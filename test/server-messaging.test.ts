@@ -172,7 +172,13 @@ describe('broadcasts', () => {
     assert.equal(carolGot.length, 0);
     await assert.rejects(alice.broadcast('x', ['bob', 'nobody']), { code: 'UNKNOWN_USER', message: /"nobody"/ });
     const tooMany = Array.from({ length: 101 }, (_, i) => `u${i}`);
-    await assert.rejects(alice.broadcast('x', tooMany), { code: 'BAD_REQUEST', message: /at most 100 users/ });
+    await assert.rejects(alice.broadcast('x', tooMany), { code: 'TOO_MANY_RECIPIENTS', message: /at most 100 users/ });
+    const bobOnce = collect(bob, 'message');
+    const twice = await alice.broadcast('named twice', ['bob', 'bob']);
+    assert.equal(twice.delivered, 1);
+    await eventually(() => bobOnce.length === 1);
+    await pause(100);
+    assert.equal(bobOnce.length, 1, 'a name given twice is sent to once');
     for (const c of [alice, bob, carol, dave]) c.close();
   });
 });
@@ -243,6 +249,22 @@ describe('blocking', () => {
     await carol.unblock('bob');
     alice.close();
     carol.close();
+  });
+
+  test('blocking hides both users from each other at once, and unblocking shows them again', async () => {
+    const [alice, bob] = await Promise.all([t.signIn('alice'), t.signIn('bob')]);
+    const aliceSees = next(alice, 'presence', (e) => e.username === 'bob');
+    const bobSees = next(bob, 'presence', (e) => e.username === 'alice');
+    await bob.block('alice');
+    assert.equal((await aliceSees)[0].online, false);
+    assert.equal((await bobSees)[0].online, false);
+    const aliceSeesAgain = next(alice, 'presence', (e) => e.username === 'bob');
+    const bobSeesAgain = next(bob, 'presence', (e) => e.username === 'alice');
+    await bob.unblock('alice');
+    assert.equal((await aliceSeesAgain)[0].online, true);
+    assert.equal((await bobSeesAgain)[0].online, true);
+    alice.close();
+    bob.close();
   });
 
   test('errors: blocking yourself, an unknown user, unblocking someone not blocked; blocklist lists them', async () => {

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 export const USAGE = `Parley terminal client
 
 usage:
@@ -5,15 +7,26 @@ usage:
   parley URL                e.g. parley http://chat.example.org:4000
   parley --help
 
+  --peer-host ADDRESS       the interface private chats are accepted on (default: loopback
+                            for a server on this machine, else every interface)
+
 Asks for your username and password, then reads commands line by line; type "help" once
 signed in for the list. Prompts go to standard error, everything else to standard output,
 and when standard input is not a terminal the username and password are read from it.`;
 
-export type CliArgs = { kind: 'help' } | { kind: 'connect'; url: string } | { kind: 'usage'; error: string };
+export type CliArgs = { kind: 'help' } | { kind: 'connect'; url: string; peerHost?: string } | { kind: 'usage'; error: string };
 
-/** Reads `parley HOST PORT`, `parley URL` (or `HOST:PORT`) and `--help`. */
+/** Reads `parley HOST PORT`, `parley URL` (or `HOST:PORT`), `--peer-host ADDRESS` and `--help`. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+  const at = argv.findIndex((a) => a === '--peer-host' || a.startsWith('--peer-host='));
+  if (at >= 0) {
+    const given = argv[at]!.includes('=') ? argv[at]!.slice('--peer-host='.length) : argv[at + 1];
+    if (!given || isIP(given) === 0) return usage(`--peer-host needs an IP address of this machine, not "${given ?? ''}"`);
+    const rest = argv.filter((_, i) => i !== at && (i !== at + 1 || argv[at]!.includes('=')));
+    const parsed = parseCliArgs(rest);
+    return parsed.kind === 'connect' ? { ...parsed, peerHost: given } : parsed;
+  }
   const option = argv.find((a) => a.startsWith('-') && a !== '-');
   if (option) return usage(`unknown option ${option}`);
   if (argv.length === 0) return usage('say which server to connect to');

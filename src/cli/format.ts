@@ -1,3 +1,4 @@
+import type { PrivateClosed, PrivateMessage, PrivateRefused } from '../client/private-channels';
 import { COMMAND_HELP, type ChatMessage, type PresenceEvent } from '../protocol';
 
 /**
@@ -120,4 +121,48 @@ export function formatError(message: string): string {
 export function formatHelp(): string {
   const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
   return ['Commands:', ...COMMAND_HELP.map((h) => `  ${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
+}
+
+/** An incoming private message, marked so that it cannot be mistaken for one that went through the server. */
+export function formatPrivateMessage(message: PrivateMessage, now: number): string {
+  return `[${formatTime(message.at, now)}] ${name(message.from)} (private): ${formatBody(message.body)}`;
+}
+
+export function formatPrivateSent(to: string): string {
+  return `Sent privately to ${name(to)}.`;
+}
+
+export function formatPrivateOpened(username: string): string {
+  return `* private chat with ${name(username)} is open (direct, encrypted)`;
+}
+
+export function formatPrivateAlreadyOpen(username: string): string {
+  return `A private chat with ${name(username)} is already open; "private ${name(username)} <text>" sends there.`;
+}
+
+export function formatPrivateClosed(info: PrivateClosed): string {
+  const who = name(info.username);
+  const why: Record<PrivateClosed['reason'], string> = {
+    stopped: info.byPeer ? `${who} stopped it` : 'you stopped it',
+    'signed-out': info.byPeer ? `${who} signed out` : 'you signed out',
+    blocked: 'blocked',
+    lost: 'connection lost',
+    timeout: 'no key confirmation in time',
+    tampered: 'a message failed authentication',
+    'out-of-order': 'a message was replayed or out of order',
+    malformed: 'the peer sent something invalid',
+    replaced: 'replaced by a new connection',
+  };
+  return `* private chat with ${who} is closed (${why[info.reason]})`;
+}
+
+/** A connection to this client's listener that was refused: the user hears of attempts on their name. */
+export function formatPrivateRefused(info: PrivateRefused): string {
+  const claiming = info.claimed === undefined ? '' : ` claiming to be ${name(info.claimed)}`;
+  return `* refused a direct connection from ${name(info.address || 'an unknown address')}${claiming}: ${info.message}`;
+}
+
+/** The message center went away while private chats are open: they go on, and the user is told how to end. */
+export function formatPrivateOnly(users: readonly string[]): string {
+  return `Private chats with ${list(users)} stay open (direct); server commands fail until you sign in again. "logout" or Ctrl-D ends the session.`;
 }

@@ -13,11 +13,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`parley: ${args.error}\n\n${USAGE}\n`);
     return 2;
   }
-  const terminal = new TerminalClient(new ParleyClient(args.url), {
-    input: process.stdin,
-    output: process.stdout,
-    prompts: process.stderr,
-  });
+  const terminal = new TerminalClient(
+    new ParleyClient(args.url),
+    {
+      input: process.stdin,
+      output: process.stdout,
+      prompts: process.stderr,
+    },
+    { private: args.peerHost === undefined ? {} : { host: args.peerHost } },
+  );
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => terminal.interrupt());
   return terminal.run();
 }

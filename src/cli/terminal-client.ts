@@ -1,4 +1,5 @@
 import { ParleyRequestError, type ConnectionState, type ParleyClient } from '../client/parley-client';
+import { PrivateChannels, type PrivateChannelsOptions } from '../client/private-channels';
 import { parseCommand, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
 import {
   formatBlocked,
@@ -8,6 +9,13 @@ import {
   formatHelp,
   formatMessage,
   formatPresence,
+  formatPrivateAlreadyOpen,
+  formatPrivateClosed,
+  formatPrivateMessage,
+  formatPrivateOnly,
+  formatPrivateOpened,
+  formatPrivateRefused,
+  formatPrivateSent,
   formatSent,
   formatUnblocked,
   formatWelcome,
@@ -31,6 +39,8 @@ export interface TerminalOptions {
   now?: () => number;
   /** How long signing out may take on the way out before the connection is simply closed. */
   signOutTimeoutMs?: number;
+  /** The peer listener for private chats (interface, advertised address...). */
+  private?: PrivateChannelsOptions;
 }
 
 type Phase = 'starting' | 'signing-in' | 'chatting' | 'done';
@@ -54,6 +64,10 @@ export class TerminalClient {
   private readonly ended = new Promise<number>((resolve) => (this.end = resolve));
   private readonly now: () => number;
   private readonly signOutTimeoutMs: number;
+  /** Direct, encrypted chats; they do not need the message center once open. */
+  private readonly channels: PrivateChannels;
+  /** The message center is gone for this session but private chats go on. */
+  private privateOnly = false;
 
   constructor(
     private readonly client: ParleyClient,
@@ -62,6 +76,15 @@ export class TerminalClient {
   ) {
     this.now = options.now ?? Date.now;
     this.signOutTimeoutMs = options.signOutTimeoutMs ?? 3000;
+    // Created before this session's own listeners, so that it has closed its chats when a sign-out is shown.
+    this.channels = new PrivateChannels(client, options.private);
+    this.channels.on('message', (m) => this.whenChatting(() => this.print(formatPrivateMessage(m, this.now()))));
+    this.channels.on('opened', (o) => this.whenChatting(() => this.print(formatPrivateOpened(o.username))));
+    this.channels.on('closed', (c) => this.whenChatting(() => this.onPrivateClosed(formatPrivateClosed(c))));
+    this.channels.on('refused', (r) => this.whenChatting(() => this.print(formatPrivateRefused(r))));
+    this.channels.on('problem', (err) =>
+      this.whenChatting(() => this.print(formatError(`direct connections are unavailable: ${err.message}`))),
+    );
     client.on('message', (message) => this.whenChatting(() => this.onMessage(message)));
     client.on('presence', (event) => this.whenChatting(() => this.onPresence(event)));
     client.on('signedOut', (event) => this.onSignedOut(event));
@@ -86,6 +109,7 @@ export class TerminalClient {
     );
     const code = await this.ended;
     this.lines.close();
+    await this.channels.close();
     this.client.close();
     return code;
   }
@@ -143,6 +167,8 @@ export class TerminalClient {
       try {
         const reply = await this.client.login(username, password);
         this.me = reply.username;
+        // One more round trip, so that once welcomed others can open private chats at once (a failure is shown as a problem).
+        await this.channels.ready().catch(() => {});
         this.print(formatWelcome(reply.username, reply.online));
         return undefined;
       } catch (err) {
@@ -156,6 +182,8 @@ export class TerminalClient {
   private async execute(command: Exclude<Command, { name: 'logout' }>): Promise<void> {
     const client = this.client;
     if (command.name === 'help') return this.print(formatHelp());
+    // The direct channel needs no server: no "not connected" warning, and these work after it is gone.
+    if (command.name === 'private' || command.name === 'stopprivate') return this.executePrivate(command);
     if (client.state !== 'signed-in') this.print('Not connected right now; the command will run once the connection is back.');
     try {
       switch (command.name) {
@@ -173,16 +201,57 @@ export class TerminalClient {
           return this.print(formatUnblocked((await client.unblock(command.username)).username));
         case 'blocklist':
           return this.print(formatBlocklist((await client.blocklist()).users));
+        case 'startprivate': {
+          // The "open" line comes from the channel's own event, on either side.
+          const { already } = await this.channels.start(command.username);
+          if (already) this.print(formatPrivateAlreadyOpen(command.username));
+          return;
+        }
       }
     } catch (err) {
       this.print(formatError(asRequestError(err).message));
     }
   }
 
+  private executePrivate(command: Extract<Command, { name: 'private' | 'stopprivate' }>): void {
+    try {
+      if (command.name === 'stopprivate') return this.channels.stop(command.username);
+      this.channels.send(command.to, command.body);
+      this.print(formatPrivateSent(command.to));
+    } catch (err) {
+      this.print(formatError(err instanceof Error ? err.message : String(err)));
+    }
+  }
+
+  private onPrivateClosed(line: string): void {
+    this.print(line);
+    // Without a server, the session ends with its last private chat.
+    if (this.privateOnly && this.channels.open.length === 0 && !this.leaving) {
+      this.print('No private chats left and no server; the session ends.');
+      this.finish(0);
+    }
+  }
+
+  /**
+   * The message center ended this session (idle time-out) or cut the connection for good: with private
+   * chats open the session goes on for them; returns false when it should end as before.
+   */
+  private keepForPrivate(): boolean {
+    if (this.phase !== 'chatting' || this.leaving || this.channels.open.length === 0) return false;
+    if (!this.privateOnly) {
+      this.privateOnly = true;
+      this.print(formatPrivateOnly(this.channels.open));
+    }
+    return true;
+  }
+
   /** Signs out if signed in (waiting a little at most); safe to call more than once. */
   private leave(): Promise<void> {
     this.leaving ??= (async () => {
-      if (this.phase === 'done' || this.client.state !== 'signed-in') return;
+      if (this.phase === 'done') return;
+      // Peers hear the goodbye first, from this client directly: the message center may be gone.
+      await this.channels.signOut();
+      if (this.client.state !== 'signed-in') return;
       let timer: NodeJS.Timeout | undefined;
       const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.signOutTimeoutMs)));
       try {
@@ -209,6 +278,7 @@ export class TerminalClient {
     this.print(sanitize(event.message));
     // A server shutting down is usually restarting; the client core waits for it and signs in again.
     if (event.reason === 'shutdown' && this.phase === 'chatting') this.print('Waiting for the server to come back (Ctrl-C to quit)...');
+    else if (event.reason === 'idle' && this.keepForPrivate()) return;
     else this.finish(0);
   }
 
@@ -217,6 +287,7 @@ export class TerminalClient {
     if (state === 'reconnecting') this.print('Connection lost; reconnecting...');
     // Offline without a goodbye first: the server closed the connection and will not take it back.
     else if (state === 'offline' && !this.leaving) {
+      if (this.keepForPrivate()) return;
       this.print('Disconnected by the server.');
       this.finish(1);
     }

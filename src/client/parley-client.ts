@@ -9,6 +9,7 @@ import {
   type HandshakeAuth,
   type ParleyError,
   type PresenceEvent,
+  type PrivateRevokedEvent,
   type ReplyBodies,
   type ReplyTo,
   type RequestName,
@@ -42,6 +43,8 @@ export interface ClientEvents {
   resumed: [];
   /** A problem the user should hear about that belongs to no request (e.g. re-login failed). */
   problem: [error: ParleyRequestError];
+  /** One of the two users blocked the other: a private chat between them must close (see PrivateChannels). */
+  privateRevoked: [event: PrivateRevokedEvent];
 }
 
 export interface ClientOptions {
@@ -103,6 +106,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     this.socket.io.on('reconnect_failed', () => this.setState('offline'));
     this.socket.on('message', (message) => this.onMessage(message));
     this.socket.on('presence', (event) => this.emit('presence', event));
+    this.socket.on('privateRevoked', (event) => this.emit('privateRevoked', event));
     this.socket.on('signedOut', (event) => {
       // A server that shuts down is usually restarting: keep the credentials and come back with it.
       if (event.reason === 'shutdown' && this.credentials) this.resumeAfterShutdown = true;

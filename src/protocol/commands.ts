@@ -9,6 +9,10 @@ export type Command =
   | { name: 'wholast'; minutes: number }
   | { name: 'broadcast'; body: string; to?: string[] }
   | { name: 'message'; to: string; body: string }
+  /** Also typed as the original's `getaddress <user>`. */
+  | { name: 'startprivate'; username: string }
+  | { name: 'private'; to: string; body: string }
+  | { name: 'stopprivate'; username: string }
   | { name: 'block'; username: string }
   | { name: 'unblock'; username: string }
   | { name: 'blocklist' }
@@ -24,6 +28,10 @@ export const COMMAND_HELP: readonly { usage: string; summary: string }[] = [
   { usage: 'broadcast message <text>', summary: 'send to everyone online' },
   { usage: 'broadcast user <user> [<user> ...] message <text>', summary: 'send to the users named' },
   { usage: 'message <user> <text>', summary: 'send to one user, online or not' },
+  { usage: 'startprivate <user>', summary: 'open a direct, encrypted chat with a user who is online' },
+  { usage: 'getaddress <user>', summary: 'the same as startprivate (the original name)' },
+  { usage: 'private <user> <text>', summary: 'send over the direct chat only, never through the server' },
+  { usage: 'stopprivate <user>', summary: 'close the direct chat with a user' },
   { usage: 'block <user>', summary: 'stop messages and presence from a user' },
   { usage: 'unblock <user>', summary: 'undo block' },
   { usage: 'blocklist', summary: 'the users you have blocked' },
@@ -31,7 +39,21 @@ export const COMMAND_HELP: readonly { usage: string; summary: string }[] = [
   { usage: 'help', summary: 'this list' },
 ];
 
-export const COMMAND_NAMES = ['whoelse', 'wholast', 'broadcast', 'message', 'block', 'unblock', 'blocklist', 'logout', 'help'] as const;
+export const COMMAND_NAMES = [
+  'whoelse',
+  'wholast',
+  'broadcast',
+  'message',
+  'startprivate',
+  'getaddress',
+  'private',
+  'stopprivate',
+  'block',
+  'unblock',
+  'blocklist',
+  'logout',
+  'help',
+] as const;
 
 const usage = (name: string): string => {
   const line = COMMAND_HELP.filter((h) => h.usage.split(' ')[0] === name).map((h) => h.usage);
@@ -86,6 +108,22 @@ export function parseCommand(line: string): ParseResult {
       if (extra.trim()) return fail(`${name} takes one username`);
       const bad = checkUsername(user);
       return bad ? fail(bad) : ok({ name, username: user });
+    }
+    case 'startprivate':
+    case 'getaddress':
+    case 'stopprivate': {
+      const [user, extra] = shift(rest);
+      if (!user) return fail(`${usage(name)} (with whom?)`);
+      if (extra.trim()) return fail(`${name} takes one username${name === 'stopprivate' ? '' : `; then "private ${user} <text>" sends`}`);
+      const bad = checkUsername(user);
+      // getaddress is the original's name: there it handed out the address; here it opens the same verified channel.
+      return bad ? fail(bad) : ok({ name: name === 'stopprivate' ? name : 'startprivate', username: user });
+    }
+    case 'private': {
+      const [user, body] = shift(rest);
+      if (!user) return fail(`${usage('private')} (to whom?)`);
+      const bad = checkUsername(user) ?? checkBody(body, 'private');
+      return bad ? fail(bad) : ok({ name, to: user, body });
     }
     case 'message': {
       const [user, body] = shift(rest);

@@ -11,6 +11,10 @@ export const ERROR_CODES = [
   'BLOCKED',
   'NOT_BLOCKED',
   'SELF',
+  /** startprivate: the user is not signed in. */
+  'USER_OFFLINE',
+  /** startprivate: the user is signed in, but from no client that takes direct connections. */
+  'NO_PEER_LISTENER',
   'TOO_LONG',
   'TOO_MANY_RECIPIENTS',
   'RATE_LIMITED',

@@ -1,4 +1,5 @@
 import type { Reply } from './errors';
+import type { PrivateRevokedEvent } from './private';
 import type { RequestName, RequestPayload } from './schemas';
 
 export type MessageKind = 'direct' | 'broadcast';
@@ -41,6 +42,10 @@ export interface ReplyBodies {
   received: { count: number };
   history: { messages: ChatMessage[]; more: boolean };
   logout: object;
+  /** `host`/`port`: what the server will hand out; `ticketKey`: its Ed25519 key that signs tickets; `serverTime` for clock offset. */
+  peer: { host: string; port: number; ticketKey: string; serverTime: number; ticketTtlMs: number };
+  /** The chosen session's address and X25519 key, and a ticket to present to it before `expiresAt` (server time). */
+  startprivate: { username: string; host: string; port: number; publicKey: string; ticket: string; expiresAt: number };
 }
 
 export type ReplyTo<E extends RequestName> = Reply<ReplyBodies[E]>;
@@ -54,6 +59,8 @@ export interface ServerToClientEvents {
   message: (message: ChatMessage) => void;
   presence: (event: PresenceEvent) => void;
   signedOut: (event: SignedOutEvent) => void;
+  /** One of the two users blocked the other: any private chat between them must close. */
+  privateRevoked: (event: PrivateRevokedEvent) => void;
   /** An event the server could not answer through an acknowledgement (none was given). */
   protocolError: (error: { code: string; message: string; event?: string }) => void;
 }

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './schemas';
 export * from './events';
 export * from './commands';
+export * from './private';

@@ -9,8 +9,14 @@ export const usernameSchema = z
 
 const bodySchema = z
   .string()
-  .refine((s) => s.trim().length > 0, 'a message cannot be empty')
-  .refine((s) => s.length <= LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`);
+  .max(LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`)
+  .refine((s) => s.trim().length > 0, 'a message cannot be empty');
+
+/** An X25519 or Ed25519 public key: the 32 raw bytes in base64url, without padding (a JWK's `x`). */
+export const publicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a public key is 32 bytes in base64url');
+
+/** An IPv4 or IPv6 literal: the server hands out addresses, never names, so that nobody's client looks a name up for another. */
+const ipSchema = z.string().refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success, 'an IP address is expected');
 
 /** A client-chosen id that makes a send idempotent across retries. */
 const clientMsgIdSchema = z.string().min(1).max(LIMITS.clientMsgIdMax).optional();
@@ -46,6 +52,23 @@ export const requestSchemas = {
     })
     .strict(),
   logout: z.object({}).strict(),
+  /** Private chat (docs/private-chat.md): this session's peer listener and X25519 key, kept in memory only. */
+  peer: z
+    .object({
+      /** Where peers connect; omitted when listening on every interface: the server then hands out the address it sees. */
+      host: ipSchema.optional(),
+      port: z.number().int().min(1).max(65535),
+      publicKey: publicKeySchema,
+    })
+    .strict(),
+  /** Asks for a user's peer address and a signed, single-use ticket to open a direct channel with them. */
+  startprivate: z
+    .object({
+      username: usernameSchema,
+      /** The requester's X25519 key for this chat: the ticket binds it, and the peer checks it against the one presented. */
+      publicKey: publicKeySchema,
+    })
+    .strict(),
 } as const;
 
 export type RequestName = keyof typeof requestSchemas;

@@ -7,7 +7,9 @@ import type { Logger } from './log';
 import { LoginThrottle } from './login-throttle';
 import type { Timings } from './options';
 import type { Presence } from './presence';
+import { PrivateChat } from './private-chat';
 import type { Store } from './store/store';
+import type { TicketIssuer } from './tickets';
 
 export type Handler<E extends RequestName> = (
   conn: Connection,
@@ -24,14 +26,17 @@ export interface ChatServiceDeps {
   singleSession: boolean;
   clock: Clock;
   log: Logger;
+  tickets: TicketIssuer;
 }
 
 /** The message center's rules: what each request does. Transport, validation and limits live in server.ts. */
 export class ChatService {
   readonly throttle: LoginThrottle;
+  private readonly privateChat: PrivateChat;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.throttle = new LoginThrottle(deps.timings.maxLoginFailures, deps.timings.blockMs);
+    this.privateChat = new PrivateChat(deps);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
   }
 
@@ -65,7 +70,7 @@ export class ChatService {
         if (unknown.length) return failure('UNKNOWN_USER', `There is no user named ${unknown.map((u) => `"${u}"`).join(', ')}.`);
       }
       // A named broadcast reaches offline users later; "broadcast message" goes to whoever is online now.
-      const candidates = (named ? to : this.deps.presence.online()).filter((u) => u !== from);
+      const candidates = [...new Set(named ? to : this.deps.presence.online())].filter((u) => u !== from);
       const recipients = candidates.filter((u) => !this.deps.blocks.between(from, u));
       const message = await this.save(conn, { kind: 'broadcast', body, recipients, clientMsgId });
       return {
@@ -77,12 +82,16 @@ export class ChatService {
       };
     },
 
-    block: async (conn, { username }) => {
+    block: async (conn, { username }, after) => {
       const me = conn.user!;
       if (username === me) return failure('SELF', 'You cannot block yourself.');
       if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
+      const wasHidden = this.deps.blocks.between(me, username);
       await this.deps.store.addBlock(me, username);
       this.deps.blocks.add(me, username);
+      if (!wasHidden) this.showPresenceBetween(me, username, false);
+      // Any private chat between the two must end; the server cannot close it itself, it never carries it.
+      after(() => this.privateChat.revoke(me, username));
       return { ok: true, username };
     },
 
@@ -93,6 +102,7 @@ export class ChatService {
       if (!this.deps.blocks.has(me, username)) return failure('NOT_BLOCKED', `${username} is not blocked.`);
       await this.deps.store.removeBlock(me, username);
       this.deps.blocks.remove(me, username);
+      if (!this.deps.blocks.between(me, username)) this.showPresenceBetween(me, username, true);
       return { ok: true, username };
     },
 
@@ -108,6 +118,10 @@ export class ChatService {
       return { ok: true, messages: more ? page.slice(1) : page, more };
     },
 
+    peer: async (conn, payload) => this.privateChat.register(conn, payload),
+
+    startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
+
     logout: async (conn, _payload, after) => {
       after(() => this.signOut(conn, 'logout', 'You have signed out.'));
       return { ok: true };
@@ -122,21 +136,29 @@ export class ChatService {
   ): Promise<ReplyTo<'login'>> {
     const { throttle } = this;
     const now = this.deps.clock();
-    const lockedMs = throttle.lockedFor(username, conn.address, now);
-    if (lockedMs > 0) return lockedOut(lockedMs, 'This account is blocked from your address for now.');
+    const attempt = throttle.begin(username, conn.address, now);
+    if (attempt.lockedForMs > 0) return lockedOut(attempt.lockedForMs, 'This account is blocked from your address for now.');
+    if (attempt.busy)
+      return failure('RATE_LIMITED', 'Other sign-in attempts for this user are still being checked; try again in a moment.');
 
-    const valid = await this.deps.accounts.verify(username, password);
+    let valid: boolean;
+    try {
+      valid = await this.deps.accounts.verify(username, password);
+    } catch (err) {
+      throttle.fail(username, conn.address, this.deps.clock());
+      throw err;
+    }
     if (!valid) {
       const { attemptsLeft, lockedForMs } = throttle.fail(username, conn.address, this.deps.clock());
       this.deps.log.warn('failed login', { username, address: conn.address, attemptsLeft });
       if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
+    throttle.succeed(username, conn.address);
     if (conn.socket.disconnected) return failure('INTERNAL', 'The connection closed during sign-in.');
     if (this.deps.singleSession && this.deps.presence.isOnline(username)) {
       return failure('ALREADY_SIGNED_IN', `${username} is already signed in elsewhere.`);
     }
-    throttle.succeed(username, conn.address);
 
     conn.user = username;
     conn.lastCommandAt = this.deps.clock();
@@ -146,8 +168,13 @@ export class ChatService {
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
 
     after(async () => {
-      const pending = await this.deps.store.pendingFor(username);
-      if (conn.user === username) conn.finishReplay(pending);
+      let pending: ChatMessage[] = [];
+      try {
+        pending = await this.deps.store.pendingFor(username);
+      } finally {
+        // Even when the store fails, live messages must flow; the stored ones come at the next sign-in.
+        if (conn.user === username) conn.finishReplay(pending);
+      }
     });
     return { ok: true, username, online: this.visibleTo(username, this.deps.presence.online()) };
   }
@@ -209,6 +236,22 @@ export class ChatService {
     for (const other of this.deps.presence.online()) {
       if (other === username || this.deps.blocks.between(username, other)) continue;
       for (const session of this.deps.presence.sessionsOf(other)) session.socket.emit('presence', event);
+    }
+  }
+
+  /**
+   * A block hides two users from each other as if they had gone offline; an unblock shows them
+   * again. Only users who are online now are announced (`visible` false hides, true shows).
+   */
+  private showPresenceBetween(a: string, b: string, visible: boolean): void {
+    const at = this.deps.clock();
+    for (const [viewer, subject] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      if (!this.deps.presence.isOnline(subject)) continue;
+      for (const session of this.deps.presence.sessionsOf(viewer))
+        session.socket.emit('presence', { username: subject, online: visible, at });
     }
   }
 

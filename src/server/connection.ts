@@ -4,11 +4,21 @@ import { TokenBucket } from './rate-limit';
 
 export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
+/** A session's peer listener for private chat: where peers connect and its X25519 key. Never stored. */
+export interface PeerEndpoint {
+  host: string;
+  port: number;
+  publicKey: string;
+  registeredAt: number;
+}
+
 /** One client connection: a window, a terminal. Several may belong to one signed-in user. */
 export class Connection {
   user: string | undefined;
   lastCommandAt: number;
   readonly bucket: TokenBucket;
+  /** Set by the `peer` request; forgotten with the connection. */
+  peer: PeerEndpoint | undefined;
   /** While stored messages are being replayed at sign-in, live ones wait here so that order holds. */
   private replayQueue: ChatMessage[] | undefined;
 

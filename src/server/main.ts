@@ -54,8 +54,8 @@ async function main(argv: string[]): Promise<number> {
     dataDir: values.data,
     singleSession: values['single-session'],
     timings: {
-      blockMs: toNumber(values['block-time'], '--block-time') * 1000,
-      idleTimeoutMs: toNumber(values.timeout, '--timeout') * 1000,
+      blockMs: toNumber(values['block-time'], '--block-time', 1) * 1000,
+      idleTimeoutMs: toNumber(values.timeout, '--timeout', 1) * 1000,
     },
     ...(values.credentials !== undefined && { credentialsFile: values.credentials }),
     log: streamLogger(),
@@ -124,9 +124,10 @@ async function users(args: string[], dataDir: string): Promise<number> {
 
 class UsageError extends Error {}
 
-function toNumber(text: string, what: string): number {
+function toNumber(text: string, what: string, min = 0): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`${what} must be a whole number, not "${text}"`);
+  if (n < min) throw new UsageError(`${what} must be at least ${min}`);
   return n;
 }
 

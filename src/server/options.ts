@@ -34,6 +34,8 @@ export interface Timings {
   /** Socket.IO heartbeat: a ping every interval; no pong within the timeout means the client is gone. */
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** How long a private-chat ticket may be presented to the peer after it is issued. */
+  ticketTtlMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -43,6 +45,7 @@ export const DEFAULT_TIMINGS: Timings = {
   sweepIntervalMs: 5_000,
   heartbeatIntervalMs: 10_000,
   heartbeatTimeoutMs: 10_000,
+  ticketTtlMs: 60_000,
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };

@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { Server } from 'socket.io';
+import type { ZodError } from 'zod';
 import {
   LIMITS,
   PROTOCOL_VERSION,
@@ -11,6 +12,7 @@ import {
   isRequestName,
   requestSchemas,
   type ClientToServerEvents,
+  type ErrorCode,
   type Reply,
   type ServerToClientEvents,
 } from '../protocol';
@@ -25,6 +27,7 @@ import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { openSqliteStore } from './store/sqlite-store';
 import type { Store } from './store/store';
+import { TicketIssuer } from './tickets';
 
 export interface ParleyServer {
   /** Starts listening; resolves with the bound address. */
@@ -72,6 +75,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     singleSession: options.singleSession ?? false,
     clock,
     log,
+    tickets: new TicketIssuer(clock, timings.ticketTtlMs),
   });
 
   const http: HttpServer = createServer((_req, res) => {
@@ -108,14 +112,13 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         if (ack) ack(r);
         else socket.emit('protocolError', { ...(r.ok ? { code: 'BAD_REQUEST', message: '' } : r.error), event });
       };
+      if (!conn.bucket.take(clock())) return reply(failure('RATE_LIMITED', 'Too many requests; slow down and try again in a moment.'));
       if (!isRequestName(event)) return reply(failure('UNKNOWN_EVENT', `Unknown event "${event}".`));
       if (!ack) return reply(failure('BAD_REQUEST', `"${event}" needs an acknowledgement callback.`));
-      if (!conn.bucket.take(clock())) return reply(failure('RATE_LIMITED', 'Too many requests; slow down and try again in a moment.'));
       if (args.length !== 1) return reply(failure('BAD_REQUEST', `"${event}" takes exactly one payload object.`));
       const parsed = requestSchemas[event].safeParse(args[0]);
       if (!parsed.success) {
-        const tooLong = parsed.error.issues.some((i) => i.path[0] === 'body' && /at most/.test(i.message));
-        return reply(failure(tooLong ? 'TOO_LONG' : 'BAD_REQUEST', `Invalid "${event}": ${describeIssues(parsed.error)}.`));
+        return reply(failure(errorCodeFor(parsed.error), `Invalid "${event}": ${describeIssues(parsed.error)}.`));
       }
       // Requests of one connection run one after another, so that its messages keep their order.
       queue = queue.then(async () => {
@@ -131,10 +134,15 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         try {
           const handler = service.handlers[event] as Handler<typeof event>;
           reply(await handler(conn, parsed.data as never, (task) => deferred.push(task)));
-          for (const task of deferred) await task();
         } catch (err) {
           log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
-          reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
+          return reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
+        }
+        // Work after the reply (e.g. replaying stored messages) can no longer answer the request: it logs instead.
+        try {
+          for (const task of deferred) await task();
+        } catch (err) {
+          log.error('work after a reply failed', { event, err: err instanceof Error ? err.stack : String(err) });
         }
       });
     });
@@ -148,8 +156,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const sweep = setInterval(() => {
     const now = clock();
     service.throttle.prune(now);
-    const minutes = Math.round(timings.idleTimeoutMs / 60_000);
-    const span = minutes >= 1 ? plural(minutes, 'minute') : plural(Math.round(timings.idleTimeoutMs / 1000), 'second');
+    const span =
+      timings.idleTimeoutMs % 60_000 === 0
+        ? plural(timings.idleTimeoutMs / 60_000, 'minute')
+        : plural(Math.round(timings.idleTimeoutMs / 1000), 'second');
     for (const conn of connections) {
       if (now - conn.lastCommandAt >= timings.idleTimeoutMs) {
         service.signOut(conn, 'idle', `You were signed out after ${span} without activity.`);
@@ -199,6 +209,14 @@ function hostsFor(bound: string): string[] {
   if (bound !== '0.0.0.0' && bound !== '::') return [bound];
   const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
   return all.filter((i) => i.family === 'IPv4' || bound === '::').map((i) => i.address);
+}
+
+/** Limits that users meet in normal use get codes of their own; any other bad shape is BAD_REQUEST. */
+function errorCodeFor(error: ZodError): ErrorCode {
+  const tooBig = error.issues.find((issue) => issue.code === 'too_big');
+  if (tooBig?.path[0] === 'body') return 'TOO_LONG';
+  if (tooBig?.path[0] === 'to' && tooBig.origin === 'array') return 'TOO_MANY_RECIPIENTS';
+  return 'BAD_REQUEST';
 }
 
 function plural(n: number, unit: string): string {

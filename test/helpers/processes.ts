@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /** How long a test waits for something a program should print. */
-export const WAIT_MS = 5000;
+export const WAIT_MS = 15_000;
 
 /** One of our programs in a child process (run through tsx), fed through stdin, its output gathered. */
 export class Program {

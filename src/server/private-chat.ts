@@ -1,0 +1,103 @@
+import { failure, type RequestPayload, type ReplyTo } from '../protocol';
+import type { Accounts } from './accounts';
+import type { Blocks } from './blocks';
+import type { Clock } from './clock';
+import type { Connection, PeerEndpoint } from './connection';
+import type { Logger } from './log';
+import type { Presence } from './presence';
+import type { TicketIssuer } from './tickets';
+
+export interface PrivateChatDeps {
+  accounts: Accounts;
+  presence: Presence<Connection>;
+  blocks: Blocks;
+  tickets: TicketIssuer;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * The message center's part in private chat: it remembers each session's peer listener (in memory,
+ * with the session), and hands one user another's address with a signed ticket when the rules allow.
+ * Private messages themselves never come here.
+ */
+export class PrivateChat {
+  constructor(private readonly deps: PrivateChatDeps) {}
+
+  register(conn: Connection, { host, port, publicKey }: RequestPayload<'peer'>): ReplyTo<'peer'> {
+    // A client listening on every interface cannot know which of its addresses others reach; the one it came from is the best guess.
+    const advertised = host ?? unmapped(conn.address);
+    const now = this.deps.clock();
+    conn.peer = { host: advertised, port, publicKey, registeredAt: now };
+    this.deps.log.info('peer listener registered', { username: conn.user, host: advertised, port });
+    return {
+      ok: true,
+      host: advertised,
+      port,
+      ticketKey: this.deps.tickets.publicKey,
+      serverTime: now,
+      ticketTtlMs: this.deps.tickets.ttlMs,
+    };
+  }
+
+  start(conn: Connection, { username, publicKey }: RequestPayload<'startprivate'>): ReplyTo<'startprivate'> {
+    const me = conn.user!;
+    if (username === me) return failure('SELF', 'You cannot start a private chat with yourself.');
+    if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
+    // Blocks are checked before presence, so that a blocked user learns nothing about whether the other is online.
+    if (this.deps.blocks.has(username, me)) return failure('BLOCKED', `${username} has blocked you; a private chat is not possible.`);
+    if (this.deps.blocks.has(me, username)) return failure('BLOCKED', `You have blocked ${username}; unblock them to chat privately.`);
+    if (!this.deps.presence.isOnline(username)) {
+      return failure('USER_OFFLINE', `${username} is not online; "message ${username} <text>" keeps a message for them.`);
+    }
+    const target = chooseSession(this.deps.presence.sessionsOf(username));
+    if (!target) {
+      return failure(
+        'NO_PEER_LISTENER',
+        `${username} is online but their client takes no direct connections; "message ${username} <text>" sends through the server.`,
+      );
+    }
+    const { ticket, expiresAt } = this.deps.tickets.issue({ from: me, to: username, fromKey: publicKey, toKey: target.publicKey });
+    this.deps.log.info('private ticket issued', { from: me, to: username, expiresAt });
+    return { ok: true, username, host: target.host, port: target.port, publicKey: target.publicKey, ticket, expiresAt };
+  }
+
+  /**
+   * After a block, every session of both users hears it: their clients close any channel between them
+   * and refuse tickets for the pair issued until now, which the server can no longer take back.
+   */
+  revoke(a: string, b: string): void {
+    const at = this.deps.clock();
+    for (const [user, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      for (const session of this.deps.presence.sessionsOf(user))
+        session.socket.emit('privateRevoked', { username: other, reason: 'blocked', at });
+    }
+  }
+}
+
+/**
+ * Which of a user's sessions a private chat goes to when they are signed in from several windows:
+ * the most recently active one (last request) that has a peer listener; on a tie, the latest to register.
+ */
+export function chooseSession(sessions: Iterable<Connection>): PeerEndpoint | undefined {
+  let best: Connection | undefined;
+  for (const s of sessions) {
+    if (!s.peer) continue;
+    if (
+      !best ||
+      s.lastCommandAt > best.lastCommandAt ||
+      (s.lastCommandAt === best.lastCommandAt && s.peer.registeredAt > best.peer!.registeredAt)
+    ) {
+      best = s;
+    }
+  }
+  return best?.peer;
+}
+
+/** `::ffff:10.0.0.5` → `10.0.0.5`: an IPv4 client on a dual-stack socket, as another IPv4 client must dial it. */
+function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
+}

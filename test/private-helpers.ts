@@ -1,0 +1,99 @@
+// Shared by the test/private-*.test.ts files: private-chat peers on a real message center, raw dialling
+// of a peer listener, and a record of everything the message center's sockets carried.
+import type { EventEmitter } from 'node:events';
+import { io, type Socket } from 'socket.io-client';
+import type { ParleyClient } from '../src/client/parley-client';
+import { PrivateChannels, type PrivateChannelsEvents, type PrivateChannelsOptions } from '../src/client/private-channels';
+import { PRIVATE_PROTOCOL } from '../src/protocol';
+import type { ParleyServer } from '../src/server/server';
+import type { TestServer } from './helpers/server';
+
+export interface Peer {
+  name: string;
+  client: ParleyClient;
+  channels: PrivateChannels;
+}
+
+/** A signed-in client with private chat on the test server's clock, its listener registered. */
+export async function peer(t: TestServer, name: string, options: PrivateChannelsOptions = {}): Promise<Peer> {
+  const client = await t.signIn(name);
+  const channels = new PrivateChannels(client, { clock: t.clock.read, ...options });
+  await channels.ready();
+  return { name, client, channels };
+}
+
+export async function closePeers(...peers: Peer[]): Promise<void> {
+  for (const p of peers) {
+    await p.channels.close();
+    p.client.close();
+  }
+}
+
+/** The next `event` of a PrivateChannels that matches, or a failure after `ms`. */
+export function nextPrivate<E extends keyof PrivateChannelsEvents>(
+  channels: PrivateChannels,
+  event: E,
+  match: (...args: PrivateChannelsEvents[E]) => boolean = () => true,
+  ms = 3000,
+): Promise<PrivateChannelsEvents[E]> {
+  const emitter = channels as unknown as EventEmitter;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`no matching private "${event}" event within ${ms} ms`));
+    }, ms);
+    const listener = (...args: unknown[]): void => {
+      if (!match(...(args as PrivateChannelsEvents[E]))) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(args as PrivateChannelsEvents[E]);
+    };
+    emitter.on(event, listener);
+  });
+}
+
+/** Every event of one kind, for asserting on what did (not) happen. */
+export function recordPrivate<E extends keyof PrivateChannelsEvents>(channels: PrivateChannels, event: E): PrivateChannelsEvents[E][] {
+  const seen: PrivateChannelsEvents[E][] = [];
+  (channels as unknown as EventEmitter).on(event, (...args: unknown[]) => seen.push(args as PrivateChannelsEvents[E]));
+  return seen;
+}
+
+/**
+ * Everything the message center's Engine.IO sockets received and sent, as text, from the moment this
+ * is called: the server-side proof that private messages never pass through it.
+ */
+export function captureServerTraffic(server: ParleyServer): string[] {
+  const seen: string[] = [];
+  const record = (packet: { type: string; data?: unknown }): void => {
+    seen.push(
+      `${packet.type} ${typeof packet.data === 'string' ? packet.data : Buffer.isBuffer(packet.data) ? packet.data.toString('latin1') : ''}`,
+    );
+  };
+  server.io.engine.on('connection', (socket: EventEmitter) => {
+    socket.on('packet', record);
+    socket.on('packetCreate', record);
+  });
+  return seen;
+}
+
+/** Dials a peer listener as a hand-written (possibly hostile) client would; resolves once accepted, rejects with the refusal code. */
+export function dial(endpoint: { host: string; port: number }, auth: unknown): Promise<Socket> {
+  const socket = io(`http://${endpoint.host}:${endpoint.port}`, {
+    forceNew: true,
+    reconnection: false,
+    transports: ['websocket'],
+    auth: auth as object,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err: Error & { data?: { code?: string } }) => {
+      socket.disconnect();
+      reject(Object.assign(new Error(`refused: ${err.data?.code ?? err.message}`), { code: err.data?.code }));
+    });
+  });
+}
+
+export const handshake = (ticket: string, publicKey: string): object => ({ protocol: PRIVATE_PROTOCOL, ticket, publicKey });
+
+export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
