@@ -26,14 +26,44 @@ const options = {
   external: ['bufferutil', 'utf-8-validate'],
 };
 
+// The VS Code extension: the extension host's bundle (vscode is provided by the editor), the local
+// server it loads only when asked to start one, and the chat webview's bundle for the browser.
+const extensionOptions = {
+  ...options,
+  entryPoints: [
+    { in: 'src/extension/extension.ts', out: 'extension' },
+    { in: 'src/extension/local-server-bundle.ts', out: 'extension-server' },
+  ].filter((e) => existsSync(e.in)),
+  external: [...options.external, 'vscode'],
+  // What ships in the .vsix: minified (names kept for readable stack traces); the source maps stay out of it.
+  minify: !watch,
+  keepNames: true,
+};
+const webviewOptions = {
+  entryPoints: [{ in: 'src/webview/ui/main.ts', out: 'webview' }].filter((e) => existsSync(e.in)),
+  outdir: 'dist',
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  minify: !watch,
+  sourcemap: true,
+  logLevel: 'info',
+};
+
 // The embedded database is WebAssembly loaded from next to the script that runs it.
 mkdirSync('dist', { recursive: true });
 const wasm = join(dirname(require.resolve('node-sqlite3-wasm')), 'node-sqlite3-wasm.wasm');
 copyFileSync(wasm, 'dist/node-sqlite3-wasm.wasm');
 
+// The codicon font for the webview, served from the extension's own files.
+mkdirSync('dist/codicons', { recursive: true });
+const codicons = join(dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
+for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join(codicons, file), join('dist/codicons', file));
+
+const all = [options, extensionOptions, webviewOptions].filter((o) => o.entryPoints.length > 0);
 if (watch) {
-  const ctx = await context(options);
-  await ctx.watch();
+  for (const o of all) await (await context(o)).watch();
 } else {
-  await build(options);
+  await Promise.all(all.map((o) => build(o)));
 }

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Packages the VS Code extension: `npm run package` builds, then this runs vsce on the bundles in dist/.
+// Works offline: everything the extension runs is bundled, so vsce need not list npm dependencies.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const { name, version } = JSON.parse(readFileSync('package.json', 'utf8'));
+for (const file of ['dist/extension.js', 'dist/extension-server.js', 'dist/webview.js', 'dist/node-sqlite3-wasm.wasm']) {
+  if (!existsSync(file)) {
+    console.error(`${file} is missing: run npm run build first.`);
+    process.exit(1);
+  }
+}
+const out = `${name}-${version}.vsix`;
+const vsce = join('node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
+const result = spawnSync(
+  vsce,
+  [
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--skip-license',
+    '--readme-path',
+    'media/extension-readme.md',
+    '--out',
+    out,
+  ],
+  {
+    stdio: 'inherit',
+  },
+);
+if (result.status !== 0) process.exit(result.status ?? 1);
+console.log(`${out}: ${(statSync(out).size / 1024).toFixed(0)} KiB. Install with: code --install-extension ${out}`);

@@ -1,0 +1,155 @@
+import * as vscode from 'vscode';
+import type { ChatSession } from '../core/chat-session';
+import { VIEW_IDS } from '../core/command-ids';
+import { chatHtml } from '../core/webview-html';
+import { ChatViewController, type ViewActions } from '../core/view-controller';
+
+/** The chat in the sidebar (a WebviewView) and in editor tabs (WebviewPanels), each bound to the session by a controller. */
+export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
+  private view: { view: vscode.WebviewView; controller: ChatViewController } | undefined;
+  private readonly panels = new Set<{ panel: vscode.WebviewPanel; controller: ChatViewController }>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private pendingReveal: { conversation?: string; focusComposer: boolean } | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly session: ChatSession,
+    private readonly actions: Omit<ViewActions, 'viewingChanged'>,
+  ) {
+    const updateBadge = (): void => this.updateBadge();
+    session.state.on('conversations', updateBadge);
+    this.disposables.push({ dispose: () => session.state.off('conversations', updateBadge) });
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    const controller = this.bind(view.webview);
+    this.view?.controller.dispose();
+    this.view = { view, controller };
+    const subscriptions = [
+      view.onDidChangeVisibility(() => controller.setVisible(view.visible)),
+      view.onDidDispose(() => {
+        controller.dispose();
+        if (this.view?.view === view) this.view = undefined;
+        for (const s of subscriptions) s.dispose();
+        this.viewingChanged();
+      }),
+    ];
+    controller.setVisible(view.visible);
+    this.updateBadge();
+    // A reveal asked for before the view existed (a notification's "Open", "Message" in the people view).
+    const pending = this.pendingReveal;
+    this.pendingReveal = undefined;
+    if (pending?.focusComposer) controller.focusComposer(pending.conversation);
+    else if (pending?.conversation) controller.show(pending.conversation);
+  }
+
+  /** Opens the chat in an editor tab (or shows the one already open). */
+  openPanel(): ChatViewController {
+    const existing = [...this.panels][0];
+    if (existing) {
+      existing.panel.reveal();
+      return existing.controller;
+    }
+    const panel = vscode.window.createWebviewPanel(VIEW_IDS.panel, 'Parley Chat', vscode.ViewColumn.Active, this.webviewOptions());
+    return this.adoptPanel(panel);
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel): Promise<void> {
+    panel.webview.options = this.webviewOptions();
+    this.adoptPanel(panel);
+  }
+
+  /** Shows the sidebar chat, optionally on a conversation with the composer focused. */
+  async reveal(conversation?: string, focusComposer = false): Promise<void> {
+    if (!this.view) {
+      // The view is created by VS Code when first shown; it picks this up in resolveWebviewView.
+      this.pendingReveal = { ...(conversation !== undefined && { conversation }), focusComposer };
+      await vscode.commands.executeCommand(`${VIEW_IDS.chat}.focus`);
+      return;
+    }
+    this.view.view.show(!focusComposer);
+    const controller = this.view.controller;
+    if (focusComposer) controller.focusComposer(conversation);
+    else if (conversation) controller.show(conversation);
+  }
+
+  /** For tests: what each chat view is doing. */
+  describe(): { where: 'sidebar' | 'editor'; ready: boolean; viewing: string | undefined; active: string; queued: number }[] {
+    const all = [...(this.view ? [{ where: 'sidebar' as const, controller: this.view.controller }] : [])];
+    for (const p of this.panels) all.push({ where: 'editor' as never, controller: p.controller });
+    return all.map(({ where, controller }) => ({
+      where,
+      ready: controller.isReady,
+      viewing: controller.viewing,
+      active: controller.activeConversation,
+      queued: controller.queuedCount,
+    }));
+  }
+
+  dispose(): void {
+    this.view?.controller.dispose();
+    this.view = undefined;
+    for (const { panel, controller } of this.panels) {
+      controller.dispose();
+      panel.dispose();
+    }
+    this.panels.clear();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  private adoptPanel(panel: vscode.WebviewPanel): ChatViewController {
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'parley.svg');
+    const controller = this.bind(panel.webview);
+    const entry = { panel, controller };
+    this.panels.add(entry);
+    const subscriptions = [
+      panel.onDidChangeViewState(() => controller.setVisible(panel.visible)),
+      panel.onDidDispose(() => {
+        controller.dispose();
+        this.panels.delete(entry);
+        for (const s of subscriptions) s.dispose();
+        this.viewingChanged();
+      }),
+    ];
+    controller.setVisible(panel.visible);
+    return controller;
+  }
+
+  private webviewOptions(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
+  }
+
+  private bind(webview: vscode.Webview): ChatViewController {
+    webview.options = this.webviewOptions();
+    const controller = new ChatViewController(this.session, (message) => webview.postMessage(message), {
+      ...this.actions,
+      viewingChanged: () => this.viewingChanged(),
+    });
+    webview.onDidReceiveMessage((data: unknown) => void controller.receive(data));
+    const asUri = (...path: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...path)).toString();
+    webview.html = chatHtml({
+      cspSource: webview.cspSource,
+      scriptUri: asUri('dist', 'webview.js'),
+      styleUri: asUri('media', 'chat.css'),
+      codiconUri: asUri('dist', 'codicons', 'codicon.css'),
+    });
+    controller.reload();
+    return controller;
+  }
+
+  private viewingChanged(): void {
+    const viewing: string[] = [];
+    if (this.view?.controller.viewing) viewing.push(this.view.controller.viewing);
+    for (const { controller } of this.panels) if (controller.viewing) viewing.push(controller.viewing);
+    this.session.state.setViewing(viewing);
+  }
+
+  private updateBadge(): void {
+    if (!this.view) return;
+    const unread = this.session.state.totalUnread;
+    this.view.view.badge = unread > 0 ? { value: unread, tooltip: `${unread} unread message${unread === 1 ? '' : 's'}` } : undefined;
+  }
+}

@@ -1,0 +1,50 @@
+import * as vscode from 'vscode';
+import type { ChatSession } from '../core/chat-session';
+import { describeLastSeen, type Person } from '../core/chat-state';
+import { COMMANDS } from '../core/command-ids';
+
+/** The people view: online first, then the rest by when they were last seen; blocked users marked. */
+export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Person | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly timer: NodeJS.Timeout;
+  private readonly listener = (): void => this.changed.fire(undefined);
+
+  constructor(private readonly session: ChatSession) {
+    session.state.on('people', this.listener);
+    session.state.on('connection', this.listener);
+    // "last seen N min ago" ages by itself.
+    this.timer = setInterval(this.listener, 60_000);
+  }
+
+  getChildren(element?: Person): Person[] {
+    if (element) return [];
+    // Empty while signed out, so that the view's welcome content (connect / start a server) shows.
+    if (this.session.state.connection.phase === 'signed-out') return [];
+    return this.session.state.people();
+  }
+
+  getTreeItem(person: Person): vscode.TreeItem {
+    const item = new vscode.TreeItem(person.username, vscode.TreeItemCollapsibleState.None);
+    const seen = describeLastSeen(person, Date.now());
+    item.id = person.username;
+    item.description = person.blocked ? `blocked · ${seen}` : seen;
+    item.tooltip = `${person.username}: ${item.description}`;
+    item.iconPath = person.blocked
+      ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('errorForeground'))
+      : person.online
+        ? new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('charts.green'))
+        : new vscode.ThemeIcon('circle-outline');
+    item.contextValue = person.blocked ? 'person-blocked' : 'person';
+    item.accessibilityInformation = { label: `${person.username}, ${item.description}` };
+    item.command = { command: COMMANDS.messagePerson.id, title: 'Message', arguments: [person] };
+    return item;
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.session.state.off('people', this.listener);
+    this.session.state.off('connection', this.listener);
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,758 @@
+import * as z from 'zod/mini';
+import { complete, type CompletionResult } from '../completion';
+import { createMarkdown, type MarkdownRenderer } from './markdown';
+import {
+  EVERYONE,
+  compareKeys,
+  parseHostMessage,
+  partnerOf,
+  type ConnectionView,
+  type ConversationSummary,
+  type HostAction,
+  type HostToWebview,
+  type TimelineItem,
+  type WebviewToHost,
+} from '../protocol';
+import { TimelineWindow } from '../timeline-window';
+
+/**
+ * The chat webview: renders what the extension host sends and posts back what the user does.
+ * It holds no chat state of its own beyond the conversation on screen and the drafts (kept with
+ * setState, so that they survive the page being discarded while hidden).
+ */
+
+// zod compiles validators with `new Function` unless told not to; the CSP forbids eval.
+z.config({ jitless: true });
+
+interface VsCodeApi {
+  postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+interface SavedState {
+  active?: string;
+  drafts?: Record<string, string>;
+}
+
+const GROUP_GAP_MS = 5 * 60_000;
+const NEAR_EDGE_PX = 120;
+
+const savedSchema = z.object({
+  active: z.optional(z.string().check(z.maxLength(64))),
+  drafts: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(10_000)))),
+});
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  options: { class?: string; text?: string; attrs?: Record<string, string> } = {},
+  ...children: Node[]
+): HTMLElementTagNameMap[K] {
+  const node = doc.createElement(tag);
+  if (options.class) node.className = options.class;
+  if (options.text !== undefined) node.textContent = options.text;
+  for (const [name, value] of Object.entries(options.attrs ?? {})) node.setAttribute(name, value);
+  for (const child of children) node.appendChild(child);
+  return node;
+}
+
+function dayKey(at: number): string {
+  const d = new Date(at);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+function itemTime(item: TimelineItem): number {
+  return item.kind === 'message' ? item.message.sentAt : item.at;
+}
+
+function keyString(item: TimelineItem): string {
+  return `${item.key[0]}:${item.key[1]}`;
+}
+
+export class ChatApp {
+  private readonly doc: Document;
+  private readonly markdown: MarkdownRenderer;
+  private me: string | undefined;
+  private connection: ConnectionView = { phase: 'signed-out' };
+  private conversations: ConversationSummary[] = [];
+  private active = EVERYONE;
+  private items: TimelineItem[] = [];
+  private readonly keys = new Set<string>();
+  private hasOlder = false;
+  private loadingOlder = false;
+  private usernames: string[] = [];
+  private drafts: Record<string, string> = {};
+  private nextRequest = 1;
+  private readonly pending = new Map<number, { conversation: string; text: string }>();
+  private readonly window = new TimelineWindow();
+  private completion: (CompletionResult & { selected: number; chosen: boolean }) | undefined;
+  private unseen = 0;
+  /** The newest item is in view: keep it there when something arrives or the layout changes. */
+  private stick = true;
+
+  // Elements
+  private readonly nav: HTMLElement;
+  private readonly banner: HTMLElement;
+  private readonly welcome: HTMLElement;
+  private readonly welcomeText: HTMLElement;
+  private readonly timeline: HTMLElement;
+  private readonly olderRow: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly jump: HTMLButtonElement;
+  private readonly completions: HTMLElement;
+  private readonly input: HTMLTextAreaElement;
+  private readonly sendButton: HTMLButtonElement;
+  private readonly composerError: HTMLElement;
+  private readonly live: HTMLElement;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly vscode: VsCodeApi,
+  ) {
+    this.doc = root.ownerDocument;
+    this.markdown = createMarkdown(this.doc);
+    const doc = this.doc;
+    const saved = savedSchema.safeParse(vscode.getState() ?? {});
+    if (saved.success) {
+      if (saved.data.active) this.active = saved.data.active;
+      this.drafts = saved.data.drafts ?? {};
+    }
+
+    this.nav = el(doc, 'nav', { class: 'conversations', attrs: { role: 'tablist', 'aria-label': 'Conversations' } });
+    this.banner = el(doc, 'div', { class: 'banner', attrs: { role: 'status' } });
+    this.banner.hidden = true;
+    this.welcomeText = el(doc, 'p', { class: 'welcome-text' });
+    this.welcome = el(
+      doc,
+      'section',
+      { class: 'welcome', attrs: { 'aria-label': 'Not connected' } },
+      el(doc, 'h2', { text: 'Parley' }),
+      this.welcomeText,
+      this.actionButton('connect', 'Connect to Server…', 'plug'),
+      this.actionButton('startLocalServer', 'Start Local Server', 'server-process'),
+    );
+    this.welcome.hidden = true;
+    this.olderRow = el(doc, 'div', { class: 'older' });
+    this.list = el(doc, 'div', { class: 'items' });
+    this.timeline = el(
+      doc,
+      'section',
+      { class: 'timeline', attrs: { role: 'log', 'aria-label': 'Messages', tabindex: '0' } },
+      this.olderRow,
+      this.list,
+    );
+    this.jump = el(doc, 'button', { class: 'jump', text: 'New messages', attrs: { type: 'button' } });
+    this.jump.hidden = true;
+    this.completions = el(doc, 'ul', {
+      class: 'completions',
+      attrs: { role: 'listbox', id: 'parley-completions', 'aria-label': 'Suggestions' },
+    });
+    this.completions.hidden = true;
+    this.input = el(doc, 'textarea', {
+      class: 'input',
+      attrs: {
+        rows: '1',
+        'aria-label': 'Message',
+        'aria-autocomplete': 'list',
+        'aria-controls': 'parley-completions',
+        spellcheck: 'true',
+      },
+    });
+    this.sendButton = el(
+      doc,
+      'button',
+      { class: 'send', attrs: { type: 'button', title: 'Send (Enter)', 'aria-label': 'Send' } },
+      el(doc, 'span', { class: 'codicon codicon-send', attrs: { 'aria-hidden': 'true' } }),
+    );
+    this.composerError = el(doc, 'div', { class: 'composer-error', attrs: { role: 'alert' } });
+    this.live = el(doc, 'div', { class: 'sr-only', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } });
+    const composer = el(
+      doc,
+      'div',
+      { class: 'composer' },
+      this.completions,
+      el(doc, 'div', { class: 'composer-row' }, this.input, this.sendButton),
+      this.composerError,
+    );
+    root.append(this.nav, this.banner, this.welcome, this.timeline, this.jump, composer, this.live);
+    root.classList.add('chat');
+
+    this.input.addEventListener('keydown', (e) => this.onKeyDown(e));
+    this.input.addEventListener('input', () => this.onInput());
+    this.input.addEventListener('blur', () => this.closeCompletion());
+    this.sendButton.addEventListener('click', () => this.send());
+    this.jump.addEventListener('click', () => this.scrollToNewest());
+    this.timeline.addEventListener('scroll', () => this.onScroll());
+    // The page is laid out again when the view is resized or shown: whoever was at the newest stays there.
+    const Observer = this.doc.defaultView?.ResizeObserver;
+    if (Observer) {
+      const observer = new Observer(() => {
+        if (this.stick) this.scrollToBottom();
+      });
+      observer.observe(this.timeline);
+      observer.observe(this.list);
+    }
+    this.timeline.addEventListener('click', (e) => this.onClick(e));
+    this.completions.addEventListener('mousedown', (e) => {
+      // Keep the focus in the textarea; pick what was clicked.
+      e.preventDefault();
+      const index = Number((e.target as Element).closest('li')?.getAttribute('data-index'));
+      if (!Number.isNaN(index)) this.accept(index);
+    });
+    this.doc.defaultView?.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
+    this.updateComposer();
+    this.restoreDraft();
+    const remembered = saved.success ? saved.data.active : undefined;
+    this.post(remembered ? { type: 'ready', active: this.active } : { type: 'ready' });
+  }
+
+  // ---- from the host ----
+
+  receive(data: unknown): void {
+    const parsed = parseHostMessage(data);
+    if (!parsed.ok) {
+      console.warn(`Parley: ignored a malformed message from the extension: ${parsed.error}`);
+      return;
+    }
+    this.handle(parsed.message);
+  }
+
+  private handle(message: HostToWebview): void {
+    switch (message.type) {
+      case 'snapshot':
+        this.me = message.me;
+        this.connection = message.connection;
+        this.conversations = message.conversations;
+        this.usernames = message.usernames;
+        this.switchTo(message.active, message.items, message.hasOlder);
+        this.renderConnection();
+        this.renderConversations();
+        return;
+      case 'connection':
+        this.me = message.me;
+        this.connection = message.connection;
+        this.renderConnection();
+        return;
+      case 'conversations':
+        this.conversations = message.conversations;
+        this.renderConversations();
+        return;
+      case 'usernames':
+        this.usernames = message.usernames;
+        return;
+      case 'timeline':
+        this.switchTo(message.conversation, message.items, message.hasOlder);
+        this.renderConversations();
+        return;
+      case 'items': {
+        if (message.conversation !== this.active) return;
+        if (message.hasOlder !== undefined) this.hasOlder = message.hasOlder;
+        const answeringOlder = !message.live && this.loadingOlder;
+        if (answeringOlder) this.loadingOlder = false;
+        this.merge(message.items, message.live, answeringOlder);
+        return;
+      }
+      case 'sendResult': {
+        const sent = this.pending.get(message.requestId);
+        this.pending.delete(message.requestId);
+        if (!message.ok && sent) {
+          if (sent.conversation === this.active && !this.input.value) {
+            this.input.value = sent.text;
+            this.onInput();
+          }
+          this.composerError.textContent = message.error ?? 'Not sent.';
+        }
+        return;
+      }
+      case 'focusComposer':
+        if (message.text !== undefined) {
+          this.input.value = message.text;
+          this.onInput();
+        }
+        this.input.focus();
+        return;
+    }
+  }
+
+  private switchTo(conversation: string, items: TimelineItem[], hasOlder: boolean): void {
+    if (conversation !== this.active) {
+      this.saveDraft();
+      this.active = conversation;
+      this.restoreDraft();
+    }
+    this.items = [...items].sort((a, b) => compareKeys(a.key, b.key));
+    this.keys.clear();
+    for (const item of this.items) this.keys.add(keyString(item));
+    this.hasOlder = hasOlder;
+    this.loadingOlder = false;
+    this.unseen = 0;
+    this.window.toBottom(this.items.length);
+    this.saveState();
+    this.renderItems();
+    this.scrollToBottom();
+    this.updateComposer();
+    this.maybeLoadOlder();
+  }
+
+  private merge(items: TimelineItem[], live: boolean, answeringOlder: boolean): void {
+    // Stay with the newest items if they were on screen, unless these are the older ones asked for.
+    const followNewest = !answeringOlder && this.window.atBottom(this.items.length) && (!live || this.stick || this.isNearBottom());
+    const indexes: number[] = [];
+    const fresh: TimelineItem[] = [];
+    for (const item of items) {
+      const key = keyString(item);
+      if (this.keys.has(key)) continue;
+      this.keys.add(key);
+      let lo = 0;
+      let hi = this.items.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareKeys(this.items[mid]!.key, item.key) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      this.items.splice(lo, 0, item);
+      for (let k = 0; k < indexes.length; k++) if (indexes[k]! >= lo) indexes[k]!++;
+      indexes.push(lo);
+      fresh.push(item);
+    }
+    indexes.sort((a, b) => a - b);
+    if (fresh.length === 0) {
+      this.renderOlderRow();
+      return;
+    }
+    this.window.inserted(indexes, this.items.length, followNewest);
+    if (answeringOlder) this.window.up();
+    this.renderItems(true);
+    if (followNewest) this.scrollToBottom();
+    else if (live) {
+      this.unseen += fresh.filter((i) => i.kind === 'message' && i.message.from !== this.me).length;
+      this.renderJump();
+    }
+    if (live) this.announce(fresh);
+  }
+
+  // ---- rendering ----
+
+  private renderConnection(): void {
+    const { phase, message, url } = this.connection;
+    const banner = this.banner;
+    banner.replaceChildren();
+    banner.className = 'banner';
+    banner.hidden = true;
+    if (phase === 'reconnecting' || phase === 'connecting') {
+      banner.hidden = false;
+      banner.classList.add(phase);
+      const words = phase === 'connecting' ? `Connecting to ${url ?? 'the server'}…` : (message ?? 'Connection lost; reconnecting…');
+      banner.append(
+        el(this.doc, 'span', { class: 'codicon codicon-sync codicon-modifier-spin', attrs: { 'aria-hidden': 'true' } }),
+        el(this.doc, 'span', { text: ` ${words}` }),
+      );
+    }
+    const signedOut = phase === 'signed-out';
+    this.welcome.hidden = !signedOut;
+    this.welcomeText.textContent = message ?? 'Not connected. Join a Parley server, or start one on this machine for your team.';
+    this.timeline.hidden = signedOut;
+    this.nav.hidden = signedOut;
+    this.updateComposer();
+  }
+
+  private renderConversations(): void {
+    const doc = this.doc;
+    // Rebuilding the tabs must not take the keyboard focus away from the one that had it.
+    const focused = (doc.activeElement as HTMLElement | null)?.closest?.('.conversation') as HTMLElement | null;
+    const focusedId = focused && this.nav.contains(focused) ? focused.dataset.id : undefined;
+    this.nav.replaceChildren(
+      ...this.conversations.map((c) => {
+        const selected = c.id === this.active;
+        const icon = c.kind === 'everyone' ? 'broadcast' : c.online ? 'circle-filled' : 'circle-outline';
+        const button = el(
+          doc,
+          'button',
+          {
+            class: `conversation${selected ? ' selected' : ''}${c.online ? ' online' : ''}${c.blocked ? ' blocked' : ''}`,
+            attrs: { type: 'button', role: 'tab', 'aria-selected': String(selected), 'data-id': c.id, tabindex: selected ? '0' : '-1' },
+          },
+          el(doc, 'span', { class: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } }),
+          el(doc, 'span', { class: 'title', text: c.title }),
+        );
+        const label = [c.title, c.kind === 'direct' ? (c.online ? 'online' : 'offline') : 'broadcasts'];
+        if (c.blocked) {
+          button.append(el(doc, 'span', { class: 'tag', text: 'blocked' }));
+          label.push('blocked');
+        }
+        if (c.unread > 0) {
+          button.append(el(doc, 'span', { class: 'unread', text: String(c.unread) }));
+          label.push(`${c.unread} unread`);
+        }
+        button.setAttribute('aria-label', label.join(', '));
+        button.addEventListener('click', () => this.select(c.id));
+        button.addEventListener('keydown', (e) => this.onTabKey(e, c.id));
+        return button;
+      }),
+    );
+    if (focusedId !== undefined) {
+      for (const button of this.nav.querySelectorAll<HTMLElement>('[data-id]')) if (button.dataset.id === focusedId) button.focus();
+    }
+  }
+
+  private onTabKey(event: KeyboardEvent, id: string): void {
+    const index = this.conversations.findIndex((c) => c.id === id);
+    let next = -1;
+    if (event.key === 'ArrowRight' || event.key === 'ArrowDown') next = (index + 1) % this.conversations.length;
+    else if (event.key === 'ArrowLeft' || event.key === 'ArrowUp')
+      next = (index - 1 + this.conversations.length) % this.conversations.length;
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = this.conversations.length - 1;
+    if (next < 0) return;
+    event.preventDefault();
+    const target = this.conversations[next]!;
+    this.select(target.id);
+    for (const button of this.nav.querySelectorAll<HTMLElement>('[data-id]')) if (button.dataset.id === target.id) button.focus();
+  }
+
+  private select(conversation: string): void {
+    if (conversation === this.active) return;
+    this.post({ type: 'select', conversation });
+  }
+
+  private renderItems(keepAnchor = false): void {
+    const anchor = keepAnchor ? this.anchor() : undefined;
+    const doc = this.doc;
+    const nodes: Node[] = [];
+    const { start, end } = this.window;
+    for (let i = start; i < end; i++) {
+      const item = this.items[i]!;
+      const previous = i > 0 ? this.items[i - 1] : undefined;
+      const time = itemTime(item);
+      if (!previous || dayKey(itemTime(previous)) !== dayKey(time)) {
+        nodes.push(el(doc, 'div', { class: 'day', text: dayLabel(time), attrs: { role: 'separator' } }));
+      }
+      nodes.push(item.kind === 'message' ? this.renderMessage(item, previous) : this.renderNotice(item));
+    }
+    this.list.replaceChildren(...nodes);
+    this.renderOlderRow();
+    if (anchor) this.restoreAnchor(anchor);
+    this.renderJump();
+  }
+
+  private renderMessage(item: Extract<TimelineItem, { kind: 'message' }>, previous: TimelineItem | undefined): HTMLElement {
+    const doc = this.doc;
+    const m = item.message;
+    const own = m.from === this.me;
+    const continued =
+      previous?.kind === 'message' &&
+      previous.message.from === m.from &&
+      previous.message.kind === m.kind &&
+      m.sentAt - previous.message.sentAt < GROUP_GAP_MS &&
+      dayKey(previous.message.sentAt) === dayKey(m.sentAt);
+    const date = new Date(m.sentAt);
+    const header = el(
+      doc,
+      'header',
+      { class: 'meta' },
+      el(doc, 'span', { class: 'from', text: own ? `${m.from} (you)` : m.from }),
+      el(doc, 'time', { text: timeLabel(m.sentAt), attrs: { datetime: date.toISOString(), title: date.toLocaleString() } }),
+    );
+    if (m.kind === 'broadcast' && this.active !== EVERYONE) header.append(el(doc, 'span', { class: 'tag', text: 'broadcast' }));
+    const body = el(doc, 'div', { class: 'body' });
+    body.append(this.markdown.render(m.body));
+    return el(
+      doc,
+      'article',
+      { class: `message${own ? ' own' : ''}${continued ? ' continued' : ''}`, attrs: { 'data-key': keyString(item) } },
+      header,
+      body,
+    );
+  }
+
+  private renderNotice(item: Extract<TimelineItem, { kind: 'notice' }>): HTMLElement {
+    const doc = this.doc;
+    const date = new Date(item.at);
+    return el(
+      doc,
+      'div',
+      { class: `notice ${item.tone}`, attrs: { 'data-key': keyString(item), ...(item.tone === 'error' && { role: 'alert' }) } },
+      el(doc, 'span', { class: 'text', text: item.text }),
+      el(doc, 'time', { text: timeLabel(item.at), attrs: { datetime: date.toISOString() } }),
+    );
+  }
+
+  private renderOlderRow(): void {
+    const row = this.olderRow;
+    row.replaceChildren();
+    if (this.window.start > 0) {
+      row.hidden = true;
+      return;
+    }
+    row.hidden = false;
+    if (this.loadingOlder) row.textContent = 'Loading older messages…';
+    else if (this.hasOlder) {
+      const button = el(this.doc, 'button', { class: 'link-button', text: 'Load older messages', attrs: { type: 'button' } });
+      button.addEventListener('click', () => this.requestOlder());
+      row.append(button);
+    } else row.textContent = this.items.length ? 'The beginning of this conversation.' : this.emptyText();
+  }
+
+  private emptyText(): string {
+    const partner = partnerOf(this.active);
+    if (partner) return `No messages with ${partner} yet. Say hello!`;
+    return 'No broadcasts yet. What you send here reaches everyone online.';
+  }
+
+  private renderJump(): void {
+    const behind = !this.window.atBottom(this.items.length) || (this.unseen > 0 && !this.isNearBottom());
+    this.jump.hidden = !behind;
+    this.jump.textContent = this.unseen > 0 ? `${this.unseen} new message${this.unseen === 1 ? '' : 's'} ↓` : 'Jump to newest ↓';
+  }
+
+  private updateComposer(): void {
+    const signedIn = this.connection.phase === 'signed-in' || this.connection.phase === 'reconnecting';
+    this.input.disabled = !signedIn;
+    this.sendButton.disabled = !signedIn;
+    const partner = partnerOf(this.active);
+    this.input.placeholder = !signedIn ? 'Not connected' : partner ? `Message ${partner}` : 'Message everyone online';
+    this.input.title = 'Enter sends, Shift+Enter adds a line; "help" lists the commands';
+  }
+
+  private announce(items: TimelineItem[]): void {
+    const last = [...items]
+      .reverse()
+      .find((i) => (i.kind === 'message' && i.message.from !== this.me) || (i.kind === 'notice' && i.tone === 'error'));
+    if (!last) return;
+    const text = last.kind === 'message' ? `${last.message.from}: ${last.message.body}` : last.text;
+    this.live.textContent = text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  }
+
+  // ---- scrolling ----
+
+  private isNearBottom(): boolean {
+    const t = this.timeline;
+    return t.scrollHeight - t.scrollTop - t.clientHeight < NEAR_EDGE_PX;
+  }
+
+  private scrollToBottom(): void {
+    this.stick = true;
+    this.timeline.scrollTop = this.timeline.scrollHeight;
+  }
+
+  private scrollToNewest(): void {
+    this.unseen = 0;
+    this.window.toBottom(this.items.length);
+    this.renderItems();
+    this.scrollToBottom();
+    this.timeline.focus();
+  }
+
+  private anchor(): { key: string; offset: number } | undefined {
+    const top = this.timeline.getBoundingClientRect().top;
+    for (const child of this.list.children) {
+      const key = child.getAttribute('data-key');
+      if (!key) continue;
+      const rect = child.getBoundingClientRect();
+      if (rect.bottom >= top) return { key, offset: rect.top - top };
+    }
+    return undefined;
+  }
+
+  private restoreAnchor(anchor: { key: string; offset: number }): void {
+    const node = [...this.list.children].find((child) => child.getAttribute('data-key') === anchor.key);
+    if (!node) return;
+    const top = this.timeline.getBoundingClientRect().top;
+    this.timeline.scrollTop += node.getBoundingClientRect().top - top - anchor.offset;
+  }
+
+  private onScroll(): void {
+    const t = this.timeline;
+    this.stick = this.window.atBottom(this.items.length) && this.isNearBottom();
+    if (t.scrollTop < NEAR_EDGE_PX) {
+      if (this.window.up()) this.renderItems(true);
+      else this.maybeLoadOlder(true);
+    } else if (this.isNearBottom()) {
+      if (this.window.down(this.items.length)) this.renderItems(true);
+      if (this.window.atBottom(this.items.length)) {
+        this.unseen = 0;
+        this.renderJump();
+      }
+    }
+  }
+
+  /** Asks for older messages when the top is in sight (or the list does not fill the view). */
+  private maybeLoadOlder(scrolled = false): void {
+    if (this.window.start > 0 || !this.hasOlder || this.loadingOlder) return;
+    const fits = this.timeline.scrollHeight <= this.timeline.clientHeight;
+    if (scrolled || fits) this.requestOlder();
+  }
+
+  private requestOlder(): void {
+    if (this.loadingOlder || !this.hasOlder) return;
+    this.loadingOlder = true;
+    const oldest = this.items[0];
+    this.post({ type: 'loadOlder', conversation: this.active, ...(oldest && { before: oldest.key }) });
+    this.renderOlderRow();
+  }
+
+  // ---- links ----
+
+  private onClick(event: MouseEvent): void {
+    const anchor = (event.target as Element | null)?.closest?.('a');
+    if (!anchor) return;
+    event.preventDefault();
+    const href = anchor.getAttribute('href');
+    if (href) this.post({ type: 'openLink', href });
+  }
+
+  // ---- composer ----
+
+  private onKeyDown(event: KeyboardEvent): void {
+    const completion = this.completion;
+    if (completion) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const n = completion.items.length;
+        completion.selected = (completion.selected + (event.key === 'ArrowDown' ? 1 : n - 1)) % n;
+        completion.chosen = true;
+        this.renderCompletion();
+        return;
+      }
+      if (event.key === 'Tab' || (event.key === 'Enter' && completion.chosen && !event.shiftKey)) {
+        event.preventDefault();
+        this.accept(completion.selected);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.closeCompletion();
+        return;
+      }
+    }
+    // Enter sends; Shift+Enter is a new line; nothing happens while an input method is composing.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      this.send();
+    }
+  }
+
+  private onInput(): void {
+    const lines = this.input.value.split('\n').length;
+    this.input.rows = Math.min(8, Math.max(1, lines));
+    this.composerError.textContent = '';
+    const result = complete(this.input.value, this.input.selectionStart ?? this.input.value.length, this.usernames);
+    this.completion = result ? { ...result, selected: 0, chosen: false } : undefined;
+    this.renderCompletion();
+    this.saveDraft();
+  }
+
+  private renderCompletion(): void {
+    const completion = this.completion;
+    this.completions.hidden = !completion;
+    if (!completion) {
+      this.completions.replaceChildren();
+      this.input.removeAttribute('aria-activedescendant');
+      return;
+    }
+    this.completions.replaceChildren(
+      ...completion.items.map((item, index) => {
+        const li = el(
+          this.doc,
+          'li',
+          {
+            class: index === completion.selected ? 'selected' : '',
+            attrs: {
+              role: 'option',
+              id: `parley-completion-${index}`,
+              'data-index': String(index),
+              'aria-selected': String(index === completion.selected),
+            },
+          },
+          el(this.doc, 'span', { class: 'label', text: item.label }),
+        );
+        if (item.detail) li.append(el(this.doc, 'span', { class: 'detail', text: item.detail }));
+        return li;
+      }),
+    );
+    this.input.setAttribute('aria-activedescendant', `parley-completion-${completion.selected}`);
+  }
+
+  private accept(index: number): void {
+    const completion = this.completion;
+    const item = completion?.items[index];
+    if (!completion || !item) return;
+    const value = this.input.value;
+    this.input.value = value.slice(0, completion.from) + item.insert + value.slice(completion.to);
+    const cursor = completion.from + item.insert.length;
+    this.input.setSelectionRange(cursor, cursor);
+    this.onInput();
+  }
+
+  private closeCompletion(): void {
+    this.completion = undefined;
+    this.renderCompletion();
+  }
+
+  private send(): void {
+    const text = this.input.value;
+    if (!text.trim()) return;
+    if (this.input.disabled) return;
+    const requestId = this.nextRequest++;
+    this.pending.set(requestId, { conversation: this.active, text });
+    this.post({ type: 'send', requestId, conversation: this.active, text });
+    this.input.value = '';
+    this.onInput();
+    this.closeCompletion();
+  }
+
+  // ---- state kept through hide/show ----
+
+  private saveDraft(): void {
+    if (this.input.value) this.drafts[this.active] = this.input.value;
+    else delete this.drafts[this.active];
+    this.saveState();
+  }
+
+  private restoreDraft(): void {
+    this.input.value = this.drafts[this.active] ?? '';
+    this.input.rows = Math.min(8, Math.max(1, this.input.value.split('\n').length));
+  }
+
+  private saveState(): void {
+    const state: SavedState = { active: this.active, drafts: this.drafts };
+    this.vscode.setState(state);
+  }
+
+  private actionButton(action: HostAction, label: string, icon: string): HTMLButtonElement {
+    const button = el(
+      this.doc,
+      'button',
+      { class: 'action', attrs: { type: 'button' } },
+      el(this.doc, 'span', { class: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } }),
+      el(this.doc, 'span', { text: ` ${label}` }),
+    );
+    button.addEventListener('click', () => this.post({ type: 'action', action }));
+    return button;
+  }
+
+  private post(message: WebviewToHost): void {
+    this.vscode.postMessage(message);
+  }
+}
+
+function timeLabel(at: number): string {
+  const d = new Date(at);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+function dayLabel(at: number): string {
+  const now = new Date();
+  const today = dayKey(now.getTime());
+  const yesterday = dayKey(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1).getTime());
+  const key = dayKey(at);
+  if (key === today) return 'Today';
+  if (key === yesterday) return 'Yesterday';
+  return new Date(at).toLocaleDateString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+const root = document.getElementById('app');
+if (root) new ChatApp(root, acquireVsCodeApi());

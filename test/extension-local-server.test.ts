@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { rmSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { ChatSession } from '../src/extension/core/chat-session';
+import { LocalServer, LocalServerError } from '../src/extension/core/local-server';
+import { silentLogger } from '../src/server/log';
+import { createParleyServer } from '../src/server/server';
+import { tempDir } from './helpers/server';
+
+describe('local server started from the editor', () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  test('starts on loopback, takes a first user, and that user can sign in and chat; stops cleanly', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const local = new LocalServer(() => createParleyServer);
+    await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
+    assert.equal(local.running, true);
+    assert.match(local.localUrl!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(local.joinAddresses(), [local.localUrl]);
+    assert.equal(await local.hasUsers(), false);
+    await local.addUser('ann', 'correct horse');
+    assert.deepEqual(await local.users(), ['ann']);
+    await assert.rejects(local.addUser('ann', 'again'), /already exists/);
+
+    const session = new ChatSession({ client: { requestTimeoutMs: 3000 } });
+    try {
+      await session.connect(local.localUrl!, 'ann', 'correct horse');
+      const sent = await session.sendTo('everyone', 'hello, world');
+      assert.equal(sent.body, 'hello, world');
+    } finally {
+      session.dispose();
+    }
+    await local.stop();
+    assert.equal(local.running, false);
+    assert.equal(local.localUrl, undefined);
+
+    // The data is kept: a restart knows the user.
+    await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
+    assert.deepEqual(await local.users(), ['ann']);
+    await local.stop();
+  });
+
+  test('a port in use gives a clear error and leaves nothing running or locked', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const local = new LocalServer(() => createParleyServer);
+    try {
+      await assert.rejects(local.start({ port, allowNetwork: false, dataDir, log: silentLogger }), (err: LocalServerError) => {
+        assert.ok(err instanceof LocalServerError);
+        assert.equal(err.code, 'PORT_IN_USE');
+        assert.match(err.message, new RegExp(`Port ${port} is already in use`));
+        assert.match(err.message, /parley\.localServer\.port/);
+        return true;
+      });
+      assert.equal(local.running, false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    // The store was released: the same data directory starts now.
+    await local.start({ port, allowNetwork: false, dataDir, log: silentLogger });
+    assert.equal(local.port, port);
+    await local.stop();
+  });
+
+  test('with the network allowed it listens on every interface and offers the machine’s addresses', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const local = new LocalServer(() => createParleyServer);
+    await local.start({ port: 0, allowNetwork: true, dataDir, log: silentLogger });
+    try {
+      assert.equal(local.allowsNetwork, true);
+      const addresses = local.joinAddresses();
+      assert.ok(addresses.length >= 1);
+      for (const a of addresses) assert.match(a, new RegExp(`^http://[\\d.]+:${local.port}$`));
+    } finally {
+      await local.stop();
+    }
+  });
+});

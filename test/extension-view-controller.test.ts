@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { ChatSession } from '../src/extension/core/chat-session';
+import { ChatViewController } from '../src/extension/core/view-controller';
+import { parseHostMessage, type HostToWebview } from '../src/webview/protocol';
+import { signedInSession } from './helpers/extension-session';
+import { eventually, startServer, type TestServer } from './helpers/server';
+
+/** A controller wired to a list instead of a webview: everything it posts must pass the webview's own validation. */
+function controllerFor(session: ChatSession, page?: number) {
+  const posted: HostToWebview[] = [];
+  const logs: string[] = [];
+  const actions: string[] = [];
+  const controller = new ChatViewController(
+    session,
+    (message) => {
+      const parsed = parseHostMessage(JSON.parse(JSON.stringify(message)));
+      assert.ok(parsed.ok, `the host posted something the webview refuses: ${parsed.ok ? '' : parsed.error}`);
+      posted.push(message);
+    },
+    {
+      openLink: (href) => actions.push(`open ${href}`),
+      action: (a) => actions.push(a),
+      signOut: () => actions.push('signOut'),
+      log: (text) => logs.push(text),
+      viewingChanged: () => session.state.setViewing(controller.viewing ? [controller.viewing] : []),
+    },
+    page,
+  );
+  return { controller, posted, logs, actions };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe('chat view controller (host side of the webview)', () => {
+  let t: TestServer;
+  const sessions: ChatSession[] = [];
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob'], rateLimit: { burst: 1000, perSecond: 100 } });
+  });
+  afterEach(() => {
+    for (const s of sessions.splice(0)) s.dispose();
+    for (const c of t.clients.splice(0)) c.close();
+  });
+  after(() => t.close());
+
+  test('nothing reaches a webview that is hidden or not ready; on "ready" a snapshot holds it all, then the queued requests', async () => {
+    const alice = await signedInSession(t, 'alice');
+    sessions.push(alice);
+    const bob = await t.signIn('bob');
+    const { controller, posted } = controllerFor(alice);
+    controller.focusComposer(undefined, 'draft');
+    await bob.message('alice', 'while hidden');
+    await eventually(() => alice.state.messages('dm:bob').length > 0, 3000, 'message');
+    await tick();
+    assert.equal(posted.length, 0, 'a hidden webview receives nothing');
+    assert.equal(controller.queuedCount, 1);
+    assert.equal(alice.state.unread('dm:bob'), 1);
+
+    controller.setVisible(true);
+    await controller.receive({ type: 'ready', active: 'dm:bob' });
+    assert.equal(posted[0]!.type, 'snapshot');
+    const snapshot = posted[0] as Extract<HostToWebview, { type: 'snapshot' }>;
+    assert.equal(snapshot.active, 'dm:bob');
+    assert.ok(snapshot.items.some((i) => i.kind === 'message' && i.message.body === 'while hidden'));
+    assert.equal(posted[1]!.type, 'focusComposer');
+    assert.equal(controller.queuedCount, 0);
+    assert.equal(controller.viewing, 'dm:bob');
+    assert.equal(alice.state.unread('dm:bob'), 0, 'the conversation on screen is read');
+
+    // Live items go straight to a visible, ready webview.
+    await bob.message('alice', 'live one');
+    await eventually(
+      () => posted.some((m) => m.type === 'items' && m.live && m.items.some((i) => i.kind === 'message')),
+      3000,
+      'live items',
+    );
+    assert.equal(alice.state.unread('dm:bob'), 0);
+
+    // Hidden again: the page is gone; updates wait for the next "ready".
+    controller.setVisible(false);
+    const count = posted.length;
+    await bob.message('alice', 'hidden again');
+    await eventually(() => alice.state.unread('dm:bob') === 1, 3000, 'unread while hidden');
+    await tick();
+    assert.equal(posted.length, count);
+    controller.setVisible(true);
+    await controller.receive({ type: 'ready' });
+    const again = posted.filter((m) => m.type === 'snapshot').at(-1) as Extract<HostToWebview, { type: 'snapshot' }>;
+    assert.equal(again.type, 'snapshot');
+    assert.equal(again.active, 'dm:bob', 'the view keeps its conversation');
+    assert.ok(again.items.some((i) => i.kind === 'message' && i.message.body === 'hidden again'));
+
+    // "Open" on a notification while the view is hidden: the host's choice beats what the page remembers.
+    controller.setVisible(false);
+    controller.focusComposer('everyone');
+    controller.setVisible(true);
+    await controller.receive({ type: 'ready', active: 'dm:bob' });
+    const opened = posted.filter((m) => m.type === 'snapshot').at(-1) as Extract<HostToWebview, { type: 'snapshot' }>;
+    assert.equal(opened.active, 'everyone');
+    assert.deepEqual(posted.filter((m) => m.type === 'focusComposer').at(-1), { type: 'focusComposer', conversation: 'everyone' });
+    assert.ok(posted.indexOf(opened) < posted.lastIndexOf(posted.filter((m) => m.type === 'focusComposer').at(-1)!));
+    controller.dispose();
+  });
+
+  test('malformed messages from the webview are refused and logged, never acted on', async () => {
+    const alice = await signedInSession(t, 'alice');
+    sessions.push(alice);
+    const { controller, posted, logs, actions } = controllerFor(alice);
+    const bad: unknown[] = [
+      null,
+      'ready',
+      { type: 'nope' },
+      { type: 'send', requestId: 1, conversation: 'everyone' },
+      { type: 'send', requestId: 1, conversation: 'dm:../etc', text: 'x' },
+      { type: 'send', requestId: -1, conversation: 'everyone', text: 'x' },
+      { type: 'openLink', href: 'x'.repeat(5000) },
+      { type: 'action', action: 'rm -rf' },
+      { type: 'select', conversation: 'everyone', extra: true },
+      { type: 'loadOlder', conversation: 'everyone', before: [1] },
+    ];
+    for (const data of bad) assert.equal(await controller.receive(data), false, JSON.stringify(data));
+    assert.equal(logs.length, bad.length);
+    assert.deepEqual(actions, []);
+    assert.equal(posted.length, 0);
+    controller.dispose();
+  });
+
+  test('sending from the webview: a message, a command that opens its conversation, an error that keeps the draft', async () => {
+    const alice = await signedInSession(t, 'alice');
+    sessions.push(alice);
+    await t.signIn('bob');
+    const { controller, posted, actions } = controllerFor(alice);
+    controller.setVisible(true);
+    await controller.receive({ type: 'ready' });
+    await controller.receive({ type: 'send', requestId: 1, conversation: 'everyone', text: 'hello **all**' });
+    assert.deepEqual(posted.at(-1), { type: 'sendResult', requestId: 1, ok: true });
+    assert.equal(alice.state.messages('everyone').at(-1)!.body, 'hello **all**');
+
+    await controller.receive({ type: 'send', requestId: 2, conversation: 'everyone', text: 'message bob hi bob' });
+    assert.deepEqual(posted.at(-1), { type: 'sendResult', requestId: 2, ok: true, open: 'dm:bob' });
+    assert.equal(controller.activeConversation, 'dm:bob');
+    assert.ok(posted.some((m) => m.type === 'timeline' && m.conversation === 'dm:bob'));
+
+    await controller.receive({ type: 'send', requestId: 3, conversation: 'dm:bob', text: 'wholast 0' });
+    const failed = posted.at(-1) as Extract<HostToWebview, { type: 'sendResult' }>;
+    assert.equal(failed.ok, false);
+    assert.match(failed.error ?? '', /1 to 59/);
+
+    await controller.receive({ type: 'send', requestId: 4, conversation: 'dm:bob', text: 'logout' });
+    assert.deepEqual(actions, ['signOut']);
+
+    await controller.receive({ type: 'openLink', href: 'https://example.com/' });
+    await controller.receive({ type: 'action', action: 'startLocalServer' });
+    assert.deepEqual(actions.slice(1), ['open https://example.com/', 'startLocalServer']);
+    controller.dispose();
+  });
+
+  test('older items come from memory first, then from the server, with hasOlder', async () => {
+    const bob = await t.signIn('bob');
+    for (let i = 1; i <= 60; i++) await bob.message('alice', `h${i}`);
+    const alice = await signedInSession(t, 'alice', { historyPage: 20 });
+    sessions.push(alice);
+    const { controller, posted } = controllerFor(alice, 10);
+    controller.setVisible(true);
+    await controller.receive({ type: 'ready', active: 'dm:bob' });
+    const snap = posted[0] as Extract<HostToWebview, { type: 'snapshot' }>;
+    assert.equal(snap.items.length, 10);
+    assert.equal(snap.hasOlder, true);
+    let oldest = snap.items[0]!.key;
+    const seen = new Set<string>();
+    for (let round = 0; round < 20; round++) {
+      await controller.receive({ type: 'loadOlder', conversation: 'dm:bob', before: oldest });
+      const reply = posted.at(-1) as Extract<HostToWebview, { type: 'items' }>;
+      assert.equal(reply.type, 'items');
+      for (const i of reply.items) seen.add(i.kind === 'message' ? i.message.body : i.text);
+      if (!reply.hasOlder) break;
+      oldest = reply.items[0]!.key;
+    }
+    for (let i = 1; i <= 50; i++) assert.ok(seen.has(`h${i}`), `h${i} paged in`);
+    controller.dispose();
+  });
+});

@@ -1,0 +1,80 @@
+import { build } from 'esbuild';
+import { JSDOM, VirtualConsole } from 'jsdom';
+import type { HostToWebview, WebviewToHost } from '../../src/webview/protocol';
+
+let bundle: Promise<string> | undefined;
+
+/** The real webview bundle, built from src/webview/ui/main.ts as scripts/build.mjs builds it (once per test process). */
+export function webviewBundle(): Promise<string> {
+  bundle ??= build({
+    entryPoints: ['src/webview/ui/main.ts'],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+  }).then((result) => result.outputFiles[0]!.text);
+  return bundle;
+}
+
+export interface WebviewPage {
+  dom: JSDOM;
+  window: Window & typeof globalThis;
+  document: Document;
+  /** What the webview posted to the host. */
+  posted: WebviewToHost[];
+  /** What the page logged (console.*). */
+  console: string[];
+  /** What it saved with setState. */
+  state: () => unknown;
+  /** Delivers a message from the host. */
+  send(message: HostToWebview | unknown): void;
+  /** `document.querySelectorAll` inside #app. */
+  all(selector: string): Element[];
+  close(): void;
+}
+
+/** Loads the webview bundle into a jsdom page with the same HTML the extension serves and a recording acquireVsCodeApi. */
+export async function openWebview(savedState?: unknown): Promise<WebviewPage> {
+  const code = await webviewBundle();
+  const logged: string[] = [];
+  const virtualConsole = new VirtualConsole();
+  for (const level of ['log', 'warn', 'error', 'info'] as const)
+    virtualConsole.on(level, (...args: unknown[]) => logged.push(args.join(' ')));
+  virtualConsole.on('jsdomError', (err: Error) => logged.push(`jsdom: ${err.message}`));
+  const dom = new JSDOM('<!DOCTYPE html><html><body class="vscode-dark"><div id="app"></div></body></html>', {
+    runScripts: 'dangerously',
+    pretendToBeVisual: true,
+    virtualConsole,
+  });
+  const window = dom.window as unknown as Window & typeof globalThis;
+  const posted: WebviewToHost[] = [];
+  let state: unknown = savedState;
+  let acquired = 0;
+  Object.assign(window, {
+    acquireVsCodeApi: () => {
+      acquired++;
+      if (acquired > 1) throw new Error('acquireVsCodeApi called twice');
+      return {
+        postMessage: (m: unknown) => posted.push(JSON.parse(JSON.stringify(m)) as WebviewToHost),
+        getState: () => state,
+        setState: (s: unknown) => (state = JSON.parse(JSON.stringify(s))),
+      };
+    },
+  });
+  const script = window.document.createElement('script');
+  script.textContent = code;
+  window.document.body.appendChild(script);
+  return {
+    dom,
+    window,
+    document: window.document,
+    posted,
+    console: logged,
+    state: () => state,
+    send: (message) => window.dispatchEvent(new window.MessageEvent('message', { data: JSON.parse(JSON.stringify(message)) })),
+    all: (selector) => [...window.document.querySelectorAll(`#app ${selector}`)],
+    close: () => window.close(),
+  };
+}

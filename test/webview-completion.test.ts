@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { complete } from '../src/webview/completion';
+import { TimelineWindow } from '../src/webview/timeline-window';
+
+const users = ['bob', 'bella', 'carol'];
+const labels = (text: string, cursor = text.length) => complete(text, cursor, users)?.items.map((i) => i.label);
+
+describe('composer completion', () => {
+  test('command names at the start of a line, with or without "/"', () => {
+    assert.deepEqual(labels('who'), ['whoelse', 'wholast <minutes>']);
+    assert.deepEqual(labels('/bl'), ['block <user>', 'blocklist']);
+    assert.equal(complete('/bl', 3, users)?.items[0]?.insert, '/block ');
+    assert.equal(labels('whoelse'), undefined, 'a complete command needs no completion');
+    assert.equal(labels('hello'), undefined);
+    assert.equal(labels(''), undefined);
+  });
+
+  test('usernames where a command expects one, and after @', () => {
+    assert.deepEqual(labels('message b'), ['bob', 'bella']);
+    assert.deepEqual(labels('block c'), ['carol']);
+    assert.deepEqual(labels('see @be'), ['@bella']);
+    assert.equal(labels('message bob hi b'), undefined, 'the text of a message is not completed');
+    assert.deepEqual(labels('broadcast '), ['message <text>', 'user <user> ... message <text>']);
+    assert.deepEqual(labels('broadcast user bob '), ['bella', 'carol', 'message <text>']);
+    assert.deepEqual(labels('broadcast user bob m'), ['message <text>']);
+    const r = complete('message b and more', 9, users)!;
+    assert.deepEqual([r.from, r.to], [8, 9]);
+  });
+});
+
+describe('timeline window', () => {
+  test('stays within its maximum while sliding and while items are inserted', () => {
+    const w = new TimelineWindow(100, 30);
+    w.toBottom(1000);
+    assert.deepEqual([w.start, w.end], [900, 1000]);
+    assert.equal(w.up(), true);
+    assert.deepEqual([w.start, w.end], [870, 970]);
+    w.inserted([0, 1, 2], 1003, false);
+    assert.deepEqual([w.start, w.end], [873, 973]);
+    assert.equal(w.down(1003), true);
+    assert.deepEqual([w.start, w.end], [903, 1003]);
+    assert.equal(w.atBottom(1003), true);
+    w.inserted([1003], 1004, true);
+    assert.deepEqual([w.start, w.end], [904, 1004]);
+    while (w.up());
+    assert.deepEqual([w.start, w.end], [0, 100]);
+  });
+});

@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { ChatMessage } from '../src/protocol';
+import type { HostToWebview, TimelineItem } from '../src/webview/protocol';
+import { openWebview, type WebviewPage } from './helpers/webview-dom';
+
+const DAY = 24 * 60 * 60_000;
+const NOW = Date.now();
+
+function message(id: number, from: string, body: string, options: Partial<ChatMessage> = {}): TimelineItem {
+  return {
+    kind: 'message',
+    key: [id, 0],
+    message: { id, from, to: options.kind === 'broadcast' ? null : 'alice', kind: 'direct', body, sentAt: NOW - 60_000 + id, ...options },
+  };
+}
+
+function snapshot(items: TimelineItem[], extra: Partial<Extract<HostToWebview, { type: 'snapshot' }>> = {}): HostToWebview {
+  return {
+    type: 'snapshot',
+    me: 'alice',
+    connection: { phase: 'signed-in', username: 'alice', url: 'http://127.0.0.1:4000' },
+    conversations: [
+      { id: 'everyone', title: 'Everyone', kind: 'everyone', unread: 0, online: false, blocked: false },
+      { id: 'dm:bob', title: 'bob', kind: 'direct', unread: 2, online: true, blocked: false },
+    ],
+    active: 'dm:bob',
+    items,
+    hasOlder: false,
+    usernames: ['bob', 'bella', 'carol'],
+    ...extra,
+  };
+}
+
+function key(page: WebviewPage, name: string, options: Record<string, unknown> = {}): void {
+  const input = page.document.querySelector('textarea')!;
+  input.dispatchEvent(new page.window.KeyboardEvent('keydown', { key: name, bubbles: true, cancelable: true, ...options }));
+}
+
+function type(page: WebviewPage, text: string): void {
+  const input = page.document.querySelector('textarea')!;
+  input.value = text;
+  input.setSelectionRange(text.length, text.length);
+  input.dispatchEvent(new page.window.Event('input', { bubbles: true }));
+}
+
+describe('chat webview rendering (the real bundle in jsdom)', () => {
+  const pages: WebviewPage[] = [];
+  const open = async (state?: unknown): Promise<WebviewPage> => {
+    const page = await openWebview(state);
+    pages.push(page);
+    return page;
+  };
+  after(() => pages.forEach((p) => p.close()));
+
+  test('says "ready" first, then renders messages with sender and time, own messages apart, day separators and quiet notices', async () => {
+    const page = await open();
+    assert.deepEqual(page.posted[0], { type: 'ready' });
+    page.send(
+      snapshot([
+        message(1, 'bob', 'yesterday’s news', { sentAt: NOW - DAY }),
+        message(2, 'bob', 'hi alice'),
+        message(3, 'alice', 'hi bob', { to: 'bob' }),
+        { kind: 'notice', key: [3, 1], at: NOW, text: 'bob went offline', tone: 'presence' },
+      ]),
+    );
+    const messages = page.all('.message');
+    assert.equal(messages.length, 3);
+    assert.equal(messages[1]!.querySelector('.from')!.textContent, 'bob');
+    const time = messages[1]!.querySelector('time')!;
+    assert.match(time.textContent ?? '', /^\d\d:\d\d$/);
+    assert.ok(time.getAttribute('datetime'));
+    assert.ok(messages[2]!.classList.contains('own'));
+    assert.ok(!messages[1]!.classList.contains('own'));
+    assert.deepEqual(
+      page.all('.day').map((d) => d.textContent),
+      ['Yesterday', 'Today'],
+    );
+    const notice = page.all('.notice.presence');
+    assert.equal(notice.length, 1);
+    assert.match(notice[0]!.textContent ?? '', /bob went offline/);
+    const tabs = page.all('.conversations [role="tab"]');
+    assert.deepEqual(
+      tabs.map((t) => t.getAttribute('aria-selected')),
+      ['false', 'true'],
+    );
+    assert.match(tabs[1]!.getAttribute('aria-label') ?? '', /bob, online, 2 unread/);
+    assert.deepEqual(page.console, [], 'nothing logged, no jsdom errors');
+  });
+
+  test('hostile message text is inert: no script, no handler attribute, no javascript: link, no raw HTML', async () => {
+    const page = await open();
+    const hostile = [
+      '<script>window.__pwned = 1</script>',
+      '<img src=x onerror="window.__pwned = 2">',
+      '[x](javascript:alert(1))',
+      '[y](JaVaScRiPt:window.__pwned=3)',
+      '<a href="javascript:window.__pwned=4">z</a>',
+      '<iframe src="https://evil.example/"></iframe>',
+      '<b onmouseover="window.__pwned=5">bold</b>',
+      '![pixel](https://evil.example/track.png)',
+      '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+      '<style>body { display: none }</style>',
+      '[v](vbscript:msgbox(1))',
+      '<svg onload="window.__pwned=6"></svg>',
+    ];
+    page.send(
+      snapshot([
+        ...hostile.map((body, i) => message(i + 1, 'mallory', body)),
+        { kind: 'notice', key: [20, 1], at: NOW, text: '<img src=x onerror="window.__pwned=7">', tone: 'error' },
+      ]),
+    );
+    const app = page.document.getElementById('app')!;
+    assert.equal(app.querySelectorAll('script, img, iframe, style, svg, object, embed').length, 0);
+    for (const element of app.querySelectorAll('*')) {
+      for (const attribute of element.attributes) {
+        assert.ok(!/^on/i.test(attribute.name), `${element.tagName} has ${attribute.name}`);
+        assert.ok(!/^\s*(javascript|vbscript|data):/i.test(attribute.value), `${element.tagName}[${attribute.name}] = ${attribute.value}`);
+      }
+    }
+    for (const a of app.querySelectorAll('.body a')) assert.match(a.getAttribute('href') ?? '', /^https?:/);
+    // What was typed is shown, as text.
+    const bodies = page.all('.message .body').map((b) => b.textContent ?? '');
+    assert.ok(bodies[0]!.includes('<script>window.__pwned = 1</script>'));
+    assert.ok(bodies[1]!.includes('<img src=x onerror='));
+    // Poke everything: nothing runs.
+    for (const element of app.querySelectorAll('*')) {
+      for (const event of ['click', 'mouseover', 'error', 'load', 'focus'])
+        element.dispatchEvent(new page.window.Event(event, { bubbles: true }));
+    }
+    assert.equal((page.window as unknown as { __pwned?: number }).__pwned, undefined);
+    // Clicking what looks like a link posts nothing unsafe.
+    assert.ok(page.posted.every((m) => m.type !== 'openLink' || /^https?:/.test(m.href)));
+  });
+
+  test('markdown renders code blocks, inline code and links; a click on a link asks the extension to open it', async () => {
+    const page = await open();
+    page.send(
+      snapshot([
+        message(1, 'bob', 'look at `x` and https://example.com/docs\n\n```ts\nconst a = 1 < 2;\n```'),
+        message(2, 'bob', '[src/app.ts:3-5](src/app.ts#L3-L5)\n```ts\nfoo()\n```'),
+      ]),
+    );
+    const pre = page.all('.message pre code');
+    assert.equal(pre.length, 2);
+    assert.equal(pre[0]!.className, 'language-ts');
+    assert.equal(pre[0]!.textContent, 'const a = 1 < 2;\n');
+    assert.equal(page.all('.message p > code')[0]!.textContent, 'x');
+    const web = page.all('a.web-link')[0] as HTMLAnchorElement;
+    assert.equal(web.getAttribute('href'), 'https://example.com/docs');
+    web.dispatchEvent(new page.window.MouseEvent('click', { bubbles: true, cancelable: true }));
+    assert.deepEqual(page.posted.at(-1), { type: 'openLink', href: 'https://example.com/docs' });
+    const location = page.all('a.location-link')[0] as HTMLAnchorElement;
+    assert.equal(location.textContent, 'src/app.ts:3-5');
+    location.dispatchEvent(new page.window.MouseEvent('click', { bubbles: true, cancelable: true }));
+    assert.deepEqual(page.posted.at(-1), { type: 'openLink', href: 'src/app.ts#L3-L5' });
+  });
+
+  test('10,000 messages build a bounded number of DOM nodes, newest first in view; scrolling up slides the window', async () => {
+    const page = await open();
+    const many = Array.from({ length: 10_000 }, (_, i) => message(i + 1, i % 2 ? 'bob' : 'alice', `message number ${i + 1}`));
+    page.send(snapshot(many, { hasOlder: true }));
+    const rendered = page.all('.message');
+    assert.ok(rendered.length <= 150, `${rendered.length} message elements`);
+    assert.ok(page.document.querySelectorAll('#app *').length < 2000, 'the whole page stays small');
+    assert.equal(rendered.at(-1)!.getAttribute('data-key'), '10000:0');
+    const timeline = page.document.querySelector('.timeline')!;
+    timeline.dispatchEvent(new page.window.Event('scroll'));
+    const after = page.all('.message');
+    assert.ok(after.length <= 150);
+    assert.ok(Number(after[0]!.getAttribute('data-key')!.split(':')[0]) < Number(rendered[0]!.getAttribute('data-key')!.split(':')[0]));
+    // A live message while scrolled up does not jump; a button offers the newest.
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(10_001, 'bob', 'new!')], live: true });
+    assert.ok(page.all('.message').length <= 150);
+    assert.equal((page.document.querySelector('.jump') as HTMLElement).hidden, false);
+  });
+
+  test('scrolling to the top of what is loaded asks for older messages, and they are merged in order', async () => {
+    const page = await open();
+    page.send(snapshot([message(50, 'bob', 'fifty'), message(51, 'bob', 'fifty-one')], { hasOlder: true }));
+    const ask = page.posted.find((m) => m.type === 'loadOlder');
+    assert.deepEqual(ask, { type: 'loadOlder', conversation: 'dm:bob', before: [50, 0] });
+    page.send({
+      type: 'items',
+      conversation: 'dm:bob',
+      items: [message(10, 'bob', 'ten'), message(20, 'bob', 'twenty')],
+      hasOlder: false,
+      live: false,
+    });
+    assert.deepEqual(
+      page.all('.message .body').map((b) => b.textContent?.trim()),
+      ['ten', 'twenty', 'fifty', 'fifty-one'],
+    );
+    assert.match(page.document.querySelector('.older')!.textContent ?? '', /beginning/);
+  });
+
+  test('composer: Enter sends, Shift+Enter does not, nor Enter while composing; a failed send gives the text back', async () => {
+    const page = await open();
+    page.send(snapshot([]));
+    const input = page.document.querySelector('textarea')!;
+    type(page, 'first line');
+    key(page, 'Enter', { shiftKey: true });
+    assert.equal(page.posted.filter((m) => m.type === 'send').length, 0);
+    assert.equal(input.value, 'first line');
+    key(page, 'Enter', { isComposing: true });
+    assert.equal(page.posted.filter((m) => m.type === 'send').length, 0);
+    type(page, 'first line\nsecond line');
+    key(page, 'Enter');
+    const sent = page.posted.filter((m) => m.type === 'send');
+    assert.deepEqual(sent, [{ type: 'send', requestId: 1, conversation: 'dm:bob', text: 'first line\nsecond line' }]);
+    assert.equal(input.value, '');
+    page.send({ type: 'sendResult', requestId: 1, ok: false, error: 'You have blocked bob; unblock them to send a message.' });
+    assert.equal(input.value, 'first line\nsecond line');
+    assert.match(page.document.querySelector('.composer-error')!.textContent ?? '', /blocked bob/);
+  });
+
+  test('completion of commands and usernames; Tab accepts; Enter sends unless a suggestion was picked', async () => {
+    const page = await open();
+    page.send(snapshot([]));
+    const input = page.document.querySelector('textarea')!;
+    type(page, 'who');
+    const labels = page.all('.completions li .label').map((l) => l.textContent);
+    assert.deepEqual(labels, ['whoelse', 'wholast <minutes>']);
+    key(page, 'Tab');
+    assert.equal(input.value, 'whoelse');
+    assert.equal((page.document.querySelector('.completions') as HTMLElement).hidden, true);
+
+    type(page, 'message b');
+    assert.deepEqual(
+      page.all('.completions li .label').map((l) => l.textContent),
+      ['bob', 'bella'],
+    );
+    key(page, 'ArrowDown');
+    key(page, 'Enter');
+    assert.equal(input.value, 'message bella ');
+    assert.equal(page.posted.filter((m) => m.type === 'send').length, 0);
+
+    type(page, 'hey @ca');
+    key(page, 'Tab');
+    assert.equal(input.value, 'hey @carol ');
+
+    type(page, 'he');
+    assert.equal(page.all('.completions li').length, 1, 'help is offered');
+    key(page, 'Enter');
+    assert.equal(page.posted.filter((m) => m.type === 'send').at(-1)?.text, 'he', 'Enter sends what was typed');
+  });
+
+  test('connection states: a reconnecting banner, and a signed-out screen with actions', async () => {
+    const page = await open();
+    page.send(snapshot([message(1, 'bob', 'hi')]));
+    const banner = page.document.querySelector('.banner') as HTMLElement;
+    assert.equal(banner.hidden, true);
+    page.send({
+      type: 'connection',
+      me: 'alice',
+      connection: { phase: 'reconnecting', username: 'alice', message: 'Connection lost; reconnecting…' },
+    });
+    assert.equal(banner.hidden, false);
+    assert.match(banner.textContent ?? '', /reconnecting/);
+    assert.equal(page.document.querySelector('textarea')!.disabled, false, 'typing goes on while reconnecting');
+    page.send({
+      type: 'connection',
+      connection: { phase: 'signed-out', message: 'You were signed out after 30 minutes without activity.' },
+    });
+    const welcome = page.document.querySelector('.welcome') as HTMLElement;
+    assert.equal(welcome.hidden, false);
+    assert.match(welcome.textContent ?? '', /without activity/);
+    assert.equal(page.document.querySelector('textarea')!.disabled, true);
+    (welcome.querySelector('button') as HTMLButtonElement).click();
+    assert.deepEqual(page.posted.at(-1), { type: 'action', action: 'connect' });
+  });
+
+  test('new messages from others are announced in an aria-live region; malformed host messages are ignored', async () => {
+    const page = await open();
+    page.send(snapshot([]));
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(7, 'bob', 'are you there?')], live: true });
+    const live = page.document.querySelector('[aria-live="polite"]')!;
+    assert.equal(live.textContent, 'bob: are you there?');
+    const before = page.document.getElementById('app')!.innerHTML;
+    for (const bad of [
+      null,
+      { type: 'items' },
+      { type: 'snapshot', items: 'x' },
+      { type: 'items', conversation: 'dm:bob', items: [{ kind: 'html', html: '<b>' }], live: true },
+    ]) {
+      page.send(bad);
+    }
+    assert.equal(page.document.getElementById('app')!.innerHTML, before);
+    assert.equal(page.console.filter((l) => /ignored a malformed message/.test(l)).length, 4);
+  });
+
+  test('drafts and the conversation on screen survive the page being discarded (getState/setState)', async () => {
+    const page = await open();
+    page.send(snapshot([]));
+    type(page, 'half-written thought');
+    const saved = page.state();
+    const again = await open(saved);
+    assert.deepEqual(again.posted[0], { type: 'ready', active: 'dm:bob' });
+    again.send(snapshot([]));
+    assert.equal(again.document.querySelector('textarea')!.value, 'half-written thought');
+  });
+});
