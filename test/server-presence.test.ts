@@ -38,6 +38,34 @@ describe('whoelse and wholast', () => {
     dave.close();
   });
 
+  test('users lists every other account with presence as the asker may see it', async () => {
+    const alice = await t.signIn('alice');
+    const bob = await t.signIn('bob');
+    await alice.block('dave');
+    const { users } = await alice.users();
+    assert.deepEqual(
+      users.map((u) => u.username),
+      ['bob', 'carol', 'dave'],
+    );
+    const byName = Object.fromEntries(users.map((u) => [u.username, u]));
+    assert.deepEqual(byName.bob, { username: 'bob', online: true, lastSeen: byName.bob!.lastSeen, blocked: false });
+    assert.equal(byName.carol!.online, false);
+    assert.equal(typeof byName.carol!.lastSeen, 'number', 'carol left earlier in this suite');
+    assert.deepEqual(byName.dave, { username: 'dave', online: false, lastSeen: null, blocked: true });
+    const bobView = await bob.users();
+    assert.deepEqual(
+      bobView.users.map((u) => [u.username, u.online, u.blocked]),
+      [
+        ['alice', true, false],
+        ['carol', false, false],
+        ['dave', false, false],
+      ],
+    );
+    await alice.unblock('dave');
+    alice.close();
+    bob.close();
+  });
+
   test('last seen times survive a restart', async () => {
     // carol and bob left 15 and 5 minutes ago in the test above; a new server on the same data knows it.
     await t.stop();

@@ -186,6 +186,11 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     return this.request('blocklist', {});
   }
 
+  /** Every other account, with presence as this user may see it. */
+  users(): Promise<Body<'users'>> {
+    return this.request('users', {});
+  }
+
   history(query: RequestPayload<'history'> = {}): Promise<Body<'history'>> {
     return this.request('history', query);
   }

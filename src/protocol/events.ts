@@ -16,6 +16,17 @@ export interface ChatMessage {
   sentAt: number;
 }
 
+/** One account as another user sees it (the `users` request): the people list of a client. */
+export interface UserSummary {
+  username: string;
+  /** False, and lastSeen null, when either user blocked the other: presence is hidden between them. */
+  online: boolean;
+  /** When the user's last session ended; null if never, or hidden. */
+  lastSeen: number | null;
+  /** The requester blocked this user. */
+  blocked: boolean;
+}
+
 export interface PresenceEvent {
   username: string;
   online: boolean;
@@ -39,6 +50,7 @@ export interface ReplyBodies {
   block: { username: string };
   unblock: { username: string };
   blocklist: { users: string[] };
+  users: { users: UserSummary[] };
   received: { count: number };
   history: { messages: ChatMessage[]; more: boolean };
   logout: object;

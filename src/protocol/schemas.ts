@@ -43,6 +43,7 @@ export const requestSchemas = {
   block: z.object({ username: usernameSchema }).strict(),
   unblock: z.object({ username: usernameSchema }).strict(),
   blocklist: z.object({}).strict(),
+  users: z.object({}).strict(),
   received: z.object({ ids: z.array(z.number().int().positive()).min(1).max(LIMITS.receivedIdsMax) }).strict(),
   history: z
     .object({

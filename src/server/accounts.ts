@@ -52,6 +52,10 @@ export class Accounts {
     return this.names.has(username);
   }
 
+  usernames(): string[] {
+    return [...this.names].sort();
+  }
+
   /** Called after a user is removed, so that their sessions end and they leave presence. */
   onRemoved(listener: (username: string) => void): void {
     this.removedListeners.push(listener);

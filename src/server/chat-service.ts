@@ -108,6 +108,24 @@ export class ChatService {
 
     blocklist: async (conn) => ({ ok: true, users: this.deps.blocks.blockedBy(conn.user!) }),
 
+    users: async (conn) => {
+      const me = conn.user!;
+      const { presence, blocks } = this.deps;
+      const users = this.deps.accounts
+        .usernames()
+        .filter((u) => u !== me)
+        .map((username) => {
+          const hidden = blocks.between(me, username);
+          return {
+            username,
+            online: !hidden && presence.isOnline(username),
+            lastSeen: hidden ? null : presence.lastSeenOf(username),
+            blocked: blocks.has(me, username),
+          };
+        });
+      return { ok: true, users };
+    },
+
     received: async (conn, { ids }) => ({ ok: true, count: await this.deps.store.markDelivered(conn.user!, ids) }),
 
     history: async (conn, { with: other, before, limit = 50 }) => {

@@ -47,6 +47,10 @@ export class Presence<Session> {
     return [...this.online(), ...recent.map(([user]) => user)];
   }
 
+  lastSeenOf(user: string): number | null {
+    return this.lastSeen.get(user) ?? null;
+  }
+
   forget(user: string): void {
     this.lastSeen.delete(user);
   }
