@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseCliArgs } from '../src/cli/args';
-import { COMMAND_HELP, COMMAND_NAMES, LIMITS, parseCommand, type Command } from '../src/protocol';
-
-function parsed(line: string): Command {
-  const result = parseCommand(line);
-  assert.ok(result.ok, `expected "${line}" to parse, got: ${result.ok ? '' : result.error}`);
-  return result.command;
-}
-
-function rejected(line: string): string {
-  const result = parseCommand(line);
-  assert.ok(!result.ok, `expected "${line}" to be rejected`);
-  return result.error;
-}
+import { COMMAND_HELP, COMMAND_NAMES, LIMITS } from '../src/protocol';
+import { parsed, rejected } from './helpers/commands';
 
 describe('private chat commands', () => {
   test("the original's syntax: startprivate, getaddress (the same), private, stopprivate", () => {

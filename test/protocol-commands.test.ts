@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LIMITS, parseCommand, type Command } from '../src/protocol';
-
-function parsed(line: string): Command {
-  const result = parseCommand(line);
-  assert.ok(result.ok, `expected "${line}" to parse, got: ${result.ok ? '' : result.error}`);
-  return result.command;
-}
-
-function rejected(line: string): string {
-  const result = parseCommand(line);
-  assert.ok(!result.ok, `expected "${line}" to be rejected`);
-  return result.error;
-}
+import { LIMITS, parseCommand } from '../src/protocol';
+import { parsed, rejected } from './helpers/commands';
 
 describe('parseCommand', () => {
   test('the original commands', () => {
