@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { COMMANDS, CONTEXT_ONLY, VIEW_IDS } from '../src/extension/core/command-ids';
+import { COMMANDS, CONTEXT_ONLY, VIEW_IDS, personContext } from '../src/extension/core/command-ids';
 
 interface Manifest {
   main: string;
@@ -38,6 +38,46 @@ describe('extension manifest (package.json)', () => {
           `menu names ${item.command}`,
         );
     }
+  });
+
+  test('private chat: start and stop in the palette and in the people view’s context menu, by the tree’s context values', () => {
+    const palette = manifest.contributes.menus.commandPalette ?? [];
+    const context = manifest.contributes.menus['view/item/context'] ?? [];
+    const whenFor = (menu: { command: string; when?: string }[], command: string): string | undefined =>
+      menu.find((m) => m.command === command)?.when;
+    for (const key of ['startPrivateChat', 'stopPrivateChat'] as const) {
+      assert.notEqual(whenFor(palette, COMMANDS[key].id), 'false', `${key} is in the palette`);
+      assert.match(whenFor(context, COMMANDS[key].id) ?? '', /view == parley\.people/);
+    }
+    // The when clauses match what personContext gives.
+    const matches = (when: string, value: string): boolean => {
+      const regex = /viewItem =~ \/(.*)\/$/.exec(when);
+      if (regex) return new RegExp(regex[1]!).test(value);
+      return new RegExp(`viewItem == ${value}$`).test(when);
+    };
+    const start = whenFor(context, COMMANDS.startPrivateChat.id)!;
+    const stop = whenFor(context, COMMANDS.stopPrivateChat.id)!;
+    const block = whenFor(context, COMMANDS.blockPerson.id)!;
+    const unblock = whenFor(context, COMMANDS.unblockPerson.id)!;
+    const person = { username: 'bob', online: true, blocked: false };
+    const online = personContext(person, 'closed');
+    const chatting = personContext(person, 'direct');
+    const offline = personContext({ ...person, online: false }, 'closed');
+    const blocked = personContext({ ...person, blocked: true }, 'closed');
+    assert.deepEqual([online, chatting, offline, blocked], ['person-online', 'person-online-private', 'person', 'person-blocked']);
+    assert.deepEqual(
+      [matches(start, online), matches(start, chatting), matches(start, offline), matches(start, blocked)],
+      [true, false, false, false],
+    );
+    assert.deepEqual([matches(stop, online), matches(stop, chatting), matches(stop, blocked)], [false, true, false]);
+    assert.deepEqual(
+      [online, chatting, offline, blocked].map((v) => matches(block, v)),
+      [true, true, true, false],
+    );
+    assert.deepEqual(
+      [online, chatting, offline, blocked].map((v) => matches(unblock, v)),
+      [false, false, false, true],
+    );
   });
 
   test('activates on its views and commands only, never on "*" or at startup', () => {

@@ -7,8 +7,13 @@ import { LIMITS } from '../protocol/limits';
  * Node module and nothing from the extension host.
  */
 
-/** 'everyone' for broadcasts, `dm:<username>` for a direct conversation. */
-export const conversationIdSchema = z.string().check(z.maxLength(LIMITS.usernameMax + 3), z.regex(/^(everyone|dm:[A-Za-z0-9_.-]+)$/));
+/**
+ * 'everyone' for broadcasts, `dm:<username>` for a direct conversation through the server,
+ * `private:<username>` for a private (peer-to-peer, encrypted, never stored) chat.
+ */
+export const conversationIdSchema = z
+  .string()
+  .check(z.maxLength(LIMITS.usernameMax + 8), z.regex(/^(everyone|dm:[A-Za-z0-9_.-]+|private:[A-Za-z0-9_.-]+)$/));
 
 const usernameText = z.string().check(z.minLength(1), z.maxLength(LIMITS.usernameMax));
 const text = (max: number) => z.string().check(z.maxLength(max));
@@ -18,10 +23,13 @@ export const chatMessageSchema = z.strictObject({
   id: z.int().check(z.positive()),
   from: usernameText,
   to: z.nullable(usernameText),
-  kind: z.enum(['direct', 'broadcast']),
+  /** `private`: sent over a direct channel; its id is local to the conversation, it was never on the server. */
+  kind: z.enum(['direct', 'broadcast', 'private']),
   body: text(LIMITS.messageMax),
   sentAt: z.number(),
 });
+/** A message as the views show it: a ChatMessage from the server, or a private one kept in memory only. */
+export type ShownMessage = z.infer<typeof chatMessageSchema>;
 
 /** Where an item sorts in a conversation: a message is [id, 0], a notice [id of the message before it, n >= 1]. */
 export const itemKeySchema = z.tuple([count(), count()]);
@@ -36,13 +44,19 @@ export const timelineItemSchema = z.discriminatedUnion('kind', [
 export type TimelineItem = z.infer<typeof timelineItemSchema>;
 export type NoticeTone = z.infer<typeof noticeToneSchema>;
 
+/** A private chat's channel: being opened, open (direct, encrypted), or closed. */
+export const privateStateSchema = z.enum(['connecting', 'direct', 'closed']);
+export type PrivateState = z.infer<typeof privateStateSchema>;
+
 export const conversationSummarySchema = z.strictObject({
   id: conversationIdSchema,
   title: text(64),
-  kind: z.enum(['everyone', 'direct']),
+  kind: z.enum(['everyone', 'direct', 'private']),
   unread: count(),
   online: z.boolean(),
   blocked: z.boolean(),
+  /** Private conversations only: the channel's state. */
+  privateState: z.optional(privateStateSchema),
 });
 export type ConversationSummary = z.infer<typeof conversationSummarySchema>;
 
@@ -154,7 +168,16 @@ export function directId(username: string): string {
   return `dm:${username}`;
 }
 
-/** The other user of a direct conversation id, or undefined for Everyone. */
+/** The other user of a direct conversation id, or undefined for Everyone (and private chats). */
 export function partnerOf(conversation: string): string | undefined {
   return conversation.startsWith('dm:') ? conversation.slice(3) : undefined;
+}
+
+export function privateId(username: string): string {
+  return `private:${username}`;
+}
+
+/** The other user of a private conversation id, or undefined for any other conversation. */
+export function privatePartnerOf(conversation: string): string | undefined {
+  return conversation.startsWith('private:') ? conversation.slice(8) : undefined;
 }

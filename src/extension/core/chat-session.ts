@@ -1,10 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { ParleyClient, ParleyRequestError, type ClientOptions, type ConnectionState } from '../../client/parley-client';
 import {
+  PrivateChannels,
+  PrivateChatError,
+  type PrivateChannelsOptions,
+  type PrivateClosed,
+  type PrivateMessage,
+} from '../../client/private-channels';
+import {
   formatBlocked,
   formatBlocklist,
   formatBroadcast,
   formatHelp,
+  formatPrivateRefused,
   formatSent,
   formatUnblocked,
   formatWhoElse,
@@ -19,7 +27,7 @@ import {
   type PresenceEvent,
   type SignedOutEvent,
 } from '../../protocol';
-import { EVERYONE, directId, partnerOf } from '../../webview/protocol';
+import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../webview/protocol';
 import { ChatState, conversationOf, mentions } from './chat-state';
 import { asRequestError } from './errors';
 
@@ -29,7 +37,7 @@ import { asRequestError } from './errors';
  */
 
 export interface NotifyEvent {
-  message: ChatMessage;
+  message: ShownMessage;
   conversation: string;
   reason: 'direct' | 'mention';
 }
@@ -41,12 +49,29 @@ export interface SessionEvents {
   problem: [error: ParleyRequestError];
   /** The session ended without the user asking (idle timeout, account removed, server gone). */
   ended: [message: string];
+  /**
+   * A private chat could not be used (refused, peer unreachable, no channel open): the UI offers to
+   * send through the server instead. Nothing is ever rerouted without the user choosing it.
+   */
+  privateFailed: [event: PrivateFailure];
+  /** A peer opened a private chat with this user. */
+  privateOpened: [event: { username: string; conversation: string; direction: 'outgoing' | 'incoming' }];
+}
+
+export interface PrivateFailure {
+  username: string;
+  /** In words for people; says that nothing was sent. */
+  message: string;
+  /** Whether sending through the server is possible instead (it is not for a blocked user, an unknown one, oneself). */
+  offerServer: boolean;
+  /** The text that was not sent, when there was one: "Send via Server" sends it as a direct message. */
+  body?: string;
 }
 
 export type InputResult =
   | { kind: 'empty' }
-  | { kind: 'sent'; conversation: string; message: ChatMessage }
-  | { kind: 'command'; command: Command['name']; text: string; users?: string[] }
+  | { kind: 'sent'; conversation: string; message: ShownMessage }
+  | { kind: 'command'; command: Command['name']; text: string; users?: string[]; open?: string }
   | { kind: 'error'; error: string }
   | { kind: 'logout' };
 
@@ -54,17 +79,29 @@ export interface SessionOptions {
   client?: ClientOptions;
   /** Messages per history request (at most LIMITS.historyPageMax). */
   historyPage?: number;
-  /** Minutes asked with wholast to tell how long ago people were seen. */
-  lastSeenBuckets?: number[];
   now?: () => number;
+  /** The peer listener for private chats (default: loopback when the server's URL is loopback). */
+  private?: PrivateChannelsOptions;
+  /** How long after a presence event the people list is asked for again (default 500 ms). */
+  peopleRefreshDelayMs?: number;
 }
 
-/** The `wholast` windows asked at sign-in and on refresh: "last seen within 5 min" and so on. */
-export const LAST_SEEN_BUCKETS = [1, 5, 15, 30, 59];
+/** Server refusals of startprivate after which sending through the server still makes sense. */
+const SERVER_FALLBACK_CODES = new Set([
+  'USER_OFFLINE',
+  'NO_PEER_LISTENER',
+  'PEER_UNREACHABLE',
+  'PEER_REFUSED',
+  'KEY_CONFIRMATION_FAILED',
+  'CLOSED',
+  'NO_CHANNEL',
+]);
 
 export class ChatSession extends EventEmitter<SessionEvents> {
   readonly state: ChatState;
   private client: ParleyClient | undefined;
+  private channels: PrivateChannels | undefined;
+  private peopleTimer: NodeJS.Timeout | undefined;
   private readonly options: SessionOptions;
   private readonly page: number;
   /** Why the session is ending, told by the server before the connection closes. */
@@ -100,6 +137,9 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     const client = new ParleyClient(url, this.options.client);
     this.client = client;
     this.wire(client);
+    const channels = new PrivateChannels(client, this.options.private);
+    this.channels = channels;
+    this.wirePrivate(client, channels);
     let online: string[];
     try {
       await client.connect();
@@ -116,7 +156,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.identity = identity;
     this.state.setOnline(online);
     this.state.setConnection({ phase: 'signed-in', url, username });
-    await this.loadInitial();
+    // One more round trip, so that others can open private chats with this user at once (a failure arrives as `problem`).
+    await Promise.allSettled([this.loadInitial(), channels.ready()]);
   }
 
   /** History, the block list and who was seen lately; what fails here is not worth failing the sign-in for. */
@@ -127,7 +168,13 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   /** The newest page of everything; messages newer than what is known count as unread (`live`). */
   private async loadLatest(asLive: boolean): Promise<void> {
     const client = this.requireClient();
-    const newest = Math.max(0, ...this.state.conversations().map((c) => this.state.messages(c.id).at(-1)?.id ?? 0));
+    const newest = Math.max(
+      0,
+      ...this.state
+        .conversations()
+        .filter((c) => c.kind !== 'private')
+        .map((c) => this.state.messages(c.id).at(-1)?.id ?? 0),
+    );
     const { messages, more } = await client.history({ limit: this.page });
     const known = messages.filter((m) => m.id <= newest);
     const fresh = messages.filter((m) => m.id > newest);
@@ -144,18 +191,10 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     if (this.state.globalFrom === undefined || !asLive) this.state.recordPage(undefined, messages, undefined, more);
   }
 
-  /** Who is online, who was seen lately, and whom I blocked. */
+  /** Every account with presence and when it was last seen (the `users` request). */
   async refreshPeople(): Promise<void> {
-    const client = this.requireClient();
-    const buckets = this.options.lastSeenBuckets ?? LAST_SEEN_BUCKETS;
-    const [online, blocked, ...lasts] = await Promise.all([
-      client.whoelse(),
-      client.blocklist(),
-      ...buckets.map((minutes) => client.wholast(minutes)),
-    ]);
-    this.state.setOnline(online.users);
-    this.state.setBlocked(blocked.users);
-    buckets.forEach((minutes, i) => this.state.applyWholast(minutes, lasts[i]!.users));
+    const { users } = await this.requireClient().users();
+    this.state.applyUsers(users);
   }
 
   /** Older messages of a conversation from the server, one page (Everyone: until a page holds a broadcast). */
@@ -170,6 +209,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
 
   private async fetchOlder(conversation: string): Promise<{ added: number; hasOlder: boolean }> {
     const client = this.requireClient();
+    if (privatePartnerOf(conversation) !== undefined) return { added: 0, hasOlder: false };
     const partner = partnerOf(conversation);
     let added = 0;
     if (partner !== undefined) {
@@ -223,11 +263,123 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   async block(username: string): Promise<void> {
     await this.requireClient().block(username);
     this.state.setBlock(username, true);
+    this.schedulePeopleRefresh(0);
   }
 
   async unblock(username: string): Promise<void> {
     await this.requireClient().unblock(username);
     this.state.setBlock(username, false);
+    this.schedulePeopleRefresh(0);
+  }
+
+  // ---- private chats: direct and encrypted, never through the server, kept in memory only ----
+
+  /** The channel state of the private chat with a user, as the client core sees it. */
+  privateStateOf(username: string): 'connecting' | 'direct' | 'closed' {
+    const state = this.channels?.stateOf(username) ?? 'closed';
+    return state === 'open' ? 'direct' : state;
+  }
+
+  /**
+   * Opens a private chat (or finds the open one) and returns its conversation id. Rejects with the
+   * server's ParleyRequestError or the client core's PrivateChatError; a `privateFailed` event offers
+   * the server instead when that makes sense.
+   */
+  async startPrivate(username: string): Promise<{ conversation: string; already: boolean }> {
+    const channels = this.requireChannels();
+    if (username === this.state.me) {
+      const error = new ParleyRequestError({ code: 'SELF', message: 'A private chat is with someone else, not yourself.' });
+      this.emit('privateFailed', { username, message: error.message, offerServer: false });
+      throw error;
+    }
+    const conversation = this.state.openPrivate(username);
+    const before = this.state.privateState(username);
+    if (channels.stateOf(username) !== 'open') this.state.setPrivateState(username, 'connecting');
+    try {
+      const { already } = await channels.start(username);
+      this.state.setPrivateState(username, 'direct');
+      return { conversation, already };
+    } catch (err) {
+      this.state.setPrivateState(username, channels.stateOf(username) === 'open' ? 'direct' : before === 'direct' ? 'closed' : before);
+      this.privateFailure(username, err);
+      throw err;
+    }
+  }
+
+  /** Sends over the open channel with `username`; never through the server. Without a channel: an error and the offer. */
+  sendPrivate(username: string, body: string): ShownMessage {
+    const channels = this.requireChannels();
+    let sent: PrivateMessage;
+    try {
+      sent = channels.send(username, body);
+    } catch (err) {
+      this.privateFailure(username, err, body);
+      throw err;
+    }
+    return this.state.addPrivateMessage(sent, true);
+  }
+
+  /** Closes the private chat with `username`, telling the peer. */
+  stopPrivate(username: string): void {
+    this.requireChannels().stop(username);
+  }
+
+  private requireChannels(): PrivateChannels {
+    if (!this.channels || !this.client)
+      throw new ParleyRequestError({ code: 'NOT_SIGNED_IN', message: 'Not signed in to a Parley server.' });
+    return this.channels;
+  }
+
+  /** Says why a private chat cannot be used, in the conversation, and offers the server when that would work. */
+  private privateFailure(username: string, err: unknown, body?: string): void {
+    const code = err instanceof PrivateChatError || err instanceof ParleyRequestError ? err.code : 'INTERNAL';
+    const reason = err instanceof Error ? err.message : String(err);
+    const offerServer = SERVER_FALLBACK_CODES.has(code);
+    const message =
+      offerServer && !/through the server/.test(reason)
+        ? `${reason} Nothing was sent; "Send via Server" sends it through the server instead (stored there).`
+        : reason;
+    this.state.addNotice(privateId(username), message, 'error');
+    this.emit('privateFailed', { username, message, offerServer, ...(body !== undefined && { body }) });
+  }
+
+  private wirePrivate(client: ParleyClient, channels: PrivateChannels): void {
+    const current = (): boolean => this.client === client;
+    channels.on('opened', ({ username, direction }) => {
+      if (!current()) return;
+      const conversation = this.state.openPrivate(username);
+      this.state.setPrivateState(username, 'direct');
+      this.state.addNotice(
+        conversation,
+        `Private chat with ${username} is open (direct, encrypted). Messages here go straight to ${username} and are not stored on the server.`,
+        'info',
+      );
+      this.emit('privateOpened', { username, conversation, direction });
+    });
+    channels.on('closed', (info) => {
+      if (!current()) return;
+      this.state.setPrivateState(info.username, 'closed');
+      this.state.addNotice(privateId(info.username), describePrivateClosed(info), info.reason === 'blocked' ? 'error' : 'info');
+    });
+    channels.on('message', (message) => {
+      if (!current()) return;
+      const shown = this.state.addPrivateMessage(message, true);
+      const conversation = privateId(message.from);
+      if (!this.state.isViewing(conversation)) this.emit('notify', { message: shown, conversation, reason: 'direct' });
+    });
+    channels.on('refused', (info) => current() && this.state.addNotice(EVERYONE, formatPrivateRefused(info).replace(/^\* /, ''), 'error'));
+    channels.on('problem', (error) => current() && this.state.addNotice(EVERYONE, `Private chat: ${error.message}`, 'error'));
+  }
+
+  /** Asks for the people list again a little later (bursts of presence events make one request). */
+  private schedulePeopleRefresh(delay = this.options.peopleRefreshDelayMs ?? 500): void {
+    if (!this.client) return;
+    if (this.peopleTimer) clearTimeout(this.peopleTimer);
+    const client = this.client;
+    this.peopleTimer = setTimeout(() => {
+      this.peopleTimer = undefined;
+      if (this.client === client && client.state === 'signed-in') void this.refreshPeople().catch(() => {});
+    }, delay);
   }
 
   async blocklist(): Promise<string[]> {
@@ -237,7 +389,9 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   }
 
   /** Sends text to a conversation: a broadcast to everyone online, or a direct message. */
-  async sendTo(conversation: string, body: string): Promise<ChatMessage> {
+  async sendTo(conversation: string, body: string): Promise<ShownMessage> {
+    const secret = privatePartnerOf(conversation);
+    if (secret !== undefined) return this.sendPrivate(secret, body);
     const partner = partnerOf(conversation);
     if (partner === undefined) return (await this.broadcast(body)).message;
     const { message, online } = await this.sendDirect(partner, body);
@@ -322,15 +476,29 @@ export class ChatSession extends EventEmitter<SessionEvents> {
           const users = await this.blocklist();
           return say(formatBlocklist(users), { users });
         }
-        default: {
-          const error = `"${command.name}" is not available in the VS Code extension yet; use the terminal client (parley) for it.`;
-          this.state.addNotice(conversation, error, 'error');
-          return { kind: 'error', error };
+        case 'startprivate': {
+          const { conversation: target, already } = await this.startPrivate(command.username);
+          const text = already
+            ? `A private chat with ${command.username} is already open; what you send there goes directly to them.`
+            : `Private chat with ${command.username} is open (direct, encrypted).`;
+          if (target !== conversation) this.state.addNotice(conversation, text, 'info');
+          return { kind: 'command', command: command.name, text, open: target };
         }
+        case 'private': {
+          const message = this.sendPrivate(command.to, command.body);
+          const target = privateId(command.to);
+          if (target !== conversation) this.state.addNotice(conversation, `Sent privately to ${command.to}.`, 'info');
+          return { kind: 'sent', conversation: target, message };
+        }
+        case 'stopprivate':
+          this.stopPrivate(command.username);
+          return say(`Stopping the private chat with ${command.username}.`);
       }
     } catch (err) {
       const error = asRequestError(err).message;
-      this.state.addNotice(conversation, error, 'error');
+      // Private-chat failures are already told in the private conversation.
+      const told = (command.name === 'startprivate' || command.name === 'private') && conversation === privateId(privateTarget(command));
+      if (!told) this.state.addNotice(conversation, error, 'error');
       return { kind: 'error', error };
     }
   }
@@ -338,6 +506,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   /** Signs out on the server (waiting `timeoutMs` at most), closes the connection and forgets the chat. */
   async signOut(timeoutMs = 3000): Promise<void> {
     const client = this.client;
+    // Peers hear the goodbye first, directly from this client.
+    await this.channels?.signOut().catch(() => {});
     if (client && client.state === 'signed-in') {
       this.closing = true;
       let timer: NodeJS.Timeout | undefined;
@@ -361,7 +531,13 @@ export class ChatSession extends EventEmitter<SessionEvents> {
 
   private closeClient(): void {
     const client = this.client;
+    const channels = this.channels;
     this.client = undefined;
+    this.channels = undefined;
+    if (this.peopleTimer) clearTimeout(this.peopleTimer);
+    this.peopleTimer = undefined;
+    // Private chats end with the session in the extension (each peer is told).
+    if (channels) void channels.close().catch(() => {});
     if (!client) return;
     this.closing = true;
     client.close();
@@ -427,6 +603,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
 
   private onPresence(event: PresenceEvent): void {
     this.state.applyPresence(event);
+    this.schedulePeopleRefresh();
     const text = `${event.username} ${event.online ? 'is online' : 'went offline'}`;
     this.state.addNotice(EVERYONE, text, 'presence', event.at);
     const direct = directId(event.username);
@@ -461,4 +638,27 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       this.emit('ended', message);
     }
   }
+}
+
+function privateTarget(command: Command): string {
+  if (command.name === 'private') return command.to;
+  if (command.name === 'startprivate' || command.name === 'stopprivate') return command.username;
+  return '';
+}
+
+/** "Private chat with bob is closed (bob stopped it)." */
+export function describePrivateClosed(info: PrivateClosed): string {
+  const who = info.username;
+  const why: Record<PrivateClosed['reason'], string> = {
+    stopped: info.byPeer ? `${who} stopped it` : 'you stopped it',
+    'signed-out': info.byPeer ? `${who} signed out` : 'you signed out',
+    blocked: 'one of you blocked the other',
+    lost: 'the direct connection was lost',
+    timeout: 'no key confirmation in time',
+    tampered: 'a message failed authentication',
+    'out-of-order': 'a message was replayed or out of order',
+    malformed: 'the peer sent something invalid',
+    replaced: 'replaced by a new connection',
+  };
+  return `Private chat with ${who} is closed (${why[info.reason]}).`;
 }

@@ -1,14 +1,18 @@
 import { EventEmitter } from 'node:events';
-import type { ChatMessage, PresenceEvent } from '../../protocol';
+import type { ChatMessage, PresenceEvent, UserSummary } from '../../protocol';
 import {
   EVERYONE,
   compareKeys,
   directId,
   partnerOf,
+  privateId,
+  privatePartnerOf,
   type ConnectionView,
   type ConversationSummary,
   type ItemKey,
   type NoticeTone,
+  type PrivateState,
+  type ShownMessage,
   type TimelineItem,
 } from '../../webview/protocol';
 
@@ -38,8 +42,8 @@ interface Notice {
 
 interface Conversation {
   id: string;
-  /** Sorted by id. */
-  messages: ChatMessage[];
+  /** Sorted by id (private conversations: ids local to the conversation, counted from 1). */
+  messages: ShownMessage[];
   ids: Set<number>;
   /** Sorted by key. */
   notices: Notice[];
@@ -86,13 +90,24 @@ function insertSorted<T>(list: T[], item: T, compare: (a: T, b: T) => number): v
   list.splice(lo, 0, item);
 }
 
-function messageItem(message: ChatMessage): TimelineItem {
+/** A private message as the client core reports it (sent or received over a direct channel). */
+export interface PrivateMessageIn {
+  from: string;
+  to: string;
+  body: string;
+  /** This client's clock when it was sent or arrived. */
+  at: number;
+}
+
+function messageItem(message: ShownMessage): TimelineItem {
   return { kind: 'message', key: [message.id, 0], message };
 }
 
 export class ChatState extends EventEmitter<StateEvents> {
   private readonly convs = new Map<string, Conversation>();
   private readonly persons = new Map<string, Person>();
+  /** The channel state of each private conversation (kept in memory only, like its messages). */
+  private readonly privateStates = new Map<string, PrivateState>();
   private created = 0;
   private noticeSeq = 0;
   /** Conversations on screen in a visible view: their messages are read as they arrive. */
@@ -120,6 +135,7 @@ export class ChatState extends EventEmitter<StateEvents> {
     this.me = me;
     this.convs.clear();
     this.persons.clear();
+    this.privateStates.clear();
     this.globalFrom = undefined;
     this.globalHasOlder = true;
     this.ensure(EVERYONE);
@@ -134,10 +150,68 @@ export class ChatState extends EventEmitter<StateEvents> {
     if (!conv) {
       conv = { id, messages: [], ids: new Set(), notices: [], unread: 0, loadedFrom: undefined, hasOlder: true, created: this.created++ };
       this.convs.set(id, conv);
-      const partner = partnerOf(id);
+      const partner = partnerOf(id) ?? privatePartnerOf(id);
       if (partner) this.person(partner);
+      // Private messages live in memory only: there is never anything older on the server.
+      if (privatePartnerOf(id) !== undefined) conv.hasOlder = false;
     }
     return conv;
+  }
+
+  // ---- private chats (peer to peer; never on the server) ----
+
+  /** Opens (creates if needed) the private conversation with a user; returns its id. */
+  openPrivate(username: string): string {
+    const id = privateId(username);
+    if (!this.convs.has(id)) {
+      this.ensure(id);
+      if (!this.privateStates.has(username)) this.privateStates.set(username, 'closed');
+      this.emit('conversations');
+      this.emit('people');
+    }
+    return id;
+  }
+
+  /** The channel state of the private chat with `username` (closed when there is none). */
+  privateState(username: string): PrivateState {
+    return this.privateStates.get(username) ?? 'closed';
+  }
+
+  setPrivateState(username: string, state: PrivateState): void {
+    this.openPrivate(username);
+    if (this.privateStates.get(username) === state) return;
+    this.privateStates.set(username, state);
+    this.emit('conversations');
+    this.emit('people');
+  }
+
+  /** Users whose private chat is connecting or direct. */
+  privateChats(): string[] {
+    return [...this.privateStates.entries()]
+      .filter(([, state]) => state !== 'closed')
+      .map(([username]) => username)
+      .sort();
+  }
+
+  /** Adds a private message (sent or received) to its conversation; `live` ones from others count as unread unless on screen. */
+  addPrivateMessage(message: PrivateMessageIn, live = true): ShownMessage {
+    const other = message.from === this.me ? message.to : message.from;
+    const id = this.openPrivate(other);
+    const conv = this.ensure(id);
+    const shown: ShownMessage = {
+      id: (conv.messages.at(-1)?.id ?? 0) + 1,
+      from: message.from,
+      to: message.to,
+      kind: 'private',
+      body: message.body,
+      sentAt: message.at,
+    };
+    conv.messages.push(shown);
+    conv.ids.add(shown.id);
+    if (live && message.from !== this.me && !this.viewing.has(id)) conv.unread++;
+    this.emit('items', id, [messageItem(shown)], live);
+    this.emit('conversations');
+    return shown;
   }
 
   /** Opens (creates if needed) a direct conversation; returns its id. */
@@ -222,6 +296,7 @@ export class ChatState extends EventEmitter<StateEvents> {
     const conv = this.convs.get(conversation);
     if (!conv) return false;
     if (conversation === EVERYONE) return this.globalHasOlder;
+    if (privatePartnerOf(conversation) !== undefined) return false;
     // A conversation's own pages are exact; the pages of all history cover it too when they reach further.
     if (conv.loadedFrom !== undefined && (this.globalFrom === undefined || conv.loadedFrom <= this.globalFrom)) return conv.hasOlder;
     return this.globalHasOlder && conv.hasOlder;
@@ -256,7 +331,7 @@ export class ChatState extends EventEmitter<StateEvents> {
     return { items: all.slice(start, end), olderInMemory: start > 0 };
   }
 
-  messages(conversation: string): readonly ChatMessage[] {
+  messages(conversation: string): readonly ShownMessage[] {
     return this.convs.get(conversation)?.messages ?? [];
   }
 
@@ -297,25 +372,31 @@ export class ChatState extends EventEmitter<StateEvents> {
     return total;
   }
 
-  /** Everyone first, then direct conversations, the most recently active first. */
+  /** Everyone first, then private chats (newest first), then direct conversations, the most recently active first. */
   conversations(): ConversationSummary[] {
     const list = [...this.convs.values()];
     const activity = (c: Conversation): number => c.messages.at(-1)?.id ?? 0;
+    const rank = (c: Conversation): number => (c.id === EVERYONE ? 0 : privatePartnerOf(c.id) !== undefined ? 1 : 2);
     list.sort((a, b) => {
-      if (a.id === EVERYONE) return -1;
-      if (b.id === EVERYONE) return 1;
+      const order = rank(a) - rank(b);
+      if (order !== 0) return order;
+      // Private ids are local to each conversation: order those by when they were opened.
+      if (rank(a) === 1) return b.created - a.created;
       return activity(b) - activity(a) || b.created - a.created;
     });
     return list.map((c) => {
-      const partner = partnerOf(c.id);
+      const direct = partnerOf(c.id);
+      const secret = privatePartnerOf(c.id);
+      const partner = direct ?? secret;
       const person = partner ? this.persons.get(partner) : undefined;
       return {
         id: c.id,
         title: partner ?? 'Everyone',
-        kind: partner ? 'direct' : 'everyone',
+        kind: secret !== undefined ? 'private' : direct !== undefined ? 'direct' : 'everyone',
         unread: c.unread,
         online: person?.online ?? false,
         blocked: person?.blocked ?? false,
+        ...(secret !== undefined && { privateState: this.privateState(secret) }),
       };
     });
   }
@@ -367,6 +448,26 @@ export class ChatState extends EventEmitter<StateEvents> {
       if (person.seenWithinMinutes === undefined || minutes < person.seenWithinMinutes) person.seenWithinMinutes = minutes;
     }
     this.emit('people');
+  }
+
+  /**
+   * The `users` answer: every account but mine, with presence (hidden between blocked users) and
+   * when each was last seen, so that people never seen this session are listed too.
+   */
+  applyUsers(users: readonly UserSummary[]): void {
+    for (const user of users) {
+      if (user.username === this.me) continue;
+      const person = this.person(user.username);
+      person.online = user.online;
+      person.blocked = user.blocked;
+      if (!user.online) {
+        if (user.lastSeen !== null) person.lastSeenAt = user.lastSeen;
+        else delete person.lastSeenAt;
+        delete person.seenWithinMinutes;
+      }
+    }
+    this.emit('people');
+    this.emit('conversations');
   }
 
   setBlocked(users: readonly string[]): void {
@@ -436,7 +537,7 @@ export interface StateSnapshot {
   totalUnread: number;
   conversations: ConversationSummary[];
   people: Person[];
-  messages: Record<string, ChatMessage[]>;
+  messages: Record<string, ShownMessage[]>;
 }
 
 /** "last seen 12 min ago", "last seen within 15 min", or "offline". */

@@ -1,3 +1,6 @@
+import type { PrivateState } from '../../webview/protocol';
+import type { Person } from './chat-state';
+
 /**
  * Every command the extension contributes, with its palette title. package.json's contributes.commands
  * must match this list (a test checks it), and the extension registers exactly these.
@@ -21,6 +24,8 @@ export const COMMANDS = {
   openChat: { id: 'parley.openChat', title: 'Open Chat' },
   openChatInEditor: { id: 'parley.openChatInEditor', title: 'Open Chat in Editor Tab' },
   refreshPeople: { id: 'parley.refreshPeople', title: 'Refresh People' },
+  startPrivateChat: { id: 'parley.startPrivateChat', title: 'Start Private Chat…' },
+  stopPrivateChat: { id: 'parley.stopPrivateChat', title: 'Stop Private Chat' },
   // Context menu of the people view (hidden from the palette).
   messagePerson: { id: 'parley.messagePerson', title: 'Message' },
   blockPerson: { id: 'parley.blockPerson', title: 'Block' },
@@ -33,3 +38,12 @@ export type CommandKey = keyof typeof COMMANDS;
 export const CONTEXT_ONLY: readonly CommandKey[] = ['messagePerson', 'blockPerson', 'unblockPerson'];
 
 export const VIEW_IDS = { container: 'parley', chat: 'parley.chat', people: 'parley.people', panel: 'parley.chatPanel' } as const;
+
+/**
+ * The people view's context value, for its menus (package.json's view/item/context): `person-blocked`,
+ * or `person` with `-online` when a private chat can be started and `-private` when one is open or opening.
+ */
+export function personContext(person: Pick<Person, 'online' | 'blocked'>, secret: PrivateState): string {
+  if (person.blocked) return 'person-blocked';
+  return `person${person.online ? '-online' : ''}${secret === 'closed' ? '' : '-private'}`;
+}

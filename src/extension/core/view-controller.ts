@@ -135,7 +135,8 @@ export class ChatViewController {
         } else if (result.kind === 'error') {
           this.post({ type: 'sendResult', requestId: message.requestId, ok: false, error: result.error });
         } else {
-          const open = result.kind === 'sent' && result.conversation !== message.conversation ? result.conversation : undefined;
+          const target = result.kind === 'sent' ? result.conversation : result.kind === 'command' ? result.open : undefined;
+          const open = target !== undefined && target !== message.conversation ? target : undefined;
           if (open) this.show(open);
           this.post({ type: 'sendResult', requestId: message.requestId, ok: true, ...(open && { open }) });
         }
@@ -176,6 +177,7 @@ export class ChatViewController {
   private open(conversation: string): void {
     const partner = partnerOf(conversation);
     if (partner !== undefined && partner !== this.session.state.me) this.session.state.openDirect(partner);
+    // A private conversation exists only once a chat was started (its messages live in memory only).
     this.active = this.session.state.has(conversation) ? conversation : EVERYONE;
   }
 

@@ -5,7 +5,7 @@ import { formatBroadcast, formatWhoElse, formatWhoLast } from '../../cli/format'
 import type { ChatMessage } from '../../protocol';
 import { usernameSchema } from '../../protocol';
 import type { Logger } from '../../server/log';
-import { EVERYONE, directId, type HostAction, type TimelineItem } from '../../webview/protocol';
+import { EVERYONE, directId, privateId, type HostAction, type ShownMessage, type TimelineItem } from '../../webview/protocol';
 import { classifyLink } from '../../webview/links';
 import { ChatSession } from '../core/chat-session';
 import type { Person, StateSnapshot } from '../core/chat-state';
@@ -93,6 +93,30 @@ export class ParleyExtension implements vscode.Disposable {
       void vscode.window.showErrorMessage(`Parley: could not sign in again: ${error.message}`, 'Connect…').then((choice) => {
         if (choice) void vscode.commands.executeCommand(COMMANDS.connect.id);
       });
+    });
+    this.session.on('privateFailed', (failure) => {
+      this.log.warn(`Private chat with ${failure.username}: ${failure.message}`);
+      const actions = failure.offerServer ? ['Send via Server'] : [];
+      void vscode.window.showWarningMessage(`Parley: ${failure.message}`, ...actions).then(async (choice) => {
+        if (choice !== 'Send via Server') return;
+        // The user's explicit choice: an ordinary direct message, stored on the server.
+        const conversation = this.session.state.openDirect(failure.username);
+        try {
+          if (failure.body !== undefined) await this.session.sendTo(conversation, failure.body);
+          await this.views.reveal(conversation, true);
+        } catch (err) {
+          void vscode.window.showErrorMessage(`Parley: not sent: ${asRequestError(err).message}`);
+        }
+      });
+    });
+    this.session.on('privateOpened', ({ username, conversation, direction }) => {
+      this.log.info(`Private chat with ${username} is open (${direction}).`);
+      if (direction !== 'incoming' || this.session.state.isViewing(conversation)) return;
+      void vscode.window
+        .showInformationMessage(`Parley: ${username} opened a private chat with you (direct, encrypted, not stored on the server).`, 'Open')
+        .then((choice) => {
+          if (choice === 'Open') void this.views.reveal(conversation, true);
+        });
     });
     this.session.on('ended', (message) => {
       this.log.info(`Session ended: ${message}`);
@@ -189,6 +213,8 @@ export class ParleyExtension implements vscode.Disposable {
         await this.views.reveal(conversation, true);
         return conversation;
       },
+      startPrivateChat: (who?: PersonArg) => this.startPrivateChat(usernameOf(who)),
+      stopPrivateChat: (who?: PersonArg) => this.stopPrivateChat(usernameOf(who)),
       blockPerson: (who?: PersonArg) => this.block(usernameOf(who)),
       unblockPerson: (who?: PersonArg) => this.unblock(usernameOf(who)),
     };
@@ -311,6 +337,52 @@ export class ParleyExtension implements vscode.Disposable {
     const { message, online } = await this.session.sendDirect(to, text);
     if (!online) void vscode.window.showInformationMessage(`Parley: sent; ${to} is offline and will get it on signing in.`);
     return message;
+  }
+
+  /** Opens a private chat with someone online (picked when not given) and shows it; failures come as `privateFailed`. */
+  private async startPrivateChat(username?: string): Promise<string | undefined> {
+    if (!(await this.ensureSignedIn())) return undefined;
+    if (!username) {
+      const online = this.session.state.people().filter((p) => p.online && !p.blocked);
+      if (online.length === 0) {
+        void vscode.window.showInformationMessage('Parley: nobody else is online; a private chat needs the other person online.');
+        return undefined;
+      }
+      username = (
+        await vscode.window.showQuickPick(
+          online.map((p) => ({
+            label: p.username,
+            description: this.session.privateStateOf(p.username) === 'direct' ? 'private chat open' : 'online',
+          })),
+          { title: 'Parley: Start Private Chat', placeHolder: 'Direct and encrypted; messages are not stored on the server' },
+        )
+      )?.label;
+      if (!username) return undefined;
+    }
+    const conversation = privateId(username);
+    this.session.state.openPrivate(username);
+    void this.views.reveal(conversation, true);
+    try {
+      await this.session.startPrivate(username);
+    } catch {
+      // Told in the conversation and by a notification that offers the server instead (privateFailed).
+      return undefined;
+    }
+    return conversation;
+  }
+
+  private async stopPrivateChat(username?: string): Promise<string | undefined> {
+    if (!username) {
+      const open = this.session.state.privateChats();
+      if (open.length === 0) {
+        void vscode.window.showInformationMessage('Parley: no private chat is open.');
+        return undefined;
+      }
+      username = open.length === 1 ? open[0] : await vscode.window.showQuickPick(open, { title: 'Parley: Stop Private Chat with…' });
+      if (!username) return undefined;
+    }
+    this.session.stopPrivate(username);
+    return username;
   }
 
   private async block(username?: string): Promise<string | undefined> {
@@ -557,7 +629,7 @@ export class ParleyExtension implements vscode.Disposable {
 
   // ---- sharing and links ----
 
-  private async shareSelection(target?: string): Promise<ChatMessage | undefined> {
+  private async shareSelection(target?: string): Promise<ShownMessage | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) {
       void vscode.window.showInformationMessage('Parley: open a file and select some code to share.');

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
 import { describeLastSeen, type Person } from '../core/chat-state';
-import { COMMANDS } from '../core/command-ids';
+import { COMMANDS, personContext } from '../core/command-ids';
 
 /** The people view: online first, then the rest by when they were last seen; blocked users marked. */
 export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Disposable {
@@ -27,15 +27,18 @@ export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Dispo
   getTreeItem(person: Person): vscode.TreeItem {
     const item = new vscode.TreeItem(person.username, vscode.TreeItemCollapsibleState.None);
     const seen = describeLastSeen(person, Date.now());
+    const secret = this.session.state.privateState(person.username);
     item.id = person.username;
-    item.description = person.blocked ? `blocked · ${seen}` : seen;
+    item.description = [person.blocked ? 'blocked' : '', seen, secret === 'closed' ? '' : `private chat ${secret}`]
+      .filter(Boolean)
+      .join(' · ');
     item.tooltip = `${person.username}: ${item.description}`;
     item.iconPath = person.blocked
       ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('errorForeground'))
       : person.online
         ? new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('charts.green'))
         : new vscode.ThemeIcon('circle-outline');
-    item.contextValue = person.blocked ? 'person-blocked' : 'person';
+    item.contextValue = personContext(person, secret);
     item.accessibilityInformation = { label: `${person.username}, ${item.description}` };
     item.command = { command: COMMANDS.messagePerson.id, title: 'Message', arguments: [person] };
     return item;

@@ -6,6 +6,8 @@ import {
   compareKeys,
   parseHostMessage,
   partnerOf,
+  privatePartnerOf,
+  type PrivateState,
   type ConnectionView,
   type ConversationSummary,
   type HostAction,
@@ -96,6 +98,8 @@ export class ChatApp {
   // Elements
   private readonly nav: HTMLElement;
   private readonly banner: HTMLElement;
+  /** Above the timeline of a private chat: the lock, the channel state, and that nothing is stored on the server. */
+  private readonly header: HTMLElement;
   private readonly welcome: HTMLElement;
   private readonly welcomeText: HTMLElement;
   private readonly timeline: HTMLElement;
@@ -124,6 +128,8 @@ export class ChatApp {
     this.nav = el(doc, 'nav', { class: 'conversations', attrs: { role: 'tablist', 'aria-label': 'Conversations' } });
     this.banner = el(doc, 'div', { class: 'banner', attrs: { role: 'status' } });
     this.banner.hidden = true;
+    this.header = el(doc, 'div', { class: 'conversation-header', attrs: { role: 'status' } });
+    this.header.hidden = true;
     this.welcomeText = el(doc, 'p', { class: 'welcome-text' });
     this.welcome = el(
       doc,
@@ -177,7 +183,7 @@ export class ChatApp {
       el(doc, 'div', { class: 'composer-row' }, this.input, this.sendButton),
       this.composerError,
     );
-    root.append(this.nav, this.banner, this.welcome, this.timeline, this.jump, composer, this.live);
+    root.append(this.nav, this.banner, this.header, this.welcome, this.timeline, this.jump, composer, this.live);
     root.classList.add('chat');
 
     this.input.addEventListener('keydown', (e) => this.onKeyDown(e));
@@ -291,6 +297,7 @@ export class ChatApp {
     this.unseen = 0;
     this.window.toBottom(this.items.length);
     this.saveState();
+    this.renderHeader();
     this.renderItems();
     this.scrollToBottom();
     this.updateComposer();
@@ -356,6 +363,7 @@ export class ChatApp {
     this.welcomeText.textContent = message ?? 'Not connected. Join a Parley server, or start one on this machine for your team.';
     this.timeline.hidden = signedOut;
     this.nav.hidden = signedOut;
+    this.renderHeader();
     this.updateComposer();
   }
 
@@ -367,18 +375,27 @@ export class ChatApp {
     this.nav.replaceChildren(
       ...this.conversations.map((c) => {
         const selected = c.id === this.active;
-        const icon = c.kind === 'everyone' ? 'broadcast' : c.online ? 'circle-filled' : 'circle-outline';
+        const icon = c.kind === 'everyone' ? 'broadcast' : c.kind === 'private' ? 'lock' : c.online ? 'circle-filled' : 'circle-outline';
         const button = el(
           doc,
           'button',
           {
-            class: `conversation${selected ? ' selected' : ''}${c.online ? ' online' : ''}${c.blocked ? ' blocked' : ''}`,
+            class: `conversation${selected ? ' selected' : ''}${c.online ? ' online' : ''}${c.blocked ? ' blocked' : ''}${c.kind === 'private' ? ` private ${c.privateState ?? 'closed'}` : ''}`,
             attrs: { type: 'button', role: 'tab', 'aria-selected': String(selected), 'data-id': c.id, tabindex: selected ? '0' : '-1' },
           },
           el(doc, 'span', { class: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } }),
           el(doc, 'span', { class: 'title', text: c.title }),
         );
-        const label = [c.title, c.kind === 'direct' ? (c.online ? 'online' : 'offline') : 'broadcasts'];
+        const label = [
+          c.title,
+          c.kind === 'direct' ? (c.online ? 'online' : 'offline') : c.kind === 'private' ? 'private chat' : 'broadcasts',
+        ];
+        if (c.kind === 'private') {
+          const state = c.privateState ?? 'closed';
+          button.append(el(doc, 'span', { class: 'tag direct', text: 'direct' }));
+          if (state !== 'direct') button.append(el(doc, 'span', { class: `tag state ${state}`, text: state }));
+          label.push(PRIVATE_STATE_WORDS[state]);
+        }
         if (c.blocked) {
           button.append(el(doc, 'span', { class: 'tag', text: 'blocked' }));
           label.push('blocked');
@@ -396,6 +413,31 @@ export class ChatApp {
     if (focusedId !== undefined) {
       for (const button of this.nav.querySelectorAll<HTMLElement>('[data-id]')) if (button.dataset.id === focusedId) button.focus();
     }
+    this.renderHeader();
+  }
+
+  /** The private chat's header: lock, who, the channel state, and that messages are not stored on the server. */
+  private renderHeader(): void {
+    const doc = this.doc;
+    const partner = privatePartnerOf(this.active);
+    const summary = this.conversations.find((c) => c.id === this.active);
+    this.header.hidden = partner === undefined || this.connection.phase === 'signed-out';
+    if (partner === undefined) {
+      this.header.replaceChildren();
+      return;
+    }
+    const state = summary?.privateState ?? 'closed';
+    this.header.className = `conversation-header private ${state}`;
+    this.header.replaceChildren(
+      el(doc, 'span', {
+        class: `codicon codicon-${state === 'connecting' ? 'sync codicon-modifier-spin' : 'lock'}`,
+        attrs: { 'aria-hidden': 'true' },
+      }),
+      el(doc, 'span', { class: 'title', text: ` Private chat with ${partner}` }),
+      el(doc, 'span', { class: `tag state ${state}`, text: PRIVATE_STATE_WORDS[state] }),
+      el(doc, 'span', { class: 'hint', text: 'not stored on the server' }),
+    );
+    this.updateComposer();
   }
 
   private onTabKey(event: KeyboardEvent, id: string): void {
@@ -457,12 +499,26 @@ export class ChatApp {
       el(doc, 'time', { text: timeLabel(m.sentAt), attrs: { datetime: date.toISOString(), title: date.toLocaleString() } }),
     );
     if (m.kind === 'broadcast' && this.active !== EVERYONE) header.append(el(doc, 'span', { class: 'tag', text: 'broadcast' }));
+    if (m.kind === 'private') {
+      header.append(
+        el(
+          doc,
+          'span',
+          { class: 'tag private', attrs: { title: 'Sent directly, end-to-end encrypted; not stored on the server' } },
+          el(doc, 'span', { class: 'codicon codicon-lock', attrs: { 'aria-hidden': 'true' } }),
+          el(doc, 'span', { text: ' private' }),
+        ),
+      );
+    }
     const body = el(doc, 'div', { class: 'body' });
     body.append(this.markdown.render(m.body));
     return el(
       doc,
       'article',
-      { class: `message${own ? ' own' : ''}${continued ? ' continued' : ''}`, attrs: { 'data-key': keyString(item) } },
+      {
+        class: `message${own ? ' own' : ''}${continued ? ' continued' : ''}${m.kind === 'private' ? ' private' : ''}`,
+        attrs: { 'data-key': keyString(item) },
+      },
       header,
       body,
     );
@@ -497,6 +553,9 @@ export class ChatApp {
   }
 
   private emptyText(): string {
+    const secret = privatePartnerOf(this.active);
+    if (secret)
+      return `Private chat with ${secret}: messages go directly to ${secret}, end-to-end encrypted, and are not stored on the server.`;
     const partner = partnerOf(this.active);
     if (partner) return `No messages with ${partner} yet. Say hello!`;
     return 'No broadcasts yet. What you send here reaches everyone online.';
@@ -513,7 +572,17 @@ export class ChatApp {
     this.input.disabled = !signedIn;
     this.sendButton.disabled = !signedIn;
     const partner = partnerOf(this.active);
-    this.input.placeholder = !signedIn ? 'Not connected' : partner ? `Message ${partner}` : 'Message everyone online';
+    const secret = privatePartnerOf(this.active);
+    const state = this.conversations.find((c) => c.id === this.active)?.privateState ?? 'closed';
+    this.input.placeholder = !signedIn
+      ? 'Not connected'
+      : secret
+        ? state === 'direct'
+          ? `Message ${secret} privately (direct, not stored on the server)`
+          : `The private chat with ${secret} is ${state}; "startprivate ${secret}" opens it`
+        : partner
+          ? `Message ${partner}`
+          : 'Message everyone online';
     this.input.title = 'Enter sends, Shift+Enter adds a line; "help" lists the commands';
   }
 
@@ -738,6 +807,12 @@ export class ChatApp {
     this.vscode.postMessage(message);
   }
 }
+
+const PRIVATE_STATE_WORDS: Record<PrivateState, string> = {
+  connecting: 'connecting…',
+  direct: 'direct, encrypted',
+  closed: 'closed',
+};
 
 function timeLabel(at: number): string {
   const d = new Date(at);

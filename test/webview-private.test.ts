@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { ConversationSummary, HostToWebview, PrivateState } from '../src/webview/protocol';
+import { openWebview, type WebviewPage } from './helpers/webview-dom';
+
+const NOW = Date.now();
+
+function conversations(state: PrivateState): ConversationSummary[] {
+  return [
+    { id: 'everyone', title: 'Everyone', kind: 'everyone', unread: 0, online: false, blocked: false },
+    { id: 'private:bob', title: 'bob', kind: 'private', unread: 1, online: true, blocked: false, privateState: state },
+    { id: 'dm:bob', title: 'bob', kind: 'direct', unread: 0, online: true, blocked: false },
+  ];
+}
+
+function snapshot(state: PrivateState, active = 'private:bob'): HostToWebview {
+  return {
+    type: 'snapshot',
+    me: 'alice',
+    connection: { phase: 'signed-in', username: 'alice', url: 'http://127.0.0.1:4000' },
+    conversations: conversations(state),
+    active,
+    items: [
+      {
+        kind: 'message',
+        key: [1, 0],
+        message: { id: 1, from: 'bob', to: 'alice', kind: 'private', body: 'just us', sentAt: NOW - 1000 },
+      },
+    ],
+    hasOlder: false,
+    usernames: ['bob'],
+  };
+}
+
+describe('chat webview: private conversations (the real bundle in jsdom)', () => {
+  const pages: WebviewPage[] = [];
+  const open = async (): Promise<WebviewPage> => {
+    const page = await openWebview();
+    pages.push(page);
+    return page;
+  };
+  after(() => pages.forEach((p) => p.close()));
+
+  test('a private conversation has a lock codicon and a "direct" marker; its header shows the channel state and that nothing is stored', async () => {
+    const page = await open();
+    page.send(snapshot('direct'));
+    const tab = page.all('.conversation').find((b) => b.getAttribute('data-id') === 'private:bob')!;
+    assert.ok(tab.querySelector('.codicon-lock'), 'lock codicon on the tab');
+    assert.equal(tab.querySelector('.tag.direct')?.textContent, 'direct');
+    assert.match(tab.getAttribute('aria-label')!, /bob, private chat, direct, encrypted, 1 unread/);
+    const direct = page.all('.conversation').find((b) => b.getAttribute('data-id') === 'dm:bob')!;
+    assert.equal(direct.querySelector('.codicon-lock'), null, 'the server conversation is not marked');
+
+    const header = page.all('.conversation-header')[0] as HTMLElement;
+    assert.equal(header.hidden, false);
+    assert.ok(header.querySelector('.codicon-lock'));
+    assert.match(header.textContent!, /Private chat with bob/);
+    assert.match(header.textContent!, /direct, encrypted/);
+    assert.match(header.textContent!, /not stored on the server/);
+
+    const message = page.all('.message')[0]!;
+    assert.ok(message.classList.contains('private'));
+    assert.match(message.querySelector('.tag.private')!.textContent!, /private/);
+    assert.ok(message.querySelector('.tag.private .codicon-lock'));
+    assert.match(page.document.querySelector('textarea')!.placeholder, /privately/);
+  });
+
+  test('the state follows the channel: connecting, then closed; other conversations have no private header', async () => {
+    const page = await open();
+    page.send(snapshot('connecting'));
+    const header = (): HTMLElement => page.all('.conversation-header')[0] as HTMLElement;
+    assert.ok(header().classList.contains('connecting'));
+    assert.match(header().textContent!, /connecting/);
+    const tab = (): Element => page.all('.conversation').find((b) => b.getAttribute('data-id') === 'private:bob')!;
+    assert.equal(tab().querySelector('.tag.state')?.textContent, 'connecting');
+
+    page.send({ type: 'conversations', conversations: conversations('closed') });
+    assert.ok(header().classList.contains('closed'));
+    assert.match(header().querySelector('.tag.state')!.textContent!, /closed/);
+    assert.equal(tab().querySelector('.tag.state')?.textContent, 'closed');
+    assert.match(page.document.querySelector('textarea')!.placeholder, /is closed; "startprivate bob" opens it/);
+
+    page.send({ type: 'timeline', conversation: 'dm:bob', items: [], hasOlder: false });
+    assert.equal(header().hidden, true);
+  });
+});
