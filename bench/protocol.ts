@@ -1,0 +1,233 @@
+/**
+ * What the orchestrator, the server processes and the load agents say to each other, and the
+ * bench's message bodies. Nothing here is Parley's protocol: that lives in src/protocol.
+ */
+
+/** The servers under test. `ws` is the floor: plain WebSocket with JSON, no Socket.IO. */
+export type ServerKind = 'ws' | 'baseline' | 'parley';
+
+export const SERVER_LABELS: Record<ServerKind, string> = {
+  ws: 'ws floor',
+  baseline: 'Socket.IO baseline',
+  parley: 'Parley',
+};
+
+/** Every bench user shares this password; Parley's users are seeded with it. */
+export const BENCH_PASSWORD = 'bench-password';
+
+/** A cheap scrypt cost for the seeded users (the cost is stored in each hash). */
+export const BENCH_SCRYPT = { N: 1024, r: 8, p: 1 };
+
+/** High enough that Parley's per-connection token bucket never refuses a bench request. */
+export const BENCH_RATE_LIMIT = { burst: 1_000_000_000, perSecond: 1_000_000_000 };
+
+export function userName(index: number): string {
+  return `u${index}`;
+}
+
+/** Same-machine wall clock with sub-millisecond resolution, comparable across processes. */
+export function clockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * A bench message body: `tag|sender|seq|sentAtMs|` then padding to `bytes` characters.
+ * Tags: d = direct throughput, l = direct latency, b = broadcast throughput, p = broadcast probe.
+ */
+export type BodyTag = 'd' | 'l' | 'b' | 'p';
+
+export function makeBody(tag: BodyTag, sender: number, seq: number, bytes: number): string {
+  const head = `${tag}|${sender}|${seq}|${clockMs().toFixed(3)}|`;
+  return head.length >= bytes ? head : head + 'x'.repeat(bytes - head.length);
+}
+
+export interface ParsedBody {
+  tag: BodyTag;
+  sender: number;
+  seq: number;
+  sentAt: number;
+}
+
+export function parseBody(body: string): ParsedBody | undefined {
+  const parts = body.split('|', 4);
+  if (parts.length < 4) return undefined;
+  const tag = parts[0];
+  if (tag !== 'd' && tag !== 'l' && tag !== 'b' && tag !== 'p') return undefined;
+  return { tag, sender: Number(parts[1]), seq: Number(parts[2]), sentAt: Number(parts[3]) };
+}
+
+export interface CpuSample {
+  /** process.cpuUsage() user + system, in microseconds. */
+  cpuMicros: number;
+  /** performance.now() when sampled. */
+  at: number;
+}
+
+export function cpuSample(): CpuSample {
+  const { user, system } = process.cpuUsage();
+  return { cpuMicros: user + system, at: performance.now() };
+}
+
+/** Share of one core used between two samples, in percent. */
+export function cpuPercent(a: CpuSample, b: CpuSample): number {
+  const wall = b.at - a.at;
+  return wall > 0 ? ((b.cpuMicros - a.cpuMicros) / 1000 / wall) * 100 : NaN;
+}
+
+/** What the server process reports about itself: CPU, event-loop use, and its synchronous disk I/O. */
+export interface ServerSample {
+  cpu: CpuSample;
+  /** performance.eventLoopUtilization(): `active` counts time the loop was busy, including blocked in sync I/O. */
+  elu: { idle: number; active: number };
+  /** Parley only: fs.fsyncSync / fs.writeSync calls made by the SQLite VFS on the event loop, and the time in them. */
+  io: { fsyncs: number; fsyncMs: number; writes: number; writeMs: number };
+}
+
+export interface ServerLoad {
+  /** % of one core. */
+  cpuPct: number;
+  /** % of wall time the event loop was busy (CPU or blocked). */
+  eluPct: number;
+  fsyncsPerSec: number;
+  /** % of wall time spent inside fsync on the event loop. */
+  fsyncPct: number;
+  writePct: number;
+}
+
+export function serverLoad(a: ServerSample, b: ServerSample): ServerLoad {
+  const wallMs = b.cpu.at - a.cpu.at;
+  const active = b.elu.active - a.elu.active;
+  const idle = b.elu.idle - a.elu.idle;
+  return {
+    cpuPct: cpuPercent(a.cpu, b.cpu),
+    eluPct: active + idle > 0 ? (active / (active + idle)) * 100 : NaN,
+    fsyncsPerSec: wallMs > 0 ? ((b.io.fsyncs - a.io.fsyncs) / wallMs) * 1000 : NaN,
+    fsyncPct: wallMs > 0 ? ((b.io.fsyncMs - a.io.fsyncMs) / wallMs) * 100 : NaN,
+    writePct: wallMs > 0 ? ((b.io.writeMs - a.io.writeMs) / wallMs) * 100 : NaN,
+  };
+}
+
+export interface MemorySample {
+  heapUsed: number;
+  heapTotal: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+// ---- server process -------------------------------------------------------------------------
+
+export interface ServerStartArgs {
+  kind: ServerKind;
+  /** Parley: where its database lives (created empty). */
+  dataDir?: string;
+  /** Parley: how many users (u0, u1, ...) to seed, plus the named extra ones. */
+  users?: number;
+  extraUsers?: string[];
+}
+
+export interface ServerStarted {
+  port: number;
+  /** Parley: time to seed the users, not part of any measure. */
+  seedMs: number;
+  pid: number;
+}
+
+export type ServerCommands = {
+  start: [ServerStartArgs, ServerStarted];
+  /** Runs gc twice (the server runs with --expose-gc) and reports process.memoryUsage(). */
+  memory: [undefined, MemorySample & { gc: boolean }];
+  sample: [undefined, ServerSample];
+  /** Starts V8's sampling profiler in the server process (bench --profile). */
+  profileStart: [undefined, void];
+  /** Stops it and writes the .cpuprofile (readable by Chrome DevTools and bench/profile-summary.ts). */
+  profileStop: [{ file: string }, void];
+  /** Exits at once (no graceful close; see server-child.ts). */
+  stop: [undefined, void];
+};
+
+// ---- start-time and store process ---------------------------------------------------------
+
+export interface StartTimeResult {
+  /** Loading the server's modules in a fresh process (under tsx, so it includes the TypeScript transform). */
+  importMs: number;
+  /** createParleyServer (or the baseline's equivalent) plus listen(), in that fresh process. */
+  startMs: number;
+}
+
+export interface StoreThroughputResult {
+  oneAtATimePerSec: number;
+  groupCommitPerSec: number;
+}
+
+export type StoreCommands = {
+  startTime: [{ kind: 'parley' | 'baseline'; dataDir: string }, StartTimeResult];
+  seed: [{ dataDir: string; messages: number; batch: number }, { ms: number }];
+  storeThroughput: [{ dataDir: string; sequential: number; concurrent: number }, StoreThroughputResult];
+};
+
+// ---- load agent ---------------------------------------------------------------------------
+
+export interface AgentInit {
+  kind: ServerKind;
+  url: string;
+  agentIndex: number;
+  agents: number;
+  bodyBytes: number;
+  /** How many connections one agent opens at once. */
+  connectConcurrency: number;
+}
+
+export interface AgentCounters {
+  /** Messages (any tag) received since the agent started. */
+  received: number;
+  directDelivered: number;
+  broadcastDelivered: number;
+  probeDelivered: number;
+  sent: number;
+  /** Requests the server refused or that failed. */
+  errors: number;
+  /** Connections that dropped without being asked to, and why. */
+  drops: number;
+  dropReasons: Record<string, number>;
+  connected: number;
+  cpu: CpuSample;
+}
+
+export interface ConnectResult {
+  opened: number;
+  failed: number;
+  firstError?: string;
+  ms: number;
+}
+
+export type AgentCommands = {
+  init: [AgentInit, void];
+  /** Opens and signs in the given clients (global indexes). */
+  connect: [{ indexes: number[] }, ConnectResult];
+  closeAll: [undefined, void];
+  counters: [undefined, AgentCounters];
+  /** Closed loop: each local pair (2k -> 2k+1) keeps `window` messages on their way. */
+  directStart: [{ window: number }, { pairs: number }];
+  /** Open loop: `ratePerSec` messages spread over the local pairs; latency recorded at the recipient. */
+  latencyStart: [{ ratePerSec: number }, { pairs: number }];
+  /** Forgets latency samples taken so far (end of a warm-up). */
+  latencyMark: [undefined, void];
+  /** Local senders each keep `window` broadcasts not yet received by everyone. */
+  broadcastStart: [{ senders: number[]; window: number }, void];
+  /** Told by the orchestrator: every agent has received broadcast (sender, seq). */
+  broadcastDone: [{ sender: number; seq: number }, void];
+  /** Stops sending and waits (bounded) for what is on its way. */
+  stopLoad: [{ drainMs: number }, { undrained: number }];
+  /** Clears probe samples; `expectFromSender` is not local to every agent. */
+  probeReset: [undefined, void];
+  /** The local client `sender` sends `count` broadcasts, one every `intervalMs`, open loop. */
+  probeSend: [{ sender: number; count: number; intervalMs: number }, { sent: number; sender: number }];
+  /** Latency samples (ms) of probe broadcasts or of direct latency messages since the last reset/mark. */
+  samples: [{ which: 'probe' | 'probeAck' | 'latency' }, number[]];
+};
+
+export type AgentEvents = {
+  /** Every local client has received broadcast (sender, seq). */
+  broadcastReceived: { sender: number; seq: number };
+};

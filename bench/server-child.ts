@@ -1,0 +1,112 @@
+/**
+ * One server under test in a process of its own (started by bench/run.ts with --expose-gc).
+ * Only the chosen server's modules are loaded, so that its memory is its own.
+ */
+import fs from 'node:fs';
+import { Session } from 'node:inspector';
+import { performance as perf } from 'node:perf_hooks';
+import { serve } from './ipc';
+import { cpuSample, userName, type ServerCommands, type ServerSample } from './protocol';
+import type { RunningServer } from './servers/running';
+
+let running: RunningServer | undefined;
+let profiler: Session | undefined;
+
+function post<T = unknown>(session: Session, method: string, params: object = {}): Promise<T> {
+  return new Promise((resolve, reject) =>
+    session.post(method, params, (err: Error | null, result?: object) => (err ? reject(err) : resolve(result as T))),
+  );
+}
+const io: ServerSample['io'] = { fsyncs: 0, fsyncMs: 0, writes: 0, writeMs: 0 };
+
+/**
+ * Counts and times the synchronous disk calls of node-sqlite3-wasm's VFS (it calls them through
+ * this same fs module), so that the time the event loop spends blocked on the disk can be shown.
+ * Measurement only: the calls themselves are unchanged.
+ */
+function instrumentDiskCalls(): void {
+  const { fsyncSync, writeSync } = fs;
+  fs.fsyncSync = (fd) => {
+    const t0 = performance.now();
+    try {
+      fsyncSync(fd);
+    } finally {
+      io.fsyncs++;
+      io.fsyncMs += performance.now() - t0;
+    }
+  };
+  fs.writeSync = ((...args: Parameters<typeof writeSync>) => {
+    const t0 = performance.now();
+    try {
+      return writeSync(...args);
+    } finally {
+      io.writes++;
+      io.writeMs += performance.now() - t0;
+    }
+  }) as typeof writeSync;
+}
+
+serve<ServerCommands>({
+  start: async ({ kind, dataDir, users = 0, extraUsers = [] }) => {
+    if (running) throw new Error('already started');
+    let seedMs = 0;
+    if (kind === 'parley') {
+      if (!dataDir) throw new Error('parley needs a dataDir');
+      instrumentDiskCalls();
+      const { seedUsers, startParley } = await import('./servers/parley');
+      const t0 = performance.now();
+      await seedUsers(dataDir, [...Array.from({ length: users }, (_, i) => userName(i)), ...extraUsers]);
+      seedMs = performance.now() - t0;
+      running = await startParley(dataDir);
+    } else if (kind === 'baseline') {
+      const { startBaseline } = await import('./servers/baseline');
+      running = await startBaseline();
+    } else {
+      const { startWsFloor } = await import('./servers/ws-floor');
+      running = await startWsFloor();
+    }
+    return { port: running.port, seedMs, pid: process.pid };
+  },
+
+  memory: async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) {
+      // Twice, with a turn of the event loop between: weak callbacks and finalizers run in between.
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    const { heapUsed, heapTotal, rss, external, arrayBuffers } = process.memoryUsage();
+    return { heapUsed, heapTotal, rss, external, arrayBuffers, gc: gc !== undefined };
+  },
+
+  sample: () => {
+    const { idle, active } = perf.eventLoopUtilization();
+    return { cpu: cpuSample(), elu: { idle, active }, io: { ...io } };
+  },
+
+  profileStart: async () => {
+    if (profiler) throw new Error('already profiling');
+    profiler = new Session();
+    profiler.connect();
+    await post(profiler, 'Profiler.enable');
+    await post(profiler, 'Profiler.start');
+  },
+
+  profileStop: async ({ file }) => {
+    const session = profiler;
+    if (!session) throw new Error('not profiling');
+    profiler = undefined;
+    const { profile } = await post<{ profile: object }>(session, 'Profiler.stop');
+    session.disconnect();
+    fs.writeFileSync(file, JSON.stringify(profile));
+  },
+
+  // No graceful close: Parley's close() signs every session out, and each sign-out tells every other
+  // session (O(clients^2) presence events), which at thousands of clients takes minutes. Nothing
+  // here needs flushing: the data directory is thrown away. Exiting also writes any --cpu-prof profile.
+  stop: () => {
+    running = undefined;
+    setTimeout(() => process.exit(0), 20);
+  },
+});

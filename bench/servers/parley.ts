@@ -1,0 +1,37 @@
+/**
+ * PARLEY as shipped (embedded SQLite store, synchronous=FULL, group commit, validation, presence),
+ * with two bench-only settings: the seeded users' passwords are hashed with a cheap scrypt cost
+ * (stored in each hash, so it changes only what a sign-in costs), and the per-connection rate
+ * limit is raised so that the token bucket is not what gets measured. Its log is silenced.
+ */
+import { silentLogger } from '../../src/server/log';
+import { hashPassword } from '../../src/server/passwords';
+import { createParleyServer } from '../../src/server/server';
+import { openSqliteStore } from '../../src/server/store/sqlite-store';
+import { BENCH_PASSWORD, BENCH_RATE_LIMIT, BENCH_SCRYPT } from '../protocol';
+import type { RunningServer } from './running';
+
+/** Writes the users straight into the store (one hash shared by all: same password, same cost). */
+export async function seedUsers(dataDir: string, users: string[]): Promise<void> {
+  const store = await openSqliteStore(dataDir);
+  try {
+    const hash = await hashPassword(BENCH_PASSWORD, BENCH_SCRYPT);
+    const now = Date.now();
+    await Promise.all(users.map((u) => store.putUser(u, hash, now)));
+  } finally {
+    await store.close();
+  }
+}
+
+export async function startParley(dataDir: string): Promise<RunningServer> {
+  const server = await createParleyServer({
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    scryptCost: BENCH_SCRYPT,
+    rateLimit: BENCH_RATE_LIMIT,
+    log: silentLogger,
+  });
+  const { port } = await server.listen();
+  return { port, close: () => server.close() };
+}

@@ -1,0 +1,99 @@
+/**
+ * Start-time and store measures, each in a fresh process started by bench/run.ts: the embedded
+ * server's cold start (nothing loaded before the call), seeding a data directory with stored
+ * messages through openSqliteStore, and saveMessage throughput with and without group commit.
+ */
+import { randomUUID } from 'node:crypto';
+import { serve } from './ipc';
+import { BENCH_PASSWORD, BENCH_SCRYPT, type StoreCommands } from './protocol';
+
+const BODY = 'a stored message of about the length people type in a chat window, give or take';
+
+serve<StoreCommands>({
+  startTime: async ({ kind, dataDir }) => {
+    const t0 = performance.now();
+    if (kind === 'parley') {
+      const [{ createParleyServer }, { silentLogger }] = await Promise.all([import('../src/server/server'), import('../src/server/log')]);
+      const t1 = performance.now();
+      // As shipped: default scrypt cost, rate limit, timings; only the log is silenced.
+      const server = await createParleyServer({ dataDir, port: 0, host: '127.0.0.1', log: silentLogger });
+      await server.listen();
+      const t2 = performance.now();
+      await server.close();
+      return { importMs: t1 - t0, startMs: t2 - t1 };
+    }
+    const { startBaseline } = await import('./servers/baseline');
+    const t1 = performance.now();
+    const server = await startBaseline();
+    const t2 = performance.now();
+    await server.close();
+    return { importMs: t1 - t0, startMs: t2 - t1 };
+  },
+
+  seed: async ({ dataDir, messages, batch }) => {
+    const [{ openSqliteStore }, { hashPassword }] = await Promise.all([
+      import('../src/server/store/sqlite-store'),
+      import('../src/server/passwords'),
+    ]);
+    const t0 = performance.now();
+    const store = await openSqliteStore(dataDir);
+    try {
+      const hash = await hashPassword(BENCH_PASSWORD, BENCH_SCRYPT);
+      await Promise.all(['alice', 'bob', 'carol'].map((u) => store.putUser(u, hash, Date.now())));
+      for (let done = 0; done < messages;) {
+        const n = Math.min(batch, messages - done);
+        const saved = await Promise.all(
+          Array.from({ length: n }, (_, i) => {
+            const k = done + i;
+            const [from, to] = k % 2 ? ['alice', 'bob'] : ['bob', 'alice'];
+            return store.saveMessage({
+              from: from!,
+              kind: 'direct',
+              body: `${k} ${BODY}`,
+              sentAt: Date.now(),
+              recipients: [to!],
+              clientMsgId: randomUUID(),
+            });
+          }),
+        );
+        // Most stored messages were delivered long ago: mark them so (history, not a backlog).
+        const byRecipient = new Map<string, number[]>();
+        for (const { message } of saved) byRecipient.set(message.to!, [...(byRecipient.get(message.to!) ?? []), message.id]);
+        await Promise.all([...byRecipient].map(([to, ids]) => store.markDelivered(to, ids)));
+        done += n;
+      }
+    } finally {
+      await store.close();
+    }
+    return { ms: performance.now() - t0 };
+  },
+
+  storeThroughput: async ({ dataDir, sequential, concurrent }) => {
+    const { openSqliteStore } = await import('../src/server/store/sqlite-store');
+    const store = await openSqliteStore(dataDir);
+    const message = (i: number) => ({
+      from: 'alice',
+      kind: 'direct' as const,
+      body: `${i} ${BODY}`,
+      sentAt: Date.now(),
+      recipients: ['bob'],
+      clientMsgId: randomUUID(),
+    });
+    try {
+      // Warm-up: JIT and the file's first pages.
+      for (let i = 0; i < 200; i++) await store.saveMessage(message(i));
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => store.saveMessage(message(i))));
+
+      let t0 = performance.now();
+      for (let i = 0; i < sequential; i++) await store.saveMessage(message(i));
+      const oneAtATimePerSec = sequential / ((performance.now() - t0) / 1000);
+
+      t0 = performance.now();
+      await Promise.all(Array.from({ length: concurrent }, (_, i) => store.saveMessage(message(i))));
+      const groupCommitPerSec = concurrent / ((performance.now() - t0) / 1000);
+      return { oneAtATimePerSec, groupCommitPerSec };
+    } finally {
+      await store.close();
+    }
+  },
+});
