@@ -1,4 +1,5 @@
 import type { PrivateClosed, PrivateMessage, PrivateRefused } from '../client/private-channels';
+import { privateCloseReason } from '../client/private-api';
 import { COMMAND_HELP, type ChatMessage, type PresenceEvent } from '../protocol';
 
 /**
@@ -142,18 +143,7 @@ export function formatPrivateAlreadyOpen(username: string): string {
 
 export function formatPrivateClosed(info: PrivateClosed): string {
   const who = name(info.username);
-  const why: Record<PrivateClosed['reason'], string> = {
-    stopped: info.byPeer ? `${who} stopped it` : 'you stopped it',
-    'signed-out': info.byPeer ? `${who} signed out` : 'you signed out',
-    blocked: 'blocked',
-    lost: 'connection lost',
-    timeout: 'no key confirmation in time',
-    tampered: 'a message failed authentication',
-    'out-of-order': 'a message was replayed or out of order',
-    malformed: 'the peer sent something invalid',
-    replaced: 'replaced by a new connection',
-  };
-  return `* private chat with ${who} is closed (${why[info.reason]})`;
+  return `* private chat with ${who} is closed (${privateCloseReason(info, who, { blocked: 'blocked', lost: 'connection lost' })})`;
 }
 
 /** A connection to this client's listener that was refused: the user hears of attempts on their name. */

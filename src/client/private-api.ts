@@ -87,3 +87,22 @@ export interface PrivateChannelsOptions {
   /** Clock difference tolerated on ticket times beyond the measured offset (default 5 s). */
   clockSkewMs?: number;
 }
+
+/**
+ * Why a private chat closed, in words for people; `who` is the peer's name as the caller displays it,
+ * and `terse` replaces some words where a client has less room (the terminal).
+ */
+export function privateCloseReason(info: PrivateClosed, who: string, terse: Partial<Record<PrivateClosed['reason'], string>> = {}): string {
+  const why: Record<PrivateClosed['reason'], string> = {
+    stopped: info.byPeer ? `${who} stopped it` : 'you stopped it',
+    'signed-out': info.byPeer ? `${who} signed out` : 'you signed out',
+    blocked: 'one of you blocked the other',
+    lost: 'the direct connection was lost',
+    timeout: 'no key confirmation in time',
+    tampered: 'a message failed authentication',
+    'out-of-order': 'a message was replayed or out of order',
+    malformed: 'the peer sent something invalid',
+    replaced: 'replaced by a new connection',
+  };
+  return terse[info.reason] ?? why[info.reason];
+}

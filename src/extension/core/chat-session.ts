@@ -7,6 +7,7 @@ import {
   type PrivateClosed,
   type PrivateMessage,
 } from '../../client/private-channels';
+import { privateCloseReason } from '../../client/private-api';
 import {
   formatBlocked,
   formatBlocklist,
@@ -648,17 +649,5 @@ function privateTarget(command: Command): string {
 
 /** "Private chat with bob is closed (bob stopped it)." */
 export function describePrivateClosed(info: PrivateClosed): string {
-  const who = info.username;
-  const why: Record<PrivateClosed['reason'], string> = {
-    stopped: info.byPeer ? `${who} stopped it` : 'you stopped it',
-    'signed-out': info.byPeer ? `${who} signed out` : 'you signed out',
-    blocked: 'one of you blocked the other',
-    lost: 'the direct connection was lost',
-    timeout: 'no key confirmation in time',
-    tampered: 'a message failed authentication',
-    'out-of-order': 'a message was replayed or out of order',
-    malformed: 'the peer sent something invalid',
-    replaced: 'replaced by a new connection',
-  };
-  return `Private chat with ${who} is closed (${why[info.reason]}).`;
+  return `Private chat with ${info.username} is closed (${privateCloseReason(info, info.username)}).`;
 }
