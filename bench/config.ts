@@ -33,6 +33,14 @@ export interface Sizes {
   probeIntervalMs: number;
   probeLimitMs: number;
   /**
+   * The ramp signs clients in this many at a time and waits for the server and the clients to go
+   * idle in between. Each Parley sign-in sends a presence event to every client online; signed in
+   * as fast as they come, a few thousand clients bury the server in queued presence events (in
+   * runs here: 4 GB heap and a crash, or thousands of heartbeat timeouts). The work is the same
+   * either way; the chunks keep it from piling up, so the memory read is that of the clients.
+   */
+  signInChunk: number;
+  /**
    * Past the memory points, the ramp also ends when signing in one step's clients took longer than
    * this (a server that needs minutes to admit clients is not holding them; it also bounds the run).
    */
@@ -78,6 +86,7 @@ export const FULL: Sizes = {
   probeCount: 8,
   probeIntervalMs: 500,
   probeLimitMs: 250,
+  signInChunk: 250,
   signInLimitMs: 60_000,
   rampBudgetMs: 480_000,
   quietWaitMs: 30_000,
@@ -108,6 +117,7 @@ export const QUICK: Sizes = {
   memoryAt: [100, 300],
   probeCount: 4,
   probeIntervalMs: 150,
+  signInChunk: 100,
   signInLimitMs: 15_000,
   rampBudgetMs: 40_000,
   quietWaitMs: 0,

@@ -235,13 +235,16 @@ export async function measureLatency(rig: Rig, sizes: Sizes): Promise<LatencyRes
 
 export interface RampStep {
   clients: number;
+  /** Until the server had answered every sign-in of the step (chunk by chunk, see signInStep). */
+  connectMs: number;
   /** Clients still connected when memory was read (fewer than `clients` if some dropped). */
   connected: number;
   /** Connections that dropped by themselves during this step (e.g. heartbeat timeouts while the server was busy). */
   drops: number;
   /** Every drop so far, by the client library's reason. */
   dropReasons: Record<string, number>;
-  connectMs: number;
+  /** The whole step's sign-in, including the waits for the server and the clients to go idle between chunks. */
+  stepWallMs: number;
   connectFailed: number;
   firstError?: string;
   /** Waiting for the server and agents to go idle after sign-in. */
@@ -257,7 +260,8 @@ export interface RampStep {
   error?: string;
 }
 
-export type RampStop = 'cap' | 'latency' | 'clients dropped' | 'sign-in too slow' | 'connect failed' | 'time budget';
+export type RampStop =
+  'cap' | 'latency' | 'clients dropped' | 'sign-in too slow' | 'connect failed' | 'server crashed' | 'error' | 'time budget';
 
 export interface RampResult {
   idle: MemorySample;
@@ -312,78 +316,95 @@ export async function measureRamp(rig: Rig, sizes: Sizes, log: (line: string) =>
       stopShort = `time budget spent before ${n}`;
       break;
     }
-    let connect: ConnectResult;
+    let connect: ConnectResult & { wallMs: number };
     try {
-      connect = await rig.connectUpTo(n, sizes.stepTimeoutMs);
+      connect = await signInStep(rig, sizes, n);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      stop = /got no answer within/.test(message) ? 'sign-in too slow' : 'connect failed';
+      stop = !rig.server.alive ? 'server crashed' : /got no answer within/.test(message) ? 'sign-in too slow' : 'connect failed';
       stopDetail = `signing in up to ${n} clients: ${message}`;
-      stopShort = stop === 'sign-in too slow' ? `sign-in to ${n} > ${sizes.stepTimeoutMs / 1000} s` : `sign-in to ${n} failed`;
+      stopShort =
+        stop === 'sign-in too slow'
+          ? `sign-in to ${n} > ${sizes.stepTimeoutMs / 1000} s`
+          : stop === 'server crashed'
+            ? `server crashed at ${n}`
+            : `sign-in to ${n} failed`;
       log(`  ${rig.kind}: ${stopDetail}`);
       break;
     }
-    const settle = await rig.quiesce(Math.min(60_000, sizes.stepTimeoutMs));
-    const memory = await rig.memory();
-    const counters = await rig.counters();
-    const connected = counters.reduce((t, c) => t + c.connected, 0);
-    const dropsNow = counters.reduce((t, c) => t + c.drops, 0);
-    const drops = dropsNow - dropsBefore;
-    dropsBefore = dropsNow;
-    const dropReasons: Record<string, number> = {};
-    for (const c of counters) for (const [why, k] of Object.entries(c.dropReasons)) dropReasons[why] = (dropReasons[why] ?? 0) + k;
-    const step: RampStep = {
-      clients: n,
-      connected,
-      drops,
-      dropReasons,
-      connectMs: connect.ms,
-      connectFailed: connect.failed,
-      settleMs: settle.ms,
-      memory,
-      ...(connect.firstError !== undefined && { firstError: connect.firstError }),
-    };
-    if (!failed) {
-      // A probe during which other work used over half a core is taken again (up to maxReruns times).
-      for (let reruns = 0; ; reruns++) {
-        const a = await snapshot(rig);
-        ({ deliveries: step.probe, acks: step.probeAck } = await probe(rig, sizes, n, sizes.probeCount));
-        const load = loadBetween(a, await snapshot(rig));
-        step.probeLoad = { serverCpuPct: load.cpuPct, agentCpuPct: load.agentCpuPct, otherCpuPct: load.otherCpuPct, reruns };
-        if (!(load.otherCpuPct > DISTURBED_PCT && reruns < sizes.maxReruns)) break;
-        log(`  ${rig.kind}: other work used ${load.otherCpuPct.toFixed(0)}% of a core during the probe at ${n}; probing again`);
+    try {
+      const settle = await rig.quiesce(Math.min(60_000, sizes.stepTimeoutMs));
+      const memory = await rig.memory();
+      const counters = await rig.counters();
+      const connected = counters.reduce((t, c) => t + c.connected, 0);
+      const dropsNow = counters.reduce((t, c) => t + c.drops, 0);
+      const drops = dropsNow - dropsBefore;
+      dropsBefore = dropsNow;
+      const dropReasons: Record<string, number> = {};
+      for (const c of counters) for (const [why, k] of Object.entries(c.dropReasons)) dropReasons[why] = (dropReasons[why] ?? 0) + k;
+      const step: RampStep = {
+        clients: n,
+        connected,
+        drops,
+        dropReasons,
+        connectMs: connect.ms,
+        stepWallMs: connect.wallMs,
+        connectFailed: connect.failed,
+        settleMs: settle.ms,
+        memory,
+        ...(connect.firstError !== undefined && { firstError: connect.firstError }),
+      };
+      if (!failed) {
+        // A probe during which other work used over half a core is taken again (up to maxReruns times).
+        for (let reruns = 0; ; reruns++) {
+          const a = await snapshot(rig);
+          ({ deliveries: step.probe, acks: step.probeAck } = await probe(rig, sizes, n, sizes.probeCount));
+          const load = loadBetween(a, await snapshot(rig));
+          step.probeLoad = { serverCpuPct: load.cpuPct, agentCpuPct: load.agentCpuPct, otherCpuPct: load.otherCpuPct, reruns };
+          if (!(load.otherCpuPct > DISTURBED_PCT && reruns < sizes.maxReruns)) break;
+          log(`  ${rig.kind}: other work used ${load.otherCpuPct.toFixed(0)}% of a core during the probe at ${n}; probing again`);
+        }
+        step.pass = connect.failed === 0 && drops === 0 && step.probe.lost === 0 && step.probe.p95 <= sizes.probeLimitMs;
+        if (step.pass) {
+          held = n;
+        } else {
+          failed = true;
+          stop = connect.failed ? 'connect failed' : drops ? 'clients dropped' : 'latency';
+          stopDetail = connect.failed
+            ? `${connect.failed} of the clients of the step to ${n} could not sign in (${connect.firstError})`
+            : drops
+              ? `${drops} connections dropped by themselves during the step to ${n} (heartbeat timeouts while the server or the clients were busy)`
+              : `broadcast p95 ${step.probe.p95.toFixed(0)} ms at ${n} clients${step.probe.lost ? `, ${step.probe.lost} deliveries lost` : ''}`;
+          stopShort = connect.failed
+            ? `sign-in to ${n} failed`
+            : drops
+              ? `${drops} dropped at ${n}`
+              : `p95 ${step.probe.p95.toFixed(0)} ms at ${n}`;
+        }
       }
-      step.pass = connect.failed === 0 && drops === 0 && step.probe.lost === 0 && step.probe.p95 <= sizes.probeLimitMs;
-      if (step.pass) {
-        held = n;
-      } else {
-        failed = true;
-        stop = connect.failed ? 'connect failed' : drops ? 'clients dropped' : 'latency';
-        stopDetail = connect.failed
-          ? `${connect.failed} of the clients of the step to ${n} could not sign in (${connect.firstError})`
-          : drops
-            ? `${drops} connections dropped by themselves during the step to ${n} (heartbeat timeouts while the server or the clients were busy)`
-            : `broadcast p95 ${step.probe.p95.toFixed(0)} ms at ${n} clients${step.probe.lost ? `, ${step.probe.lost} deliveries lost` : ''}`;
-        stopShort = connect.failed
-          ? `sign-in to ${n} failed`
-          : drops
-            ? `${drops} dropped at ${n}`
-            : `p95 ${step.probe.p95.toFixed(0)} ms at ${n}`;
-      }
+      steps.push(step);
+      log(
+        `  ${rig.kind}: ${n} clients signed in in ${(connect.ms / 1000).toFixed(1)} s (${(connect.wallMs / 1000).toFixed(1)} s with the waits for idle)` +
+          (connect.failed ? ` (${connect.failed} failed: ${connect.firstError})` : '') +
+          (drops
+            ? `, ${drops} dropped (${Object.entries(dropReasons)
+                .map(([why, k]) => `${why}: ${k}`)
+                .join(', ')})`
+            : '') +
+          `, heap ${(memory.heapUsed / 2 ** 20).toFixed(1)} MiB, rss ${(memory.rss / 2 ** 20).toFixed(1)} MiB` +
+          (step.probe ? `, broadcast p95 ${step.probe.p95.toFixed(1)} ms${step.pass ? '' : ' (over the limit)'}` : '') +
+          (step.probeAck ? ` (ack p95 ${step.probeAck.p95.toFixed(1)} ms)` : ''),
+      );
+    } catch (error) {
+      // The server died (e.g. out of memory) or stopped answering: keep the steps measured so far.
+      const message = error instanceof Error ? error.message : String(error);
+      stop = rig.server.alive ? 'error' : 'server crashed';
+      const { exitCode, signalCode } = rig.server.child;
+      stopDetail = `at ${n} clients: ${message}${rig.server.alive ? '' : ` (server process exited: code ${exitCode}, signal ${signalCode})`}`;
+      stopShort = `${stop} at ${n}`;
+      log(`  ${rig.kind}: ${stop} ${stopDetail}`);
+      break;
     }
-    steps.push(step);
-    log(
-      `  ${rig.kind}: ${n} clients signed in in ${(connect.ms / 1000).toFixed(1)} s` +
-        (connect.failed ? ` (${connect.failed} failed: ${connect.firstError})` : '') +
-        (drops
-          ? `, ${drops} dropped (${Object.entries(dropReasons)
-              .map(([why, k]) => `${why}: ${k}`)
-              .join(', ')})`
-          : '') +
-        `, heap ${(memory.heapUsed / 2 ** 20).toFixed(1)} MiB, rss ${(memory.rss / 2 ** 20).toFixed(1)} MiB` +
-        (step.probe ? `, broadcast p95 ${step.probe.p95.toFixed(1)} ms${step.pass ? '' : ' (over the limit)'}` : '') +
-        (step.probeAck ? ` (ack p95 ${step.probeAck.p95.toFixed(1)} ms)` : ''),
-    );
     if (connect.opened === 0 && connect.failed > 0) break;
     if (n < lastMemoryPoint) continue;
     if (failed) break;
@@ -405,6 +426,33 @@ export async function measureRamp(rig: Rig, sizes: Sizes, log: (line: string) =>
     limitMs: sizes.probeLimitMs,
     memory: memoryPerClient(idle, steps, sizes.memoryAt),
   };
+}
+
+/**
+ * Signs clients in up to `n`, `signInChunk` at a time, waiting for the server and the agents to go
+ * idle after each chunk (see Sizes.signInChunk). `ms` adds up the time until the server had answered
+ * every sign-in of each chunk (the waits for idle are left out: they hold the clients' side of the
+ * work, and a fixed detection delay); `wallMs` is the whole step.
+ */
+async function signInStep(rig: Rig, sizes: Sizes, n: number): Promise<ConnectResult & { wallMs: number }> {
+  const t0 = performance.now();
+  const deadline = t0 + sizes.stepTimeoutMs;
+  let opened = 0;
+  let failed = 0;
+  let ms = 0;
+  let firstError: string | undefined;
+  for (let upTo = Math.min(n, rig.connected + sizes.signInChunk); ; upTo = Math.min(n, upTo + sizes.signInChunk)) {
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`signing in up to ${n} clients got no answer within ${sizes.stepTimeoutMs} ms`);
+    const chunk = await rig.connectUpTo(upTo, left);
+    opened += chunk.opened;
+    failed += chunk.failed;
+    ms += chunk.ms;
+    firstError ??= chunk.firstError;
+    await rig.quiesce(Math.min(30_000, Math.max(1_000, deadline - performance.now())));
+    if (upTo >= n) break;
+  }
+  return { opened, failed, ms, wallMs: performance.now() - t0, ...(firstError !== undefined && { firstError }) };
 }
 
 async function probe(

@@ -215,7 +215,7 @@ export function renderSvg(results: BenchResults, rows: Row[]): string {
   });
   add((t) =>
     linePanel(
-      `Seconds to connect and sign in the last ${results.meta.sizes.rampStep.toLocaleString('en-US')} clients of each ramp step`,
+      `Seconds until the server had answered the sign-ins of the last ${results.meta.sizes.rampStep.toLocaleString('en-US')} clients of each ramp step`,
       's',
       signInSeries,
       t,
