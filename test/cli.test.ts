@@ -94,7 +94,7 @@ describe('parley terminal client', { concurrency: 3 }, () => {
     cli.write('ann', 'not-the-password');
     await cli.waitFor(/^Invalid username or password\. 2 attempts left\.$/m);
     assert.ok(cli.running, 'a wrong password is not fatal');
-    assert.match(cli.stderr, /Username: Password: Username: /, 'it asks again, prompts on stderr');
+    await cli.waitForStderr(/^Username: Password: Username: /); // it asks again, prompts on stderr
 
     cli.write('ann', passwordOf('ann'));
     await cli.waitFor(/^Welcome to Parley, ann!.*\nOnline now: ben$/m);

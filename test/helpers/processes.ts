@@ -46,17 +46,25 @@ export class Program {
    * Fails after `ms`, or as soon as the process has ended without printing it, showing all output.
    */
   async waitFor(pattern: RegExp, ms = WAIT_MS): Promise<RegExpExecArray> {
+    const match = await this.poll(() => this.stdout.slice(this.cursor), pattern, 'printing', ms);
+    this.cursor += match.index + match[0].length;
+    return match;
+  }
+
+  /** Waits until all of stderr (where prompts go) matches `pattern`: it is a separate stream, so stdout's order says nothing of it. */
+  waitForStderr(pattern: RegExp, ms = WAIT_MS): Promise<RegExpExecArray> {
+    return this.poll(() => this.stderr, pattern, 'writing to stderr', ms);
+  }
+
+  private async poll(read: () => string, pattern: RegExp, what: string, ms: number): Promise<RegExpExecArray> {
     const deadline = Date.now() + ms;
     for (;;) {
       const ended = this.done;
-      const match = pattern.exec(this.stdout.slice(this.cursor));
-      if (match) {
-        this.cursor += match.index + match[0].length;
-        return match;
-      }
+      const match = pattern.exec(read());
+      if (match) return match;
       if (ended || Date.now() > deadline) {
         throw new Error(
-          `${ended ? 'the program exited' : `${ms} ms passed`} without printing ${pattern}\n` +
+          `${ended ? 'the program exited' : `${ms} ms passed`} without ${what} ${pattern}\n` +
             `--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}--- end ---`,
         );
       }
