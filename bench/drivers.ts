@@ -2,7 +2,7 @@
  * The load agents' clients: one real connection each. Against the Socket.IO servers (baseline and
  * Parley) that is a socket.io-client socket over a WebSocket of its own (forceNew, no multiplexing),
  * signed in with `login` like a ParleyClient. Against Parley it also acknowledges every message it
- * receives with a `received` request per burst, as ParleyClient does, so the server does the work
+ * receives with a `received` request per 200 ms (ACK_DELAY_MS), as ParleyClient does, so the server does the work
  * a real client makes it do. Against the ws floor it is a plain `ws` WebSocket speaking JSON.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +15,7 @@ import {
   type HandshakeAuth,
   type ServerToClientEvents,
 } from '../src/protocol';
+import { ACK_DELAY_MS } from '../src/client/parley-client';
 import { BENCH_PASSWORD, type ServerKind } from './protocol';
 import type { FloorEvent, FloorRequest } from './servers/ws-floor';
 
@@ -59,7 +60,7 @@ class SocketIoClient implements BenchClient {
         this.toAcknowledge.push(message.id);
         if (!this.ackScheduled) {
           this.ackScheduled = true;
-          setImmediate(() => this.flushAcknowledgements());
+          setTimeout(() => this.flushAcknowledgements(), ACK_DELAY_MS);
         }
       }
       hooks.onMessage(this, message);
@@ -102,7 +103,7 @@ class SocketIoClient implements BenchClient {
     this.socket.disconnect();
   }
 
-  /** As ParleyClient: one `received` per burst, at most 1000 ids each. */
+  /** As ParleyClient: one `received` per ACK_DELAY_MS, at most 1000 ids each. */
   private flushAcknowledgements(): void {
     this.ackScheduled = false;
     const ids = this.toAcknowledge;

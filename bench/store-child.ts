@@ -69,8 +69,9 @@ serve<StoreCommands>({
   },
 
   storeThroughput: async ({ dataDir, sequential, concurrent }) => {
-    const { openSqliteStore } = await import('../src/server/store/sqlite-store');
-    const store = await openSqliteStore(dataDir);
+    // As the server runs it: in a worker thread, each call crossing to it and back.
+    const { openWorkerStore } = await import('../src/server/store/worker-store');
+    const store = await openWorkerStore(dataDir);
     const message = (i: number) => ({
       from: 'alice',
       kind: 'direct' as const,

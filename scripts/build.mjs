@@ -33,6 +33,8 @@ const extensionOptions = {
   entryPoints: [
     { in: 'src/extension/extension.ts', out: 'extension' },
     { in: 'src/extension/local-server-bundle.ts', out: 'extension-server' },
+    // The embedded store's worker thread, started from beside either server bundle (server-cli, extension-server).
+    { in: 'src/server/store/sqlite-worker.ts', out: 'sqlite-worker' },
   ].filter((e) => existsSync(e.in)),
   external: [...options.external, 'vscode'],
   // What ships in the .vsix: minified (names kept for readable stack traces); the source maps stay out of it.

@@ -6,7 +6,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const { name, version } = JSON.parse(readFileSync('package.json', 'utf8'));
-for (const file of ['dist/extension.js', 'dist/extension-server.js', 'dist/webview.js', 'dist/node-sqlite3-wasm.wasm']) {
+for (const file of [
+  'dist/extension.js',
+  'dist/extension-server.js',
+  'dist/sqlite-worker.js',
+  'dist/webview.js',
+  'dist/node-sqlite3-wasm.wasm',
+]) {
   if (!existsSync(file)) {
     console.error(`${file} is missing: run npm run build first.`);
     process.exit(1);

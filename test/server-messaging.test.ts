@@ -63,8 +63,11 @@ describe('direct messages', () => {
     // A raw socket that signs in as carol but never says "received".
     const raw = await t.connect();
     const rawSocket = (
-      raw as unknown as { socket: { on: (e: string, f: (m: ChatMessage) => void) => void; emit: (...a: unknown[]) => void } }
+      raw as unknown as {
+        socket: { on: (e: string, f: (m: ChatMessage) => void) => void; off: (e: string) => void; emit: (...a: unknown[]) => void };
+      }
     ).socket;
+    rawSocket.off('message'); // the client core's own listener would acknowledge
     const rawGot: ChatMessage[] = [];
     rawSocket.on('message', (m) => rawGot.push(m));
     await new Promise<void>((resolve) => rawSocket.emit('login', { username: 'carol', password: 'carol-pw' }, () => resolve()));

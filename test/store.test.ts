@@ -1,12 +1,13 @@
-import { test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqliteStore, type SqliteStore } from '../src/server/store/sqlite-store';
-import type { NewMessage } from '../src/server/store/store';
+import { openSqliteStore } from '../src/server/store/sqlite-store';
+import type { NewMessage, Store } from '../src/server/store/store';
+import { openWorkerStore } from '../src/server/store/worker-store';
 
 function tempDir(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
@@ -14,10 +15,18 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
+type Opener = (dir: string) => Promise<Store>;
+
+/** The embedded store on the calling thread, and as the server runs it, in a worker thread: one contract. */
+const OPENERS: [string, Opener][] = [
+  ['SqliteStore on the calling thread', (dir) => openSqliteStore(dir)],
+  ['SqliteStore in a worker thread', (dir) => openWorkerStore(dir)],
+];
+
 /** A store in a fresh directory, closed after the test (closing twice is harmless). */
-async function freshStore(t: TestContext): Promise<{ store: SqliteStore; dir: string }> {
+async function freshStore(t: TestContext, open: Opener = openSqliteStore): Promise<{ store: Store; dir: string }> {
   const dir = tempDir(t);
-  const store = await openSqliteStore(dir);
+  const store = await open(dir);
   t.after(() => store.close());
   return { store, dir };
 }
@@ -30,258 +39,314 @@ function broadcast(from: string, recipients: string[], body: string): NewMessage
   return { from, kind: 'broadcast', body, sentAt: 2000, recipients };
 }
 
-async function save(store: SqliteStore, message: NewMessage): Promise<number> {
+async function save(store: Store, message: NewMessage): Promise<number> {
   return (await store.saveMessage(message)).message.id;
 }
 
-test('users: put, get, replace, lastSeen, list, remove', async (t) => {
-  const { store } = await freshStore(t);
-  assert.equal(await store.getUser('alice'), undefined);
-  await store.putUser('bob', 'hash-b', 10);
-  await store.putUser('alice', 'hash-a', 20);
-  assert.deepEqual(await store.getUser('alice'), {
-    username: 'alice',
-    passwordHash: 'hash-a',
-    createdAt: 20,
-    lastSeen: null,
+for (const [name, open] of OPENERS) {
+  describe(name, () => {
+    test('users: put, get, replace, lastSeen, list, remove', async (t) => {
+      const { store } = await freshStore(t, open);
+      assert.equal(await store.getUser('alice'), undefined);
+      await store.putUser('bob', 'hash-b', 10);
+      await store.putUser('alice', 'hash-a', 20);
+      assert.deepEqual(await store.getUser('alice'), {
+        username: 'alice',
+        passwordHash: 'hash-a',
+        createdAt: 20,
+        lastSeen: null,
+      });
+
+      await store.setLastSeen('alice', 99);
+      await store.putUser('alice', 'hash-a2', 30); // replaces the hash only
+      assert.deepEqual(await store.getUser('alice'), {
+        username: 'alice',
+        passwordHash: 'hash-a2',
+        createdAt: 20,
+        lastSeen: 99,
+      });
+      assert.deepEqual(
+        (await store.listUsers()).map((u) => u.username),
+        ['alice', 'bob'],
+      );
+
+      assert.equal(await store.removeUser('alice'), true);
+      assert.equal(await store.removeUser('alice'), false);
+      assert.equal(await store.getUser('alice'), undefined);
+      assert.deepEqual(
+        (await store.listUsers()).map((u) => u.username),
+        ['bob'],
+      );
+    });
+
+    test('removeUser deletes their blocks and pending deliveries, nothing else', async (t) => {
+      const { store } = await freshStore(t, open);
+      for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
+      await store.addBlock('alice', 'bob');
+      await store.addBlock('bob', 'carol');
+      await store.addBlock('carol', 'alice');
+      const toBob = await save(store, direct('alice', 'bob', 'hi bob'));
+      const toAll = await save(store, broadcast('carol', ['alice', 'bob'], 'hi all'));
+
+      assert.equal(await store.removeUser('bob'), true);
+      assert.deepEqual(await store.listBlocks(), [{ blocker: 'carol', blocked: 'alice' }]);
+      assert.deepEqual(await store.pendingFor('bob'), []);
+      assert.deepEqual(
+        (await store.pendingFor('alice')).map((m) => m.id),
+        [toAll],
+      );
+      // What bob sent or was sent stays in the others' history.
+      assert.deepEqual(
+        (await store.history('alice', { limit: 10 })).map((m) => m.id),
+        [toBob, toAll],
+      );
+    });
+
+    test('saveMessage, pendingFor and markDelivered', async (t) => {
+      const { store } = await freshStore(t, open);
+      const first = await store.saveMessage(direct('alice', 'bob', 'one'));
+      assert.equal(first.duplicate, false);
+      assert.deepEqual(first.message, {
+        id: first.message.id,
+        from: 'alice',
+        to: 'bob',
+        kind: 'direct',
+        body: 'one',
+        sentAt: 1000,
+      });
+      const second = await save(store, broadcast('alice', ['bob', 'carol', 'bob'], 'two'));
+      const third = await save(store, direct('carol', 'bob', 'three'));
+      assert.ok(first.message.id < second && second < third);
+
+      const pending = await store.pendingFor('bob');
+      assert.deepEqual(
+        pending.map((m) => m.id),
+        [first.message.id, second, third],
+      );
+      assert.deepEqual(pending[1], {
+        id: second,
+        from: 'alice',
+        to: null,
+        kind: 'broadcast',
+        body: 'two',
+        sentAt: 2000,
+      });
+      assert.deepEqual(
+        (await store.pendingFor('carol')).map((m) => m.id),
+        [second],
+      );
+      assert.deepEqual(await store.pendingFor('alice'), []);
+
+      assert.equal(await store.markDelivered('bob', [third, first.message.id, third, 999_999]), 2);
+      assert.equal(await store.markDelivered('bob', [third]), 0);
+      assert.deepEqual(
+        (await store.pendingFor('bob')).map((m) => m.id),
+        [second],
+      );
+      assert.deepEqual(
+        (await store.pendingFor('carol')).map((m) => m.id),
+        [second],
+      );
+    });
+
+    test('a direct message needs exactly one recipient', async (t) => {
+      const { store } = await freshStore(t, open);
+      await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: [] }), /exactly one/);
+      await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: ['b', 'c'] }), /exactly one/);
+    });
+
+    test('clientMsgId makes a retried send idempotent', async (t) => {
+      const { store } = await freshStore(t, open);
+      const first = await store.saveMessage(direct('alice', 'bob', 'hello', 'c1'));
+      const retry = await store.saveMessage(direct('alice', 'bob', 'hello again', 'c1'));
+      assert.equal(retry.duplicate, true);
+      assert.deepEqual(retry.message, first.message);
+      // The id is per sender.
+      const other = await store.saveMessage(direct('carol', 'bob', 'hello', 'c1'));
+      assert.equal(other.duplicate, false);
+      assert.deepEqual(
+        (await store.pendingFor('bob')).map((m) => m.id),
+        [first.message.id, other.message.id],
+      );
+    });
+
+    test('clientMsgId is idempotent within one batch', async (t) => {
+      const { store } = await freshStore(t, open);
+      const [a, b, c] = await Promise.all([
+        store.saveMessage(direct('alice', 'bob', 'first', 'same')),
+        store.saveMessage(direct('alice', 'bob', 'second', 'same')),
+        store.saveMessage(direct('alice', 'bob', 'other', 'different')),
+      ]);
+      assert.equal(a.duplicate, false);
+      assert.equal(b.duplicate, true);
+      assert.deepEqual(b.message, a.message);
+      assert.equal(c.duplicate, false);
+      assert.deepEqual(
+        (await store.pendingFor('bob')).map((m) => m.body),
+        ['first', 'other'],
+      );
+    });
+
+    test('one failing write in a batch rejects alone and leaves no trace', async (t) => {
+      const { store, dir } = await freshStore(t, open);
+      // A null recipient passes the message insert and fails on the delivery: the savepoint must
+      // undo the message too.
+      const bad: NewMessage = { ...broadcast('alice', ['bob'], 'bad'), recipients: ['bob', null as unknown as string] };
+      const results = await Promise.allSettled([
+        store.saveMessage(direct('alice', 'bob', 'before')),
+        store.saveMessage(bad),
+        store.saveMessage(direct('alice', 'bob', 'after')),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      await store.close();
+      const reopened = await open(dir);
+      t.after(() => reopened.close());
+      assert.deepEqual(
+        (await reopened.pendingFor('bob')).map((m) => m.body),
+        ['before', 'after'],
+      );
+      assert.deepEqual(
+        (await reopened.history('alice', { limit: 10 })).map((m) => m.body),
+        ['before', 'after'],
+      );
+    });
+
+    test('history pages backwards, oldest first within a page', async (t) => {
+      const { store } = await freshStore(t, open);
+      const ids: Record<string, number> = {};
+      const sends: [string, NewMessage][] = [
+        ['ab1', direct('alice', 'bob', 'ab1')],
+        ['ba1', direct('bob', 'alice', 'ba1')],
+        ['ac1', direct('alice', 'carol', 'ac1')],
+        ['cb1', direct('carol', 'bob', 'cb1')], // alice is not part of it
+        ['call', broadcast('carol', ['alice', 'bob'], 'call')],
+        ['ab2', direct('alice', 'bob', 'ab2')],
+        ['aall', broadcast('alice', ['bob', 'carol'], 'aall')],
+        ['ba2', direct('bob', 'alice', 'ba2')],
+      ];
+      for (const [name, message] of sends) ids[name] = await save(store, message);
+      const bodies = (messages: { body: string }[]) => messages.map((m) => m.body);
+
+      assert.deepEqual(bodies(await store.history('alice', { limit: 100 })), ['ab1', 'ba1', 'ac1', 'call', 'ab2', 'aall', 'ba2']);
+      const page1 = await store.history('alice', { limit: 3 });
+      assert.deepEqual(bodies(page1), ['ab2', 'aall', 'ba2']);
+      const page2 = await store.history('alice', { limit: 3, before: page1[0]?.id });
+      assert.deepEqual(bodies(page2), ['ba1', 'ac1', 'call']);
+      const page3 = await store.history('alice', { limit: 3, before: page2[0]?.id });
+      assert.deepEqual(bodies(page3), ['ab1']);
+      assert.deepEqual(await store.history('alice', { limit: 3, before: page3[0]?.id }), []);
+      assert.deepEqual(await store.history('alice', { limit: 0 }), []);
+
+      // Marking delivered does not hide a message from history.
+      await store.markDelivered('alice', [ids['call'] ?? 0]);
+      assert.deepEqual(bodies(await store.history('alice', { limit: 1, before: ids['ab2'] })), ['call']);
+
+      // with: only the direct conversation, both directions.
+      assert.deepEqual(bodies(await store.history('alice', { with: 'bob', limit: 100 })), ['ab1', 'ba1', 'ab2', 'ba2']);
+      assert.deepEqual(bodies(await store.history('bob', { with: 'alice', limit: 2 })), ['ab2', 'ba2']);
+      assert.deepEqual(bodies(await store.history('alice', { with: 'bob', limit: 2, before: ids['ab2'] })), ['ab1', 'ba1']);
+      assert.deepEqual(bodies(await store.history('alice', { with: 'carol', limit: 100 })), ['ac1']);
+      assert.deepEqual(await store.history('alice', { with: 'nobody', limit: 100 }), []);
+    });
+
+    test('blocks: add (twice is harmless), list, remove', async (t) => {
+      const { store } = await freshStore(t, open);
+      await store.addBlock('alice', 'bob');
+      await store.addBlock('alice', 'bob');
+      await store.addBlock('alice', 'carol');
+      await store.addBlock('bob', 'alice');
+      assert.deepEqual(await store.listBlocks(), [
+        { blocker: 'alice', blocked: 'bob' },
+        { blocker: 'alice', blocked: 'carol' },
+        { blocker: 'bob', blocked: 'alice' },
+      ]);
+      await store.removeBlock('alice', 'bob');
+      await store.removeBlock('alice', 'nobody');
+      assert.deepEqual(await store.listBlocks(), [
+        { blocker: 'alice', blocked: 'carol' },
+        { blocker: 'bob', blocked: 'alice' },
+      ]);
+    });
+
+    test('data survives close and reopen; ids keep growing', async (t) => {
+      const dir = tempDir(t);
+      const store = await open(dir);
+      await store.putUser('alice', 'h', 5);
+      await store.setLastSeen('alice', 6);
+      await store.addBlock('alice', 'bob');
+      const id = await save(store, direct('bob', 'alice', 'kept', 'k1'));
+      await store.close();
+      assert.equal(fs.existsSync(path.join(dir, 'parley.pid')), false);
+
+      const reopened = await open(dir);
+      t.after(() => reopened.close());
+      assert.deepEqual(await reopened.getUser('alice'), { username: 'alice', passwordHash: 'h', createdAt: 5, lastSeen: 6 });
+      assert.deepEqual(await reopened.listBlocks(), [{ blocker: 'alice', blocked: 'bob' }]);
+      assert.deepEqual(
+        (await reopened.pendingFor('alice')).map((m) => m.id),
+        [id],
+      );
+      const retry = await reopened.saveMessage(direct('bob', 'alice', 'kept', 'k1'));
+      assert.deepEqual([retry.message.id, retry.duplicate], [id, true]);
+      assert.ok((await save(reopened, direct('bob', 'alice', 'next'))) > id);
+    });
+
+    test('a read sees a write queued just before it', async (t) => {
+      const { store } = await freshStore(t, open);
+      const saved = store.saveMessage(direct('alice', 'bob', 'queued'));
+      const pending = await store.pendingFor('bob'); // not awaiting `saved` first
+      assert.deepEqual(
+        pending.map((m) => m.body),
+        ['queued'],
+      );
+      assert.equal((await saved).message.id, pending[0]?.id);
+    });
+
+    test('a second open of an open directory is refused', async (t) => {
+      const { dir } = await freshStore(t, open);
+      await assert.rejects(open(dir), {
+        message: `data directory ${fs.realpathSync(dir)} is in use by process ${process.pid}`,
+      });
+    });
+
+    test('a pid file naming another live process is refused; a stale one is taken over', async (t) => {
+      const dir = tempDir(t);
+      // Our parent process is alive and not us.
+      fs.writeFileSync(path.join(dir, 'parley.pid'), `${process.ppid}\n`);
+      await assert.rejects(open(dir), new RegExp(`is in use by process ${process.ppid}$`));
+
+      const child = spawn(process.execPath, ['-e', '']);
+      const deadPid = child.pid;
+      await new Promise((resolve) => child.once('exit', resolve));
+      assert.ok(deadPid);
+      fs.writeFileSync(path.join(dir, 'parley.pid'), `${deadPid}\n`);
+      fs.mkdirSync(path.join(dir, 'parley.db.lock')); // as a killed process leaves it
+      const store = await open(dir);
+      t.after(() => store.close());
+      assert.equal(fs.readFileSync(path.join(dir, 'parley.pid'), 'utf8').trim(), String(process.pid));
+      await store.putUser('alice', 'h', 1);
+      assert.equal((await store.listUsers()).length, 1);
+    });
+
+    test('close is idempotent; afterwards every call rejects', async (t) => {
+      const { store, dir } = await freshStore(t, open);
+      const queued = store.putUser('alice', 'h', 1);
+      await store.close();
+      await store.close();
+      await queued; // close flushed it
+      await assert.rejects(store.getUser('alice'), /closed/);
+      await assert.rejects(store.putUser('bob', 'h', 1), /closed/);
+      await assert.rejects(store.saveMessage(direct('alice', 'bob', 'x')), /closed/);
+      await assert.rejects(store.history('alice', { limit: 1 }), /closed/);
+      const reopened = await open(dir);
+      t.after(() => reopened.close());
+      assert.equal((await reopened.getUser('alice'))?.passwordHash, 'h');
+    });
   });
-
-  await store.setLastSeen('alice', 99);
-  await store.putUser('alice', 'hash-a2', 30); // replaces the hash only
-  assert.deepEqual(await store.getUser('alice'), {
-    username: 'alice',
-    passwordHash: 'hash-a2',
-    createdAt: 20,
-    lastSeen: 99,
-  });
-  assert.deepEqual(
-    (await store.listUsers()).map((u) => u.username),
-    ['alice', 'bob'],
-  );
-
-  assert.equal(await store.removeUser('alice'), true);
-  assert.equal(await store.removeUser('alice'), false);
-  assert.equal(await store.getUser('alice'), undefined);
-  assert.deepEqual(
-    (await store.listUsers()).map((u) => u.username),
-    ['bob'],
-  );
-});
-
-test('removeUser deletes their blocks and pending deliveries, nothing else', async (t) => {
-  const { store } = await freshStore(t);
-  for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
-  await store.addBlock('alice', 'bob');
-  await store.addBlock('bob', 'carol');
-  await store.addBlock('carol', 'alice');
-  const toBob = await save(store, direct('alice', 'bob', 'hi bob'));
-  const toAll = await save(store, broadcast('carol', ['alice', 'bob'], 'hi all'));
-
-  assert.equal(await store.removeUser('bob'), true);
-  assert.deepEqual(await store.listBlocks(), [{ blocker: 'carol', blocked: 'alice' }]);
-  assert.deepEqual(await store.pendingFor('bob'), []);
-  assert.deepEqual(
-    (await store.pendingFor('alice')).map((m) => m.id),
-    [toAll],
-  );
-  // What bob sent or was sent stays in the others' history.
-  assert.deepEqual(
-    (await store.history('alice', { limit: 10 })).map((m) => m.id),
-    [toBob, toAll],
-  );
-});
-
-test('saveMessage, pendingFor and markDelivered', async (t) => {
-  const { store } = await freshStore(t);
-  const first = await store.saveMessage(direct('alice', 'bob', 'one'));
-  assert.equal(first.duplicate, false);
-  assert.deepEqual(first.message, {
-    id: first.message.id,
-    from: 'alice',
-    to: 'bob',
-    kind: 'direct',
-    body: 'one',
-    sentAt: 1000,
-  });
-  const second = await save(store, broadcast('alice', ['bob', 'carol', 'bob'], 'two'));
-  const third = await save(store, direct('carol', 'bob', 'three'));
-  assert.ok(first.message.id < second && second < third);
-
-  const pending = await store.pendingFor('bob');
-  assert.deepEqual(
-    pending.map((m) => m.id),
-    [first.message.id, second, third],
-  );
-  assert.deepEqual(pending[1], {
-    id: second,
-    from: 'alice',
-    to: null,
-    kind: 'broadcast',
-    body: 'two',
-    sentAt: 2000,
-  });
-  assert.deepEqual(
-    (await store.pendingFor('carol')).map((m) => m.id),
-    [second],
-  );
-  assert.deepEqual(await store.pendingFor('alice'), []);
-
-  assert.equal(await store.markDelivered('bob', [third, first.message.id, third, 999_999]), 2);
-  assert.equal(await store.markDelivered('bob', [third]), 0);
-  assert.deepEqual(
-    (await store.pendingFor('bob')).map((m) => m.id),
-    [second],
-  );
-  assert.deepEqual(
-    (await store.pendingFor('carol')).map((m) => m.id),
-    [second],
-  );
-});
-
-test('a direct message needs exactly one recipient', async (t) => {
-  const { store } = await freshStore(t);
-  await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: [] }), /exactly one/);
-  await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: ['b', 'c'] }), /exactly one/);
-});
-
-test('clientMsgId makes a retried send idempotent', async (t) => {
-  const { store } = await freshStore(t);
-  const first = await store.saveMessage(direct('alice', 'bob', 'hello', 'c1'));
-  const retry = await store.saveMessage(direct('alice', 'bob', 'hello again', 'c1'));
-  assert.equal(retry.duplicate, true);
-  assert.deepEqual(retry.message, first.message);
-  // The id is per sender.
-  const other = await store.saveMessage(direct('carol', 'bob', 'hello', 'c1'));
-  assert.equal(other.duplicate, false);
-  assert.deepEqual(
-    (await store.pendingFor('bob')).map((m) => m.id),
-    [first.message.id, other.message.id],
-  );
-});
-
-test('clientMsgId is idempotent within one batch', async (t) => {
-  const { store } = await freshStore(t);
-  const [a, b, c] = await Promise.all([
-    store.saveMessage(direct('alice', 'bob', 'first', 'same')),
-    store.saveMessage(direct('alice', 'bob', 'second', 'same')),
-    store.saveMessage(direct('alice', 'bob', 'other', 'different')),
-  ]);
-  assert.equal(a.duplicate, false);
-  assert.equal(b.duplicate, true);
-  assert.deepEqual(b.message, a.message);
-  assert.equal(c.duplicate, false);
-  assert.deepEqual(
-    (await store.pendingFor('bob')).map((m) => m.body),
-    ['first', 'other'],
-  );
-});
-
-test('one failing write in a batch rejects alone and leaves no trace', async (t) => {
-  const { store, dir } = await freshStore(t);
-  // A null recipient passes the message insert and fails on the delivery: the savepoint must
-  // undo the message too.
-  const bad: NewMessage = { ...broadcast('alice', ['bob'], 'bad'), recipients: ['bob', null as unknown as string] };
-  const results = await Promise.allSettled([
-    store.saveMessage(direct('alice', 'bob', 'before')),
-    store.saveMessage(bad),
-    store.saveMessage(direct('alice', 'bob', 'after')),
-  ]);
-  assert.deepEqual(
-    results.map((r) => r.status),
-    ['fulfilled', 'rejected', 'fulfilled'],
-  );
-  await store.close();
-  const reopened = await openSqliteStore(dir);
-  t.after(() => reopened.close());
-  assert.deepEqual(
-    (await reopened.pendingFor('bob')).map((m) => m.body),
-    ['before', 'after'],
-  );
-  assert.deepEqual(
-    (await reopened.history('alice', { limit: 10 })).map((m) => m.body),
-    ['before', 'after'],
-  );
-});
-
-test('history pages backwards, oldest first within a page', async (t) => {
-  const { store } = await freshStore(t);
-  const ids: Record<string, number> = {};
-  const sends: [string, NewMessage][] = [
-    ['ab1', direct('alice', 'bob', 'ab1')],
-    ['ba1', direct('bob', 'alice', 'ba1')],
-    ['ac1', direct('alice', 'carol', 'ac1')],
-    ['cb1', direct('carol', 'bob', 'cb1')], // alice is not part of it
-    ['call', broadcast('carol', ['alice', 'bob'], 'call')],
-    ['ab2', direct('alice', 'bob', 'ab2')],
-    ['aall', broadcast('alice', ['bob', 'carol'], 'aall')],
-    ['ba2', direct('bob', 'alice', 'ba2')],
-  ];
-  for (const [name, message] of sends) ids[name] = await save(store, message);
-  const bodies = (messages: { body: string }[]) => messages.map((m) => m.body);
-
-  assert.deepEqual(bodies(await store.history('alice', { limit: 100 })), ['ab1', 'ba1', 'ac1', 'call', 'ab2', 'aall', 'ba2']);
-  const page1 = await store.history('alice', { limit: 3 });
-  assert.deepEqual(bodies(page1), ['ab2', 'aall', 'ba2']);
-  const page2 = await store.history('alice', { limit: 3, before: page1[0]?.id });
-  assert.deepEqual(bodies(page2), ['ba1', 'ac1', 'call']);
-  const page3 = await store.history('alice', { limit: 3, before: page2[0]?.id });
-  assert.deepEqual(bodies(page3), ['ab1']);
-  assert.deepEqual(await store.history('alice', { limit: 3, before: page3[0]?.id }), []);
-  assert.deepEqual(await store.history('alice', { limit: 0 }), []);
-
-  // Marking delivered does not hide a message from history.
-  await store.markDelivered('alice', [ids['call'] ?? 0]);
-  assert.deepEqual(bodies(await store.history('alice', { limit: 1, before: ids['ab2'] })), ['call']);
-
-  // with: only the direct conversation, both directions.
-  assert.deepEqual(bodies(await store.history('alice', { with: 'bob', limit: 100 })), ['ab1', 'ba1', 'ab2', 'ba2']);
-  assert.deepEqual(bodies(await store.history('bob', { with: 'alice', limit: 2 })), ['ab2', 'ba2']);
-  assert.deepEqual(bodies(await store.history('alice', { with: 'bob', limit: 2, before: ids['ab2'] })), ['ab1', 'ba1']);
-  assert.deepEqual(bodies(await store.history('alice', { with: 'carol', limit: 100 })), ['ac1']);
-  assert.deepEqual(await store.history('alice', { with: 'nobody', limit: 100 }), []);
-});
-
-test('blocks: add (twice is harmless), list, remove', async (t) => {
-  const { store } = await freshStore(t);
-  await store.addBlock('alice', 'bob');
-  await store.addBlock('alice', 'bob');
-  await store.addBlock('alice', 'carol');
-  await store.addBlock('bob', 'alice');
-  assert.deepEqual(await store.listBlocks(), [
-    { blocker: 'alice', blocked: 'bob' },
-    { blocker: 'alice', blocked: 'carol' },
-    { blocker: 'bob', blocked: 'alice' },
-  ]);
-  await store.removeBlock('alice', 'bob');
-  await store.removeBlock('alice', 'nobody');
-  assert.deepEqual(await store.listBlocks(), [
-    { blocker: 'alice', blocked: 'carol' },
-    { blocker: 'bob', blocked: 'alice' },
-  ]);
-});
-
-test('data survives close and reopen; ids keep growing', async (t) => {
-  const dir = tempDir(t);
-  const store = await openSqliteStore(dir);
-  await store.putUser('alice', 'h', 5);
-  await store.setLastSeen('alice', 6);
-  await store.addBlock('alice', 'bob');
-  const id = await save(store, direct('bob', 'alice', 'kept', 'k1'));
-  await store.close();
-  assert.equal(fs.existsSync(path.join(dir, 'parley.pid')), false);
-
-  const reopened = await openSqliteStore(dir);
-  t.after(() => reopened.close());
-  assert.deepEqual(await reopened.getUser('alice'), { username: 'alice', passwordHash: 'h', createdAt: 5, lastSeen: 6 });
-  assert.deepEqual(await reopened.listBlocks(), [{ blocker: 'alice', blocked: 'bob' }]);
-  assert.deepEqual(
-    (await reopened.pendingFor('alice')).map((m) => m.id),
-    [id],
-  );
-  const retry = await reopened.saveMessage(direct('bob', 'alice', 'kept', 'k1'));
-  assert.deepEqual([retry.message.id, retry.duplicate], [id, true]);
-  assert.ok((await save(reopened, direct('bob', 'alice', 'next'))) > id);
-});
+}
 
 test('500 concurrent saves share few fsyncs, resolve after one, and all persist', async (t) => {
   const dir = tempDir(t);
@@ -370,85 +435,37 @@ test('when the commit cannot be fsynced, every write of the batch rejects', asyn
   assert.ok((await store.pendingFor('bob')).some((m) => m.id === id));
 });
 
-test('a read sees a write queued just before it', async (t) => {
-  const { store } = await freshStore(t);
-  const saved = store.saveMessage(direct('alice', 'bob', 'queued'));
-  const pending = await store.pendingFor('bob'); // not awaiting `saved` first
-  assert.deepEqual(
-    pending.map((m) => m.body),
-    ['queued'],
-  );
-  assert.equal((await saved).message.id, pending[0]?.id);
-});
+for (const thread of ['calling', 'worker'] as const) {
+  test(`every acknowledged save survives kill -9 (store on the ${thread} thread)`, { timeout: 60_000 }, async (t) => {
+    const dir = tempDir(t);
+    const writer = fileURLToPath(new URL('./fixtures/store-writer.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, dir, ...(thread === 'worker' ? ['worker'] : [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => child.kill('SIGKILL'));
 
-test('a second open of an open directory is refused', async (t) => {
-  const { dir } = await freshStore(t);
-  await assert.rejects(openSqliteStore(dir), {
-    message: `data directory ${fs.realpathSync(dir)} is in use by process ${process.pid}`,
+    const acknowledged: number[] = [];
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    let buffered = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (buffered + chunk).split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) acknowledged.push(Number(line));
+      if (acknowledged.length >= 200) child.kill('SIGKILL');
+    });
+    const signal = await exited;
+    assert.equal(signal, 'SIGKILL', `the writer stopped on its own: ${stderr}`);
+    assert.ok(acknowledged.length >= 200);
+    // What a killed process leaves behind, and what the reopen must get past.
+    assert.ok(fs.existsSync(path.join(dir, 'parley.pid')), 'no pid file left');
+    assert.ok(fs.existsSync(path.join(dir, 'parley.db.lock')), 'no SQLite lock directory left');
+
+    const store = await openSqliteStore(dir);
+    t.after(() => store.close());
+    const stored = new Set((await store.pendingFor('bob')).map((m) => m.id));
+    const lost = acknowledged.filter((id) => !stored.has(id));
+    assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged messages lost`);
   });
-});
-
-test('a pid file naming another live process is refused; a stale one is taken over', async (t) => {
-  const dir = tempDir(t);
-  // Our parent process is alive and not us.
-  fs.writeFileSync(path.join(dir, 'parley.pid'), `${process.ppid}\n`);
-  await assert.rejects(openSqliteStore(dir), new RegExp(`is in use by process ${process.ppid}$`));
-
-  const child = spawn(process.execPath, ['-e', '']);
-  const deadPid = child.pid;
-  await new Promise((resolve) => child.once('exit', resolve));
-  assert.ok(deadPid);
-  fs.writeFileSync(path.join(dir, 'parley.pid'), `${deadPid}\n`);
-  fs.mkdirSync(path.join(dir, 'parley.db.lock')); // as a killed process leaves it
-  const store = await openSqliteStore(dir);
-  t.after(() => store.close());
-  assert.equal(fs.readFileSync(path.join(dir, 'parley.pid'), 'utf8').trim(), String(process.pid));
-  await store.putUser('alice', 'h', 1);
-  assert.equal((await store.listUsers()).length, 1);
-});
-
-test('close is idempotent; afterwards every call rejects', async (t) => {
-  const { store, dir } = await freshStore(t);
-  const queued = store.putUser('alice', 'h', 1);
-  await store.close();
-  await store.close();
-  await queued; // close flushed it
-  await assert.rejects(store.getUser('alice'), /closed/);
-  await assert.rejects(store.putUser('bob', 'h', 1), /closed/);
-  await assert.rejects(store.saveMessage(direct('alice', 'bob', 'x')), /closed/);
-  await assert.rejects(store.history('alice', { limit: 1 }), /closed/);
-  const reopened = await openSqliteStore(dir);
-  t.after(() => reopened.close());
-  assert.equal((await reopened.getUser('alice'))?.passwordHash, 'h');
-});
-
-test('every acknowledged save survives kill -9', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const writer = fileURLToPath(new URL('./fixtures/store-writer.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', writer, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-
-  const acknowledged: number[] = [];
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (buffered + chunk).split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) acknowledged.push(Number(line));
-    if (acknowledged.length >= 200) child.kill('SIGKILL');
-  });
-  const signal = await exited;
-  assert.equal(signal, 'SIGKILL', `the writer stopped on its own: ${stderr}`);
-  assert.ok(acknowledged.length >= 200);
-  // What a killed process leaves behind, and what the reopen must get past.
-  assert.ok(fs.existsSync(path.join(dir, 'parley.pid')), 'no pid file left');
-  assert.ok(fs.existsSync(path.join(dir, 'parley.db.lock')), 'no SQLite lock directory left');
-
-  const store = await openSqliteStore(dir);
-  t.after(() => store.close());
-  const stored = new Set((await store.pendingFor('bob')).map((m) => m.id));
-  const lost = acknowledged.filter((id) => !stored.has(id));
-  assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged messages lost`);
-});
+}

@@ -58,6 +58,12 @@ type Body<E extends RequestName> = ReplyBodies[E];
 
 const DISCONNECTED = Symbol('disconnected');
 
+/**
+ * How long arrivals are gathered into one `received`: a chat's burst costs the server one request
+ * and one write instead of one per message, and a message not yet acknowledged is only sent again.
+ */
+export const ACK_DELAY_MS = 200;
+
 /** How many message ids a client remembers for dedupe: far more than one replay can hold. */
 const SEEN_IDS_KEPT = 50_000;
 
@@ -74,7 +80,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   /** Ids already shown: the server may send a message again until it hears that it arrived. */
   private readonly seen = new Set<number>();
   private toAcknowledge: number[] = [];
-  private ackTimer: NodeJS.Immediate | undefined;
+  private ackTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly url: string,
@@ -205,7 +211,6 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   close(): void {
     this.flushAcknowledgements();
     this.credentials = undefined;
-    if (this.ackTimer) clearImmediate(this.ackTimer);
     this.socket.disconnect();
     this.setState('offline');
     this.removeAllListeners();
@@ -295,7 +300,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   private onMessage(message: ChatMessage): void {
     if (message.from !== this.credentials?.username) {
       this.toAcknowledge.push(message.id);
-      this.ackTimer ??= setImmediate(() => this.flushAcknowledgements());
+      this.ackTimer ??= setTimeout(() => this.flushAcknowledgements(), ACK_DELAY_MS);
     }
     if (this.seen.has(message.id)) return;
     this.seen.add(message.id);
@@ -306,6 +311,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
 
   /** Tells the server which messages arrived, in one request per burst. */
   private flushAcknowledgements(): void {
+    clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     const ids = this.toAcknowledge.splice(0);
     for (let i = 0; i < ids.length; i += 1000) {

@@ -126,7 +126,7 @@ export class ChatService {
       return { ok: true, users };
     },
 
-    received: async (conn, { ids }) => ({ ok: true, count: await this.deps.store.markDelivered(conn.user!, ids) }),
+    received: async (conn, { ids }) => ({ ok: true, count: await this.deps.store.markDelivered(conn.signedInAs!, ids) }),
 
     history: async (conn, { with: other, before, limit = 50 }) => {
       if (other !== undefined && !this.deps.accounts.has(other)) return failure('UNKNOWN_USER', `There is no user named "${other}".`);
@@ -179,6 +179,7 @@ export class ChatService {
     }
 
     conn.user = username;
+    conn.signedInAs = username;
     conn.lastCommandAt = this.deps.clock();
     conn.beginReplay();
     const first = this.deps.presence.add(username, conn);

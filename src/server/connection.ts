@@ -15,6 +15,11 @@ export interface PeerEndpoint {
 /** One client connection: a window, a terminal. Several may belong to one signed-in user. */
 export class Connection {
   user: string | undefined;
+  /**
+   * Who this connection last signed in as, kept after the session ends: a client's last
+   * acknowledgements arrive together with its disconnect, and must still count.
+   */
+  signedInAs: string | undefined;
   lastCommandAt: number;
   readonly bucket: TokenBucket;
   /** Set by the `peer` request; forgotten with the connection. */

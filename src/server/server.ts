@@ -25,8 +25,8 @@ import { streamLogger } from './log';
 import { DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, type ServerOptions } from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
-import { openSqliteStore } from './store/sqlite-store';
 import type { Store } from './store/store';
+import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
 
 export interface ParleyServer {
@@ -122,7 +122,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       }
       // Requests of one connection run one after another, so that its messages keep their order.
       queue = queue.then(async () => {
-        if (event === 'login' ? conn.user !== undefined : conn.user === undefined) {
+        const signedIn = event === 'received' ? conn.signedInAs !== undefined : conn.user !== undefined;
+        if (event === 'login' ? signedIn : !signedIn) {
           return reply(
             event === 'login'
               ? failure('ALREADY_SIGNED_IN', `You are signed in as ${conn.user}.`)
@@ -201,7 +202,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
 async function openStoreFor(dataDir: string | undefined): Promise<Store> {
   if (!dataDir) throw new Error('createParleyServer needs a dataDir or a store');
-  return openSqliteStore(dataDir);
+  return openWorkerStore(dataDir);
 }
 
 /** The hosts clients can reach: the bound address, or every interface's when bound to all of them. */

@@ -183,17 +183,29 @@ export class ChatViewController {
 
   private async loadOlder(conversation: string, before: ItemKey | undefined): Promise<void> {
     const state = this.session.state;
-    let { items, olderInMemory } = state.items(conversation, { ...(before && { before }), limit: this.page });
-    if (items.length < this.page && !olderInMemory && state.hasOlderOnServer(conversation) && this.session.signedIn) {
+    const page = () => state.items(conversation, { ...(before && { before }), limit: this.page });
+    let { items, olderInMemory } = page();
+    // Only what history pages covered is known to have no gaps: messages older than that (replayed or
+    // live ones) may have others between them on the server, so the page is filled from there first.
+    for (let fetches = 0; fetches < 10 && !this.covered(conversation, items) && this.session.signedIn; fetches++) {
+      if (!state.hasOlderOnServer(conversation)) break;
       try {
         await this.session.loadOlder(conversation);
       } catch (err) {
         this.actions.log(`Could not load older messages: ${err instanceof Error ? err.message : String(err)}`);
+        break;
       }
-      ({ items, olderInMemory } = state.items(conversation, { ...(before && { before }), limit: this.page }));
+      ({ items, olderInMemory } = page());
     }
     const hasOlder = olderInMemory || (state.hasOlderOnServer(conversation) && this.session.signedIn);
     this.post({ type: 'items', conversation, items, hasOlder, live: false });
+  }
+
+  /** A full page whose oldest item lies within what the server's history pages have covered. */
+  private covered(conversation: string, items: readonly TimelineItem[]): boolean {
+    const from = this.session.state.loadedFrom(conversation);
+    const oldest = items[0];
+    return items.length >= this.page && from !== undefined && oldest !== undefined && oldest.key[0] >= from;
   }
 
   private snapshot(): HostToWebview {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Database, type RunResult, type SQLiteValue, type Statement } from 'node-sqlite3-wasm';
 import type { ChatMessage, MessageKind } from '../../protocol';
+import { claimDataDir } from './data-dir';
 import type { HistoryQuery, NewMessage, Store, UserRecord } from './store';
 
 /**
@@ -79,12 +80,15 @@ const SQL = {
   setLastSeen: 'UPDATE users SET last_seen = ? WHERE username = ?',
 
   findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender = ? AND m.client_msg_id = ?`,
+  // A retried send (same sender and clientMsgId) inserts nothing; NULL ids never conflict.
   insertMessage: `INSERT INTO messages (sender, kind, recipient, body, sent_at, client_msg_id)
-                  VALUES (?, ?, ?, ?, ?, ?)`,
+                  VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_msg_id) DO NOTHING`,
   insertDelivery: 'INSERT INTO deliveries (message_id, recipient) VALUES (?, ?)',
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM deliveries d JOIN messages m ON m.id = d.message_id
                WHERE d.recipient = ? AND d.delivered = 0 ORDER BY d.message_id`,
-  markDelivered: 'UPDATE deliveries SET delivered = 1 WHERE recipient = ? AND message_id = ? AND delivered = 0',
+  // One statement for a whole acknowledgement: the ids come as a JSON array.
+  markDelivered: `UPDATE deliveries SET delivered = 1
+                  WHERE recipient = ? AND delivered = 0 AND message_id IN (SELECT value FROM json_each(?))`,
 
   // Each branch takes its newest `limit` rows through its own index, so a page costs
   // O(limit) however long the history; the outer query keeps the newest `limit` of both.
@@ -163,29 +167,34 @@ interface QueuedWrite {
   reject(error: unknown): void;
 }
 
-/** Data directories open in this process; the pid file cannot tell two stores of one process apart. */
-const openDirs = new Set<string>();
-
+/** Opens (creating if needed) the store in `dataDir`, on this thread, after claiming the directory for this process. */
 export async function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const dir = fs.realpathSync(dataDir);
-  const releaseDir = lockDataDir(dir);
+  const { dir, release } = claimDataDir(dataDir);
   try {
-    const file = path.join(dir, 'parley.db');
-    // The VFS locks by creating this directory, and a killed process leaves it behind (the
-    // next open would fail with SQLITE_BUSY). We hold the pid file, so it can only be stale.
-    fs.rmSync(`${file}.lock`, { recursive: true, force: true });
-    const db = new Database(file);
-    try {
-      configure(db, options.journal ?? 'wal');
-      migrate(db, file);
-      return new SqliteStore(db, dir, options.groupCommitMaxDelayMs ?? 0, releaseDir);
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    return openClaimedSqliteStore(dir, options, release);
   } catch (error) {
-    releaseDir();
+    release();
+    throw error;
+  }
+}
+
+/**
+ * Opens the store in a directory the caller has claimed (see ./data-dir.ts): the store worker's
+ * way in, since the claim is held by the thread that owns the process's other stores.
+ * `release` runs when the store closes.
+ */
+export function openClaimedSqliteStore(dir: string, options: SqliteStoreOptions, release: () => void = () => {}): SqliteStore {
+  const file = path.join(dir, 'parley.db');
+  // The VFS locks by creating this directory, and a killed process leaves it behind (the
+  // next open would fail with SQLITE_BUSY). We hold the pid file, so it can only be stale.
+  fs.rmSync(`${file}.lock`, { recursive: true, force: true });
+  const db = new Database(file);
+  try {
+    configure(db, options.journal ?? 'wal');
+    migrate(db, file);
+    return new SqliteStore(db, dir, options.groupCommitMaxDelayMs ?? 0, release);
+  } catch (error) {
+    db.close();
     throw error;
   }
 }
@@ -245,14 +254,15 @@ export class SqliteStore implements Store {
       return Promise.reject(new Error('a direct message needs exactly one recipient'));
     }
     const clientMsgId = message.clientMsgId ?? null;
-    // Checking inside the batch transaction also catches a duplicate queued in the same batch.
+    // The conflict check runs inside the batch transaction, so it also catches a duplicate queued in the same batch.
     return this.write(() => {
-      if (clientMsgId !== null) {
-        const [first] = this.rows('findByClientId', [message.from, clientMsgId]);
-        if (first) return { message: toMessage(first), duplicate: true };
-      }
       const { from, kind, body, sentAt } = message;
       const inserted = this.stmts.insertMessage.run([from, kind, to, body, sentAt, clientMsgId]);
+      if (inserted.changes === 0) {
+        const [first] = this.rows('findByClientId', [from, clientMsgId]);
+        if (!first) throw new Error(`message ${from}/${String(clientMsgId)} conflicted but cannot be found`);
+        return { message: toMessage(first), duplicate: true };
+      }
       const id = Number(inserted.lastInsertRowid);
       for (const recipient of recipients) this.stmts.insertDelivery.run([id, recipient]);
       return { message: { id, from, to, kind, body, sentAt }, duplicate: false };
@@ -264,12 +274,8 @@ export class SqliteStore implements Store {
   }
 
   markDelivered(recipient: string, ids: number[]): Promise<number> {
-    const unique = [...new Set(ids)];
-    return this.write(() => {
-      let count = 0;
-      for (const id of unique) count += this.stmts.markDelivered.run([recipient, id]).changes;
-      return count;
-    });
+    const list = JSON.stringify([...new Set(ids)]);
+    return this.write(() => this.stmts.markDelivered.run([recipient, list]).changes);
   }
 
   history(user: string, query: HistoryQuery): Promise<ChatMessage[]> {
@@ -360,8 +366,9 @@ export class SqliteStore implements Store {
 
   /**
    * Commits every queued write in one transaction, so that a burst of sends costs one fsync.
-   * Each write runs in its own savepoint: one that fails (a constraint, say) is undone and
-   * rejected alone, and the rest of the batch still commits.
+   * The batch first runs plainly; if a write throws (a constraint, say), the batch is rolled back
+   * and run again with a savepoint per write, so that the failing one is undone and rejected
+   * alone and the rest still commits. Writes only touch the database, so running one twice is safe.
    */
   private flush(): void {
     this.cancelScheduledFlush?.();
@@ -370,33 +377,53 @@ export class SqliteStore implements Store {
     this.queue = [];
     if (batch.length === 0) return;
 
-    const { begin, commit, rollback, savepoint, release, rollbackToSavepoint } = this.stmts;
-    const settlers: (() => void)[] = [];
+    let settlers: (() => void)[];
     try {
-      begin.run();
-      for (const write of batch) {
-        savepoint.run();
-        try {
-          settlers.push(write.run());
-        } catch (error) {
-          // Some errors (I/O, disk full) make SQLite roll back the whole transaction.
-          if (!this.db.inTransaction) throw error;
-          rollbackToSavepoint.run();
-          settlers.push(() => write.reject(error));
-        }
-        release.run();
-      }
-      commit.run();
+      settlers = this.commitBatch(batch, false) ?? this.commitBatch(batch, true) ?? [];
     } catch (error) {
       for (const write of batch) write.reject(error);
       try {
-        if (this.db.inTransaction) rollback.run();
+        if (this.db.inTransaction) this.stmts.rollback.run();
       } catch {
         // Nothing more to undo; the next batch's BEGIN reports a broken connection to its writers.
       }
       return;
     }
     for (const settle of settlers) settle();
+  }
+
+  /**
+   * Runs and commits a batch; returns how to settle each write. Without savepoints, a failing write
+   * rolls the whole batch back and returns undefined (to be run again with them).
+   */
+  private commitBatch(batch: QueuedWrite[], savepoints: boolean): (() => void)[] | undefined {
+    const { begin, commit, rollback, savepoint, release, rollbackToSavepoint } = this.stmts;
+    const settlers: (() => void)[] = [];
+    begin.run();
+    for (const write of batch) {
+      if (!savepoints) {
+        try {
+          settlers.push(write.run());
+        } catch (error) {
+          if (!this.db.inTransaction) throw error;
+          rollback.run();
+          return undefined;
+        }
+        continue;
+      }
+      savepoint.run();
+      try {
+        settlers.push(write.run());
+      } catch (error) {
+        // Some errors (I/O, disk full) make SQLite roll back the whole transaction.
+        if (!this.db.inTransaction) throw error;
+        rollbackToSavepoint.run();
+        settlers.push(() => write.reject(error));
+      }
+      release.run();
+    }
+    commit.run();
+    return settlers;
   }
 }
 
@@ -429,62 +456,6 @@ function migrate(db: Database, file: string): void {
       throw error;
     }
   }
-}
-
-/**
- * Claims the data directory for this process with `parley.pid`, taking over a file left by a
- * process that no longer runs. Returns the release function.
- */
-function lockDataDir(dir: string): () => void {
-  if (openDirs.has(dir)) throw inUse(dir, process.pid);
-  const pidFile = path.join(dir, 'parley.pid');
-  const ours = String(process.pid);
-  // Two tries: the second follows removing a stale file. Losing that race to another
-  // process makes our exclusive create fail again, and we then report that process.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      fs.writeFileSync(pidFile, `${ours}\n`, { flag: 'wx' });
-      break;
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
-    }
-    const holder = readPid(pidFile);
-    if (holder !== undefined && holder !== process.pid && isAlive(holder)) throw inUse(dir, holder);
-    if (attempt > 0) throw inUse(dir, holder ?? 0);
-    fs.rmSync(pidFile, { force: true });
-  }
-  openDirs.add(dir);
-  return () => {
-    openDirs.delete(dir);
-    // Only our own file: never remove a lock another process took over.
-    if (readPid(pidFile) === process.pid) fs.rmSync(pidFile, { force: true });
-  };
-}
-
-function inUse(dir: string, pid: number): Error {
-  return new Error(`data directory ${dir} is in use by process ${pid}`);
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    const pid = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0); // signal 0 only checks that the process exists
-    return true;
-  } catch (error) {
-    return isErrno(error, 'EPERM'); // exists, but belongs to another user
-  }
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && 'code' in error && error.code === code;
 }
 
 // Row mappers: node-sqlite3-wasm returns untyped rows; these check each column once.

@@ -1,0 +1,61 @@
+// The store worker's entry (dist/sqlite-worker.js): owns the SQLite database so that its WebAssembly,
+// its writes and every fsync run off the server's event loop. See ./worker-store.ts for the other side.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openClaimedSqliteStore, type SqliteStore } from './sqlite-store';
+import type { CallResult, FromWorker, StoreCall, ToWorker, WorkerInit } from './worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('sqlite-worker.ts runs as a worker thread (see worker-store.ts)');
+const post = (message: FromWorker): void => port.postMessage(message);
+
+const init = workerData as WorkerInit;
+let store: SqliteStore;
+try {
+  store = openClaimedSqliteStore(init.dir, init.options);
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'failed', message: messageOf(error) });
+  port.close();
+  throw error;
+}
+
+// Results are sent in batches: a commit settles its whole batch in one turn.
+let results: CallResult[] = [];
+const sendResults = (): void => {
+  post({ type: 'results', results });
+  results = [];
+};
+const settle = (result: CallResult): void => {
+  if (results.length === 0) setImmediate(sendResults);
+  results.push(result);
+};
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'close') {
+    const id = message.id;
+    store.close().then(
+      () => settle({ id, ok: true, value: undefined }),
+      (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
+    );
+    return;
+  }
+  // The calls go to the store in the order they were made, which is what keeps reads after writes.
+  for (const call of message.calls) run(call);
+});
+
+function run({ id, method, args }: StoreCall): void {
+  let pending: Promise<unknown>;
+  try {
+    pending = (store[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  pending.then(
+    (value) => settle({ id, ok: true, value }),
+    (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { SqliteStoreOptions } from './sqlite-store';
+import { claimDataDir } from './data-dir';
+import type { Store } from './store';
+import type { FromWorker, StoreCall, StoreMethod, ToWorker, WorkerInit } from './worker-protocol';
+
+/**
+ * The embedded store as the server runs it: SQLite in a worker thread (./sqlite-worker.ts), so that
+ * its commits and fsyncs never stall the sockets. Same contract as SqliteStore: a write resolves
+ * once it is durable, and a read sees every write made before it.
+ */
+export async function openWorkerStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  const { dir, release } = claimDataDir(dataDir);
+  try {
+    const worker = startWorker({ dir, options });
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number): void => reject(new Error(`the store worker exited (code ${code}) while opening ${dir}`));
+      worker.once('error', reject);
+      worker.once('exit', onExit);
+      worker.once('message', (message: FromWorker) => {
+        worker.off('error', reject);
+        worker.off('exit', onExit);
+        if (message.type === 'ready') resolve();
+        else reject(new Error(message.type === 'failed' ? message.message : 'the store worker did not start'));
+      });
+    }).catch(async (error: unknown) => {
+      await worker.terminate();
+      throw error;
+    });
+    return new WorkerStore(worker, dir, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/**
+ * The worker's file: beside this module's bundle in dist/, or, when running from source under tsx,
+ * the TypeScript entry loaded through tsx's require hook.
+ */
+function startWorker(init: WorkerInit): Worker {
+  const bundled = path.join(__dirname, 'sqlite-worker.js');
+  if (existsSync(bundled)) return new Worker(bundled, { workerData: init });
+  const source = path.join(__dirname, 'sqlite-worker.ts');
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: init });
+}
+
+interface Waiting {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+class WorkerStore implements Store {
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiting>();
+  /** Calls made this turn, posted together. */
+  private outbox: StoreCall[] = [];
+  private broken: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly dir: string,
+    private readonly release: () => void,
+  ) {
+    worker.on('message', (message: FromWorker) => {
+      if (message.type !== 'results') return;
+      for (const result of message.results) {
+        const waiting = this.waiting.get(result.id);
+        this.waiting.delete(result.id);
+        if (result.ok) waiting?.resolve(result.value);
+        else waiting?.reject(new Error(result.message));
+      }
+      if (this.waiting.size === 0) worker.unref();
+    });
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`the store worker for ${dir} stopped (exit code ${code})`)));
+    // The worker keeps the process alive only while a call is on its way: an acknowledged write is never cut short.
+    worker.unref();
+  }
+
+  getUser = this.method('getUser');
+  listUsers = this.method('listUsers');
+  putUser = this.method('putUser');
+  removeUser = this.method('removeUser');
+  setLastSeen = this.method('setLastSeen');
+  saveMessage = this.method('saveMessage');
+  pendingFor = this.method('pendingFor');
+  markDelivered = this.method('markDelivered');
+  history = this.method('history');
+  listBlocks = this.method('listBlocks');
+  addBlock = this.method('addBlock');
+  removeBlock = this.method('removeBlock');
+
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      try {
+        if (!this.broken) {
+          this.postOutbox();
+          await this.expect((id) => this.worker.postMessage({ type: 'close', id } satisfies ToWorker));
+        }
+      } finally {
+        this.broken ??= new Error(`the store in ${this.dir} is closed`);
+        await this.worker.terminate();
+        this.release();
+      }
+    })());
+  }
+
+  private method<M extends StoreMethod>(method: M): Store[M] {
+    const call = (...args: unknown[]): Promise<unknown> => {
+      if (this.broken) return Promise.reject(this.broken);
+      if (this.closing) return Promise.reject(new Error(`the store in ${this.dir} is closed`));
+      return this.expect((id) => {
+        if (this.outbox.length === 0) setImmediate(() => this.postOutbox());
+        this.outbox.push({ id, method, args } as StoreCall);
+      });
+    };
+    return call as Store[M];
+  }
+
+  private expect(send: (id: number) => void): Promise<unknown> {
+    const id = this.nextId++;
+    const result = new Promise<unknown>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    if (this.waiting.size === 1) this.worker.ref();
+    send(id);
+    return result;
+  }
+
+  private postOutbox(): void {
+    if (this.outbox.length === 0 || this.broken) return;
+    this.worker.postMessage({ type: 'calls', calls: this.outbox } satisfies ToWorker);
+    this.outbox = [];
+  }
+
+  /** A worker that crashed takes its calls with it: they fail, and so does everything after. */
+  private fail(error: Error): void {
+    this.broken ??= error;
+    for (const waiting of this.waiting.values()) waiting.reject(this.broken);
+    this.waiting.clear();
+    this.outbox = [];
+  }
+}
