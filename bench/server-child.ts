@@ -102,9 +102,8 @@ serve<ServerCommands>({
     fs.writeFileSync(file, JSON.stringify(profile));
   },
 
-  // No graceful close: Parley's close() signs every session out, and each sign-out tells every other
-  // session (O(clients^2) presence events), which at thousands of clients takes minutes. Nothing
-  // here needs flushing: the data directory is thrown away. Exiting also writes any --cpu-prof profile.
+  // No graceful close: nothing here needs flushing (the data directory is thrown away), and the bench
+  // measures the servers, not their shutdown. Exiting also writes any --cpu-prof profile.
   stop: () => {
     running = undefined;
     setTimeout(() => process.exit(0), 20);

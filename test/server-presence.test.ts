@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
+import type { ParleyClient } from '../src/client/parley-client';
+import type { PresenceEvent } from '../src/protocol';
+import { collect, eventually, next, passwordOf, startServer, type TestServer } from './helpers/server';
 
 const MINUTE = 60_000;
 
@@ -123,6 +125,7 @@ describe('heartbeats', () => {
 
   test('a frozen client is detected by its missed heartbeats and its user goes offline', async () => {
     const alice = await t.signIn('alice');
+    const bobOnline = next(alice, 'presence', (e) => e.username === 'bob' && e.online, 10_000);
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/signed-in-client.ts', t.url, 'bob', 'bob-pw'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -132,6 +135,7 @@ describe('heartbeats', () => {
         child.on('exit', (code) => reject(new Error(`client exited with ${code}`)));
       });
       assert.deepEqual((await alice.whoelse()).users, ['bob']);
+      await bobOnline; // presence comes in batches, possibly after whoelse's answer
       const notices = collect(alice, 'presence');
       // SIGSTOP keeps the TCP connection open but the process silent: only heartbeats can tell.
       child.kill('SIGSTOP');
@@ -143,5 +147,66 @@ describe('heartbeats', () => {
       child.kill('SIGKILL');
     }
     alice.close();
+  });
+});
+
+describe('presence in batches', () => {
+  const crowd = Array.from({ length: 40 }, (_, i) => `user${String(i).padStart(2, '0')}`);
+  let t: TestServer;
+  before(async () => {
+    t = await startServer({ users: ['watcher', 'hider', ...crowd] });
+  });
+  after(() => t.close());
+
+  /** Every `presence` packet a client gets, as the server sent it (the client core unpacks them). */
+  function packets(client: ParleyClient): PresenceEvent[][] {
+    const got: PresenceEvent[][] = [];
+    (client as unknown as { socket: { on(e: 'presence', f: (events: PresenceEvent[]) => void): void } }).socket.on('presence', (events) =>
+      got.push(events),
+    );
+    return got;
+  }
+
+  test('a sign-in storm reaches each session in a few packets, and every view ends up right', async () => {
+    const watcher = await t.signIn('watcher');
+    const hider = await t.signIn('hider');
+    const hidden = next(watcher, 'presence', (e) => e.username === 'hider' && !e.online);
+    await hider.block('watcher'); // from now on neither hears of the other
+    await hidden;
+    await new Promise((resolve) => setTimeout(resolve, 300)); // and the batch of their own sign-ins has gone
+    const seen = packets(watcher);
+    const views = new Map<string, Set<string>>();
+
+    const clients = await Promise.all(
+      crowd.map(async (user) => {
+        const client = await t.connect();
+        const view = new Set<string>();
+        views.set(user, view);
+        client.on('presence', (e) => (e.online ? view.add(e.username) : view.delete(e.username)));
+        const { online } = await client.login(user, passwordOf(user));
+        for (const other of online) view.add(other);
+        return client;
+      }),
+    );
+    const everyone = new Set(crowd);
+    await eventually(() => seen.flat().filter((e) => e.online).length >= crowd.length, 5000, 'the watcher hears of all');
+    await eventually(
+      () => crowd.every((user) => views.get(user)!.size === crowd.length - 1 + 2), // the others, the watcher and the hider
+      5000,
+      'every newcomer sees everyone else online',
+    );
+    assert.ok(seen.length < crowd.length / 4, `${seen.length} presence packets for ${crowd.length} sign-ins`);
+    assert.deepEqual(new Set(seen.flat().map((e) => e.username)), everyone, 'the watcher hears of the crowd only (not the hider)');
+    for (const [user, view] of views) assert.ok(!view.has(user), `${user} is not told about itself`);
+
+    // Come and go within one batch: whoever heard of it ends with the right state.
+    const flash = clients[0]!;
+    flash.close();
+    const back = await t.signIn(crowd[0]!);
+    back.close();
+    await eventually(() => seen.flat().at(-1)?.username === crowd[0] && seen.flat().at(-1)?.online === false, 5000, 'the final state');
+    for (const c of clients) c.close();
+    watcher.close();
+    hider.close();
   });
 });

@@ -111,7 +111,9 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     });
     this.socket.io.on('reconnect_failed', () => this.setState('offline'));
     this.socket.on('message', (message) => this.onMessage(message));
-    this.socket.on('presence', (event) => this.emit('presence', event));
+    this.socket.on('presence', (events) => {
+      for (const event of events) this.emit('presence', event);
+    });
     this.socket.on('privateRevoked', (event) => this.emit('privateRevoked', event));
     this.socket.on('signedOut', (event) => {
       // A server that shuts down is usually restarting: keep the credentials and come back with it.

@@ -69,7 +69,8 @@ export type ClientToServerEvents = {
 
 export interface ServerToClientEvents {
   message: (message: ChatMessage) => void;
-  presence: (event: PresenceEvent) => void;
+  /** Who came online or went offline, several at once (the server batches them). */
+  presence: (events: PresenceEvent[]) => void;
   signedOut: (event: SignedOutEvent) => void;
   /** One of the two users blocked the other: any private chat between them must close. */
   privateRevoked: (event: PrivateRevokedEvent) => void;

@@ -1,6 +1,7 @@
 /** Who blocked whom, kept in memory for the hot paths (every delivery checks it) and mirrored in the store. */
 export class Blocks {
   private readonly byBlocker = new Map<string, Set<string>>();
+  private readonly byBlocked = new Map<string, Set<string>>();
 
   constructor(pairs: Iterable<{ blocker: string; blocked: string }> = []) {
     for (const { blocker, blocked } of pairs) this.add(blocker, blocked);
@@ -10,9 +11,13 @@ export class Blocks {
     let set = this.byBlocker.get(blocker);
     if (!set) this.byBlocker.set(blocker, (set = new Set()));
     set.add(blocked);
+    let by = this.byBlocked.get(blocked);
+    if (!by) this.byBlocked.set(blocked, (by = new Set()));
+    by.add(blocker);
   }
 
   remove(blocker: string, blocked: string): boolean {
+    this.byBlocked.get(blocked)?.delete(blocker);
     return this.byBlocker.get(blocker)?.delete(blocked) ?? false;
   }
 
@@ -25,12 +30,19 @@ export class Blocks {
     return this.has(a, b) || this.has(b, a);
   }
 
+  /** Everyone `user` blocked or was blocked by. */
+  relatedTo(user: string): Set<string> {
+    return new Set([...(this.byBlocker.get(user) ?? []), ...(this.byBlocked.get(user) ?? [])]);
+  }
+
   blockedBy(blocker: string): string[] {
     return [...(this.byBlocker.get(blocker) ?? [])].sort();
   }
 
   forget(username: string): void {
-    this.byBlocker.delete(username);
-    for (const set of this.byBlocker.values()) set.delete(username);
+    for (const index of [this.byBlocker, this.byBlocked]) {
+      index.delete(username);
+      for (const set of index.values()) set.delete(username);
+    }
   }
 }

@@ -7,6 +7,7 @@ import type { Logger } from './log';
 import { LoginThrottle } from './login-throttle';
 import type { Timings } from './options';
 import type { Presence } from './presence';
+import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
 import type { Store } from './store/store';
 import type { TicketIssuer } from './tickets';
@@ -21,6 +22,8 @@ export interface ChatServiceDeps {
   store: Store;
   accounts: Accounts;
   presence: Presence<Connection>;
+  /** Announces presence changes, batched. */
+  feed: PresenceFeed;
   blocks: Blocks;
   timings: Timings;
   singleSession: boolean;
@@ -183,7 +186,8 @@ export class ChatService {
     conn.lastCommandAt = this.deps.clock();
     conn.beginReplay();
     const first = this.deps.presence.add(username, conn);
-    if (first) this.announce(username, true);
+    this.deps.feed.signedIn(conn);
+    if (first) this.deps.feed.changed(username, true);
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
 
     after(async () => {
@@ -210,9 +214,10 @@ export class ChatService {
     const user = conn.user;
     if (!user) return;
     conn.user = undefined;
+    this.deps.feed.signedOut(conn);
     const now = this.deps.clock();
     if (this.deps.presence.remove(user, conn, now)) {
-      this.announce(user, false);
+      this.deps.feed.changed(user, false);
       this.deps.store
         .setLastSeen(user, now)
         .catch((err: unknown) => this.deps.log.error('could not store last seen', { user, err: String(err) }));
@@ -250,17 +255,10 @@ export class ChatService {
     return message;
   }
 
-  private announce(username: string, online: boolean): void {
-    const event = { username, online, at: this.deps.clock() };
-    for (const other of this.deps.presence.online()) {
-      if (other === username || this.deps.blocks.between(username, other)) continue;
-      for (const session of this.deps.presence.sessionsOf(other)) session.socket.emit('presence', event);
-    }
-  }
-
   /**
    * A block hides two users from each other as if they had gone offline; an unblock shows them
-   * again. Only users who are online now are announced (`visible` false hides, true shows).
+   * again, at once rather than with the next batch. Only users who are online now are announced
+   * (`visible` false hides, true shows).
    */
   private showPresenceBetween(a: string, b: string, visible: boolean): void {
     const at = this.deps.clock();
@@ -270,7 +268,7 @@ export class ChatService {
     ] as const) {
       if (!this.deps.presence.isOnline(subject)) continue;
       for (const session of this.deps.presence.sessionsOf(viewer))
-        session.socket.emit('presence', { username: subject, online: visible, at });
+        session.socket.emit('presence', [{ username: subject, online: visible, at }]);
     }
   }
 

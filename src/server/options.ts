@@ -36,6 +36,8 @@ export interface Timings {
   heartbeatTimeoutMs: number;
   /** How long a private-chat ticket may be presented to the peer after it is issued. */
   ticketTtlMs: number;
+  /** Presence changes are gathered for this long and sent together (see presence-feed.ts). */
+  presenceBatchMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -46,6 +48,7 @@ export const DEFAULT_TIMINGS: Timings = {
   heartbeatIntervalMs: 10_000,
   heartbeatTimeoutMs: 10_000,
   ticketTtlMs: 60_000,
+  presenceBatchMs: 100,
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };

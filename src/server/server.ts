@@ -25,6 +25,7 @@ import { streamLogger } from './log';
 import { DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, type ServerOptions } from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
+import { PresenceFeed } from './presence-feed';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
@@ -66,18 +67,6 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     userList.flatMap((u) => (u.lastSeen === null ? [] : [[u.username, u.lastSeen] as [string, number]])),
   );
   const blocks = new Blocks(await store.listBlocks());
-  const service = new ChatService({
-    store,
-    accounts,
-    presence,
-    blocks,
-    timings,
-    singleSession: options.singleSession ?? false,
-    clock,
-    log,
-    tickets: new TicketIssuer(clock, timings.ticketTtlMs),
-  });
-
   const http: HttpServer = createServer((_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
   });
@@ -87,6 +76,20 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     pingTimeout: timings.heartbeatTimeoutMs,
     serveClient: false,
     cors: { origin: false },
+  });
+
+  const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
+  const service = new ChatService({
+    store,
+    accounts,
+    presence,
+    feed,
+    blocks,
+    timings,
+    singleSession: options.singleSession ?? false,
+    clock,
+    log,
+    tickets: new TicketIssuer(clock, timings.ticketTtlMs),
   });
 
   const connections = new Set<Connection>();
@@ -104,7 +107,11 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   io.on('connection', (socket: ParleySocket) => {
     const conn = new Connection(socket, socket.handshake.address, clock(), rate);
     connections.add(conn);
-    let queue: Promise<void> = Promise.resolve();
+    // Requests of one connection start in the order they came. Sends and acknowledgements start without
+    // waiting for the one before to finish (the store commits them in the order it got them, so their
+    // order holds, and one client's burst shares a commit); any other request waits for all before it.
+    let tail: Promise<unknown> = Promise.resolve();
+    const inflight = new Set<Promise<void>>();
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : undefined;
@@ -120,8 +127,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       if (!parsed.success) {
         return reply(failure(errorCodeFor(parsed.error), `Invalid "${event}": ${describeIssues(parsed.error)}.`));
       }
-      // Requests of one connection run one after another, so that its messages keep their order.
-      queue = queue.then(async () => {
+      const run = async (): Promise<void> => {
         const signedIn = event === 'received' ? conn.signedInAs !== undefined : conn.user !== undefined;
         if (event === 'login' ? signedIn : !signedIn) {
           return reply(
@@ -145,7 +151,16 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         } catch (err) {
           log.error('work after a reply failed', { event, err: err instanceof Error ? err.stack : String(err) });
         }
-      });
+      };
+      if (PIPELINED.has(event)) {
+        tail = tail.then(() => {
+          const done = run();
+          inflight.add(done);
+          void done.finally(() => inflight.delete(done));
+        });
+      } else {
+        tail = tail.then(() => Promise.all(inflight)).then(run);
+      }
     });
 
     socket.on('disconnect', () => {
@@ -192,6 +207,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        feed.dispose(); // everyone is leaving: nobody needs to hear who
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await store.close();
@@ -204,6 +220,9 @@ async function openStoreFor(dataDir: string | undefined): Promise<Store> {
   if (!dataDir) throw new Error('createParleyServer needs a dataDir or a store');
   return openWorkerStore(dataDir);
 }
+
+/** Requests that may start before the previous one of their connection has finished (see the queue above). */
+const PIPELINED: ReadonlySet<string> = new Set(['message', 'broadcast', 'received']);
 
 /** The hosts clients can reach: the bound address, or every interface's when bound to all of them. */
 function hostsFor(bound: string): string[] {
