@@ -2,7 +2,7 @@ import { failure, type ChatMessage, type RequestName, type RequestPayload, type 
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
 import type { Clock } from './clock';
-import type { Connection } from './connection';
+import { userRoom, type Connection } from './connection';
 import type { Logger } from './log';
 import { LoginThrottle } from './login-throttle';
 import type { Timings } from './options';
@@ -183,6 +183,7 @@ export class ChatService {
 
     conn.user = username;
     conn.signedInAs = username;
+    void conn.socket.join(userRoom(username));
     conn.lastCommandAt = this.deps.clock();
     conn.beginReplay();
     const first = this.deps.presence.add(username, conn);
@@ -214,6 +215,7 @@ export class ChatService {
     const user = conn.user;
     if (!user) return;
     conn.user = undefined;
+    void conn.socket.leave(userRoom(user));
     this.deps.feed.signedOut(conn);
     const now = this.deps.clock();
     if (this.deps.presence.remove(user, conn, now)) {
@@ -247,12 +249,27 @@ export class ChatService {
       recipients: m.recipients,
       ...(m.clientMsgId !== undefined && { clientMsgId: m.clientMsgId }),
     });
-    if (!duplicate) {
-      for (const user of m.recipients) for (const session of this.deps.presence.sessionsOf(user)) session.send(message);
-      // The sender's other windows show what was sent from this one.
-      for (const session of this.deps.presence.sessionsOf(from)) if (session !== conn) session.send(message);
-    }
+    // The sender's other windows show what was sent from this one.
+    if (!duplicate) this.deliver(message, [...m.recipients, from], conn);
     return message;
+  }
+
+  /** Sends a message to every session of `users` but `skip`, encoded once for all (sessions replaying queue it instead). */
+  private deliver(message: ChatMessage, users: string[], skip: Connection): void {
+    const rooms: string[] = [];
+    const except = [skip.socket.id];
+    let sessions = 0;
+    for (const user of users) {
+      for (const session of this.deps.presence.sessionsOf(user)) {
+        if (session === skip) continue;
+        sessions++;
+        if (!session.replaying) continue;
+        except.push(session.socket.id);
+        session.send(message);
+      }
+      rooms.push(userRoom(user));
+    }
+    if (sessions > except.length - 1) skip.socket.nsp.to(rooms).except(except).emit('message', message);
   }
 
   /**

@@ -4,6 +4,9 @@ import { TokenBucket } from './rate-limit';
 
 export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
+/** Every session of a user is in this Socket.IO room, so that a message to many is encoded once. */
+export const userRoom = (username: string): string => `user:${username}`;
+
 /** A session's peer listener for private chat: where peers connect and its X25519 key. Never stored. */
 export interface PeerEndpoint {
   host: string;
@@ -35,6 +38,11 @@ export class Connection {
   ) {
     this.lastCommandAt = now;
     this.bucket = new TokenBucket(rate.burst, rate.perSecond, now);
+  }
+
+  /** While replaying, live messages must go through send() (which queues them), not straight to the socket. */
+  get replaying(): boolean {
+    return this.replayQueue !== undefined;
   }
 
   send(message: ChatMessage): void {
