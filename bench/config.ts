@@ -1,6 +1,6 @@
 /** How big each measure is, for a full run and for --quick. Every wait below is also a bound. */
 
-export const PHASES = ['direct', 'fanout', 'latency', 'replay', 'ramp', 'start', 'store'] as const;
+export const PHASES = ['direct', 'fanout', 'latency', 'replay', 'ramp', 'start', 'store', 'client'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Sizes {
@@ -61,6 +61,8 @@ export interface Sizes {
   storeSequential: number;
   storeConcurrent: number;
   storeRepeats: number;
+  /** The chat view rendering a conversation of this many messages (client side). */
+  renderMessages: number;
   /** Bounds: each measure, each ramp step, and the whole bench. */
   phaseTimeoutMs: number;
   stepTimeoutMs: number;
@@ -98,6 +100,7 @@ export const FULL: Sizes = {
   storeSequential: 2_000,
   storeConcurrent: 10_000,
   storeRepeats: 3,
+  renderMessages: 10_000,
   phaseTimeoutMs: 120_000,
   stepTimeoutMs: 300_000,
   overallTimeoutMs: 20 * 60_000,
@@ -129,6 +132,7 @@ export const QUICK: Sizes = {
   storeSequential: 300,
   storeConcurrent: 2_000,
   storeRepeats: 2,
+  renderMessages: 2_000,
   phaseTimeoutMs: 30_000,
   stepTimeoutMs: 30_000,
   overallTimeoutMs: 110_000,

@@ -5,7 +5,7 @@ import { ratio, spread, type Spread } from './stats';
 import type { ThroughputResult } from './measures';
 
 const KiB = 1024;
-const NOT_YET = 'not yet measured: needs the extension (issue 3)';
+const NOT_YET = 'not measured yet: needs timing inside a real VS Code (issue 5 harness)';
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
 const ms = (n: number): string =>
@@ -273,9 +273,38 @@ export function buildTable(results: BenchResults): Row[] {
     ),
   );
 
-  for (const measure of ['Extension activation time', 'Webview bundle size', 'Webview first render time']) {
-    rows.push({ measure: `-- ${measure}`, values: { parley: NOT_YET }, ratio: null, ratioText: '—', goal: '', met: null });
+  const client = results.client;
+  for (const b of client?.bundles ?? []) {
+    rows.push({
+      measure: `8. Size of ${b.file} (KiB, minified; gzipped)`,
+      values: { parley: `${(b.bytes / 1024).toFixed(0)}; ${(b.gzipBytes / 1024).toFixed(0)}` },
+      ratio: null,
+      ratioText: '—',
+      goal: '',
+      met: null,
+    });
   }
+  if (client) {
+    const { render } = client;
+    const ratio = render.parleyMs.median / render.naiveMs.median;
+    rows.push({
+      measure: `9. Chat view render of ${render.messages.toLocaleString('en-US')} messages (ms, jsdom; baseline: one element per message)`,
+      values: { baseline: spreadText(render.naiveMs, (n) => n.toFixed(0))!, parley: spreadText(render.parleyMs, (n) => n.toFixed(0))! },
+      ratio,
+      ratioText: `${ratio.toFixed(2)}x`,
+      goal: '',
+      met: null,
+    });
+    rows.push({
+      measure: '   elements in the page after that render',
+      values: { baseline: render.naiveNodes.toLocaleString('en-US'), parley: render.parleyNodes.toLocaleString('en-US') },
+      ratio: render.parleyNodes / render.naiveNodes,
+      ratioText: `${(render.parleyNodes / render.naiveNodes).toFixed(2)}x`,
+      goal: '',
+      met: null,
+    });
+  }
+  rows.push({ measure: '-- Extension activation time', values: { parley: NOT_YET }, ratio: null, ratioText: '—', goal: '', met: null });
   return rows;
 }
 

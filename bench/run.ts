@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureClient } from './client';
 import { FULL, PHASES, QUICK, type Phase, type Sizes } from './config';
 import { fileLimits } from './ipc';
 import { measureDirect, measureFanout, measureLatency, measureRamp, measureReplay, measureStart, measureStore } from './measures';
@@ -340,6 +341,19 @@ async function main(): Promise<number> {
     await waitForQuiet('store throughput');
     const store = await bounded(results, 'store throughput', sizes.phaseTimeoutMs, () => measureStore(sizes, tmp), killAll);
     if (store) results.store = store;
+  }
+  if (wants('client')) {
+    log('\nClient side: bundles and rendering');
+    execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'ignore' }); // what the .vsix would ship
+    await waitForQuiet('client');
+    const client = await bounded(
+      results,
+      'client',
+      sizes.phaseTimeoutMs,
+      () => measureClient(sizes.renderMessages, sizes.repeats),
+      killAll,
+    );
+    if (client) results.client = client;
   }
 
   clearTimeout(overall);
