@@ -159,6 +159,24 @@ describe('broadcasts', () => {
     for (const c of [alice, bob, carol, dave]) c.close();
   });
 
+  test("a broadcast to many sessions (sent through rooms) reaches each once, and the sender's other windows", async () => {
+    // Two windows each for bob, carol and dave, and a second one for alice: more than a few sessions.
+    const sessions = await Promise.all(['alice', 'bob', 'bob', 'carol', 'carol', 'dave', 'dave', 'alice'].map((u) => t.signIn(u)));
+    const [sender, ...others] = sessions;
+    const got = others.map((c) => collect(c!, 'message'));
+    const senderGot = collect(sender!, 'message');
+    const reply = await sender!.broadcast('to the rooms');
+    assert.equal(reply.delivered, 3);
+    await eventually(() => got.every((g) => g.length === 1), 3000, 'every other session has it');
+    await pause(100);
+    assert.deepEqual(
+      got.map((g) => g.map(([m]) => m.body)),
+      others.map(() => ['to the rooms']),
+    );
+    assert.equal(senderGot.length, 0, 'not back to the window it was sent from');
+    for (const c of sessions) c!.close();
+  });
+
   test('"broadcast user" reaches the users named, online now or later', async () => {
     const [alice, bob, carol] = await Promise.all([t.signIn('alice'), t.signIn('bob'), t.signIn('carol')]);
     const carolGot = collect(carol, 'message');

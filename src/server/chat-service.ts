@@ -254,22 +254,25 @@ export class ChatService {
     return message;
   }
 
-  /** Sends a message to every session of `users` but `skip`, encoded once for all (sessions replaying queue it instead). */
+  /**
+   * Sends a message to every session of `users` but `skip`. To many sessions it goes through their
+   * rooms, encoded once (sessions still replaying queue it instead); to a few, one by one, which
+   * costs less than a room broadcast.
+   */
   private deliver(message: ChatMessage, users: string[], skip: Connection): void {
-    const rooms: string[] = [];
-    const except = [skip.socket.id];
-    let sessions = 0;
-    for (const user of users) {
-      for (const session of this.deps.presence.sessionsOf(user)) {
-        if (session === skip) continue;
-        sessions++;
-        if (!session.replaying) continue;
-        except.push(session.socket.id);
-        session.send(message);
-      }
-      rooms.push(userRoom(user));
+    const targets: Connection[] = [];
+    for (const user of users) for (const session of this.deps.presence.sessionsOf(user)) if (session !== skip) targets.push(session);
+    if (targets.length <= FEW_SESSIONS) {
+      for (const session of targets) session.send(message);
+      return;
     }
-    if (sessions > except.length - 1) skip.socket.nsp.to(rooms).except(except).emit('message', message);
+    const except = [skip.socket.id];
+    for (const session of targets) {
+      if (!session.replaying) continue;
+      except.push(session.socket.id);
+      session.send(message);
+    }
+    skip.socket.nsp.to(users.map(userRoom)).except(except).emit('message', message);
   }
 
   /**
@@ -294,6 +297,9 @@ export class ChatService {
     return users.filter((u) => u !== viewer && !this.deps.blocks.between(viewer, u)).sort();
   }
 }
+
+/** Up to this many recipients' sessions, a message is sent to each rather than through rooms. */
+const FEW_SESSIONS = 4;
 
 function lockedOut(ms: number, message: string): ReplyTo<'login'> {
   const seconds = Math.ceil(ms / 1000);
