@@ -1,6 +1,6 @@
 /** How big each measure is, for a full run and for --quick. Every wait below is also a bound. */
 
-export const PHASES = ['direct', 'fanout', 'latency', 'replay', 'ramp', 'start', 'store', 'client'] as const;
+export const PHASES = ['direct', 'fanout', 'latency', 'replay', 'ramp', 'start', 'store', 'client', 'activation'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Sizes {

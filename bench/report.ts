@@ -5,7 +5,6 @@ import { ratio, spread, type Spread } from './stats';
 import type { ThroughputResult } from './measures';
 
 const KiB = 1024;
-const NOT_YET = 'not measured yet: needs timing inside a real VS Code (issue 5 harness)';
 
 const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : String(n));
 const ms = (n: number): string =>
@@ -304,7 +303,18 @@ export function buildTable(results: BenchResults): Row[] {
       met: null,
     });
   }
-  rows.push({ measure: '-- Extension activation time', values: { parley: NOT_YET }, ratio: null, ratioText: '—', goal: '', met: null });
+  const activation = results.activation;
+  if (activation) {
+    const ratio = activation.parleyMs.median / activation.baselineMs.median;
+    rows.push({
+      measure: '10. Extension activation in VS Code (ms, code loading + activate; baseline: an extension that only registers a command)',
+      values: { baseline: spreadText(activation.baselineMs, int)!, parley: spreadText(activation.parleyMs, int)! },
+      ratio,
+      ratioText: `${ratio.toFixed(1)}x`,
+      goal: '',
+      met: null,
+    });
+  }
   return rows;
 }
 
@@ -320,12 +330,10 @@ function cells(row: Row, kinds: ServerKind[]): string[] {
 
 export function renderTerminal(results: BenchResults, rows: Row[]): string {
   const { kinds, header } = columns(results);
-  const spanning = (r: Row): boolean => r.values.parley === NOT_YET;
   const body = rows.map((r) => cells(r, kinds));
-  const widths = header.map((h, i) => Math.max(h.length, ...body.filter((_, r) => !spanning(rows[r]!)).map((c) => c[i]!.length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
-  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
-  rows.forEach((row, r) => out.push(spanning(row) ? `${row.measure.padEnd(widths[0]!)}  ${NOT_YET}` : line(body[r]!)));
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   return out.join('\n');
 }
 

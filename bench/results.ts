@@ -1,5 +1,6 @@
 /** The shape of .bench/<mode>.json. */
 import type { Phase, Sizes } from './config';
+import type { ActivationResult } from './activation';
 import type { ClientResult } from './client';
 import type { LatencyResult, RampResult, ReplayResult, StartTimes, StoreResult, ThroughputResult } from './measures';
 import type { ServerKind } from './protocol';
@@ -58,6 +59,7 @@ export interface BenchResults {
   start?: StartTimes;
   store?: StoreResult;
   client?: ClientResult;
+  activation?: ActivationResult;
   errors: PhaseError[];
   /** Before each measure: how busy the machine was (% of one core) and how long the bench waited for quiet. */
   quiet: { phase: string; busyPct: number; waitedMs: number }[];

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureActivation } from './activation';
 import { measureClient } from './client';
 import { FULL, PHASES, QUICK, type Phase, type Sizes } from './config';
 import { fileLimits } from './ipc';
@@ -354,6 +355,19 @@ async function main(): Promise<number> {
       killAll,
     );
     if (client) results.client = client;
+  }
+  // A real VS Code per window: about 20 s each, so --quick takes it only when asked for by name.
+  if (wants('activation') && (sizes.mode === 'full' || values.only !== undefined)) {
+    log('\nExtension activation in a real VS Code (code-server)');
+    await waitForQuiet('activation');
+    const activation = await bounded(
+      results,
+      'activation',
+      sizes.phaseTimeoutMs * 5,
+      () => measureActivation(sizes.repeats, out, log),
+      killAll,
+    );
+    if (activation) results.activation = activation;
   }
 
   clearTimeout(overall);

@@ -46,7 +46,6 @@ test('the quick bench measures direct throughput of the baseline and Parley end 
     const row = results.table?.find((r) => r.measure.startsWith('1.'));
     assert.ok(row?.ratio !== null && row?.ratio !== undefined && Number.isFinite(row.ratio) && row.ratio > 0, `ratio ${row?.ratio}`);
     assert.match(output, /Parley\/baseline/);
-    assert.match(output, /not yet measured: needs the extension \(issue 3\)/);
     assert.match(readFileSync(join(out, 'quick.svg'), 'utf8'), /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.ok(existsSync(join(out, 'quick.md')));
   } finally {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LIMITS, USERNAME_PATTERN } from './limits';
 
 export const usernameSchema = z

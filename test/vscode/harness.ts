@@ -87,6 +87,8 @@ export interface VsCodeOptions {
   settings?: Record<string, unknown>;
   /** User keybindings: the way a UI test runs a command with arguments, as the palette passes none. */
   keybindings?: Keybinding[];
+  /** Other extensions to install beside Parley (the bench's baseline extension). */
+  extraVsix?: string[];
 }
 
 /** A hermetic code-server with the packaged extension installed, and a Chromium page on its workbench. */
@@ -153,8 +155,10 @@ export class VsCode {
       EXTENSIONS_GALLERY: '{}',
     };
     const dirs = ['--user-data-dir', userData, '--extensions-dir', extensions];
-    const install = spawnSync(CODE_SERVER, [...dirs, '--install-extension', VSIX], { env, encoding: 'utf8', timeout: 120_000 });
-    if (install.status !== 0) throw new Error(`installing ${VSIX} failed: ${install.stdout}\n${install.stderr}`);
+    for (const vsix of [VSIX, ...(this.options.extraVsix ?? [])]) {
+      const install = spawnSync(CODE_SERVER, [...dirs, '--install-extension', vsix], { env, encoding: 'utf8', timeout: 120_000 });
+      if (install.status !== 0) throw new Error(`installing ${vsix} failed: ${install.stdout}\n${install.stderr}`);
+    }
 
     const port = await freePort();
     const log = createWriteStream(join(ARTIFACTS, `${this.options.name}.code-server.log`));
