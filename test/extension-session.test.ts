@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { ParleyRequestError } from '../src/client/parley-client';
 import type { ChatSession, NotifyEvent } from '../src/extension/core/chat-session';
-import { describeSignInError } from '../src/extension/core/errors';
+import { describeSignInError, passwordPrompt } from '../src/extension/core/errors';
 import { sessionFor, signedInSession } from './helpers/extension-session';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
 
@@ -155,8 +155,11 @@ describe('extension chat session against a real server', () => {
       const problem = describeSignInError(err, t.url, 'carol');
       assert.equal(problem.forgetPassword, true);
       assert.match(problem.message, /Wrong username or password/);
+      // The box that asks again says it, with the attempts left (a notification would be hidden behind it).
+      assert.equal(passwordPrompt('carol', t.url, problem), `Password for carol on ${t.url} (wrong password: 2 attempts left)`);
       return true;
     });
+    assert.equal(passwordPrompt('carol', t.url), `Password for carol on ${t.url}`);
     assert.equal(s.state.connection.phase, 'signed-out');
     await assert.rejects(s.connect(t.url, 'carol', 'wrong'));
     await assert.rejects(s.connect(t.url, 'carol', 'wrong'), (err: ParleyRequestError) => {
