@@ -41,7 +41,7 @@ export interface Page {
   frameLocator(selector: string): FrameLocator;
   waitForSelector(selector: string, options?: { timeout?: number }): Promise<unknown>;
   keyboard: { press(key: string): Promise<void>; type(text: string): Promise<void> };
-  screenshot(options: { path: string }): Promise<unknown>;
+  screenshot(options: { path: string; clip?: { x: number; y: number; width: number; height: number } }): Promise<unknown>;
   on(event: 'console' | 'pageerror', fn: (arg: { text?: () => string; message?: string }) => void): void;
 }
 interface BrowserContext {
@@ -289,10 +289,10 @@ export class VsCode {
     return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   }
 
-  /** Saves a screenshot into .test-artifacts/vscode/ and returns its path. */
-  async screenshot(label: string): Promise<string> {
+  /** Saves a screenshot (of the whole window, or of `clip`) into .test-artifacts/vscode/ and returns its path. */
+  async screenshot(label: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
     const path = join(ARTIFACTS, `${this.options.name}-${String(++this.shots).padStart(2, '0')}-${label}.png`);
-    await this.page.screenshot({ path });
+    await this.page.screenshot({ path, ...(clip && { clip }) });
     return path;
   }
 
