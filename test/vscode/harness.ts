@@ -87,6 +87,10 @@ export interface VsCodeOptions {
   settings?: Record<string, unknown>;
   /** User keybindings: the way a UI test runs a command with arguments, as the palette passes none. */
   keybindings?: Keybinding[];
+  /** More extensions to install beside Parley (e.g. the test-only in-host suites). */
+  extraVsix?: string[];
+  /** More environment for code-server, which its extension host inherits. */
+  env?: Record<string, string>;
 }
 
 /** A hermetic code-server with the packaged extension installed, and a Chromium page on its workbench. */
@@ -151,10 +155,12 @@ export class VsCode {
       XDG_DATA_HOME: d('xdg-data'),
       XDG_CACHE_HOME: d('xdg-cache'),
       EXTENSIONS_GALLERY: '{}',
+      ...this.options.env,
     };
     const dirs = ['--user-data-dir', userData, '--extensions-dir', extensions];
-    const install = spawnSync(CODE_SERVER, [...dirs, '--install-extension', VSIX], { env, encoding: 'utf8', timeout: 120_000 });
-    if (install.status !== 0) throw new Error(`installing ${VSIX} failed: ${install.stdout}\n${install.stderr}`);
+    const vsixes = [VSIX, ...(this.options.extraVsix ?? [])].flatMap((v) => ['--install-extension', v]);
+    const install = spawnSync(CODE_SERVER, [...dirs, ...vsixes], { env, encoding: 'utf8', timeout: 120_000 });
+    if (install.status !== 0) throw new Error(`installing ${vsixes.join(' ')} failed: ${install.stdout}\n${install.stderr}`);
 
     const port = await freePort();
     const log = createWriteStream(join(ARTIFACTS, `${this.options.name}.code-server.log`));
