@@ -116,6 +116,19 @@ describe('extension chat session against a real server', () => {
     assert.equal(alice.state.people().find((p) => p.username === 'dave')?.blocked, false);
   });
 
+  test('blocking someone online hides them without saying they went offline; unblocking shows them again', async () => {
+    const alice = await open('alice');
+    await t.signIn('dave');
+    await eventually(() => alice.state.people().some((p) => p.username === 'dave' && p.online), 3000, 'dave online');
+    await alice.block('dave');
+    assert.equal(alice.state.people().find((p) => p.username === 'dave')?.online, false);
+    // The server's hiding event arrives before its answer; both have arrived now.
+    assert.ok(!notices(alice, 'everyone').includes('dave went offline'), notices(alice, 'everyone').join(' | '));
+    await alice.unblock('dave');
+    await eventually(() => notices(alice, 'everyone').includes('dave is online'), 3000, 'dave shown again');
+    assert.equal(alice.state.people().find((p) => p.username === 'dave')?.blocked, false);
+  });
+
   test('older history pages in on request, each message once and in order', async () => {
     const carol = await t.signIn('carol');
     // Delivered (and acknowledged) while dave was online: at the next sign-in they are history, not replayed.

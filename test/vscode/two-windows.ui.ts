@@ -201,21 +201,26 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
       await bob.vscode.answer('alice', /Block whom\?/);
       await bob.vscode.toast('Parley: blocked alice.').waitFor({ state: 'visible', timeout: 30_000 });
 
-      await alice.openDirect();
-      await alice.send('Are you ignoring me?');
-      const refused = alice.notice('Your message could not be delivered as bob has blocked you.', 'error');
-      await refused.waitFor({ state: 'visible', timeout: 30_000 });
-      await alice.vscode.screenshot('message-refused');
+      // Whatever fails here, bob unblocks alice again, so that the scenarios after this one start as they expect.
+      try {
+        await alice.openDirect();
+        await alice.send('Are you ignoring me?');
+        const refused = alice.notice('Your message could not be delivered as bob has blocked you.', 'error');
+        await refused.waitFor({ state: 'visible', timeout: 30_000 });
+        await alice.vscode.screenshot('message-refused');
 
-      await bob.vscode.runCommand('Parley: Focus on People View');
-      const row = bob.vscode.page.locator('.monaco-list-row[aria-label^="alice, blocked"]').first();
-      await row.waitFor({ state: 'visible', timeout: 30_000 });
-      assert.match(await row.innerText(), /alice\s*blocked/);
-      await bob.vscode.screenshot('alice-blocked');
-      assert.equal(await bob.message('Are you ignoring me?').count(), 0);
-
-      await bob.vscode.chord(KEYS.unblock[0]);
-      await bob.vscode.toast('Parley: unblocked alice.').waitFor({ state: 'visible', timeout: 30_000 });
+        await bob.vscode.runCommand('Parley: Focus on People View');
+        const row = bob.vscode.page.locator('.monaco-list-row[aria-label^="alice, blocked"]').first();
+        await row.waitFor({ state: 'visible', timeout: 30_000 });
+        assert.match(await row.innerText(), /alice\s*blocked/);
+        await bob.vscode.screenshot('alice-blocked');
+        assert.equal(await bob.message('Are you ignoring me?').count(), 0);
+        // Blocked, alice is hidden from bob: she did not go offline, and bob's chat does not say she did.
+        assert.equal(await bob.view.locator('.notice.presence', { hasText: 'alice went offline' }).count(), 0);
+      } finally {
+        await bob.vscode.chord(KEYS.unblock[0]);
+        await bob.vscode.toast('Parley: unblocked alice.').waitFor({ state: 'visible', timeout: 30_000 });
+      }
       await bob.vscode.page.locator('.monaco-list-row[aria-label^="alice, online"]').first().waitFor({ state: 'visible', timeout: 30_000 });
       await bob.openDirect();
     }));
