@@ -2,7 +2,7 @@
 // (installed by scripts/setup-vscode-host.mjs into .vscode-test/host/) driven by Debian's Chromium through
 // playwright-core. These files are not *.test.ts, so `npm test` does not pick them up; `npm run test:vscode` does.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -119,6 +119,8 @@ export class VsCode {
 
   private async start(): Promise<void> {
     mkdirSync(ARTIFACTS, { recursive: true });
+    // Screenshots left by an earlier run (a failure's, say) would read as this run's.
+    for (const file of readdirSync(ARTIFACTS)) if (file.startsWith(`${this.options.name}-`)) rmSync(join(ARTIFACTS, file));
     const d = (name: string): string => {
       const path = join(this.dir, name);
       mkdirSync(path, { recursive: true });
