@@ -51,6 +51,15 @@ describe('Parley inside the extension host', () => {
     await until('the chat view', () => api.views().some((v) => v.where === 'sidebar'));
   });
 
+  it('Open Chat in Editor Tab opens a chat panel that comes up beside the sidebar', async () => {
+    await vscode.commands.executeCommand('parley.openChatInEditor');
+    await until('the editor tab’s chat to be ready', () => api.views().some((v) => v.where === 'editor' && v.ready));
+    assert.equal(api.views().filter((v) => v.where === 'editor').length, 1);
+    await vscode.commands.executeCommand('parley.openChatInEditor');
+    assert.equal(api.views().filter((v) => v.where === 'editor').length, 1, 'the same tab is shown again, not a second one');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('a user added from the editor chats with the signed-in one', async () => {
     await vscode.commands.executeCommand('parley.addLocalUser', { username: 'ben', password: 'ben-password' });
     ben = new ParleyClient(api.localServer().url!);
