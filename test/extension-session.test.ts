@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { ParleyRequestError } from '../src/client/parley-client';
 import type { ChatSession, NotifyEvent } from '../src/extension/core/chat-session';
-import { describeSignInError } from '../src/extension/core/errors';
+import { describeSignInError, passwordPrompt } from '../src/extension/core/errors';
 import { sessionFor, signedInSession } from './helpers/extension-session';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
 
@@ -116,6 +116,19 @@ describe('extension chat session against a real server', () => {
     assert.equal(alice.state.people().find((p) => p.username === 'dave')?.blocked, false);
   });
 
+  test('blocking someone online hides them without saying they went offline; unblocking shows them again', async () => {
+    const alice = await open('alice');
+    await t.signIn('dave');
+    await eventually(() => alice.state.people().some((p) => p.username === 'dave' && p.online), 3000, 'dave online');
+    await alice.block('dave');
+    assert.equal(alice.state.people().find((p) => p.username === 'dave')?.online, false);
+    // The server's hiding event arrives before its answer; both have arrived now.
+    assert.ok(!notices(alice, 'everyone').includes('dave went offline'), notices(alice, 'everyone').join(' | '));
+    await alice.unblock('dave');
+    await eventually(() => notices(alice, 'everyone').includes('dave is online'), 3000, 'dave shown again');
+    assert.equal(alice.state.people().find((p) => p.username === 'dave')?.blocked, false);
+  });
+
   test('older history pages in on request, each message once and in order', async () => {
     const carol = await t.signIn('carol');
     // Delivered (and acknowledged) while dave was online: at the next sign-in they are history, not replayed.
@@ -155,8 +168,11 @@ describe('extension chat session against a real server', () => {
       const problem = describeSignInError(err, t.url, 'carol');
       assert.equal(problem.forgetPassword, true);
       assert.match(problem.message, /Wrong username or password/);
+      // The box that asks again says it, with the attempts left (a notification would be hidden behind it).
+      assert.equal(passwordPrompt('carol', t.url, problem), `Password for carol on ${t.url} (wrong password: 2 attempts left)`);
       return true;
     });
+    assert.equal(passwordPrompt('carol', t.url), `Password for carol on ${t.url}`);
     assert.equal(s.state.connection.phase, 'signed-out');
     await assert.rejects(s.connect(t.url, 'carol', 'wrong'));
     await assert.rejects(s.connect(t.url, 'carol', 'wrong'), (err: ParleyRequestError) => {

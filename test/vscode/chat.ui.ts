@@ -43,11 +43,16 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       await vscode.runCommand('Parley: Connect to Server…');
       await vscode.answer(server.url, /address of the Parley server/);
       await vscode.answer('carol', /Your username on/);
-      // A person types a wrong password three times; the box asks again after each (with a warning toast behind it).
+      // A person types a wrong password three times; the box asks again after each, saying how many attempts are left.
       for (const [i, password] of ['wrong-1', 'wrong-2', 'wrong-3'].entries()) {
+        const prompt = i === 0 ? /Password for carol on/ : new RegExp(`Password for carol on .*wrong password: ${3 - i} attempts? left`);
         for (let tries = 0; failedLogins <= i; tries++) {
           assert.ok(tries < 5, `the server never saw attempt ${i + 1}`);
-          await vscode.answer(password, /Password for carol/);
+          if (i === 1 && tries === 0) {
+            await vscode.page.locator('.quick-input-widget', { hasText: prompt }).waitFor({ state: 'visible', timeout: 30_000 });
+            await vscode.screenshot('attempts-left-in-the-box');
+          }
+          await vscode.answer(password, prompt);
           await eventually(() => failedLogins > i, 5000, `attempt ${i + 1}`).catch(() => undefined);
         }
       }
@@ -57,6 +62,9 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       const text = await toast.locator('.notification-list-item-message').innerText();
       const seconds = Number(/carol is locked out for (\d+) seconds?\. Try again after that\./.exec(text)?.[1]);
       assert.ok(seconds > 0 && seconds <= 60, `lockout toast "${text}" (${shot})`);
+      // The lockout is the only word left on screen: no "connecting…" progress, no warnings from earlier attempts.
+      const toasts = await vscode.page.locator('.notifications-toasts .notification-toast').count();
+      assert.equal(toasts, 1, `one toast, the lockout (${shot})`);
       assert.match(await vscode.statusBarText(), /Parley: offline/);
       await vscode.runCommand('Notifications: Clear All Notifications');
       await vscode.page.keyboard.press('Escape');

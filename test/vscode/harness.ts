@@ -2,7 +2,7 @@
 // (installed by scripts/setup-vscode-host.mjs into .vscode-test/host/) driven by Debian's Chromium through
 // playwright-core. These files are not *.test.ts, so `npm test` does not pick them up; `npm run test:vscode` does.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,7 +41,7 @@ export interface Page {
   frameLocator(selector: string): FrameLocator;
   waitForSelector(selector: string, options?: { timeout?: number }): Promise<unknown>;
   keyboard: { press(key: string): Promise<void>; type(text: string): Promise<void> };
-  screenshot(options: { path: string }): Promise<unknown>;
+  screenshot(options: { path: string; clip?: { x: number; y: number; width: number; height: number } }): Promise<unknown>;
   on(event: 'console' | 'pageerror', fn: (arg: { text?: () => string; message?: string }) => void): void;
 }
 interface BrowserContext {
@@ -87,8 +87,10 @@ export interface VsCodeOptions {
   settings?: Record<string, unknown>;
   /** User keybindings: the way a UI test runs a command with arguments, as the palette passes none. */
   keybindings?: Keybinding[];
-  /** Other extensions to install beside Parley (the bench's baseline extension). */
+  /** More extensions to install beside Parley (the test-only in-host suites, the bench's baseline extension). */
   extraVsix?: string[];
+  /** More environment for code-server, which its extension host inherits. */
+  env?: Record<string, string>;
 }
 
 /** A hermetic code-server with the packaged extension installed, and a Chromium page on its workbench. */
@@ -117,6 +119,8 @@ export class VsCode {
 
   private async start(): Promise<void> {
     mkdirSync(ARTIFACTS, { recursive: true });
+    // Screenshots left by an earlier run (a failure's, say) would read as this run's.
+    for (const file of readdirSync(ARTIFACTS)) if (file.startsWith(`${this.options.name}-`)) rmSync(join(ARTIFACTS, file));
     const d = (name: string): string => {
       const path = join(this.dir, name);
       mkdirSync(path, { recursive: true });
@@ -153,12 +157,12 @@ export class VsCode {
       XDG_DATA_HOME: d('xdg-data'),
       XDG_CACHE_HOME: d('xdg-cache'),
       EXTENSIONS_GALLERY: '{}',
+      ...this.options.env,
     };
     const dirs = ['--user-data-dir', userData, '--extensions-dir', extensions];
-    for (const vsix of [VSIX, ...(this.options.extraVsix ?? [])]) {
-      const install = spawnSync(CODE_SERVER, [...dirs, '--install-extension', vsix], { env, encoding: 'utf8', timeout: 120_000 });
-      if (install.status !== 0) throw new Error(`installing ${vsix} failed: ${install.stdout}\n${install.stderr}`);
-    }
+    const vsixes = [VSIX, ...(this.options.extraVsix ?? [])].flatMap((v) => ['--install-extension', v]);
+    const install = spawnSync(CODE_SERVER, [...dirs, ...vsixes], { env, encoding: 'utf8', timeout: 120_000 });
+    if (install.status !== 0) throw new Error(`installing ${vsixes.join(' ')} failed: ${install.stdout}\n${install.stderr}`);
 
     const port = await freePort();
     const log = createWriteStream(join(ARTIFACTS, `${this.options.name}.code-server.log`));
@@ -293,10 +297,10 @@ export class VsCode {
     return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   }
 
-  /** Saves a screenshot into .test-artifacts/vscode/ and returns its path. */
-  async screenshot(label: string): Promise<string> {
+  /** Saves a screenshot (of the whole window, or of `clip`) into .test-artifacts/vscode/ and returns its path. */
+  async screenshot(label: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
     const path = join(ARTIFACTS, `${this.options.name}-${String(++this.shots).padStart(2, '0')}-${label}.png`);
-    await this.page.screenshot({ path });
+    await this.page.screenshot({ path, ...(clip && { clip }) });
     return path;
   }
 

@@ -25,6 +25,8 @@ describe('Parley local server in VS Code (code-server + Chromium)', { timeout: 3
       const status = await vscode.waitForStatus(/signed in as dana/);
       assert.match(status, /signed in as dana · 0 online/);
       await vscode.toast(/the local server is running at http:\/\/127\.0\.0\.1:\d+/).waitFor({ state: 'visible', timeout: 30_000 });
+      // Signed in, the Parley view opens by itself, so that the person sees where the chat is.
+      await vscode.webview().locator('textarea').waitFor({ state: 'visible', timeout: 30_000 });
       await vscode.screenshot('signed-in');
     }));
 });

@@ -109,6 +109,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   private endMessage: string | undefined;
   private closing = false;
   private readonly loading = new Map<string, Promise<{ added: number; hasOlder: boolean }>>();
+  /** Users being blocked now: the server hides them with an "offline" presence event before it answers. */
+  private readonly blocking = new Set<string>();
   private identity: string | undefined;
 
   constructor(options: SessionOptions = {}, state?: ChatState) {
@@ -262,7 +264,12 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   }
 
   async block(username: string): Promise<void> {
-    await this.requireClient().block(username);
+    this.blocking.add(username);
+    try {
+      await this.requireClient().block(username);
+    } finally {
+      this.blocking.delete(username);
+    }
     this.state.setBlock(username, true);
     this.schedulePeopleRefresh(0);
   }
@@ -605,6 +612,9 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   private onPresence(event: PresenceEvent): void {
     this.state.applyPresence(event);
     this.schedulePeopleRefresh();
+    // Someone I block is hidden from me, not gone offline: saying "went offline" would be untrue.
+    const blocked = this.blocking.has(event.username) || this.state.people().some((p) => p.username === event.username && p.blocked);
+    if (!event.online && blocked) return;
     const text = `${event.username} ${event.online ? 'is online' : 'went offline'}`;
     this.state.addNotice(EVERYONE, text, 'presence', event.at);
     const direct = directId(event.username);

@@ -10,6 +10,17 @@ export interface SignInProblem {
   askAgain: boolean;
 }
 
+/**
+ * The password box's prompt. After a wrong password it says so, with the attempts left, inside the box
+ * that asks again: a notification would sit behind that box, unseen.
+ */
+export function passwordPrompt(username: string, url: string, previous?: SignInProblem): string {
+  const ask = `Password for ${username} on ${url}`;
+  if (previous?.code !== 'INVALID_CREDENTIALS') return ask;
+  const left = /(\d+) attempts? left/.exec(previous.message)?.[0];
+  return `${ask} (wrong password${left ? `: ${left}` : ''})`;
+}
+
 export function asRequestError(err: unknown): ParleyRequestError {
   if (err instanceof ParleyRequestError) return err;
   return new ParleyRequestError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });

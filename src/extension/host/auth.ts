@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { usernameSchema } from '../../protocol';
 import type { ChatSession } from '../core/chat-session';
-import { describeSignInError } from '../core/errors';
+import { describeSignInError, passwordPrompt, type SignInProblem } from '../core/errors';
 import { normalizeUrl } from '../core/urls';
 
 export interface SignInRequest {
@@ -76,25 +76,22 @@ export class Auth {
     if (!username) return undefined;
 
     let password = request.password ?? (await this.secrets.get(this.secretKey(url, username)));
+    let previous: SignInProblem | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       if (!password) {
         if (!request.interactive) return undefined;
         password = await vscode.window.showInputBox({
           title: 'Parley: Sign In',
-          prompt: `Password for ${username} on ${url}`,
+          prompt: passwordPrompt(username, url, previous),
           password: true,
           ignoreFocusOut: true,
         });
         if (!password) return undefined;
       }
       try {
-        const target = url;
-        const user = username;
-        const secret = password;
-        await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Parley: connecting to ${target}…` },
-          () => this.session.connect(target, user, secret),
-        );
+        // No progress notification: the workbench keeps one on screen for at least 800 ms, so a fast failure
+        // showed "connecting…" next to its own error. The status item and the chat view say "connecting…".
+        await this.session.connect(url, username, password);
         await this.storePassword(url, username, password);
         await this.saveSettings(url, username);
         this.log.info(`Signed in as ${username} on ${url}.`);
@@ -104,7 +101,7 @@ export class Auth {
         this.log.warn(`Sign-in failed (${problem.code}): ${problem.message}`);
         if (problem.forgetPassword) await this.forgetPassword(url, username);
         if (problem.askAgain && request.interactive && request.password === undefined) {
-          void vscode.window.showWarningMessage(`Parley: ${problem.message}`);
+          previous = problem;
           password = undefined;
           continue;
         }

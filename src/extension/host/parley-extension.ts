@@ -498,6 +498,8 @@ export class ParleyExtension implements vscode.Disposable {
     const connected = this.session.state.connection;
     const signedInHere = connected.phase !== 'signed-out' && connected.url === url;
     if (!signedInHere && connected.phase === 'signed-out') username = await this.signInToLocal(url, args);
+    // Signed in from the palette, the person would otherwise not see where the chat is.
+    if (username !== undefined) await this.views.reveal();
     const joinAddresses = this.local.joinAddresses();
     void vscode.window
       .showInformationMessage(
