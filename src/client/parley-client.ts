@@ -59,8 +59,9 @@ type Body<E extends RequestName> = ReplyBodies[E];
 const DISCONNECTED = Symbol('disconnected');
 
 /**
- * How long arrivals are gathered into one `received`: a chat's burst costs the server one request
- * and one write instead of one per message, and a message not yet acknowledged is only sent again.
+ * How long arrivals are gathered into one `received`: a burst of messages costs the server one
+ * request and one write, not one per message. Acknowledgements only spare a later sign-in the
+ * replay: a client flushes them when it closes, and one that crashes sees at most this much again.
  */
 export const ACK_DELAY_MS = 200;
 
