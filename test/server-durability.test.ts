@@ -213,3 +213,41 @@ describe('accounts', () => {
 });
 
 export type { ChatMessage };
+
+describe('a client that reads too slowly', () => {
+  test('is disconnected once too much waits for it, reconnects by itself and gets every message once, in order', async (t) => {
+    let logged = '';
+    const srv = await startServer({
+      users: ['alice', 'bob'],
+      timings: { maxQueuedPackets: 200 },
+      rateLimit: { burst: 100_000, perSecond: 100_000 },
+      log: streamLogger((text) => (logged += text)),
+    });
+    t.after(() => srv.close());
+    const alice = await srv.signIn('alice');
+    const bob = await srv.signIn('bob');
+    const got = collect(bob, 'message');
+    const resumed = next(bob, 'resumed', () => true, 20_000);
+
+    // Bob's client stops reading its socket: what the server writes fills the kernel's buffers, then waits in the server.
+    const tcp = (bob as unknown as { socket: { io: { engine: { transport: { ws: { _socket: { pause(): void; resume(): void } } } } } } })
+      .socket.io.engine.transport.ws._socket;
+    tcp.pause();
+    const body = 'x'.repeat(3900);
+    const total = 3000;
+    for (let i = 0; i < total; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, k) => alice.message('bob', `${i + k} ${body}`)));
+    }
+    await eventually(() => logged.includes('closed a connection that reads too slowly'), 10_000, 'the server closing it');
+    tcp.resume();
+
+    await resumed;
+    await eventually(() => got.length === total, 15_000, `all ${total} messages (${got.length} so far)`);
+    assert.deepEqual(
+      got.map(([m]) => Number(m.body.split(' ')[0])),
+      Array.from({ length: total }, (_, i) => i),
+    );
+    alice.close();
+    bob.close();
+  });
+});

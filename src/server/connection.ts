@@ -25,6 +25,10 @@ export class Connection {
   signedInAs: string | undefined;
   lastCommandAt: number;
   readonly bucket: TokenBucket;
+  /** Packets waiting in engine.io's write buffer for this client (counted through its public events). */
+  queuedPackets = 0;
+  /** Sweeps in a row that found more than the limit waiting. */
+  private backlogSweeps = 0;
   /** Set by the `peer` request; forgotten with the connection. */
   peer: PeerEndpoint | undefined;
   /** While stored messages are being replayed at sign-in, live ones wait here so that order holds. */
@@ -38,6 +42,18 @@ export class Connection {
   ) {
     this.lastCommandAt = now;
     this.bucket = new TokenBucket(rate.burst, rate.perSecond, now);
+    // A packet waits in the buffer while the transport is busy writing; a flush hands the whole buffer over.
+    socket.conn.on('packetCreate', () => this.queuedPackets++);
+    socket.conn.on('flush', () => (this.queuedPackets = 0));
+  }
+
+  /**
+   * True when over `max` packets have waited at two sweeps in a row: a burst (a replay hands thousands
+   * at once to a busy transport) clears within one, a client that does not read does not.
+   */
+  backlogged(max: number): boolean {
+    this.backlogSweeps = this.queuedPackets > max ? this.backlogSweeps + 1 : 0;
+    return this.backlogSweeps >= 2;
   }
 
   /** While replaying, live messages must go through send() (which queues them), not straight to the socket. */

@@ -38,6 +38,12 @@ export interface Timings {
   ticketTtlMs: number;
   /** Presence changes are gathered for this long and sent together (see presence-feed.ts). */
   presenceBatchMs: number;
+  /**
+   * A connection with more packets than this waiting to be written at two sweeps in a row (a client that
+   * reads slower than it is sent to) is closed: its memory is bounded, and nothing is lost, since what it
+   * was not sent stays pending until it signs in again and acknowledges it.
+   */
+  maxQueuedPackets: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -49,6 +55,7 @@ export const DEFAULT_TIMINGS: Timings = {
   heartbeatTimeoutMs: 10_000,
   ticketTtlMs: 60_000,
   presenceBatchMs: 100,
+  maxQueuedPackets: 5_000,
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };

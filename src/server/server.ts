@@ -179,6 +179,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     for (const conn of connections) {
       if (now - conn.lastCommandAt >= timings.idleTimeoutMs) {
         service.signOut(conn, 'idle', `You were signed out after ${span} without activity.`);
+      } else if (conn.backlogged(timings.maxQueuedPackets)) {
+        // Closing the transport (not a server disconnect) lets the client reconnect by itself, and replay.
+        log.warn('closed a connection that reads too slowly', { username: conn.user, queued: conn.queuedPackets });
+        conn.socket.conn.close();
       }
     }
   }, timings.sweepIntervalMs);
