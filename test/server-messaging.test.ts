@@ -236,6 +236,19 @@ describe('blocking', () => {
     bob2.close();
   });
 
+  test('a retried send stored before the block keeps its first answer; a new one is refused', async () => {
+    const [alice, bob] = await Promise.all([t.signIn('alice'), t.signIn('bob')]);
+    const payload = { to: 'bob', body: 'sent before the block', clientMsgId: 'before-block' };
+    const first = await alice.request('message', payload);
+    await bob.block('alice');
+    const retried = await alice.request('message', payload); // as if the first answer had been lost
+    assert.deepEqual([retried.id, retried.sentAt], [first.id, first.sentAt]);
+    await assert.rejects(alice.request('message', { ...payload, clientMsgId: 'after-block' }), { code: 'BLOCKED' });
+    await bob.unblock('alice');
+    alice.close();
+    bob.close();
+  });
+
   test('a broadcast skips users who blocked the sender and says some could not receive it', async () => {
     const [alice, bob, carol] = await Promise.all([t.signIn('alice'), t.signIn('bob'), t.signIn('carol')]);
     await carol.block('alice');

@@ -168,6 +168,9 @@ for (const [name, open] of OPENERS) {
         (await store.pendingFor('bob')).map((m) => m.id),
         [first.message.id, other.message.id],
       );
+      assert.deepEqual(await store.findSent('alice', 'c1'), first.message);
+      assert.equal(await store.findSent('alice', 'c2'), undefined);
+      assert.equal(await store.findSent('bob', 'c1'), undefined);
     });
 
     test('clientMsgId is idempotent within one batch', async (t) => {

@@ -57,11 +57,15 @@ export class ChatService {
       const from = conn.user!;
       if (to === from) return failure('SELF', 'You cannot send a message to yourself.');
       if (!this.deps.accounts.has(to)) return failure('UNKNOWN_USER', `There is no user named "${to}".`);
-      if (this.deps.blocks.has(to, from)) {
-        return failure('BLOCKED', `Your message could not be delivered as ${to} has blocked you.`);
-      }
-      if (this.deps.blocks.has(from, to)) return failure('BLOCKED', `You have blocked ${to}; unblock them to send a message.`);
-      const message = await this.save(conn, { kind: 'direct', body, recipients: [to], clientMsgId });
+      const refusal = this.deps.blocks.has(to, from)
+        ? failure('BLOCKED', `Your message could not be delivered as ${to} has blocked you.`)
+        : this.deps.blocks.has(from, to)
+          ? failure('BLOCKED', `You have blocked ${to}; unblock them to send a message.`)
+          : undefined;
+      // A retry of a send that was stored before the block (its answer lost) still gets that first answer.
+      const earlier = refusal && clientMsgId !== undefined ? await this.deps.store.findSent(from, clientMsgId) : undefined;
+      if (refusal && !earlier) return refusal;
+      const message = earlier ?? (await this.save(conn, { kind: 'direct', body, recipients: [to], clientMsgId }));
       return { ok: true, id: message.id, sentAt: message.sentAt, online: this.deps.presence.isOnline(to) };
     },
 

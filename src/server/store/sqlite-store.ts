@@ -269,6 +269,13 @@ export class SqliteStore implements Store {
     });
   }
 
+  findSent(from: string, clientMsgId: string): Promise<ChatMessage | undefined> {
+    return this.read(() => {
+      const [row] = this.rows('findByClientId', [from, clientMsgId]);
+      return row && toMessage(row);
+    });
+  }
+
   pendingFor(recipient: string): Promise<ChatMessage[]> {
     return this.read(() => this.rows('pendingFor', [recipient]).map(toMessage));
   }

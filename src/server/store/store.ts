@@ -44,6 +44,8 @@ export interface Store {
 
   /** Stores a message and its pending deliveries; `duplicate` is true when clientMsgId was seen before. */
   saveMessage(message: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }>;
+  /** What `from` sent with this clientMsgId, if anything (a retried send). */
+  findSent(from: string, clientMsgId: string): Promise<ChatMessage | undefined>;
   /** Messages to `recipient` not yet acknowledged, oldest first. */
   pendingFor(recipient: string): Promise<ChatMessage[]>;
   /** Marks deliveries acknowledged; returns how many were pending. */

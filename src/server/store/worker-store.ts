@@ -87,6 +87,7 @@ class WorkerStore implements Store {
   removeUser = this.method('removeUser');
   setLastSeen = this.method('setLastSeen');
   saveMessage = this.method('saveMessage');
+  findSent = this.method('findSent');
   pendingFor = this.method('pendingFor');
   markDelivered = this.method('markDelivered');
   history = this.method('history');
