@@ -113,3 +113,31 @@ describe('malformed and hostile input', () => {
     assert.deepEqual(reply, { ok: true, users: [] });
   });
 });
+
+describe('connections from one address', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startServer({ users: ['alice'], maxConnectionsPerAddress: 3 });
+  });
+  after(() => t.close());
+
+  test('past the limit a connection is refused with a clear error; closing one makes room', async () => {
+    const open = [await t.connect(), await t.connect(), await t.connect()];
+    await assert.rejects(t.connect(), {
+      code: 'RATE_LIMITED',
+      message: /^Too many connections from .* \(at most 3\); close some and try again\.$/,
+    });
+    open[0]!.close();
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      try {
+        const again = await t.connect();
+        await again.login('alice', 'alice-pw');
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err; // the server may not have seen the close yet
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+});

@@ -149,7 +149,8 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
         cleanup();
         this.socket.disconnect();
         this.setState('offline');
-        const code = err.data?.code === 'UNSUPPORTED_VERSION' ? 'UNSUPPORTED_VERSION' : 'UNREACHABLE';
+        // The server's refusals (another protocol version, too many connections) carry their own words.
+        const code = err.data?.code === 'UNSUPPORTED_VERSION' || err.data?.code === 'RATE_LIMITED' ? err.data.code : 'UNREACHABLE';
         const message = code === 'UNREACHABLE' ? `Cannot reach a Parley server at ${this.url} (${err.message}).` : err.message;
         reject(new ParleyRequestError({ code, message }));
       };

@@ -18,6 +18,8 @@ export interface ServerOptions {
   singleSession?: boolean;
   timings?: Partial<Timings>;
   rateLimit?: { burst: number; perSecond: number };
+  /** Open connections one address may hold; more are refused with RATE_LIMITED. Default 256 (an office behind one NAT fits). */
+  maxConnectionsPerAddress?: number;
   scryptCost?: ScryptCost;
   clock?: Clock;
   log?: Logger;
@@ -59,3 +61,5 @@ export const DEFAULT_TIMINGS: Timings = {
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };
+
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;

@@ -22,7 +22,7 @@ import { ChatService, type Handler } from './chat-service';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { streamLogger } from './log';
-import { DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, type ServerOptions } from './options';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, type ServerOptions } from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
@@ -93,6 +93,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   });
 
   const connections = new Set<Connection>();
+  const perAddress = new Map<string, number>();
+  const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 
   io.use((socket, next) => {
     const version = (socket.handshake.auth as { protocol?: unknown }).protocol;
@@ -102,6 +104,26 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     ) as Error & { data?: unknown };
     err.data = { code: 'UNSUPPORTED_VERSION', supported: [...SUPPORTED_PROTOCOL_VERSIONS] };
     next(err);
+  });
+
+  // Last of the checks, so that every connection counted here is one that opens (and will close).
+  io.use((socket, next) => {
+    const address = socket.handshake.address;
+    const open = perAddress.get(address) ?? 0;
+    if (open >= maxPerAddress) {
+      const err = new Error(`Too many connections from ${address} (at most ${maxPerAddress}); close some and try again.`) as Error & {
+        data?: unknown;
+      };
+      err.data = { code: 'RATE_LIMITED' };
+      return next(err);
+    }
+    perAddress.set(address, open + 1);
+    socket.once('disconnect', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
+    next();
   });
 
   io.on('connection', (socket: ParleySocket) => {
