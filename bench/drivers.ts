@@ -15,7 +15,7 @@ import {
   type HandshakeAuth,
   type ServerToClientEvents,
 } from '../src/protocol';
-import { ACK_DELAY_MS } from '../src/client/parley-client';
+import { ACK_DELAY_MS, acknowledgementBatches } from '../src/client/parley-client';
 import { BENCH_PASSWORD, type ServerKind } from './protocol';
 import type { FloorEvent, FloorRequest } from './servers/ws-floor';
 
@@ -103,13 +103,13 @@ class SocketIoClient implements BenchClient {
     this.socket.disconnect();
   }
 
-  /** As ParleyClient: one `received` per ACK_DELAY_MS, at most 1000 ids each. */
+  /** As ParleyClient: one `received` per ACK_DELAY_MS, split as it splits them. */
   private flushAcknowledgements(): void {
     this.ackScheduled = false;
     const ids = this.toAcknowledge;
     this.toAcknowledge = [];
     if (this.closing) return;
-    for (let i = 0; i < ids.length; i += 1000) this.socket.emit('received', { ids: ids.slice(i, i + 1000) }, () => {});
+    for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch }, () => {});
   }
 }
 

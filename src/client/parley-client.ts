@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
+  LIMITS,
   PROTOCOL_VERSION,
   type ChatMessage,
   type ClientToServerEvents,
@@ -64,6 +65,13 @@ const DISCONNECTED = Symbol('disconnected');
  * replay: a client flushes them when it closes, and one that crashes sees at most this much again.
  */
 export const ACK_DELAY_MS = 200;
+
+/** Message ids split into `received` payloads the server accepts (at most LIMITS.receivedIdsMax each). */
+export function acknowledgementBatches(ids: readonly number[]): number[][] {
+  const batches: number[][] = [];
+  for (let i = 0; i < ids.length; i += LIMITS.receivedIdsMax) batches.push(ids.slice(i, i + LIMITS.receivedIdsMax));
+  return batches;
+}
 
 /** How many message ids a client remembers for dedupe: far more than one replay can hold. */
 const SEEN_IDS_KEPT = 50_000;
@@ -318,9 +326,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     const ids = this.toAcknowledge.splice(0);
-    for (let i = 0; i < ids.length; i += 1000) {
-      this.socket.emit('received', { ids: ids.slice(i, i + 1000) }, () => {});
-    }
+    for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch }, () => {});
   }
 
   private setState(state: ConnectionState): void {
