@@ -6,8 +6,8 @@
  */
 import { createServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import { LIMITS, type ChatMessage, type ClientToServerEvents, type ServerToClientEvents } from '../../src/protocol';
-import { DEFAULT_TIMINGS } from '../../src/server/options';
+import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from '../../src/protocol';
+import { DEFAULT_TIMINGS, engineOptions } from '../../src/server/options';
 import type { RunningServer } from './running';
 
 type BaselineSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -16,14 +16,8 @@ export async function startBaseline(): Promise<RunningServer> {
   const http = createServer((_req, res) => {
     res.writeHead(404).end();
   });
-  // The same engine settings as Parley (src/server/server.ts), so that only the application differs.
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
-    maxHttpBufferSize: LIMITS.packetBytesMax,
-    pingInterval: DEFAULT_TIMINGS.heartbeatIntervalMs,
-    pingTimeout: DEFAULT_TIMINGS.heartbeatTimeoutMs,
-    serveClient: false,
-    cors: { origin: false },
-  });
+  // The same engine settings as Parley, so that only the application differs.
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(DEFAULT_TIMINGS));
   const byName = new Map<string, BaselineSocket>();
   let nextId = 1;
 

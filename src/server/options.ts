@@ -1,3 +1,5 @@
+import type { ServerOptions as EngineOptions } from 'socket.io';
+import { LIMITS } from '../protocol';
 import type { Clock } from './clock';
 import type { Logger } from './log';
 import type { ScryptCost } from './passwords';
@@ -63,3 +65,14 @@ export const DEFAULT_TIMINGS: Timings = {
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };
 
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+/** Socket.IO's settings for the message center (the bench's bare baseline uses them too, so that only the application differs). */
+export function engineOptions(timings: Pick<Timings, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs'>): Partial<EngineOptions> {
+  return {
+    maxHttpBufferSize: LIMITS.packetBytesMax,
+    pingInterval: timings.heartbeatIntervalMs,
+    pingTimeout: timings.heartbeatTimeoutMs,
+    serveClient: false,
+    cors: { origin: false },
+  };
+}

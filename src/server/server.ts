@@ -4,7 +4,6 @@ import { networkInterfaces } from 'node:os';
 import { Server } from 'socket.io';
 import type { ZodError } from 'zod';
 import {
-  LIMITS,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   describeIssues,
@@ -22,7 +21,7 @@ import { ChatService, type Handler } from './chat-service';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { streamLogger } from './log';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, type ServerOptions } from './options';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, engineOptions, type ServerOptions } from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
@@ -70,13 +69,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const http: HttpServer = createServer((_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
   });
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
-    maxHttpBufferSize: LIMITS.packetBytesMax,
-    pingInterval: timings.heartbeatIntervalMs,
-    pingTimeout: timings.heartbeatTimeoutMs,
-    serveClient: false,
-    cors: { origin: false },
-  });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(timings));
 
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const service = new ChatService({
@@ -99,11 +92,12 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   io.use((socket, next) => {
     const version = (socket.handshake.auth as { protocol?: unknown }).protocol;
     if (typeof version === 'number' && SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return next();
-    const err = new Error(
-      `This server speaks Parley protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${JSON.stringify(version ?? null)}. Update the client.`,
-    ) as Error & { data?: unknown };
-    err.data = { code: 'UNSUPPORTED_VERSION', supported: [...SUPPORTED_PROTOCOL_VERSIONS] };
-    next(err);
+    next(
+      handshakeRefusal(
+        `This server speaks Parley protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${JSON.stringify(version ?? null)}. Update the client.`,
+        { code: 'UNSUPPORTED_VERSION', supported: [...SUPPORTED_PROTOCOL_VERSIONS] },
+      ),
+    );
   });
 
   // Last of the checks, so that every connection counted here is one that opens (and will close).
@@ -111,11 +105,11 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     const address = socket.handshake.address;
     const open = perAddress.get(address) ?? 0;
     if (open >= maxPerAddress) {
-      const err = new Error(`Too many connections from ${address} (at most ${maxPerAddress}); close some and try again.`) as Error & {
-        data?: unknown;
-      };
-      err.data = { code: 'RATE_LIMITED' };
-      return next(err);
+      return next(
+        handshakeRefusal(`Too many connections from ${address} (at most ${maxPerAddress}); close some and try again.`, {
+          code: 'RATE_LIMITED',
+        }),
+      );
     }
     perAddress.set(address, open + 1);
     socket.once('disconnect', () => {
@@ -249,6 +243,11 @@ async function openStoreFor(dataDir: string | undefined): Promise<Store> {
 
 /** Requests that may start before the previous one of their connection has finished (see the queue above). */
 const PIPELINED: ReadonlySet<string> = new Set(['message', 'broadcast', 'received']);
+
+/** A refused handshake: clients see `message` and `data` in their `connect_error` (docs/protocol.md 1.1). */
+function handshakeRefusal(message: string, data: { code: ErrorCode; supported?: number[] }): Error {
+  return Object.assign(new Error(message), { data });
+}
 
 /** The hosts clients can reach: the bound address, or every interface's when bound to all of them. */
 function hostsFor(bound: string): string[] {
