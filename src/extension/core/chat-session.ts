@@ -613,7 +613,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.state.applyPresence(event);
     this.schedulePeopleRefresh();
     // Someone I block is hidden from me, not gone offline: saying "went offline" would be untrue.
-    const blocked = this.blocking.has(event.username) || this.state.people().some((p) => p.username === event.username && p.blocked);
+    const blocked = this.blocking.has(event.username) || this.state.isBlocked(event.username);
     if (!event.online && blocked) return;
     const text = `${event.username} ${event.online ? 'is online' : 'went offline'}`;
     this.state.addNotice(EVERYONE, text, 'presence', event.at);

@@ -487,6 +487,10 @@ export class ChatState extends EventEmitter<StateEvents> {
     this.emit('conversations');
   }
 
+  isBlocked(username: string): boolean {
+    return this.persons.get(username)?.blocked ?? false;
+  }
+
   /** Everyone known except me: online first (by name), then by how recently they were seen, then by name. */
   people(): Person[] {
     const now = this.now();
