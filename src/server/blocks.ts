@@ -8,12 +8,8 @@ export class Blocks {
   }
 
   add(blocker: string, blocked: string): void {
-    let set = this.byBlocker.get(blocker);
-    if (!set) this.byBlocker.set(blocker, (set = new Set()));
-    set.add(blocked);
-    let by = this.byBlocked.get(blocked);
-    if (!by) this.byBlocked.set(blocked, (by = new Set()));
-    by.add(blocker);
+    addTo(this.byBlocker, blocker, blocked);
+    addTo(this.byBlocked, blocked, blocker);
   }
 
   remove(blocker: string, blocked: string): boolean {
@@ -45,4 +41,10 @@ export class Blocks {
       for (const set of index.values()) set.delete(username);
     }
   }
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(value);
 }
