@@ -6,7 +6,7 @@ import type { ParleyClient } from '../src/client/parley-client';
 import { PrivateChannels, type PrivateChannelsEvents, type PrivateChannelsOptions } from '../src/client/private-channels';
 import { PRIVATE_PROTOCOL } from '../src/protocol';
 import type { ParleyServer } from '../src/server/server';
-import type { TestServer } from './helpers/server';
+import { nextEmitted, type TestServer } from './helpers/server';
 
 export interface Peer {
   name: string;
@@ -36,20 +36,7 @@ export function nextPrivate<E extends keyof PrivateChannelsEvents>(
   match: (...args: PrivateChannelsEvents[E]) => boolean = () => true,
   ms = 3000,
 ): Promise<PrivateChannelsEvents[E]> {
-  const emitter = channels as unknown as EventEmitter;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no matching private "${event}" event within ${ms} ms`));
-    }, ms);
-    const listener = (...args: unknown[]): void => {
-      if (!match(...(args as PrivateChannelsEvents[E]))) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(args as PrivateChannelsEvents[E]);
-    };
-    emitter.on(event, listener);
-  });
+  return nextEmitted<PrivateChannelsEvents, E>(channels, event, match, ms);
 }
 
 /** Every event of one kind, for asserting on what did (not) happen. */

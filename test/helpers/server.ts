@@ -118,18 +118,31 @@ export function next<E extends keyof ClientEvents>(
   match: (...args: ClientEvents[E]) => boolean = () => true,
   ms = 3000,
 ): Promise<ClientEvents[E]> {
+  return nextEmitted<ClientEvents, E>(client, event, match, ms);
+}
+
+/** The same for any typed emitter (the client core's, PrivateChannels'). */
+export function nextEmitted<Events extends Record<keyof Events, unknown[]>, E extends keyof Events>(
+  emitter: {
+    on(event: E, listener: (...args: Events[E]) => void): unknown;
+    off(event: E, listener: (...args: Events[E]) => void): unknown;
+  },
+  event: E,
+  match: (...args: Events[E]) => boolean,
+  ms: number,
+): Promise<Events[E]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      client.off(event, listener as never);
+      emitter.off(event, listener);
       reject(new Error(`timed out waiting for "${String(event)}"`));
     }, ms);
-    const listener = (...args: ClientEvents[E]): void => {
+    const listener = (...args: Events[E]): void => {
       if (!match(...args)) return;
       clearTimeout(timer);
-      client.off(event, listener as never);
+      emitter.off(event, listener);
       resolve(args);
     };
-    client.on(event, listener as never);
+    emitter.on(event, listener);
   });
 }
 
