@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqliteStore } from '../src/server/store/sqlite-store';
+import { Database } from 'node-sqlite3-wasm';
+import { MIGRATIONS, openSqliteStore } from '../src/server/store/sqlite-store';
 import type { NewMessage, Store } from '../src/server/store/store';
 import { openWorkerStore } from '../src/server/store/worker-store';
 
@@ -38,6 +39,8 @@ function direct(from: string, to: string, body: string, clientMsgId?: string): N
 function broadcast(from: string, recipients: string[], body: string): NewMessage {
   return { from, kind: 'broadcast', body, sentAt: 2000, recipients };
 }
+
+const bodies = (messages: { body: string }[]): string[] => messages.map((m) => m.body);
 
 async function save(store: Store, message: NewMessage): Promise<number> {
   return (await store.saveMessage(message)).message.id;
@@ -231,7 +234,6 @@ for (const [name, open] of OPENERS) {
         ['ba2', direct('bob', 'alice', 'ba2')],
       ];
       for (const [name, message] of sends) ids[name] = await save(store, message);
-      const bodies = (messages: { body: string }[]) => messages.map((m) => m.body);
 
       assert.deepEqual(bodies(await store.history('alice', { limit: 100 })), ['ab1', 'ba1', 'ac1', 'call', 'ab2', 'aall', 'ba2']);
       const page1 = await store.history('alice', { limit: 3 });
@@ -350,6 +352,28 @@ for (const [name, open] of OPENERS) {
     });
   });
 }
+
+test('a database from schema version 1 keeps its undelivered messages and its history when upgraded', async (t) => {
+  const dir = tempDir(t);
+  // Version 1 as an earlier server left it: one message acknowledged by bob, one waiting for him.
+  const old = new Database(path.join(dir, 'parley.db'));
+  old.exec(MIGRATIONS[0] ?? '');
+  old.exec(`PRAGMA user_version = 1;
+    INSERT INTO messages (id, sender, kind, recipient, body, sent_at) VALUES (1, 'alice', 'direct', 'bob', 'seen', 10);
+    INSERT INTO messages (id, sender, kind, recipient, body, sent_at) VALUES (2, 'alice', 'direct', 'bob', 'unseen', 20);
+    INSERT INTO deliveries (message_id, recipient, delivered) VALUES (1, 'bob', 1), (2, 'bob', 0);`);
+  old.close();
+
+  const store = await openSqliteStore(dir);
+  t.after(() => store.close());
+  assert.deepEqual(bodies(await store.pendingFor('bob')), ['unseen']);
+  assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['seen', 'unseen']);
+  assert.equal(await store.markDelivered('bob', [1, 2]), 1);
+  assert.deepEqual(await store.pendingFor('bob'), []);
+  const next = await save(store, direct('alice', 'bob', 'new'));
+  assert.ok(next > 2);
+  assert.deepEqual(bodies(await store.pendingFor('bob')), ['new']);
+});
 
 test('500 concurrent saves share few fsyncs, resolve after one, and all persist', async (t) => {
   const dir = tempDir(t);
