@@ -26,9 +26,8 @@ export interface LoadSpreads {
   serverCpuPct: Spread;
   /** Server event loop busy (running or blocked in synchronous calls), % of wall time. */
   serverElu: Spread;
-  /** Parley: % of wall time the event loop sat in fsync, and fsyncs per second. */
-  serverFsyncPct: Spread;
-  serverFsyncsPerSec: Spread;
+  /** Parley: its store thread busy (running SQLite or blocked in its writes and fsyncs), % of wall time. */
+  storeElu: Spread;
   /** The load agents' CPU, summed (% of one core): shows whether the load generator was the limit. */
   agentCpuPct: Spread;
   /** Busy CPU on the machine that was neither the server nor the agents (% of one core): other people's work, the kernel's networking. */
@@ -94,8 +93,7 @@ class LoadLog {
     return {
       serverCpuPct: of('cpuPct'),
       serverElu: of('eluPct'),
-      serverFsyncPct: of('fsyncPct'),
-      serverFsyncsPerSec: of('fsyncsPerSec'),
+      storeElu: of('storeEluPct'),
       agentCpuPct: of('agentCpuPct'),
       otherCpuPct: of('otherCpuPct'),
       discardedRuns: this.discarded,

@@ -74,13 +74,18 @@ export function cpuPercent(a: CpuSample, b: CpuSample): number {
   return wall > 0 ? ((b.cpuMicros - a.cpuMicros) / 1000 / wall) * 100 : NaN;
 }
 
-/** What the server process reports about itself: CPU, event-loop use, and its synchronous disk I/O. */
+/** performance.eventLoopUtilization(): `active` counts time the loop was busy, including blocked in sync I/O. */
+export interface Utilization {
+  idle: number;
+  active: number;
+}
+
+/** What the server process reports about itself: CPU and event-loop use, its own and (Parley) its store thread's. */
 export interface ServerSample {
   cpu: CpuSample;
-  /** performance.eventLoopUtilization(): `active` counts time the loop was busy, including blocked in sync I/O. */
-  elu: { idle: number; active: number };
-  /** Parley only: fs.fsyncSync / fs.writeSync calls made by the SQLite VFS on the event loop, and the time in them. */
-  io: { fsyncs: number; fsyncMs: number; writes: number; writeMs: number };
+  elu: Utilization;
+  /** Parley only: the store's worker thread, where SQLite runs and every write and fsync blocks. */
+  storeElu?: Utilization;
 }
 
 export interface ServerLoad {
@@ -88,23 +93,22 @@ export interface ServerLoad {
   cpuPct: number;
   /** % of wall time the event loop was busy (CPU or blocked). */
   eluPct: number;
-  fsyncsPerSec: number;
-  /** % of wall time spent inside fsync on the event loop. */
-  fsyncPct: number;
-  writePct: number;
+  /** The same for the store thread (NaN without one). */
+  storeEluPct: number;
 }
 
 export function serverLoad(a: ServerSample, b: ServerSample): ServerLoad {
-  const wallMs = b.cpu.at - a.cpu.at;
-  const active = b.elu.active - a.elu.active;
-  const idle = b.elu.idle - a.elu.idle;
   return {
     cpuPct: cpuPercent(a.cpu, b.cpu),
-    eluPct: active + idle > 0 ? (active / (active + idle)) * 100 : NaN,
-    fsyncsPerSec: wallMs > 0 ? ((b.io.fsyncs - a.io.fsyncs) / wallMs) * 1000 : NaN,
-    fsyncPct: wallMs > 0 ? ((b.io.fsyncMs - a.io.fsyncMs) / wallMs) * 100 : NaN,
-    writePct: wallMs > 0 ? ((b.io.writeMs - a.io.writeMs) / wallMs) * 100 : NaN,
+    eluPct: busyPercent(a.elu, b.elu),
+    storeEluPct: a.storeElu && b.storeElu ? busyPercent(a.storeElu, b.storeElu) : NaN,
   };
+}
+
+function busyPercent(a: Utilization, b: Utilization): number {
+  const active = b.active - a.active;
+  const idle = b.idle - a.idle;
+  return active + idle > 0 ? (active / (active + idle)) * 100 : NaN;
 }
 
 export interface MemorySample {

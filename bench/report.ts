@@ -59,13 +59,18 @@ function kindRow(results: BenchResults, spec: Spec): Row {
   };
 }
 
+/** A spread of a figure that a server does not have (all NaN) is left out. */
+function measured(s: Spread | undefined): Spread | undefined {
+  return s && Number.isFinite(s.median) ? s : undefined;
+}
+
 /** Deliveries per second of server CPU, run by run: throughput with the load generator's limit taken out. */
 function perCpuSecond(t: ThroughputResult | undefined): Spread | undefined {
   if (!t) return undefined;
   return spread(t.perSec.runs.map((v, i) => v / ((t.serverCpuPct.runs[i] ?? NaN) / 100)));
 }
 
-/** What the machine was doing during a throughput measure: who was busy, and whether the server blocked on the disk. */
+/** What the machine was doing during a throughput measure: who was busy, the server's threads included. */
 function loadRows(get: (k: KindResult) => ThroughputResult | undefined, what: string): Spec[] {
   return [
     {
@@ -77,7 +82,11 @@ function loadRows(get: (k: KindResult) => ThroughputResult | undefined, what: st
     },
     { measure: '   server CPU (% of one core)', get: (k) => get(k)?.serverCpuPct, format: int },
     { measure: '   server event loop busy (% of time, incl. blocked in sync I/O)', get: (k) => get(k)?.serverElu, format: int },
-    { measure: '   server event loop blocked in fsync (% of time)', get: (k) => get(k)?.serverFsyncPct, format: int },
+    {
+      measure: '   server store thread busy (% of time, incl. blocked in writes and fsync)',
+      get: (k) => measured(get(k)?.storeElu),
+      format: int,
+    },
     { measure: '   load agents CPU (% of one core, summed)', get: (k) => get(k)?.agentCpuPct, format: int },
     { measure: '   other CPU on the machine (% of one core)', get: (k) => get(k)?.otherCpuPct, format: int },
   ];

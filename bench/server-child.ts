@@ -17,42 +17,12 @@ function post<T = unknown>(session: Session, method: string, params: object = {}
     session.post(method, params, (err: Error | null, result?: object) => (err ? reject(err) : resolve(result as T))),
   );
 }
-const io: ServerSample['io'] = { fsyncs: 0, fsyncMs: 0, writes: 0, writeMs: 0 };
-
-/**
- * Counts and times the synchronous disk calls of node-sqlite3-wasm's VFS (it calls them through
- * this same fs module), so that the time the event loop spends blocked on the disk can be shown.
- * Measurement only: the calls themselves are unchanged.
- */
-function instrumentDiskCalls(): void {
-  const { fsyncSync, writeSync } = fs;
-  fs.fsyncSync = (fd) => {
-    const t0 = performance.now();
-    try {
-      fsyncSync(fd);
-    } finally {
-      io.fsyncs++;
-      io.fsyncMs += performance.now() - t0;
-    }
-  };
-  fs.writeSync = ((...args: Parameters<typeof writeSync>) => {
-    const t0 = performance.now();
-    try {
-      return writeSync(...args);
-    } finally {
-      io.writes++;
-      io.writeMs += performance.now() - t0;
-    }
-  }) as typeof writeSync;
-}
-
 serve<ServerCommands>({
   start: async ({ kind, dataDir, users = 0, extraUsers = [] }) => {
     if (running) throw new Error('already started');
     let seedMs = 0;
     if (kind === 'parley') {
       if (!dataDir) throw new Error('parley needs a dataDir');
-      instrumentDiskCalls();
       const { seedUsers, startParley } = await import('./servers/parley');
       const t0 = performance.now();
       await seedUsers(dataDir, [...Array.from({ length: users }, (_, i) => userName(i)), ...extraUsers]);
@@ -80,9 +50,10 @@ serve<ServerCommands>({
     return { heapUsed, heapTotal, rss, external, arrayBuffers, gc: gc !== undefined };
   },
 
-  sample: () => {
+  sample: (): ServerSample => {
     const { idle, active } = perf.eventLoopUtilization();
-    return { cpu: cpuSample(), elu: { idle, active }, io: { ...io } };
+    const storeElu = running?.storeUtilization?.();
+    return { cpu: cpuSample(), elu: { idle, active }, ...(storeElu && { storeElu }) };
   },
 
   profileStart: async () => {

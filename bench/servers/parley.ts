@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/server/log';
 import { hashPassword } from '../../src/server/passwords';
 import { createParleyServer } from '../../src/server/server';
 import { openSqliteStore } from '../../src/server/store/sqlite-store';
+import { storeThreadUtilization } from '../../src/server/store/worker-store';
 import { BENCH_PASSWORD, BENCH_RATE_LIMIT, BENCH_SCRYPT } from '../protocol';
 import type { RunningServer } from './running';
 
@@ -35,5 +36,5 @@ export async function startParley(dataDir: string): Promise<RunningServer> {
     log: silentLogger,
   });
   const { port } = await server.listen();
-  return { port, close: () => server.close() };
+  return { port, close: () => server.close(), storeUtilization: () => storeThreadUtilization(server.store) };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { SqliteStoreOptions } from './sqlite-store';
 import { claimDataDir } from './data-dir';
@@ -45,6 +46,11 @@ function startWorker(init: WorkerInit): Worker {
   if (existsSync(bundled)) return new Worker(bundled, { workerData: init });
   const source = path.join(__dirname, 'sqlite-worker.ts');
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: init });
+}
+
+/** How busy the store's thread has been (blocked in SQLite's writes and fsyncs counts as busy); undefined for other stores. For the bench. */
+export function storeThreadUtilization(store: Store): EventLoopUtilization | undefined {
+  return store instanceof WorkerStore ? store.utilization() : undefined;
 }
 
 interface Waiting {
@@ -94,6 +100,10 @@ class WorkerStore implements Store {
   listBlocks = this.method('listBlocks');
   addBlock = this.method('addBlock');
   removeBlock = this.method('removeBlock');
+
+  utilization(): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization();
+  }
 
   close(): Promise<void> {
     return (this.closing ??= (async () => {
