@@ -22,8 +22,6 @@ export interface SqliteStoreOptions {
 const MAX_BATCH = 512;
 /** SQLite's page cache, at most (see configure). */
 const CACHE_KIB = 32 * 1024;
-/** WAL pages (of 4 KiB) between checkpoints: 16 MiB, which a restart after a crash reads back in well under 100 ms. */
-const WAL_CHECKPOINT_PAGES = 4000;
 
 /** Append-only: entry i takes the schema from user_version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -472,9 +470,6 @@ function configure(db: Database, journal: JournalChoice): void {
   // thousand active users evict each other's pages and every commit reads them back. The cache only
   // grows as pages are used, up to this.
   db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
-  // A checkpoint copies the WAL into the database and fsyncs both; the default (every 1,000 pages)
-  // made nearly every busy commit one, and copied the same hot pages each time.
-  db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
 }
 
 function migrate(db: Database, file: string): void {

@@ -19,14 +19,16 @@ try {
   throw error;
 }
 
-// Results are sent in batches: a commit settles its whole batch in one turn.
+// A commit settles its whole batch at once; the results go out together as soon as they have all
+// settled (at the end of that microtask queue). Waiting for the next turn instead could mean waiting
+// for the next commit: the calls that arrive first can fill a batch of their own.
 let results: CallResult[] = [];
 const sendResults = (): void => {
   post({ type: 'results', results });
   results = [];
 };
 const settle = (result: CallResult): void => {
-  if (results.length === 0) setImmediate(sendResults);
+  if (results.length === 0) queueMicrotask(sendResults);
   results.push(result);
 };
 
