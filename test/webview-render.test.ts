@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ChatMessage } from '../src/protocol';
 import type { HostToWebview, TimelineItem } from '../src/webview/protocol';
-import { openWebview, type WebviewPage } from './helpers/webview-dom';
+import { openWebview, type OpenOptions, type WebviewPage } from './helpers/webview-dom';
 
-const DAY = 24 * 60 * 60_000;
-const NOW = Date.now();
+/** The pages' clock: noon on a fixed day, in the local time zone (a message a minute old is from today). */
+const NOW = new Date(2024, 9, 27, 12, 0).getTime();
+const FULL_DATE: Intl.DateTimeFormatOptions = { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' };
 
 function message(id: number, from: string, body: string, options: Partial<ChatMessage> = {}): TimelineItem {
   return {
@@ -46,8 +47,8 @@ function type(page: WebviewPage, text: string): void {
 
 describe('chat webview rendering (the real bundle in jsdom)', () => {
   const pages: WebviewPage[] = [];
-  const open = async (state?: unknown): Promise<WebviewPage> => {
-    const page = await openWebview(state);
+  const open = async (options: OpenOptions = {}): Promise<WebviewPage> => {
+    const page = await openWebview({ now: NOW, ...options });
     pages.push(page);
     return page;
   };
@@ -58,7 +59,7 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.deepEqual(page.posted[0], { type: 'ready' });
     page.send(
       snapshot([
-        message(1, 'bob', 'yesterday’s news', { sentAt: NOW - DAY }),
+        message(1, 'bob', 'yesterday’s news', { sentAt: new Date(2024, 9, 26, 9, 30).getTime() }),
         message(2, 'bob', 'hi alice'),
         message(3, 'alice', 'hi bob', { to: 'bob' }),
         { kind: 'notice', key: [3, 1], at: NOW, text: 'bob went offline', tone: 'presence' },
@@ -86,6 +87,40 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     );
     assert.match(tabs[1]!.getAttribute('aria-label') ?? '', /bob, online, 2 unread/);
     assert.deepEqual(page.console, [], 'nothing logged, no jsdom errors');
+  });
+
+  test('day separators follow the local calendar in any time zone, just after midnight and on a daylight-saving day', async () => {
+    const zone = process.env.TZ;
+    try {
+      // 27 October 2024: summer time ends in Europe that night; the clock stands 30 s after local midnight.
+      for (const tz of ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham']) {
+        process.env.TZ = tz;
+        const at = (day: number, hours: number, minutes: number, seconds = 0): number =>
+          new Date(2024, 9, day, hours, minutes, seconds).getTime();
+        const page = await open({ now: at(27, 0, 0, 30) });
+        page.send(
+          snapshot([
+            message(1, 'bob', 'two days ago', { sentAt: at(25, 9, 0) }),
+            message(2, 'bob', 'late last night', { sentAt: at(26, 23, 59, 50) }),
+            message(3, 'bob', 'just after midnight', { sentAt: at(27, 0, 0, 10) }),
+            message(4, 'alice', 'me too', { sentAt: at(27, 0, 0, 20), to: 'bob' }),
+          ]),
+        );
+        assert.deepEqual(
+          page.all('.day').map((d) => d.textContent),
+          [new Date(at(25, 9, 0)).toLocaleDateString(undefined, FULL_DATE), 'Yesterday', 'Today'],
+          tz,
+        );
+        assert.deepEqual(
+          page.all('.message time').map((t) => t.textContent),
+          ['09:00', '23:59', '00:00', '00:00'],
+          tz,
+        );
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 
   test('hostile message text is inert: no script, no handler attribute, no javascript: link, no raw HTML', async () => {
@@ -294,7 +329,7 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     page.send(snapshot([]));
     type(page, 'half-written thought');
     const saved = page.state();
-    const again = await open(saved);
+    const again = await open({ state: saved });
     assert.deepEqual(again.posted[0], { type: 'ready', active: 'dm:bob' });
     again.send(snapshot([]));
     assert.equal(again.document.querySelector('textarea')!.value, 'half-written thought');
