@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ChatMessage } from '../src/protocol';
-import type { HostToWebview, TimelineItem } from '../src/webview/protocol';
+import type { HostToWebview, TimelineItem, WebviewToHost } from '../src/webview/protocol';
 import { openWebview, type OpenOptions, type WebviewPage } from './helpers/webview-dom';
 
 /** The pages' clock: noon on a fixed day, in the local time zone (a message a minute old is from today). */
@@ -43,6 +43,27 @@ function type(page: WebviewPage, text: string): void {
   input.value = text;
   input.setSelectionRange(text.length, text.length);
   input.dispatchEvent(new page.window.Event('input', { bubbles: true }));
+}
+
+/**
+ * jsdom lays nothing out (every height is 0, so any list "fits"): give the timeline a viewport and a content
+ * height, and a scrollTop that stays within them as a browser's does. Returns a way to scroll it.
+ */
+function layOut(page: WebviewPage, heights: { view: number; content: number }): (top: number) => void {
+  const timeline = page.document.querySelector('.timeline')!;
+  let top = 0;
+  const clamp = (value: number): number => Math.max(0, Math.min(value, heights.content - heights.view));
+  Object.defineProperty(timeline, 'clientHeight', { configurable: true, get: () => heights.view });
+  Object.defineProperty(timeline, 'scrollHeight', { configurable: true, get: () => heights.content });
+  Object.defineProperty(timeline, 'scrollTop', {
+    configurable: true,
+    get: () => top,
+    set: (value: number) => (top = clamp(value)),
+  });
+  return (to) => {
+    top = clamp(to);
+    timeline.dispatchEvent(new page.window.Event('scroll'));
+  };
 }
 
 describe('chat webview rendering (the real bundle in jsdom)', () => {
@@ -210,7 +231,37 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.equal((page.document.querySelector('.jump') as HTMLElement).hidden, false);
   });
 
-  test('scrolling to the top of what is loaded asks for older messages, and they are merged in order', async () => {
+  test('scrolling to the top asks once for older messages (not while a request is in flight, not elsewhere), and asks again for the next page', async () => {
+    const page = await open();
+    const scrollTo = layOut(page, { view: 300, content: 2000 });
+    const asked = (): WebviewToHost[] => page.posted.filter((m) => m.type === 'loadOlder');
+    page.send(snapshot([message(50, 'bob', 'fifty'), message(51, 'bob', 'fifty-one')], { hasOlder: true }));
+    assert.equal(page.document.querySelector('.timeline')!.scrollTop, 1700, 'the newest is in view');
+    assert.deepEqual(asked(), [], 'the list does not fit: nothing is asked for until the user scrolls up');
+    scrollTo(1000);
+    scrollTo(400);
+    assert.deepEqual(asked(), [], 'not at the top yet');
+    scrollTo(0);
+    assert.deepEqual(asked(), [{ type: 'loadOlder', conversation: 'dm:bob', before: [50, 0] }]);
+    assert.match(page.document.querySelector('.older')!.textContent ?? '', /Loading older/);
+    scrollTo(10);
+    scrollTo(0);
+    assert.equal(asked().length, 1, 'no second request while the first is in flight');
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(30, 'bob', 'thirty'), message(40, 'bob', 'forty')], live: false });
+    assert.deepEqual(
+      page.all('.message .body').map((b) => b.textContent?.trim()),
+      ['thirty', 'forty', 'fifty', 'fifty-one'],
+    );
+    scrollTo(0);
+    assert.deepEqual(
+      asked().at(-1),
+      { type: 'loadOlder', conversation: 'dm:bob', before: [30, 0] },
+      'the next page, before the oldest now loaded',
+    );
+    assert.equal(asked().length, 2);
+  });
+
+  test('a list that does not fill the view asks for older messages at once, and they are merged in order', async () => {
     const page = await open();
     page.send(snapshot([message(50, 'bob', 'fifty'), message(51, 'bob', 'fifty-one')], { hasOlder: true }));
     const ask = page.posted.find((m) => m.type === 'loadOlder');
