@@ -225,6 +225,15 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     const after = page.all('.message');
     assert.ok(after.length <= 150);
     assert.ok(Number(after[0]!.getAttribute('data-key')!.split(':')[0]) < Number(rendered[0]!.getAttribute('data-key')!.split(':')[0]));
+    // The messages still in the window are the same elements: only those that came into it were built.
+    const stayed = after.filter((node) => rendered.includes(node));
+    assert.ok(stayed.length >= 50, `${stayed.length} elements kept`);
+    assert.deepEqual(
+      stayed.map((n) => n.getAttribute('data-key')),
+      rendered
+        .filter((n) => after.some((a) => a.getAttribute('data-key') === n.getAttribute('data-key')))
+        .map((n) => n.getAttribute('data-key')),
+    );
     // A live message while scrolled up does not jump; a button offers the newest.
     page.send({ type: 'items', conversation: 'dm:bob', items: [message(10_001, 'bob', 'new!')], live: true });
     assert.ok(page.all('.message').length <= 150);
@@ -343,6 +352,14 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     });
     assert.equal(banner.hidden, false);
     assert.match(banner.textContent ?? '', /reconnecting/);
+    // The banner is a status region: the same news again is not written (and read out) again.
+    const said = [...banner.childNodes];
+    page.send({
+      type: 'connection',
+      me: 'alice',
+      connection: { phase: 'reconnecting', username: 'alice', message: 'Connection lost; reconnecting…' },
+    });
+    said.forEach((node, i) => assert.equal(banner.childNodes[i], node, 'the same node'));
     assert.equal(page.document.querySelector('textarea')!.disabled, false, 'typing goes on while reconnecting');
     page.send({
       type: 'connection',
@@ -354,6 +371,131 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.equal(page.document.querySelector('textarea')!.disabled, true);
     (welcome.querySelector('button') as HTMLButtonElement).click();
     assert.deepEqual(page.posted.at(-1), { type: 'action', action: 'connect' });
+  });
+
+  test('a new message is announced once, by the live region alone, and the elements already shown are kept', async () => {
+    const page = await open();
+    page.send(
+      snapshot([
+        message(10, 'bob', 'hi alice'),
+        message(11, 'alice', 'hi bob', { to: 'bob' }),
+        { kind: 'notice', key: [11, 1], at: NOW, text: 'bob is not online; they will get it when they sign in', tone: 'error' },
+      ]),
+    );
+    const live = page.document.querySelector('.sr-only[aria-live="polite"]')!;
+    const announced: string[] = [];
+    const observer = new page.window.MutationObserver(() => announced.push(live.textContent ?? ''));
+    observer.observe(live, { childList: true, characterData: true, subtree: true });
+    const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+    const shown = (): Element[] => page.all('.items > *');
+    const before = shown();
+
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(12, 'bob', 'are you there?')], live: true });
+    await settle();
+    assert.deepEqual(announced, ['bob: are you there?']);
+    const after = shown();
+    assert.equal(after.length, before.length + 1);
+    before.forEach((node, i) => assert.equal(after[i], node, `element ${i} is the same one`));
+    assert.match(after.at(-1)!.textContent ?? '', /are you there\?/);
+    // Nothing else on the page that a screen reader watches holds the message: it is not read a second time.
+    const watched =
+      '[aria-live]:not([aria-live="off"]), [role="log"], [role="status"], [role="alert"], [role="marquee"], [role="timer"], output';
+    const holders = [...page.document.querySelectorAll(watched)].filter((r) => r.textContent?.includes('are you there?'));
+    assert.ok(holders.length === 1 && holders[0] === live, `${holders.length} live regions hold the message`);
+    assert.equal(after.at(-1)!.closest(watched), null, 'the timeline is not a live region');
+
+    // The same message again, one's own message, and a page of older ones: nothing is announced, nothing rebuilt.
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(12, 'bob', 'are you there?')], live: true });
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(13, 'alice', 'yes', { to: 'bob' })], live: true });
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(5, 'bob', 'long ago')], live: false });
+    await settle();
+    assert.deepEqual(announced, ['bob: are you there?']);
+    const later = shown();
+    assert.ok(
+      after.every((node) => later.includes(node)),
+      'the elements shown before are still there',
+    );
+    assert.deepEqual(
+      page.all('.message .body').map((b) => b.textContent?.trim()),
+      ['long ago', 'hi alice', 'hi bob', 'are you there?', 'yes'],
+    );
+
+    // An error that arrives is announced once too (the notice itself is no alert).
+    page.send({
+      type: 'items',
+      conversation: 'dm:bob',
+      items: [{ kind: 'notice', key: [13, 1], at: NOW, text: 'Not sent.', tone: 'error' }],
+      live: true,
+    });
+    await settle();
+    assert.deepEqual(announced, ['bob: are you there?', 'Not sent.']);
+    assert.equal(page.document.querySelectorAll('#app .notice[role="alert"]').length, 0);
+    observer.disconnect();
+  });
+
+  test('conversation tabs follow the WAI-ARIA tabs pattern: arrows, Home and End move the focus and select', async () => {
+    const page = await open();
+    page.send(
+      snapshot([], {
+        conversations: [
+          { id: 'everyone', title: 'Everyone', kind: 'everyone', unread: 0, online: false, blocked: false },
+          { id: 'dm:bob', title: 'bob', kind: 'direct', unread: 0, online: true, blocked: false },
+          { id: 'dm:carol', title: 'carol', kind: 'direct', unread: 1, online: false, blocked: false },
+        ],
+      }),
+    );
+    const tabs = (): HTMLElement[] => page.all('.conversations [role="tab"]') as HTMLElement[];
+    const focused = (): string | undefined => (page.document.activeElement as HTMLElement | null)?.dataset.id;
+    const press = (name: string): void => {
+      page.document.activeElement!.dispatchEvent(new page.window.KeyboardEvent('keydown', { key: name, bubbles: true, cancelable: true }));
+    };
+    const selects = (): string[] => page.posted.flatMap((m) => (m.type === 'select' ? [m.conversation] : []));
+    const selected = (id: string): void => page.send({ type: 'timeline', conversation: id, items: [], hasOlder: false });
+    assert.equal(page.all('.conversations')[0]!.getAttribute('role'), 'tablist');
+    // One tab stop: the selected tab.
+    assert.deepEqual(
+      tabs().map((t) => [t.getAttribute('aria-selected'), t.getAttribute('tabindex')]),
+      [
+        ['false', '-1'],
+        ['true', '0'],
+        ['false', '-1'],
+      ],
+    );
+    tabs()[1]!.focus();
+    press('ArrowRight');
+    assert.equal(focused(), 'dm:carol');
+    assert.deepEqual(selects(), ['dm:carol']);
+    selected('dm:carol');
+    assert.equal(focused(), 'dm:carol', 'the focus stays on the tab when the tabs are drawn again');
+    assert.deepEqual(
+      tabs().map((t) => [t.getAttribute('aria-selected'), t.getAttribute('tabindex')]),
+      [
+        ['false', '-1'],
+        ['false', '-1'],
+        ['true', '0'],
+      ],
+    );
+    press('ArrowRight');
+    assert.equal(focused(), 'everyone', 'wraps around');
+    selected('everyone');
+    press('ArrowLeft');
+    assert.equal(focused(), 'dm:carol', 'wraps around backwards');
+    selected('dm:carol');
+    press('Home');
+    assert.equal(focused(), 'everyone');
+    selected('everyone');
+    press('End');
+    assert.equal(focused(), 'dm:carol');
+    selected('dm:carol');
+    press('ArrowUp');
+    assert.equal(focused(), 'dm:bob');
+    selected('dm:bob');
+    press('ArrowDown');
+    assert.equal(focused(), 'dm:carol');
+    assert.deepEqual(selects(), ['dm:carol', 'everyone', 'dm:carol', 'everyone', 'dm:carol', 'dm:bob', 'dm:carol']);
+    press('a');
+    assert.equal(focused(), 'dm:carol', 'other keys do nothing');
+    assert.equal(selects().length, 7);
   });
 
   test('new messages from others are announced in an aria-live region; malformed host messages are ignored', async () => {
