@@ -144,6 +144,30 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     }
   });
 
+  test('items out of time order: a day that comes back gets a separator again, and the separators stay put', async () => {
+    const page = await open();
+    const yesterday = new Date(2024, 9, 26, 18, 0).getTime();
+    page.send(
+      snapshot([
+        message(1, 'bob', 'evening', { sentAt: yesterday }),
+        message(2, 'bob', 'morning', { sentAt: NOW - 60_000 }),
+        message(3, 'bob', 'late, from a slow clock', { sentAt: yesterday + 60_000 }),
+      ]),
+    );
+    const separators = page.all('.day');
+    assert.deepEqual(
+      separators.map((d) => d.textContent),
+      ['Yesterday', 'Today', 'Yesterday'],
+    );
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(4, 'bob', 'now')], live: true });
+    const after = page.all('.day');
+    assert.deepEqual(
+      after.map((d) => d.textContent),
+      ['Yesterday', 'Today', 'Yesterday', 'Today'],
+    );
+    separators.forEach((node, i) => assert.equal(after[i], node, 'the same separator'));
+  });
+
   test('hostile message text is inert: no script, no handler attribute, no javascript: link, no raw HTML', async () => {
     const page = await open();
     const hostile = [

@@ -110,7 +110,7 @@ export class ChatApp {
   private readonly window = new TimelineWindow();
   /** The elements of the items in the window, kept from one render to the next (see renderItems). */
   private shown = new Map<TimelineItem, Shown>();
-  /** The day separators on screen, by day. */
+  /** The day separators on screen, by day (and, for a day that comes back, by how many times it did). */
   private days = new Map<string, HTMLElement>();
   private completion: (CompletionResult & { selected: number; chosen: boolean }) | undefined;
   private unseen = 0;
@@ -520,9 +520,11 @@ export class ChatApp {
       const time = itemTime(item);
       const day = dayKey(time);
       if (!previous || dayKey(itemTime(previous)) !== day) {
-        // Items are in key order, which is nearly always time order; a day that shows twice gets a second separator.
-        const separator = (!days.has(day) && this.days.get(day)) || el(this.doc, 'div', { class: 'day', attrs: { role: 'separator' } });
-        if (!days.has(day)) days.set(day, separator);
+        // Items are in key order, which is nearly always time order: a day that comes back gets a separator again.
+        let id = `${day}#0`;
+        for (let n = 1; days.has(id); n++) id = `${day}#${n}`;
+        const separator = this.days.get(id) ?? el(this.doc, 'div', { class: 'day', attrs: { role: 'separator' } });
+        days.set(id, separator);
         const label = dayLabel(time);
         if (separator.textContent !== label) separator.textContent = label;
         wanted.push(separator);
