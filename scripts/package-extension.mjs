@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Packages the VS Code extension: `npm run package` builds, then this runs vsce on the bundles in dist/.
 // Works offline: everything the extension runs is bundled, so vsce need not list npm dependencies.
+// Usage: node scripts/package-extension.mjs [--out file.vsix]   (default: <name>-<version>.vsix here)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,20 +19,16 @@ for (const file of [
     process.exit(1);
   }
 }
-const out = `${name}-${version}.vsix`;
+const outFlag = process.argv.indexOf('--out');
+const out = outFlag >= 0 ? process.argv[outFlag + 1] : `${name}-${version}.vsix`;
+if (!out) {
+  console.error('--out needs a file name.');
+  process.exit(1);
+}
 const vsce = join('node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
 const result = spawnSync(
   vsce,
-  [
-    'package',
-    '--no-dependencies',
-    '--allow-missing-repository',
-    '--skip-license',
-    '--readme-path',
-    'media/extension-readme.md',
-    '--out',
-    out,
-  ],
+  ['package', '--no-dependencies', '--allow-missing-repository', '--readme-path', 'media/extension-readme.md', '--out', out],
   {
     stdio: 'inherit',
   },

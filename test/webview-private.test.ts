@@ -74,7 +74,13 @@ describe('chat webview: private conversations (the real bundle in jsdom)', () =>
     const tab = (): Element => page.all('.conversation').find((b) => b.getAttribute('data-id') === 'private:bob')!;
     assert.equal(tab().querySelector('.tag.state')?.textContent, 'connecting');
 
+    // The header is a status region: an update that changes nothing in it (an unread count) leaves it alone,
+    // so a screen reader does not read it again.
+    const said = [...header().childNodes];
+    page.send({ type: 'conversations', conversations: conversations('connecting').map((c) => ({ ...c, unread: c.unread + 1 })) });
+    said.forEach((node, i) => assert.equal(header().childNodes[i], node, 'the same node'));
     page.send({ type: 'conversations', conversations: conversations('closed') });
+    assert.notEqual(header().firstChild, said[0]);
     assert.ok(header().classList.contains('closed'));
     assert.match(header().querySelector('.tag.state')!.textContent!, /closed/);
     assert.equal(tab().querySelector('.tag.state')?.textContent, 'closed');

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ChatMessage } from '../src/protocol';
-import type { HostToWebview, TimelineItem } from '../src/webview/protocol';
-import { openWebview, type WebviewPage } from './helpers/webview-dom';
+import type { HostToWebview, TimelineItem, WebviewToHost } from '../src/webview/protocol';
+import { openWebview, type OpenOptions, type WebviewPage } from './helpers/webview-dom';
 
-const DAY = 24 * 60 * 60_000;
-const NOW = Date.now();
+/** The pages' clock: noon on a fixed day, in the local time zone (a message a minute old is from today). */
+const NOW = new Date(2024, 9, 27, 12, 0).getTime();
+const FULL_DATE: Intl.DateTimeFormatOptions = { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' };
 
 function message(id: number, from: string, body: string, options: Partial<ChatMessage> = {}): TimelineItem {
   return {
@@ -44,10 +45,31 @@ function type(page: WebviewPage, text: string): void {
   input.dispatchEvent(new page.window.Event('input', { bubbles: true }));
 }
 
+/**
+ * jsdom lays nothing out (every height is 0, so any list "fits"): give the timeline a viewport and a content
+ * height, and a scrollTop that stays within them as a browser's does. Returns a way to scroll it.
+ */
+function layOut(page: WebviewPage, heights: { view: number; content: number }): (top: number) => void {
+  const timeline = page.document.querySelector('.timeline')!;
+  let top = 0;
+  const clamp = (value: number): number => Math.max(0, Math.min(value, heights.content - heights.view));
+  Object.defineProperty(timeline, 'clientHeight', { configurable: true, get: () => heights.view });
+  Object.defineProperty(timeline, 'scrollHeight', { configurable: true, get: () => heights.content });
+  Object.defineProperty(timeline, 'scrollTop', {
+    configurable: true,
+    get: () => top,
+    set: (value: number) => (top = clamp(value)),
+  });
+  return (to) => {
+    top = clamp(to);
+    timeline.dispatchEvent(new page.window.Event('scroll'));
+  };
+}
+
 describe('chat webview rendering (the real bundle in jsdom)', () => {
   const pages: WebviewPage[] = [];
-  const open = async (state?: unknown): Promise<WebviewPage> => {
-    const page = await openWebview(state);
+  const open = async (options: OpenOptions = {}): Promise<WebviewPage> => {
+    const page = await openWebview({ now: NOW, ...options });
     pages.push(page);
     return page;
   };
@@ -58,7 +80,7 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.deepEqual(page.posted[0], { type: 'ready' });
     page.send(
       snapshot([
-        message(1, 'bob', 'yesterday’s news', { sentAt: NOW - DAY }),
+        message(1, 'bob', 'yesterday’s news', { sentAt: new Date(2024, 9, 26, 9, 30).getTime() }),
         message(2, 'bob', 'hi alice'),
         message(3, 'alice', 'hi bob', { to: 'bob' }),
         { kind: 'notice', key: [3, 1], at: NOW, text: 'bob went offline', tone: 'presence' },
@@ -86,6 +108,64 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     );
     assert.match(tabs[1]!.getAttribute('aria-label') ?? '', /bob, online, 2 unread/);
     assert.deepEqual(page.console, [], 'nothing logged, no jsdom errors');
+  });
+
+  test('day separators follow the local calendar in any time zone, just after midnight and on a daylight-saving day', async () => {
+    const zone = process.env.TZ;
+    try {
+      // 27 October 2024: summer time ends in Europe that night; the clock stands 30 s after local midnight.
+      for (const tz of ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham']) {
+        process.env.TZ = tz;
+        const at = (day: number, hours: number, minutes: number, seconds = 0): number =>
+          new Date(2024, 9, day, hours, minutes, seconds).getTime();
+        const page = await open({ now: at(27, 0, 0, 30) });
+        page.send(
+          snapshot([
+            message(1, 'bob', 'two days ago', { sentAt: at(25, 9, 0) }),
+            message(2, 'bob', 'late last night', { sentAt: at(26, 23, 59, 50) }),
+            message(3, 'bob', 'just after midnight', { sentAt: at(27, 0, 0, 10) }),
+            message(4, 'alice', 'me too', { sentAt: at(27, 0, 0, 20), to: 'bob' }),
+          ]),
+        );
+        assert.deepEqual(
+          page.all('.day').map((d) => d.textContent),
+          [new Date(at(25, 9, 0)).toLocaleDateString(undefined, FULL_DATE), 'Yesterday', 'Today'],
+          tz,
+        );
+        assert.deepEqual(
+          page.all('.message time').map((t) => t.textContent),
+          ['09:00', '23:59', '00:00', '00:00'],
+          tz,
+        );
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  test('items out of time order: a day that comes back gets a separator again, and the separators stay put', async () => {
+    const page = await open();
+    const yesterday = new Date(2024, 9, 26, 18, 0).getTime();
+    page.send(
+      snapshot([
+        message(1, 'bob', 'evening', { sentAt: yesterday }),
+        message(2, 'bob', 'morning', { sentAt: NOW - 60_000 }),
+        message(3, 'bob', 'late, from a slow clock', { sentAt: yesterday + 60_000 }),
+      ]),
+    );
+    const separators = page.all('.day');
+    assert.deepEqual(
+      separators.map((d) => d.textContent),
+      ['Yesterday', 'Today', 'Yesterday'],
+    );
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(4, 'bob', 'now')], live: true });
+    const after = page.all('.day');
+    assert.deepEqual(
+      after.map((d) => d.textContent),
+      ['Yesterday', 'Today', 'Yesterday', 'Today'],
+    );
+    separators.forEach((node, i) => assert.equal(after[i], node, 'the same separator'));
   });
 
   test('hostile message text is inert: no script, no handler attribute, no javascript: link, no raw HTML', async () => {
@@ -169,13 +249,52 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     const after = page.all('.message');
     assert.ok(after.length <= 150);
     assert.ok(Number(after[0]!.getAttribute('data-key')!.split(':')[0]) < Number(rendered[0]!.getAttribute('data-key')!.split(':')[0]));
+    // The messages still in the window are the same elements: only those that came into it were built.
+    const stayed = after.filter((node) => rendered.includes(node));
+    assert.ok(stayed.length >= 50, `${stayed.length} elements kept`);
+    assert.deepEqual(
+      stayed.map((n) => n.getAttribute('data-key')),
+      rendered
+        .filter((n) => after.some((a) => a.getAttribute('data-key') === n.getAttribute('data-key')))
+        .map((n) => n.getAttribute('data-key')),
+    );
     // A live message while scrolled up does not jump; a button offers the newest.
     page.send({ type: 'items', conversation: 'dm:bob', items: [message(10_001, 'bob', 'new!')], live: true });
     assert.ok(page.all('.message').length <= 150);
     assert.equal((page.document.querySelector('.jump') as HTMLElement).hidden, false);
   });
 
-  test('scrolling to the top of what is loaded asks for older messages, and they are merged in order', async () => {
+  test('scrolling to the top asks once for older messages (not while a request is in flight, not elsewhere), and asks again for the next page', async () => {
+    const page = await open();
+    const scrollTo = layOut(page, { view: 300, content: 2000 });
+    const asked = (): WebviewToHost[] => page.posted.filter((m) => m.type === 'loadOlder');
+    page.send(snapshot([message(50, 'bob', 'fifty'), message(51, 'bob', 'fifty-one')], { hasOlder: true }));
+    assert.equal(page.document.querySelector('.timeline')!.scrollTop, 1700, 'the newest is in view');
+    assert.deepEqual(asked(), [], 'the list does not fit: nothing is asked for until the user scrolls up');
+    scrollTo(1000);
+    scrollTo(400);
+    assert.deepEqual(asked(), [], 'not at the top yet');
+    scrollTo(0);
+    assert.deepEqual(asked(), [{ type: 'loadOlder', conversation: 'dm:bob', before: [50, 0] }]);
+    assert.match(page.document.querySelector('.older')!.textContent ?? '', /Loading older/);
+    scrollTo(10);
+    scrollTo(0);
+    assert.equal(asked().length, 1, 'no second request while the first is in flight');
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(30, 'bob', 'thirty'), message(40, 'bob', 'forty')], live: false });
+    assert.deepEqual(
+      page.all('.message .body').map((b) => b.textContent?.trim()),
+      ['thirty', 'forty', 'fifty', 'fifty-one'],
+    );
+    scrollTo(0);
+    assert.deepEqual(
+      asked().at(-1),
+      { type: 'loadOlder', conversation: 'dm:bob', before: [30, 0] },
+      'the next page, before the oldest now loaded',
+    );
+    assert.equal(asked().length, 2);
+  });
+
+  test('a list that does not fill the view asks for older messages at once, and they are merged in order', async () => {
     const page = await open();
     page.send(snapshot([message(50, 'bob', 'fifty'), message(51, 'bob', 'fifty-one')], { hasOlder: true }));
     const ask = page.posted.find((m) => m.type === 'loadOlder');
@@ -257,6 +376,14 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     });
     assert.equal(banner.hidden, false);
     assert.match(banner.textContent ?? '', /reconnecting/);
+    // The banner is a status region: the same news again is not written (and read out) again.
+    const said = [...banner.childNodes];
+    page.send({
+      type: 'connection',
+      me: 'alice',
+      connection: { phase: 'reconnecting', username: 'alice', message: 'Connection lost; reconnecting…' },
+    });
+    said.forEach((node, i) => assert.equal(banner.childNodes[i], node, 'the same node'));
     assert.equal(page.document.querySelector('textarea')!.disabled, false, 'typing goes on while reconnecting');
     page.send({
       type: 'connection',
@@ -268,6 +395,131 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.equal(page.document.querySelector('textarea')!.disabled, true);
     (welcome.querySelector('button') as HTMLButtonElement).click();
     assert.deepEqual(page.posted.at(-1), { type: 'action', action: 'connect' });
+  });
+
+  test('a new message is announced once, by the live region alone, and the elements already shown are kept', async () => {
+    const page = await open();
+    page.send(
+      snapshot([
+        message(10, 'bob', 'hi alice'),
+        message(11, 'alice', 'hi bob', { to: 'bob' }),
+        { kind: 'notice', key: [11, 1], at: NOW, text: 'bob is not online; they will get it when they sign in', tone: 'error' },
+      ]),
+    );
+    const live = page.document.querySelector('.sr-only[aria-live="polite"]')!;
+    const announced: string[] = [];
+    const observer = new page.window.MutationObserver(() => announced.push(live.textContent ?? ''));
+    observer.observe(live, { childList: true, characterData: true, subtree: true });
+    const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+    const shown = (): Element[] => page.all('.items > *');
+    const before = shown();
+
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(12, 'bob', 'are you there?')], live: true });
+    await settle();
+    assert.deepEqual(announced, ['bob: are you there?']);
+    const after = shown();
+    assert.equal(after.length, before.length + 1);
+    before.forEach((node, i) => assert.equal(after[i], node, `element ${i} is the same one`));
+    assert.match(after.at(-1)!.textContent ?? '', /are you there\?/);
+    // Nothing else on the page that a screen reader watches holds the message: it is not read a second time.
+    const watched =
+      '[aria-live]:not([aria-live="off"]), [role="log"], [role="status"], [role="alert"], [role="marquee"], [role="timer"], output';
+    const holders = [...page.document.querySelectorAll(watched)].filter((r) => r.textContent?.includes('are you there?'));
+    assert.ok(holders.length === 1 && holders[0] === live, `${holders.length} live regions hold the message`);
+    assert.equal(after.at(-1)!.closest(watched), null, 'the timeline is not a live region');
+
+    // The same message again, one's own message, and a page of older ones: nothing is announced, nothing rebuilt.
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(12, 'bob', 'are you there?')], live: true });
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(13, 'alice', 'yes', { to: 'bob' })], live: true });
+    page.send({ type: 'items', conversation: 'dm:bob', items: [message(5, 'bob', 'long ago')], live: false });
+    await settle();
+    assert.deepEqual(announced, ['bob: are you there?']);
+    const later = shown();
+    assert.ok(
+      after.every((node) => later.includes(node)),
+      'the elements shown before are still there',
+    );
+    assert.deepEqual(
+      page.all('.message .body').map((b) => b.textContent?.trim()),
+      ['long ago', 'hi alice', 'hi bob', 'are you there?', 'yes'],
+    );
+
+    // An error that arrives is announced once too (the notice itself is no alert).
+    page.send({
+      type: 'items',
+      conversation: 'dm:bob',
+      items: [{ kind: 'notice', key: [13, 1], at: NOW, text: 'Not sent.', tone: 'error' }],
+      live: true,
+    });
+    await settle();
+    assert.deepEqual(announced, ['bob: are you there?', 'Not sent.']);
+    assert.equal(page.document.querySelectorAll('#app .notice[role="alert"]').length, 0);
+    observer.disconnect();
+  });
+
+  test('conversation tabs follow the WAI-ARIA tabs pattern: arrows, Home and End move the focus and select', async () => {
+    const page = await open();
+    page.send(
+      snapshot([], {
+        conversations: [
+          { id: 'everyone', title: 'Everyone', kind: 'everyone', unread: 0, online: false, blocked: false },
+          { id: 'dm:bob', title: 'bob', kind: 'direct', unread: 0, online: true, blocked: false },
+          { id: 'dm:carol', title: 'carol', kind: 'direct', unread: 1, online: false, blocked: false },
+        ],
+      }),
+    );
+    const tabs = (): HTMLElement[] => page.all('.conversations [role="tab"]') as HTMLElement[];
+    const focused = (): string | undefined => (page.document.activeElement as HTMLElement | null)?.dataset.id;
+    const press = (name: string): void => {
+      page.document.activeElement!.dispatchEvent(new page.window.KeyboardEvent('keydown', { key: name, bubbles: true, cancelable: true }));
+    };
+    const selects = (): string[] => page.posted.flatMap((m) => (m.type === 'select' ? [m.conversation] : []));
+    const selected = (id: string): void => page.send({ type: 'timeline', conversation: id, items: [], hasOlder: false });
+    assert.equal(page.all('.conversations')[0]!.getAttribute('role'), 'tablist');
+    // One tab stop: the selected tab.
+    assert.deepEqual(
+      tabs().map((t) => [t.getAttribute('aria-selected'), t.getAttribute('tabindex')]),
+      [
+        ['false', '-1'],
+        ['true', '0'],
+        ['false', '-1'],
+      ],
+    );
+    tabs()[1]!.focus();
+    press('ArrowRight');
+    assert.equal(focused(), 'dm:carol');
+    assert.deepEqual(selects(), ['dm:carol']);
+    selected('dm:carol');
+    assert.equal(focused(), 'dm:carol', 'the focus stays on the tab when the tabs are drawn again');
+    assert.deepEqual(
+      tabs().map((t) => [t.getAttribute('aria-selected'), t.getAttribute('tabindex')]),
+      [
+        ['false', '-1'],
+        ['false', '-1'],
+        ['true', '0'],
+      ],
+    );
+    press('ArrowRight');
+    assert.equal(focused(), 'everyone', 'wraps around');
+    selected('everyone');
+    press('ArrowLeft');
+    assert.equal(focused(), 'dm:carol', 'wraps around backwards');
+    selected('dm:carol');
+    press('Home');
+    assert.equal(focused(), 'everyone');
+    selected('everyone');
+    press('End');
+    assert.equal(focused(), 'dm:carol');
+    selected('dm:carol');
+    press('ArrowUp');
+    assert.equal(focused(), 'dm:bob');
+    selected('dm:bob');
+    press('ArrowDown');
+    assert.equal(focused(), 'dm:carol');
+    assert.deepEqual(selects(), ['dm:carol', 'everyone', 'dm:carol', 'everyone', 'dm:carol', 'dm:bob', 'dm:carol']);
+    press('a');
+    assert.equal(focused(), 'dm:carol', 'other keys do nothing');
+    assert.equal(selects().length, 7);
   });
 
   test('new messages from others are announced in an aria-live region; malformed host messages are ignored', async () => {
@@ -294,7 +546,7 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     page.send(snapshot([]));
     type(page, 'half-written thought');
     const saved = page.state();
-    const again = await open(saved);
+    const again = await open({ state: saved });
     assert.deepEqual(again.posted[0], { type: 'ready', active: 'dm:bob' });
     again.send(snapshot([]));
     assert.equal(again.document.querySelector('textarea')!.value, 'half-written thought');

@@ -35,8 +35,27 @@ export interface WebviewPage {
   close(): void;
 }
 
+export interface OpenOptions {
+  /** What getState returns at first (what the page saved before it was discarded). */
+  state?: unknown;
+  /** Fixes the page's clock (`new Date()`, `Date.now()`) at this time, so that "Today" is a known day. */
+  now?: number;
+}
+
+/** A script for the page that stops its clock at `now`; dates built from arguments are left alone. */
+function fixedClock(now: number): string {
+  return `(() => {
+    const RealDate = Date;
+    class FixedDate extends RealDate {
+      constructor(...args) { if (args.length === 0) super(${now}); else super(...args); }
+      static now() { return ${now}; }
+    }
+    globalThis.Date = FixedDate;
+  })();`;
+}
+
 /** Loads the webview bundle into a jsdom page with the same HTML the extension serves and a recording acquireVsCodeApi. */
-export async function openWebview(savedState?: unknown): Promise<WebviewPage> {
+export async function openWebview(options: OpenOptions = {}): Promise<WebviewPage> {
   const code = await webviewBundle();
   const logged: string[] = [];
   const virtualConsole = new VirtualConsole();
@@ -50,7 +69,7 @@ export async function openWebview(savedState?: unknown): Promise<WebviewPage> {
   });
   const window = dom.window as unknown as Window & typeof globalThis;
   const posted: WebviewToHost[] = [];
-  let state: unknown = savedState;
+  let state: unknown = options.state;
   let acquired = 0;
   Object.assign(window, {
     acquireVsCodeApi: () => {
@@ -64,7 +83,7 @@ export async function openWebview(savedState?: unknown): Promise<WebviewPage> {
     },
   });
   const script = window.document.createElement('script');
-  script.textContent = code;
+  script.textContent = options.now === undefined ? code : `${fixedClock(options.now)}\n${code}`;
   window.document.body.appendChild(script);
   return {
     dom,

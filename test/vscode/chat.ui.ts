@@ -1,5 +1,6 @@
 // What a person sees and does with the packaged extension in a real VS Code (code-server + Chromium):
-// sign-in lockout, a conversation with another user, and hostile text shown inert.
+// sign-in lockout, a conversation with another user, and hostile text shown inert; in the high contrast theme, where
+// the chat view must draw with borders and keep its focus ring visible.
 // Run with `npm run test:vscode`; screenshots and logs go to .test-artifacts/vscode/.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +24,7 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
     bob = await server.signIn('bob');
     vscode = await VsCode.launch({
       name: 'chat',
+      settings: { 'workbench.colorTheme': 'Default High Contrast' },
       keybindings: [
         {
           key: CONNECT_ALICE.vscode,
@@ -100,6 +102,34 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       await own.waitFor({ state: 'visible', timeout: 30_000 });
       assert.equal((await own.locator('.from').innerText()).trim(), 'alice (you)');
       await vscode.screenshot('alice-reply');
+
+      // High contrast: the selected tab has a border of the theme's active colour and, reached with the keyboard
+      // (Shift+Tab from the timeline), the focus ring in the focus colour outside that border.
+      const selected = view.locator('.conversation.selected');
+      await view.locator('.timeline').press('Shift+Tab');
+      const shot = await vscode.screenshot('high-contrast-focus');
+      // (No named functions in here: tsx would wrap them in a helper that the page does not have.)
+      const look = await selected.evaluate((el) => {
+        const tab = el as HTMLElement;
+        const doc = tab.ownerDocument;
+        // The theme's colours as the browser computes colours (rgb(…)), read from probes styled with them.
+        const [active, focus] = ['--vscode-contrastActiveBorder', '--vscode-focusBorder'].map((variable) => {
+          const probe = doc.createElement('span');
+          probe.style.color = `var(${variable})`;
+          doc.body.append(probe);
+          const value = getComputedStyle(probe).color;
+          probe.remove();
+          return value;
+        });
+        const style = getComputedStyle(tab);
+        return {
+          highContrast: doc.body.classList.contains('vscode-high-contrast'),
+          focused: doc.activeElement === tab && tab.matches(':focus-visible'),
+          border: [style.borderTopStyle, style.borderTopColor === active],
+          ring: [style.outlineStyle, style.outlineColor === focus, style.outlineOffset],
+        };
+      });
+      assert.deepEqual(look, { highContrast: true, focused: true, border: ['solid', true], ring: ['solid', true, '1px'] }, `see ${shot}`);
     }));
 
   it('(8) hostile text from another user shows as inert text', async () =>

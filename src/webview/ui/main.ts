@@ -74,6 +74,24 @@ function keyString(item: TimelineItem): string {
   return `${item.key[0]}:${item.key[1]}`;
 }
 
+/** A message from the same sender, of the same kind, soon after the one before: shown without its header. */
+function continues(previous: TimelineItem | undefined, m: Extract<TimelineItem, { kind: 'message' }>['message']): boolean {
+  return (
+    previous?.kind === 'message' &&
+    previous.message.from === m.from &&
+    previous.message.kind === m.kind &&
+    m.sentAt - previous.message.sentAt < GROUP_GAP_MS &&
+    dayKey(previous.message.sentAt) === dayKey(m.sentAt)
+  );
+}
+
+/** The element on screen for one item. */
+interface Shown {
+  node: HTMLElement;
+  /** What the element shows besides the item itself (whose it is, its tags): it is built again when this changes. */
+  context: string;
+}
+
 export class ChatApp {
   private readonly doc: Document;
   private readonly markdown: MarkdownRenderer;
@@ -90,6 +108,10 @@ export class ChatApp {
   private nextRequest = 1;
   private readonly pending = new Map<number, { conversation: string; text: string }>();
   private readonly window = new TimelineWindow();
+  /** The elements of the items in the window, kept from one render to the next (see renderItems). */
+  private shown = new Map<TimelineItem, Shown>();
+  /** The day separators on screen, by day (and, for a day that comes back, by how many times it did). */
+  private days = new Map<string, HTMLElement>();
   private completion: (CompletionResult & { selected: number; chosen: boolean }) | undefined;
   private unseen = 0;
   /** The newest item is in view: keep it there when something arrives or the layout changes. */
@@ -111,6 +133,9 @@ export class ChatApp {
   private readonly sendButton: HTMLButtonElement;
   private readonly composerError: HTMLElement;
   private readonly live: HTMLElement;
+  /** What the banner and the header say: they are status regions, so they are written only when that changes. */
+  private bannerShows = '';
+  private headerShows = '';
 
   constructor(
     private readonly root: HTMLElement,
@@ -146,7 +171,9 @@ export class ChatApp {
     this.timeline = el(
       doc,
       'section',
-      { class: 'timeline', attrs: { role: 'log', 'aria-label': 'Messages', tabindex: '0' } },
+      // Not role="log": a log is a live region, and a screen reader would read what is re-rendered or paged in
+      // as if it were new. New messages are announced once, by `live` below.
+      { class: 'timeline', attrs: { 'aria-label': 'Messages', tabindex: '0' } },
       this.olderRow,
       this.list,
     );
@@ -346,17 +373,22 @@ export class ChatApp {
   private renderConnection(): void {
     const { phase, message, url } = this.connection;
     const banner = this.banner;
-    banner.replaceChildren();
-    banner.className = 'banner';
-    banner.hidden = true;
-    if (phase === 'reconnecting' || phase === 'connecting') {
-      banner.hidden = false;
-      banner.classList.add(phase);
-      const words = phase === 'connecting' ? `Connecting to ${url ?? 'the server'}…` : (message ?? 'Connection lost; reconnecting…');
-      banner.append(
-        el(this.doc, 'span', { class: 'codicon codicon-sync codicon-modifier-spin', attrs: { 'aria-hidden': 'true' } }),
-        el(this.doc, 'span', { text: ` ${words}` }),
-      );
+    const showing = phase === 'reconnecting' || phase === 'connecting';
+    banner.hidden = !showing;
+    banner.className = showing ? `banner ${phase}` : 'banner';
+    const words = !showing
+      ? ''
+      : phase === 'connecting'
+        ? `Connecting to ${url ?? 'the server'}…`
+        : (message ?? 'Connection lost; reconnecting…');
+    if (this.bannerShows !== words) {
+      this.bannerShows = words;
+      banner.replaceChildren();
+      if (showing)
+        banner.append(
+          el(this.doc, 'span', { class: 'codicon codicon-sync codicon-modifier-spin', attrs: { 'aria-hidden': 'true' } }),
+          el(this.doc, 'span', { text: ` ${words}` }),
+        );
     }
     const signedOut = phase === 'signed-out';
     this.welcome.hidden = !signedOut;
@@ -423,20 +455,25 @@ export class ChatApp {
     const summary = this.conversations.find((c) => c.id === this.active);
     this.header.hidden = partner === undefined || this.connection.phase === 'signed-out';
     if (partner === undefined) {
+      this.headerShows = '';
       this.header.replaceChildren();
       return;
     }
     const state = summary?.privateState ?? 'closed';
-    this.header.className = `conversation-header private ${state}`;
-    this.header.replaceChildren(
-      el(doc, 'span', {
-        class: `codicon codicon-${state === 'connecting' ? 'sync codicon-modifier-spin' : 'lock'}`,
-        attrs: { 'aria-hidden': 'true' },
-      }),
-      el(doc, 'span', { class: 'title', text: ` Private chat with ${partner}` }),
-      el(doc, 'span', { class: `tag state ${state}`, text: PRIVATE_STATE_WORDS[state] }),
-      el(doc, 'span', { class: 'hint', text: 'not stored on the server' }),
-    );
+    const shows = `${partner}|${state}`;
+    if (this.headerShows !== shows) {
+      this.headerShows = shows;
+      this.header.className = `conversation-header private ${state}`;
+      this.header.replaceChildren(
+        el(doc, 'span', {
+          class: `codicon codicon-${state === 'connecting' ? 'sync codicon-modifier-spin' : 'lock'}`,
+          attrs: { 'aria-hidden': 'true' },
+        }),
+        el(doc, 'span', { class: 'title', text: ` Private chat with ${partner}` }),
+        el(doc, 'span', { class: `tag state ${state}`, text: PRIVATE_STATE_WORDS[state] }),
+        el(doc, 'span', { class: 'hint', text: 'not stored on the server' }),
+      );
+    }
     this.updateComposer();
   }
 
@@ -460,36 +497,69 @@ export class ChatApp {
     this.post({ type: 'select', conversation });
   }
 
+  /**
+   * Shows the items in the window. The elements of items already on screen are kept (a screen reader's place,
+   * a selection or a focused link stay where they were); only what is new is built and inserted.
+   */
   private renderItems(keepAnchor = false): void {
     const anchor = keepAnchor ? this.anchor() : undefined;
-    const doc = this.doc;
-    const nodes: Node[] = [];
+    const wanted: HTMLElement[] = [];
+    const shown = new Map<TimelineItem, Shown>();
+    const days = new Map<string, HTMLElement>();
     const { start, end } = this.window;
     for (let i = start; i < end; i++) {
       const item = this.items[i]!;
       const previous = i > 0 ? this.items[i - 1] : undefined;
+      const context = this.contextOf(item);
+      const before = this.shown.get(item);
+      const entry: Shown =
+        before?.context === context
+          ? before
+          : { node: item.kind === 'message' ? this.renderMessage(item) : this.renderNotice(item), context };
+      if (item.kind === 'message') entry.node.classList.toggle('continued', continues(previous, item.message));
       const time = itemTime(item);
-      if (!previous || dayKey(itemTime(previous)) !== dayKey(time)) {
-        nodes.push(el(doc, 'div', { class: 'day', text: dayLabel(time), attrs: { role: 'separator' } }));
+      const day = dayKey(time);
+      if (!previous || dayKey(itemTime(previous)) !== day) {
+        // Items are in key order, which is nearly always time order: a day that comes back gets a separator again.
+        let id = `${day}#0`;
+        for (let n = 1; days.has(id); n++) id = `${day}#${n}`;
+        const separator = this.days.get(id) ?? el(this.doc, 'div', { class: 'day', attrs: { role: 'separator' } });
+        days.set(id, separator);
+        const label = dayLabel(time);
+        if (separator.textContent !== label) separator.textContent = label;
+        wanted.push(separator);
       }
-      nodes.push(item.kind === 'message' ? this.renderMessage(item, previous) : this.renderNotice(item));
+      wanted.push(entry.node);
+      shown.set(item, entry);
     }
-    this.list.replaceChildren(...nodes);
+    this.shown = shown;
+    this.days = days;
+    this.place(wanted);
     this.renderOlderRow();
     if (anchor) this.restoreAnchor(anchor);
     this.renderJump();
   }
 
-  private renderMessage(item: Extract<TimelineItem, { kind: 'message' }>, previous: TimelineItem | undefined): HTMLElement {
+  /** Makes the list's children exactly `wanted`, in order, moving no element that is already in its place. */
+  private place(wanted: HTMLElement[]): void {
+    const keep = new Set<Element>(wanted);
+    for (const child of [...this.list.children]) if (!keep.has(child)) child.remove();
+    let cursor = this.list.firstElementChild;
+    for (const node of wanted) {
+      if (node === cursor) cursor = cursor.nextElementSibling;
+      else this.list.insertBefore(node, cursor);
+    }
+  }
+
+  private contextOf(item: TimelineItem): string {
+    if (item.kind === 'notice') return '';
+    return `${item.message.from === this.me ? 'own' : ''}|${item.message.kind === 'broadcast' && this.active !== EVERYONE ? 'tagged' : ''}`;
+  }
+
+  private renderMessage(item: Extract<TimelineItem, { kind: 'message' }>): HTMLElement {
     const doc = this.doc;
     const m = item.message;
     const own = m.from === this.me;
-    const continued =
-      previous?.kind === 'message' &&
-      previous.message.from === m.from &&
-      previous.message.kind === m.kind &&
-      m.sentAt - previous.message.sentAt < GROUP_GAP_MS &&
-      dayKey(previous.message.sentAt) === dayKey(m.sentAt);
     const date = new Date(m.sentAt);
     const header = el(
       doc,
@@ -515,10 +585,7 @@ export class ChatApp {
     return el(
       doc,
       'article',
-      {
-        class: `message${own ? ' own' : ''}${continued ? ' continued' : ''}${m.kind === 'private' ? ' private' : ''}`,
-        attrs: { 'data-key': keyString(item) },
-      },
+      { class: `message${own ? ' own' : ''}${m.kind === 'private' ? ' private' : ''}`, attrs: { 'data-key': keyString(item) } },
       header,
       body,
     );
@@ -530,7 +597,8 @@ export class ChatApp {
     return el(
       doc,
       'div',
-      { class: `notice ${item.tone}`, attrs: { 'data-key': keyString(item), ...(item.tone === 'error' && { role: 'alert' }) } },
+      // No role="alert": an error that arrives is announced by the live region, once (see announce).
+      { class: `notice ${item.tone}`, attrs: { 'data-key': keyString(item) } },
       el(doc, 'span', { class: 'text', text: item.text }),
       el(doc, 'time', { text: timeLabel(item.at), attrs: { datetime: date.toISOString() } }),
     );
