@@ -57,7 +57,7 @@ describe('direct messages', () => {
     alice.close();
   });
 
-  test('a message that was not acknowledged comes again, and the client shows it once', async () => {
+  test('a message that was not acknowledged is sent again at the next sign-in', async () => {
     const alice = await t.signIn('alice');
     const sent = await alice.message('carol', 'unacknowledged');
     // A raw socket that signs in as carol but never says "received".
