@@ -285,6 +285,45 @@ describe('blocking', () => {
     carol.close();
   });
 
+  test('the blocked user does not see the blocker come and go either; login, whoelse and wholast hide each from the other', async () => {
+    const alice = await t.signIn('alice'); // sees everyone: proof that the events hidden from bob were sent at all
+    const carolEarlier = await t.signIn('carol');
+    await carolEarlier.block('bob');
+    const carolLeft = next(alice, 'presence', (e) => e.username === 'carol' && !e.online);
+    carolEarlier.close();
+    await carolLeft;
+
+    const bob = await t.signIn('bob');
+    const bobHears = collect(bob, 'presence');
+    const carolBack = next(alice, 'presence', (e) => e.username === 'carol' && e.online);
+    const carol = await t.connect();
+    assert.deepEqual((await carol.login('carol', 'carol-pw')).online, ['alice'], "carol's login does not list bob");
+    await carolBack;
+    const bobAgain = await t.connect();
+    assert.deepEqual((await bobAgain.login('bob', 'bob-pw')).online, ['alice'], "bob's login does not list carol");
+    bobAgain.close();
+    assert.deepEqual((await bob.whoelse()).users, ['alice']);
+    assert.deepEqual((await carol.whoelse()).users, ['alice']);
+    assert.deepEqual((await carol.wholast(5)).users, ['alice']);
+
+    const carolGone = next(alice, 'presence', (e) => e.username === 'carol' && !e.online);
+    carol.close();
+    await carolGone;
+    assert.deepEqual((await bob.wholast(5)).users, ['alice'], 'carol was seen a moment ago, but not by bob');
+    // Presence events keep their order: once bob hears that alice left, whatever was sent to him about carol has arrived.
+    alice.close();
+    await next(bob, 'presence', (e) => e.username === 'alice' && !e.online);
+    assert.deepEqual(
+      bobHears.filter(([e]) => e.username === 'carol'),
+      [],
+      'bob heard nothing about carol',
+    );
+    const carolAgain = await t.signIn('carol');
+    await carolAgain.unblock('bob');
+    carolAgain.close();
+    bob.close();
+  });
+
   test('blocking hides both users from each other at once, and unblocking shows them again', async () => {
     const [alice, bob] = await Promise.all([t.signIn('alice'), t.signIn('bob')]);
     const aliceSees = next(alice, 'presence', (e) => e.username === 'bob');
