@@ -147,6 +147,42 @@ describe('durability', () => {
   });
 });
 
+describe("parley-server's options", () => {
+  test('--single-session, --block-time and --timeout take effect', async (t) => {
+    const dataDir = tempDir();
+    const setup = await startServer({ users: ['alice', 'bob'], dataDir });
+    await setup.stop();
+    const { program, url } = await serverProcess(dataDir, '--single-session', '--block-time', '7', '--timeout', '2');
+    const clients: ParleyClient[] = [];
+    t.after(() => {
+      for (const c of clients) c.close();
+      program.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const connect = async (): Promise<ParleyClient> => {
+      const client = new ParleyClient(url, { socket: { reconnection: false } });
+      clients.push(client);
+      await client.connect();
+      return client;
+    };
+
+    const alice = await connect();
+    await alice.login('alice', passwordOf('alice'));
+    const idle = next(alice, 'signedOut', () => true, 15_000);
+    await assert.rejects((await connect()).login('alice', passwordOf('alice')), {
+      code: 'ALREADY_SIGNED_IN',
+      message: 'alice is already signed in elsewhere.',
+    });
+
+    const guess = await connect();
+    for (let i = 0; i < 2; i++) await assert.rejects(guess.login('bob', 'wrong'), { code: 'INVALID_CREDENTIALS' });
+    await assert.rejects(guess.login('bob', 'wrong'), { code: 'LOCKED_OUT', retryAfterSeconds: 7, message: /Try again in 7 seconds/ });
+
+    const [signedOut] = await idle;
+    assert.deepEqual(signedOut, { reason: 'idle', message: 'You were signed out after 2 seconds without activity.' });
+  });
+});
+
 describe('accounts', () => {
   test('a user_pass.txt is imported as hashes: no password in the database files or the log', async () => {
     const dir = tempDir();

@@ -202,6 +202,15 @@ describe('broadcasts', () => {
     assert.equal(bobOnce.length, 1, 'a name given twice is sent to once');
     for (const c of [alice, bob, carol, dave]) c.close();
   });
+
+  test('errors: a body too long or only white space, in both forms', async () => {
+    const alice = await t.signIn('alice');
+    const tooLong = 'x'.repeat(4001);
+    await assert.rejects(alice.broadcast(tooLong), { code: 'TOO_LONG', message: /at most 4000 characters/ });
+    await assert.rejects(alice.broadcast(tooLong, ['bob']), { code: 'TOO_LONG', message: /at most 4000 characters/ });
+    await assert.rejects(alice.broadcast(' \n '), { code: 'BAD_REQUEST', message: /cannot be empty/ });
+    alice.close();
+  });
 });
 
 describe('blocking', () => {
