@@ -87,7 +87,7 @@ describe('the client core across a server restart', () => {
       'the client showed it once',
     );
 
-    // The duplicate was acknowledged: a later sign-in of alice gets nothing back.
+    // The copy was acknowledged in its turn: nothing is left pending for alice.
     await eventually(async () => (await srv.server.store.pendingFor('alice')).length === 0, 3000, 'the acknowledgement');
     bob.close();
   });
