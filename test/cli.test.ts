@@ -325,4 +325,16 @@ describe('parley terminal client', { concurrency: 3 }, () => {
     await sam.message('rick', 'still there?');
     await cli.waitFor(/\] sam: still there\?$/m);
   });
+
+  test('signing in again after a dropped connection fails (the password changed meanwhile): said so, exit code 1', async (t) => {
+    const srv = await serve(t, ['uma']);
+    const cli = await signedIn(t, srv.port, 'uma');
+    await srv.server.accounts.setPassword('uma', 'changed-meanwhile');
+    const sockets = [...srv.server.io.sockets.sockets.values()];
+    assert.equal(sockets.length, 1, "only the terminal client's connection");
+    sockets[0]!.conn.close();
+    await cli.waitFor(/^Connection lost; reconnecting\.\.\.$/m);
+    await cli.waitFor(/^error: could not sign in again: Invalid username or password\. 2 attempts left\.$/m);
+    assert.equal(await cli.exitCode(), 1);
+  });
 });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ParleyClient } from '../src/client/parley-client';
-import { collect, eventually, next, startServer } from './helpers/server';
+import type { Socket } from 'socket.io-client';
+import { ACK_DELAY_MS, ParleyClient } from '../src/client/parley-client';
+import type { ChatMessage } from '../src/protocol';
+import { collect, eventually, next, passwordOf, startServer } from './helpers/server';
+
+/** The client core's Socket.IO socket, to watch what really arrives and to cut its transport. */
+const socketOf = (client: ParleyClient): Socket => (client as unknown as { socket: Socket }).socket;
 
 describe('the client core across a server restart', () => {
   test('clients wait out a restart, sign in again by themselves, and get what was sent meanwhile once', async (t) => {
@@ -47,5 +52,43 @@ describe('the client core across a server restart', () => {
     alice.close();
     assert.equal(alice.state, 'offline');
     await t.close();
+  });
+
+  test('a message shown live and dropped with the connection before its acknowledgement is replayed at resume, and shown once', async (t) => {
+    const srv = await startServer({ users: ['alice', 'bob'] });
+    t.after(() => srv.close());
+    // Alice comes back later than her acknowledgement is due: it cannot reach the server on the new connection before her sign-in does.
+    const reconnectMs = ACK_DELAY_MS * 2;
+    const alice = new ParleyClient(srv.url, {
+      requestTimeoutMs: 3000,
+      socket: { reconnectionDelay: reconnectMs, reconnectionDelayMax: reconnectMs, randomizationFactor: 0 },
+    });
+    t.after(() => alice.close());
+    await alice.connect();
+    await alice.login('alice', passwordOf('alice'));
+    const bob = await srv.signIn('bob');
+
+    const arrivals: number[] = [];
+    socketOf(alice).onAny((event: string, message: ChatMessage) => {
+      if (event === 'message') arrivals.push(message.id);
+    });
+    const shown = collect(alice, 'message');
+    const resumed = next(alice, 'resumed', () => true, 5000);
+    // The transport drops as the message is shown, long before the acknowledgement would go out.
+    alice.once('message', () => socketOf(alice).io.engine.close());
+    const sent = await bob.message('alice', 'shown, never acknowledged');
+
+    await resumed;
+    await eventually(() => arrivals.length === 2, 3000, 'the replay after the resume');
+    assert.deepEqual(arrivals, [sent.id, sent.id], 'the server sent it live, then again at the new sign-in');
+    assert.deepEqual(
+      shown.map(([m]) => m.id),
+      [sent.id],
+      'the client showed it once',
+    );
+
+    // The copy was acknowledged in its turn: nothing is left pending for alice.
+    await eventually(async () => (await srv.server.store.pendingFor('alice')).length === 0, 3000, 'the acknowledgement');
+    bob.close();
   });
 });

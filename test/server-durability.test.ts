@@ -7,7 +7,7 @@ import type { ChatMessage } from '../src/protocol';
 import { createParleyServer } from '../src/server/server';
 import { streamLogger } from '../src/server/log';
 import { Program } from './helpers/processes';
-import { collect, eventually, next, startServer, tempDir, TEST_SCRYPT } from './helpers/server';
+import { collect, eventually, next, passwordOf, startServer, tempDir, TestClock, TEST_SCRYPT } from './helpers/server';
 
 /** Starts `parley-server` as its own process on a free port and returns it with its URL. */
 async function serverProcess(dataDir: string, ...args: string[]): Promise<{ program: Program; url: string }> {
@@ -91,33 +91,95 @@ describe('durability', () => {
     await after.close();
   });
 
-  test('SIGTERM tells connected clients, flushes storage and exits 0', async () => {
-    const dataDir = tempDir();
-    const setup = await startServer({ users: ['alice', 'bob'], dataDir });
-    await setup.stop();
-    const { program, url } = await serverProcess(dataDir);
-    const alice = new ParleyClient(url, { socket: { reconnection: false } });
-    await alice.connect();
-    await alice.login('alice', 'alice-pw');
-    await alice.message('bob', 'kept');
-    const told = next(alice, 'signedOut');
-    program.kill('SIGTERM');
-    assert.equal((await told)[0].reason, 'shutdown');
-    assert.deepEqual(await program.exited, { code: 0, signal: null });
-    alice.close();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    test(`${signal} tells connected clients, flushes storage and exits 0`, async () => {
+      const dataDir = tempDir();
+      const setup = await startServer({ users: ['alice', 'bob', 'carol'], dataDir });
+      await setup.stop();
+      const { program, url } = await serverProcess(dataDir);
+      const signIn = async (username: string): Promise<ParleyClient> => {
+        const client = new ParleyClient(url, { socket: { reconnection: false } });
+        await client.connect();
+        await client.login(username, passwordOf(username));
+        return client;
+      };
+      const [alice, bob] = [await signIn('alice'), await signIn('bob')];
+      const told = Promise.all([next(alice, 'signedOut'), next(bob, 'signedOut')]);
 
-    const after = await startServer({ dataDir });
-    const bob = await after.connect();
-    const arrives = next(bob, 'message');
-    await bob.login('bob', 'bob-pw');
-    assert.equal((await arrives)[0].body, 'kept');
-    await after.close();
-  });
+      // Sends in flight when the signal comes (fewer than the rate limit's burst): the first acknowledgement sends it.
+      const acknowledged: number[] = [];
+      const sends = Array.from({ length: 20 }, (_, i) =>
+        alice.message('carol', `m${i}`).then(
+          (reply) => {
+            if (acknowledged.push(reply.id) === 1) program.kill(signal);
+          },
+          () => undefined, // cut off by the shutdown: it may or may not have been stored
+        ),
+      );
+      await Promise.all(sends);
+      assert.deepEqual(
+        (await told).map(([event]) => event.reason),
+        ['shutdown', 'shutdown'],
+      );
+      assert.deepEqual(await program.exited, { code: 0, signal: null });
+      assert.match(program.stdout, new RegExp(`${signal}: telling clients and flushing storage`));
+      alice.close();
+      bob.close();
+
+      const after = await startServer({ dataDir }, new TestClock(Date.now(), true));
+      const carol = await after.connect();
+      const got = collect(carol, 'message');
+      await carol.login('carol', passwordOf('carol'));
+      await eventually(() => got.length >= acknowledged.length, 5000, `${acknowledged.length} messages`);
+      const ids = got.map(([m]) => m.id);
+      for (const id of acknowledged) assert.ok(ids.includes(id), `acknowledged message ${id} was lost`);
+      // Their last-seen times are written without waiting: only the shutdown's flush puts alice and bob in wholast.
+      assert.deepEqual((await carol.whoelse()).users, []);
+      assert.deepEqual((await carol.wholast(1)).users, ['alice', 'bob']);
+      await after.close();
+    });
+  }
 
   test('a second server on the same data directory is refused with a clear error', async () => {
     const t = await startServer({ users: [] });
     await assert.rejects(createParleyServer({ dataDir: t.dataDir, scryptCost: TEST_SCRYPT }), /in use by process/);
     await t.close();
+  });
+});
+
+describe("parley-server's options", () => {
+  test('--single-session, --block-time and --timeout take effect', async (t) => {
+    const dataDir = tempDir();
+    const setup = await startServer({ users: ['alice', 'bob'], dataDir });
+    await setup.stop();
+    const { program, url } = await serverProcess(dataDir, '--single-session', '--block-time', '7', '--timeout', '2');
+    const clients: ParleyClient[] = [];
+    t.after(() => {
+      for (const c of clients) c.close();
+      program.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const connect = async (): Promise<ParleyClient> => {
+      const client = new ParleyClient(url, { socket: { reconnection: false } });
+      clients.push(client);
+      await client.connect();
+      return client;
+    };
+
+    const alice = await connect();
+    await alice.login('alice', passwordOf('alice'));
+    const idle = next(alice, 'signedOut', () => true, 15_000);
+    await assert.rejects((await connect()).login('alice', passwordOf('alice')), {
+      code: 'ALREADY_SIGNED_IN',
+      message: 'alice is already signed in elsewhere.',
+    });
+
+    const guess = await connect();
+    for (let i = 0; i < 2; i++) await assert.rejects(guess.login('bob', 'wrong'), { code: 'INVALID_CREDENTIALS' });
+    await assert.rejects(guess.login('bob', 'wrong'), { code: 'LOCKED_OUT', retryAfterSeconds: 7, message: /Try again in 7 seconds/ });
+
+    const [signedOut] = await idle;
+    assert.deepEqual(signedOut, { reason: 'idle', message: 'You were signed out after 2 seconds without activity.' });
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
-import { ParleyClient, ParleyRequestError } from '../src/client/parley-client';
+import { ParleyClient, ParleyRequestError, type ClientOptions } from '../src/client/parley-client';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
 
 async function loginError(client: ParleyClient, username: string, password: string): Promise<ParleyRequestError> {
@@ -16,7 +16,7 @@ async function loginError(client: ParleyClient, username: string, password: stri
 describe('sign-in and lockout', () => {
   let t: TestServer;
   before(async () => {
-    t = await startServer({ users: ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina'], timings: { blockMs: 60_000 } });
+    t = await startServer({ users: ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hank'], timings: { blockMs: 60_000 } });
   });
   after(() => t.close());
 
@@ -66,6 +66,29 @@ describe('sign-in and lockout', () => {
     await client.login('dave', 'dave-pw');
     assert.equal(client.username, 'dave');
     client.close();
+  });
+
+  test('a lockout is per address: another address may still sign in, and a forged forwarding header is not an address', async () => {
+    const locked = await t.connect();
+    for (let i = 0; i < 2; i++) await loginError(locked, 'hank', 'x');
+    assert.equal((await loginError(locked, 'hank', 'x')).code, 'LOCKED_OUT');
+
+    const client = (socket: ClientOptions['socket']): Promise<ParleyClient> => {
+      const c = new ParleyClient(t.url, { socket: { reconnection: false, ...socket } });
+      t.clients.push(c);
+      return c.connect().then(() => c);
+    };
+    // Headers a proxy would add are the client's to write: the server goes by the TCP peer address only.
+    const forged = await client({ extraHeaders: { 'x-forwarded-for': '127.0.0.2', 'x-real-ip': '127.0.0.2', forwarded: 'for=127.0.0.2' } });
+    assert.equal((await loginError(forged, 'hank', 'hank-pw')).code, 'LOCKED_OUT');
+
+    // Linux routes all of 127/8 to the loopback interface: this connection really comes from another address.
+    const elsewhere = await client({ transportOptions: { websocket: { localAddress: '127.0.0.2' } } });
+    await elsewhere.login('hank', 'hank-pw');
+    const addresses = [...t.server.io.sockets.sockets.values()].map((s) => s.handshake.address);
+    assert.ok(addresses.includes('127.0.0.2'), `the server saw ${addresses.join(', ')}`);
+    assert.equal((await loginError(locked, 'hank', 'hank-pw')).code, 'LOCKED_OUT', 'still locked out from the first address');
+    for (const c of [locked, forged, elsewhere]) c.close();
   });
 
   test('a success resets the count of failures', async () => {

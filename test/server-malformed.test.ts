@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
-import { PROTOCOL_VERSION, type Reply } from '../src/protocol';
-import { startServer, type TestServer } from './helpers/server';
+import { LIMITS, PROTOCOL_VERSION, type Reply } from '../src/protocol';
+import { collect, startServer, type TestServer } from './helpers/server';
 
 /** A bare Socket.IO client that can send anything, as a broken or hostile client would. */
 async function rawSocket(url: string): Promise<Socket> {
@@ -88,6 +88,22 @@ describe('malformed and hostile input', () => {
     assert.equal(await closed, 'transport close');
     const reply = await ask(signedIn, 'whoelse', {});
     assert.equal(reply.ok, true);
+  });
+
+  test('the client core refuses a request too large for one packet with TOO_LONG, and its connection stays up', async () => {
+    const bob = await t.signIn('bob');
+    const states = collect(bob, 'state');
+    const connectionId = (bob as unknown as { socket: Socket }).socket.id;
+    await assert.rejects(bob.message('alice', 'x'.repeat(LIMITS.packetBytesMax)), {
+      code: 'TOO_LONG',
+      message: /^This "message" request is too large to send: \d+ bytes, and the server reads at most 65536 per packet\.$/,
+    });
+    // Bytes count, not characters: 22,000 euro signs are 66,000 bytes.
+    await assert.rejects(bob.broadcast('€'.repeat(22_000)), { code: 'TOO_LONG' });
+    assert.equal((await bob.whoelse()).users.includes('alice'), true);
+    assert.deepEqual(states, [], 'the connection never dropped');
+    assert.equal((bob as unknown as { socket: Socket }).socket.id, connectionId);
+    bob.close();
   });
 
   test('a flood is rate limited with a clear error, and the connection recovers', async () => {

@@ -57,7 +57,7 @@ describe('direct messages', () => {
     alice.close();
   });
 
-  test('a message that was not acknowledged comes again, and the client shows it once', async () => {
+  test('a message that was not acknowledged is sent again at the next sign-in', async () => {
     const alice = await t.signIn('alice');
     const sent = await alice.message('carol', 'unacknowledged');
     // A raw socket that signs in as carol but never says "received".
@@ -202,6 +202,15 @@ describe('broadcasts', () => {
     assert.equal(bobOnce.length, 1, 'a name given twice is sent to once');
     for (const c of [alice, bob, carol, dave]) c.close();
   });
+
+  test('errors: a body too long or only white space, in both forms', async () => {
+    const alice = await t.signIn('alice');
+    const tooLong = 'x'.repeat(4001);
+    await assert.rejects(alice.broadcast(tooLong), { code: 'TOO_LONG', message: /at most 4000 characters/ });
+    await assert.rejects(alice.broadcast(tooLong, ['bob']), { code: 'TOO_LONG', message: /at most 4000 characters/ });
+    await assert.rejects(alice.broadcast(' \n '), { code: 'BAD_REQUEST', message: /cannot be empty/ });
+    alice.close();
+  });
 });
 
 describe('blocking', () => {
@@ -283,6 +292,45 @@ describe('blocking', () => {
     await carol.unblock('bob');
     alice.close();
     carol.close();
+  });
+
+  test('the blocked user does not see the blocker come and go either; login, whoelse and wholast hide each from the other', async () => {
+    const alice = await t.signIn('alice'); // sees everyone: proof that the events hidden from bob were sent at all
+    const carolEarlier = await t.signIn('carol');
+    await carolEarlier.block('bob');
+    const carolLeft = next(alice, 'presence', (e) => e.username === 'carol' && !e.online);
+    carolEarlier.close();
+    await carolLeft;
+
+    const bob = await t.signIn('bob');
+    const bobHears = collect(bob, 'presence');
+    const carolBack = next(alice, 'presence', (e) => e.username === 'carol' && e.online);
+    const carol = await t.connect();
+    assert.deepEqual((await carol.login('carol', 'carol-pw')).online, ['alice'], "carol's login does not list bob");
+    await carolBack;
+    const bobAgain = await t.connect();
+    assert.deepEqual((await bobAgain.login('bob', 'bob-pw')).online, ['alice'], "bob's login does not list carol");
+    bobAgain.close();
+    assert.deepEqual((await bob.whoelse()).users, ['alice']);
+    assert.deepEqual((await carol.whoelse()).users, ['alice']);
+    assert.deepEqual((await carol.wholast(5)).users, ['alice']);
+
+    const carolGone = next(alice, 'presence', (e) => e.username === 'carol' && !e.online);
+    carol.close();
+    await carolGone;
+    assert.deepEqual((await bob.wholast(5)).users, ['alice'], 'carol was seen a moment ago, but not by bob');
+    // Presence events keep their order: once bob hears that alice left, whatever was sent to him about carol has arrived.
+    alice.close();
+    await next(bob, 'presence', (e) => e.username === 'alice' && !e.online);
+    assert.deepEqual(
+      bobHears.filter(([e]) => e.username === 'carol'),
+      [],
+      'bob heard nothing about carol',
+    );
+    const carolAgain = await t.signIn('carol');
+    await carolAgain.unblock('bob');
+    carolAgain.close();
+    bob.close();
   });
 
   test('blocking hides both users from each other at once, and unblocking shows them again', async () => {

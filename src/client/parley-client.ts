@@ -230,6 +230,14 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
 
   /** Sends one request and returns its success body; a refusal throws ParleyRequestError. */
   async request<E extends RequestName>(event: E, payload: RequestPayload<E>): Promise<Body<E>> {
+    const bytes = packetBytes(event, payload);
+    if (bytes > LIMITS.packetBytesMax) {
+      // The server would close the connection without a word (docs/protocol.md 1.3), and a retry would do it again.
+      throw new ParleyRequestError({
+        code: 'TOO_LONG',
+        message: `This "${event}" request is too large to send: ${bytes} bytes, and the server reads at most ${LIMITS.packetBytesMax} per packet.`,
+      });
+    }
     const retryable = event !== 'login' && event !== 'logout';
     for (let attempt = 1; ; attempt++) {
       if (retryable) await this.untilSignedIn();
@@ -334,6 +342,14 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     this.currentState = state;
     this.emit('state', state);
   }
+}
+
+/** Engine.IO's and Socket.IO's headers before a request's JSON: packet types and an ack id. */
+const PACKET_HEADER_BYTES = 24;
+
+/** About what one request takes on the wire, never less. */
+function packetBytes(event: string, payload: unknown): number {
+  return PACKET_HEADER_BYTES + Buffer.byteLength(JSON.stringify([event, payload]));
 }
 
 function toRequestError(error: ParleyError): ParleyRequestError {

@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { Server } from 'socket.io';
 import type { ZodError } from 'zod';
 import {
@@ -249,11 +249,14 @@ function handshakeRefusal(message: string, data: { code: ErrorCode; supported?: 
   return Object.assign(new Error(message), { data });
 }
 
-/** The hosts clients can reach: the bound address, or every interface's when bound to all of them. */
-function hostsFor(bound: string): string[] {
+/**
+ * The hosts clients can reach: the bound address, or every interface's when bound to all of them. Link-local
+ * IPv6 addresses (fe80::/10) are left out: they work only with a zone (fe80::1%eth0), which a URL cannot carry.
+ */
+export function hostsFor(bound: string, interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
   if (bound !== '0.0.0.0' && bound !== '::') return [bound];
-  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []);
-  return all.filter((i) => i.family === 'IPv4' || bound === '::').map((i) => i.address);
+  const all = Object.values(interfaces).flatMap((list) => list ?? []);
+  return all.filter((i) => (i.family === 'IPv4' || bound === '::') && !/^fe[89ab]/i.test(i.address)).map((i) => i.address);
 }
 
 /** Limits that users meet in normal use get codes of their own; any other bad shape is BAD_REQUEST. */
