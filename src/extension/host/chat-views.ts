@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
 import { VIEW_IDS } from '../core/command-ids';
+import { unreadBadge } from '../core/notifications';
 import { chatHtml } from '../core/webview-html';
 import { ChatViewController, type ViewActions } from '../core/view-controller';
 
@@ -148,8 +149,6 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
   }
 
   private updateBadge(): void {
-    if (!this.view) return;
-    const unread = this.session.state.totalUnread;
-    this.view.view.badge = unread > 0 ? { value: unread, tooltip: `${unread} unread message${unread === 1 ? '' : 's'}` } : undefined;
+    if (this.view) this.view.view.badge = unreadBadge(this.session.state.totalUnread);
   }
 }

@@ -12,11 +12,13 @@ import type { Person, StateSnapshot } from '../core/chat-state';
 import { COMMANDS, VIEW_IDS, type CommandKey } from '../core/command-ids';
 import { asRequestError } from '../core/errors';
 import { LocalServer, LocalServerError, type ServerFactory } from '../core/local-server';
+import type { Notifier } from '../core/notifications';
 import { shareBody, shareTooLong } from '../core/share';
 import { statusText } from '../core/status';
+import { toastSafe } from '../core/toast-text';
 import { Auth } from './auth';
 import { ChatViews } from './chat-views';
-import { Notifier } from './notifier';
+import { vscodeNotifier } from './notifier';
 import { PeopleTree } from './people-tree';
 
 /** What activate() returns: enough for a test running inside VS Code to see what the user would. */
@@ -63,7 +65,7 @@ export class ParleyExtension implements vscode.Disposable {
     });
     const tree = new PeopleTree(this.session);
     const treeView = vscode.window.createTreeView(VIEW_IDS.people, { treeDataProvider: tree });
-    this.notifier = new Notifier(
+    this.notifier = vscodeNotifier(
       this.session,
       (conversation) => this.views.reveal(conversation, true),
       (t) => this.log.warn(t),
@@ -87,17 +89,18 @@ export class ParleyExtension implements vscode.Disposable {
     this.updateStatus();
     this.status.show();
 
+    // Texts from a server or a peer go through toastSafe.
     this.session.on('problem', (error) => {
       const { url, username } = this.session.state.connection;
       if (error.code === 'INVALID_CREDENTIALS' && url && username) void this.auth.forgetPassword(url, username);
-      void vscode.window.showErrorMessage(`Parley: could not sign in again: ${error.message}`, 'Connect…').then((choice) => {
+      void vscode.window.showErrorMessage(`Parley: could not sign in again: ${toastSafe(error.message)}`, 'Connect…').then((choice) => {
         if (choice) void vscode.commands.executeCommand(COMMANDS.connect.id);
       });
     });
     this.session.on('privateFailed', (failure) => {
       this.log.warn(`Private chat with ${failure.username}: ${failure.message}`);
       const actions = failure.offerServer ? ['Send via Server'] : [];
-      void vscode.window.showWarningMessage(`Parley: ${failure.message}`, ...actions).then(async (choice) => {
+      void vscode.window.showWarningMessage(`Parley: ${toastSafe(failure.message)}`, ...actions).then(async (choice) => {
         if (choice !== 'Send via Server') return;
         // The user's explicit choice: an ordinary direct message, stored on the server.
         const conversation = this.session.state.openDirect(failure.username);
@@ -105,7 +108,7 @@ export class ParleyExtension implements vscode.Disposable {
           if (failure.body !== undefined) await this.session.sendTo(conversation, failure.body);
           await this.views.reveal(conversation, true);
         } catch (err) {
-          void vscode.window.showErrorMessage(`Parley: not sent: ${asRequestError(err).message}`);
+          void vscode.window.showErrorMessage(`Parley: not sent: ${toastSafe(asRequestError(err).message)}`);
         }
       });
     });
@@ -113,7 +116,10 @@ export class ParleyExtension implements vscode.Disposable {
       this.log.info(`Private chat with ${username} is open (${direction}).`);
       if (direction !== 'incoming' || this.session.state.isViewing(conversation)) return;
       void vscode.window
-        .showInformationMessage(`Parley: ${username} opened a private chat with you (direct, encrypted, not stored on the server).`, 'Open')
+        .showInformationMessage(
+          `Parley: ${toastSafe(username)} opened a private chat with you (direct, encrypted, not stored on the server).`,
+          'Open',
+        )
         .then((choice) => {
           if (choice === 'Open') void this.views.reveal(conversation, true);
         });
@@ -226,7 +232,7 @@ export class ParleyExtension implements vscode.Disposable {
           } catch (err) {
             const message = err instanceof LocalServerError ? err.message : asRequestError(err).message;
             this.log.error(`${COMMANDS[key].title}: ${message}`);
-            void vscode.window.showErrorMessage(`Parley: ${message}`);
+            void vscode.window.showErrorMessage(`Parley: ${toastSafe(message)}`);
             return undefined;
           }
         }),
