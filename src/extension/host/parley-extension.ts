@@ -13,10 +13,11 @@ import { COMMANDS, VIEW_IDS, type CommandKey } from '../core/command-ids';
 import { asRequestError } from '../core/errors';
 import { LocalServer, LocalServerError, type ServerFactory } from '../core/local-server';
 import type { Notifier } from '../core/notifications';
+import type { Auth } from '../core/sign-in';
 import { shareBody, shareTooLong } from '../core/share';
 import { statusText } from '../core/status';
 import { toastSafe } from '../core/toast-text';
-import { Auth } from './auth';
+import { vscodeAuth } from './auth';
 import { ChatViews } from './chat-views';
 import { vscodeNotifier } from './notifier';
 import { PeopleTree } from './people-tree';
@@ -51,7 +52,7 @@ export class ParleyExtension implements vscode.Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Parley', { log: true });
-    this.auth = new Auth(context.secrets, this.session, this.log);
+    this.auth = vscodeAuth(context.secrets, this.session, this.log);
     // The server bundle is loaded only when a local server is started (see local-server.ts for why in-process).
     const serverBundle = join(context.extensionPath, 'dist', 'extension-server.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a runtime path, on purpose not bundled into extension.js
@@ -89,10 +90,8 @@ export class ParleyExtension implements vscode.Disposable {
     this.updateStatus();
     this.status.show();
 
-    // Texts from a server or a peer go through toastSafe.
+    // The password the server refused is forgotten by this.auth. Texts from a server or a peer go through toastSafe.
     this.session.on('problem', (error) => {
-      const { url, username } = this.session.state.connection;
-      if (error.code === 'INVALID_CREDENTIALS' && url && username) void this.auth.forgetPassword(url, username);
       void vscode.window.showErrorMessage(`Parley: could not sign in again: ${toastSafe(error.message)}`, 'Connect…').then((choice) => {
         if (choice) void vscode.commands.executeCommand(COMMANDS.connect.id);
       });
@@ -135,6 +134,7 @@ export class ParleyExtension implements vscode.Disposable {
       tree,
       treeView,
       this.notifier,
+      this.auth,
       this.status,
       this.log,
       {
@@ -249,10 +249,7 @@ export class ParleyExtension implements vscode.Disposable {
   }
 
   private async signOut(): Promise<boolean> {
-    const { url, username } = this.session.state.connection;
-    await this.session.signOut();
-    if (url && username) await this.auth.forgetPassword(url, username);
-    this.log.info('Signed out.');
+    await this.auth.signOut();
     return true;
   }
 
