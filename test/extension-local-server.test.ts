@@ -5,9 +5,11 @@ import { networkInterfaces } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { ChatSession } from '../src/extension/core/chat-session';
 import { LocalServer, LocalServerError } from '../src/extension/core/local-server';
+import { shutdown } from '../src/extension/core/shutdown';
 import { silentLogger } from '../src/server/log';
 import { createParleyServer } from '../src/server/server';
-import { tempDir } from './helpers/server';
+import { sessionFor } from './helpers/extension-session';
+import { next, startServer, tempDir } from './helpers/server';
 
 /** This machine's own IPv4 addresses other than loopback (none on a machine without a network). */
 const interfaceAddresses = (): string[] =>
@@ -127,5 +129,31 @@ describe('local server started from the editor', () => {
     }
     assert.deepEqual(local.joinAddresses(), []);
     assert.equal(local.allowsNetwork, false);
+  });
+
+  test('shutting down (deactivate) closes the connection and stops the local server', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const local = new LocalServer(() => createParleyServer);
+    await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
+    const port = local.port!;
+    // The session is on another server, so that its connection closing is seen apart from the local server stopping.
+    const t = await startServer({ users: ['alice', 'bob'] });
+    try {
+      const session = sessionFor(t);
+      await session.connect(t.url, 'alice', 'alice-pw');
+      session.on('notify', () => {});
+      const bob = await t.signIn('bob');
+      const aliceGone = next(bob, 'presence', (e) => e.username === 'alice' && !e.online, 5000);
+      const problems: string[] = [];
+      await shutdown(session, local, (text) => problems.push(text));
+      await aliceGone;
+      assert.equal(session.listenerCount('notify'), 0, 'the session’s listeners are gone');
+      assert.equal(local.running, false);
+      assert.equal(await tryConnect('127.0.0.1', port), 'ECONNREFUSED');
+      assert.deepEqual(problems, []);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ import { LocalServer, LocalServerError, type ServerFactory } from '../core/local
 import type { Notifier } from '../core/notifications';
 import type { Auth } from '../core/sign-in';
 import { shareBody, shareTooLong } from '../core/share';
+import { shutdown } from '../core/shutdown';
 import { statusText } from '../core/status';
 import { toastSafe } from '../core/toast-text';
 import { vscodeAuth } from './auth';
@@ -167,14 +168,15 @@ export class ParleyExtension implements vscode.Disposable {
     };
   }
 
-  async shutdown(): Promise<void> {
-    this.session.dispose();
-    await this.local.stop().catch((err: unknown) => this.log.error(`Stopping the local server failed: ${String(err)}`));
+  shutdown(): Promise<void> {
+    return shutdown(this.session, this.local, (text) => this.log.error(text));
   }
 
   dispose(): void {
     for (const d of this.disposables.splice(0).reverse()) d.dispose();
     this.serverLogChannel?.dispose();
+    // Already done by deactivate (shutdown), which VS Code calls first; here too for a dispose without it.
+    this.session.dispose();
   }
 
   // ---- commands ----
