@@ -30,6 +30,8 @@ export interface ParleyTestApi {
   localServer(): { running: boolean; url: string | undefined; joinAddresses: string[] };
   notifications(): readonly string[];
   statusBar(): { text: string; tooltip: string };
+  /** Follows a link from a message as a click in the chat view does. */
+  openLink(href: string): Promise<void>;
 }
 
 type PersonArg = Person | { username: string } | string | undefined;
@@ -165,6 +167,7 @@ export class ParleyExtension implements vscode.Disposable {
       localServer: () => ({ running: this.local.running, url: this.local.localUrl, joinAddresses: this.local.joinAddresses() }),
       notifications: () => this.notifier.shown,
       statusBar: () => ({ text: this.status.text, tooltip: String(this.status.tooltip ?? '') }),
+      openLink: (href) => this.openLink(href),
     };
   }
 
