@@ -1,12 +1,34 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { after, describe, test } from 'node:test';
 import { ChatSession } from '../src/extension/core/chat-session';
 import { LocalServer, LocalServerError } from '../src/extension/core/local-server';
+import { shutdown } from '../src/extension/core/shutdown';
 import { silentLogger } from '../src/server/log';
 import { createParleyServer } from '../src/server/server';
-import { tempDir } from './helpers/server';
+import { sessionFor } from './helpers/extension-session';
+import { next, startServer, tempDir } from './helpers/server';
+
+/** This machine's own IPv4 addresses other than loopback (none on a machine without a network). */
+const interfaceAddresses = (): string[] =>
+  Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((i) => i.family === 'IPv4' && !i.internal)
+    .map((i) => i.address);
+
+/** Whether a TCP connection to host:port is accepted ('connected') or refused (the error's code). */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+  });
+}
 
 describe('local server started from the editor', () => {
   const dirs: string[] = [];
@@ -18,6 +40,8 @@ describe('local server started from the editor', () => {
     const local = new LocalServer(() => createParleyServer);
     await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
     assert.equal(local.running, true);
+    assert.equal(local.address, '127.0.0.1');
+    assert.equal(local.allowsNetwork, false);
     assert.match(local.localUrl!, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.deepEqual(local.joinAddresses(), [local.localUrl]);
     assert.equal(await local.hasUsers(), false);
@@ -68,18 +92,68 @@ describe('local server started from the editor', () => {
     await local.stop();
   });
 
+  test('by default only this machine can connect: its network address is refused, the join address is loopback', async (t) => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const local = new LocalServer(() => createParleyServer);
+    await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
+    try {
+      const port = local.port!;
+      assert.equal(local.address, '127.0.0.1');
+      assert.equal(await tryConnect('127.0.0.1', port), 'connected');
+      assert.deepEqual(local.joinAddresses(), [`http://127.0.0.1:${port}`]);
+      const external = interfaceAddresses();
+      if (external.length === 0) t.diagnostic('this machine has no network interface besides loopback: nothing to refuse');
+      for (const address of external) assert.equal(await tryConnect(address, port), 'ECONNREFUSED', address);
+    } finally {
+      await local.stop();
+    }
+  });
+
   test('with the network allowed it listens on every interface and offers the machine’s addresses', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
     const local = new LocalServer(() => createParleyServer);
     await local.start({ port: 0, allowNetwork: true, dataDir, log: silentLogger });
     try {
+      const port = local.port!;
+      assert.equal(local.address, '0.0.0.0');
       assert.equal(local.allowsNetwork, true);
-      const addresses = local.joinAddresses();
-      assert.ok(addresses.length >= 1);
-      for (const a of addresses) assert.match(a, new RegExp(`^http://[\\d.]+:${local.port}$`));
+      assert.equal(local.localUrl, `http://127.0.0.1:${port}`, 'this editor still signs in over loopback');
+      const external = interfaceAddresses();
+      const expected = external.length ? external.map((a) => `http://${a}:${port}`) : [`http://127.0.0.1:${port}`];
+      assert.deepEqual(local.joinAddresses(), expected);
+      for (const address of [...external, '127.0.0.1']) assert.equal(await tryConnect(address, port), 'connected', address);
     } finally {
       await local.stop();
+    }
+    assert.deepEqual(local.joinAddresses(), []);
+    assert.equal(local.allowsNetwork, false);
+  });
+
+  test('shutting down (deactivate) closes the connection and stops the local server', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const local = new LocalServer(() => createParleyServer);
+    await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
+    const port = local.port!;
+    // The session is on another server, so that its connection closing is seen apart from the local server stopping.
+    const t = await startServer({ users: ['alice', 'bob'] });
+    try {
+      const session = sessionFor(t);
+      await session.connect(t.url, 'alice', 'alice-pw');
+      session.on('notify', () => {});
+      const bob = await t.signIn('bob');
+      const aliceGone = next(bob, 'presence', (e) => e.username === 'alice' && !e.online, 5000);
+      const problems: string[] = [];
+      await shutdown(session, local, (text) => problems.push(text));
+      await aliceGone;
+      assert.equal(session.listenerCount('notify'), 0, 'the session’s listeners are gone');
+      assert.equal(local.running, false);
+      assert.equal(await tryConnect('127.0.0.1', port), 'ECONNREFUSED');
+      assert.deepEqual(problems, []);
+    } finally {
+      await t.close();
     }
   });
 });

@@ -45,6 +45,7 @@ export interface Page {
   on(event: 'console' | 'pageerror', fn: (arg: { text?: () => string; message?: string }) => void): void;
 }
 interface BrowserContext {
+  grantPermissions(permissions: string[], options?: { origin?: string }): Promise<void>;
   pages(): Page[];
   newPage(): Promise<Page>;
   close(): Promise<void>;
@@ -215,6 +216,8 @@ export class VsCode {
         '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
       ],
     });
+    // Copy Join Address writes to the clipboard, which a test reads back (VS Code's web clipboard is the browser's).
+    await this.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     this.page = this.context.pages()[0] ?? (await this.context.newPage());
     const browserLog = createWriteStream(join(ARTIFACTS, `${this.options.name}.browser.log`));
     this.page.on('console', (m) => browserLog.write(`${m.text?.() ?? ''}\n`));

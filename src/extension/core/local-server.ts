@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from '../../server/log';
 import type { ServerOptions } from '../../server/options';
@@ -38,8 +39,8 @@ export class LocalServerError extends Error {
 export class LocalServer {
   private server: ParleyServer | undefined;
   private starting: Promise<ParleyServer> | undefined;
-  private settings: LocalServerSettings | undefined;
-  private boundPort: number | undefined;
+  /** Where the server listens, as listen() reported it. */
+  private bound: { address: string; port: number } | undefined;
 
   constructor(private readonly factory: () => Promise<ServerFactory> | ServerFactory) {}
 
@@ -48,12 +49,23 @@ export class LocalServer {
   }
 
   get port(): number | undefined {
-    return this.boundPort;
+    return this.bound?.port;
+  }
+
+  /** The interface address the server is bound to: 127.0.0.1 (loopback only) or 0.0.0.0 (every interface). */
+  get address(): string | undefined {
+    return this.bound?.address;
+  }
+
+  /** Whether others on the network can reach it: it is bound to every interface. */
+  get allowsNetwork(): boolean {
+    return this.bound !== undefined && isWildcard(this.bound.address);
   }
 
   /** The address this editor uses to sign in to it. */
   get localUrl(): string | undefined {
-    return this.boundPort === undefined ? undefined : `http://127.0.0.1:${this.boundPort}`;
+    if (!this.bound) return undefined;
+    return httpUrl(this.allowsNetwork ? '127.0.0.1' : this.bound.address, this.bound.port);
   }
 
   /** Starts the server; a second call while it runs returns the same one. */
@@ -84,14 +96,13 @@ export class LocalServer {
       throw new LocalServerError('START_FAILED', `The local server could not start: ${text}`);
     }
     try {
-      const address = await server.listen();
-      this.boundPort = address.port;
+      const { address, port } = await server.listen();
+      this.bound = { address, port };
     } catch (err) {
       await server.close().catch(() => {});
       throw listenError(err, settings.port);
     }
     this.server = server;
-    this.settings = settings;
     return server;
   }
 
@@ -110,22 +121,19 @@ export class LocalServer {
   }
 
   /**
-   * The addresses a teammate can use: every non-internal IPv4 interface when the network is allowed,
-   * otherwise only loopback (which works for this machine alone).
+   * The addresses a teammate can use: every non-internal IPv4 interface when the server is bound to all
+   * of them, otherwise the one it is bound to (loopback: this machine alone).
    */
   joinAddresses(): string[] {
-    const port = this.boundPort;
-    if (port === undefined) return [];
-    if (!this.settings?.allowNetwork) return [`http://127.0.0.1:${port}`];
+    const local = this.localUrl;
+    if (!this.bound || !local) return [];
+    if (!this.allowsNetwork) return [local];
+    const port = this.bound.port;
     const external = Object.values(networkInterfaces())
       .flatMap((list) => list ?? [])
       .filter((i) => i.family === 'IPv4' && !i.internal)
-      .map((i) => `http://${i.address}:${port}`);
-    return external.length ? external : [`http://127.0.0.1:${port}`];
-  }
-
-  get allowsNetwork(): boolean {
-    return this.settings?.allowNetwork ?? false;
+      .map((i) => httpUrl(i.address, port));
+    return external.length ? external : [local];
   }
 
   async stop(): Promise<void> {
@@ -133,7 +141,7 @@ export class LocalServer {
     if (pending) await pending.catch(() => {});
     const server = this.server;
     this.server = undefined;
-    this.boundPort = undefined;
+    this.bound = undefined;
     if (server) await server.close();
   }
 
@@ -141,6 +149,14 @@ export class LocalServer {
     if (!this.server) throw new LocalServerError('START_FAILED', 'The local server is not running.');
     return this.server;
   }
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+function httpUrl(address: string, port: number): string {
+  return isIP(address) === 6 ? `http://[${address}]:${port}` : `http://${address}:${port}`;
 }
 
 function listenError(err: unknown, port: number): LocalServerError {

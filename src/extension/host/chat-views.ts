@@ -1,13 +1,20 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
 import { VIEW_IDS } from '../core/command-ids';
+import { unreadBadge } from '../core/notifications';
 import { chatHtml } from '../core/webview-html';
 import { ChatViewController, type ViewActions } from '../core/view-controller';
 
+/** A webview bound to the session: its controller and every listener on it, released together. */
+interface Bound {
+  controller: ChatViewController;
+  subscriptions: vscode.Disposable[];
+}
+
 /** The chat in the sidebar (a WebviewView) and in editor tabs (WebviewPanels), each bound to the session by a controller. */
 export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
-  private view: { view: vscode.WebviewView; controller: ChatViewController } | undefined;
-  private readonly panels = new Set<{ panel: vscode.WebviewPanel; controller: ChatViewController }>();
+  private view: (Bound & { view: vscode.WebviewView }) | undefined;
+  private readonly panels = new Set<Bound & { panel: vscode.WebviewPanel }>();
   private readonly disposables: vscode.Disposable[] = [];
   private pendingReveal: { conversation?: string; focusComposer: boolean } | undefined;
 
@@ -22,18 +29,18 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    const controller = this.bind(view.webview);
-    this.view?.controller.dispose();
-    this.view = { view, controller };
-    const subscriptions = [
+    if (this.view) release(this.view);
+    const entry = { view, ...this.bind(view.webview) };
+    this.view = entry;
+    const { controller } = entry;
+    entry.subscriptions.push(
       view.onDidChangeVisibility(() => controller.setVisible(view.visible)),
       view.onDidDispose(() => {
-        controller.dispose();
-        if (this.view?.view === view) this.view = undefined;
-        for (const s of subscriptions) s.dispose();
+        release(entry);
+        if (this.view === entry) this.view = undefined;
         this.viewingChanged();
       }),
-    ];
+    );
     controller.setVisible(view.visible);
     this.updateBadge();
     // A reveal asked for before the view existed (a notification's "Open", "Message" in the people view).
@@ -87,11 +94,11 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
   }
 
   dispose(): void {
-    this.view?.controller.dispose();
+    if (this.view) release(this.view);
     this.view = undefined;
-    for (const { panel, controller } of this.panels) {
-      controller.dispose();
-      panel.dispose();
+    for (const entry of this.panels) {
+      release(entry);
+      entry.panel.dispose();
     }
     this.panels.clear();
     for (const d of this.disposables.splice(0)) d.dispose();
@@ -99,18 +106,17 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
 
   private adoptPanel(panel: vscode.WebviewPanel): ChatViewController {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'parley.svg');
-    const controller = this.bind(panel.webview);
-    const entry = { panel, controller };
+    const entry = { panel, ...this.bind(panel.webview) };
     this.panels.add(entry);
-    const subscriptions = [
+    const { controller } = entry;
+    entry.subscriptions.push(
       panel.onDidChangeViewState(() => controller.setVisible(panel.visible)),
       panel.onDidDispose(() => {
-        controller.dispose();
+        release(entry);
         this.panels.delete(entry);
-        for (const s of subscriptions) s.dispose();
         this.viewingChanged();
       }),
-    ];
+    );
     controller.setVisible(panel.visible);
     return controller;
   }
@@ -122,13 +128,13 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
     };
   }
 
-  private bind(webview: vscode.Webview): ChatViewController {
+  private bind(webview: vscode.Webview): Bound {
     webview.options = this.webviewOptions();
     const controller = new ChatViewController(this.session, (message) => webview.postMessage(message), {
       ...this.actions,
       viewingChanged: () => this.viewingChanged(),
     });
-    webview.onDidReceiveMessage((data: unknown) => void controller.receive(data));
+    const subscriptions = [webview.onDidReceiveMessage((data: unknown) => void controller.receive(data))];
     const asUri = (...path: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...path)).toString();
     webview.html = chatHtml({
       cspSource: webview.cspSource,
@@ -137,7 +143,7 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
       codiconUri: asUri('dist', 'codicons', 'codicon.css'),
     });
     controller.reload();
-    return controller;
+    return { controller, subscriptions };
   }
 
   private viewingChanged(): void {
@@ -148,8 +154,11 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
   }
 
   private updateBadge(): void {
-    if (!this.view) return;
-    const unread = this.session.state.totalUnread;
-    this.view.view.badge = unread > 0 ? { value: unread, tooltip: `${unread} unread message${unread === 1 ? '' : 's'}` } : undefined;
+    if (this.view) this.view.view.badge = unreadBadge(this.session.state.totalUnread);
   }
+}
+
+function release(bound: Bound): void {
+  bound.controller.dispose();
+  for (const s of bound.subscriptions.splice(0)) s.dispose();
 }

@@ -12,11 +12,15 @@ import type { Person, StateSnapshot } from '../core/chat-state';
 import { COMMANDS, VIEW_IDS, type CommandKey } from '../core/command-ids';
 import { asRequestError } from '../core/errors';
 import { LocalServer, LocalServerError, type ServerFactory } from '../core/local-server';
+import type { Notifier } from '../core/notifications';
+import type { Auth } from '../core/sign-in';
 import { shareBody, shareTooLong } from '../core/share';
+import { shutdown } from '../core/shutdown';
 import { statusText } from '../core/status';
-import { Auth } from './auth';
+import { toastSafe } from '../core/toast-text';
+import { vscodeAuth } from './auth';
 import { ChatViews } from './chat-views';
-import { Notifier } from './notifier';
+import { vscodeNotifier } from './notifier';
 import { PeopleTree } from './people-tree';
 
 /** What activate() returns: enough for a test running inside VS Code to see what the user would. */
@@ -26,6 +30,8 @@ export interface ParleyTestApi {
   localServer(): { running: boolean; url: string | undefined; joinAddresses: string[] };
   notifications(): readonly string[];
   statusBar(): { text: string; tooltip: string };
+  /** Follows a link from a message as a click in the chat view does. */
+  openLink(href: string): Promise<void>;
 }
 
 type PersonArg = Person | { username: string } | string | undefined;
@@ -49,7 +55,7 @@ export class ParleyExtension implements vscode.Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Parley', { log: true });
-    this.auth = new Auth(context.secrets, this.session, this.log);
+    this.auth = vscodeAuth(context.secrets, this.session, this.log);
     // The server bundle is loaded only when a local server is started (see local-server.ts for why in-process).
     const serverBundle = join(context.extensionPath, 'dist', 'extension-server.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a runtime path, on purpose not bundled into extension.js
@@ -63,7 +69,7 @@ export class ParleyExtension implements vscode.Disposable {
     });
     const tree = new PeopleTree(this.session);
     const treeView = vscode.window.createTreeView(VIEW_IDS.people, { treeDataProvider: tree });
-    this.notifier = new Notifier(
+    this.notifier = vscodeNotifier(
       this.session,
       (conversation) => this.views.reveal(conversation, true),
       (t) => this.log.warn(t),
@@ -87,17 +93,16 @@ export class ParleyExtension implements vscode.Disposable {
     this.updateStatus();
     this.status.show();
 
+    // The password the server refused is forgotten by this.auth. Texts from a server or a peer go through toastSafe.
     this.session.on('problem', (error) => {
-      const { url, username } = this.session.state.connection;
-      if (error.code === 'INVALID_CREDENTIALS' && url && username) void this.auth.forgetPassword(url, username);
-      void vscode.window.showErrorMessage(`Parley: could not sign in again: ${error.message}`, 'Connect…').then((choice) => {
+      void vscode.window.showErrorMessage(`Parley: could not sign in again: ${toastSafe(error.message)}`, 'Connect…').then((choice) => {
         if (choice) void vscode.commands.executeCommand(COMMANDS.connect.id);
       });
     });
     this.session.on('privateFailed', (failure) => {
       this.log.warn(`Private chat with ${failure.username}: ${failure.message}`);
       const actions = failure.offerServer ? ['Send via Server'] : [];
-      void vscode.window.showWarningMessage(`Parley: ${failure.message}`, ...actions).then(async (choice) => {
+      void vscode.window.showWarningMessage(`Parley: ${toastSafe(failure.message)}`, ...actions).then(async (choice) => {
         if (choice !== 'Send via Server') return;
         // The user's explicit choice: an ordinary direct message, stored on the server.
         const conversation = this.session.state.openDirect(failure.username);
@@ -105,7 +110,7 @@ export class ParleyExtension implements vscode.Disposable {
           if (failure.body !== undefined) await this.session.sendTo(conversation, failure.body);
           await this.views.reveal(conversation, true);
         } catch (err) {
-          void vscode.window.showErrorMessage(`Parley: not sent: ${asRequestError(err).message}`);
+          void vscode.window.showErrorMessage(`Parley: not sent: ${toastSafe(asRequestError(err).message)}`);
         }
       });
     });
@@ -113,7 +118,10 @@ export class ParleyExtension implements vscode.Disposable {
       this.log.info(`Private chat with ${username} is open (${direction}).`);
       if (direction !== 'incoming' || this.session.state.isViewing(conversation)) return;
       void vscode.window
-        .showInformationMessage(`Parley: ${username} opened a private chat with you (direct, encrypted, not stored on the server).`, 'Open')
+        .showInformationMessage(
+          `Parley: ${toastSafe(username)} opened a private chat with you (direct, encrypted, not stored on the server).`,
+          'Open',
+        )
         .then((choice) => {
           if (choice === 'Open') void this.views.reveal(conversation, true);
         });
@@ -129,6 +137,7 @@ export class ParleyExtension implements vscode.Disposable {
       tree,
       treeView,
       this.notifier,
+      this.auth,
       this.status,
       this.log,
       {
@@ -158,17 +167,19 @@ export class ParleyExtension implements vscode.Disposable {
       localServer: () => ({ running: this.local.running, url: this.local.localUrl, joinAddresses: this.local.joinAddresses() }),
       notifications: () => this.notifier.shown,
       statusBar: () => ({ text: this.status.text, tooltip: String(this.status.tooltip ?? '') }),
+      openLink: (href) => this.openLink(href),
     };
   }
 
-  async shutdown(): Promise<void> {
-    this.session.dispose();
-    await this.local.stop().catch((err: unknown) => this.log.error(`Stopping the local server failed: ${String(err)}`));
+  shutdown(): Promise<void> {
+    return shutdown(this.session, this.local, (text) => this.log.error(text));
   }
 
   dispose(): void {
     for (const d of this.disposables.splice(0).reverse()) d.dispose();
     this.serverLogChannel?.dispose();
+    // Already done by deactivate (shutdown), which VS Code calls first; here too for a dispose without it.
+    this.session.dispose();
   }
 
   // ---- commands ----
@@ -226,7 +237,7 @@ export class ParleyExtension implements vscode.Disposable {
           } catch (err) {
             const message = err instanceof LocalServerError ? err.message : asRequestError(err).message;
             this.log.error(`${COMMANDS[key].title}: ${message}`);
-            void vscode.window.showErrorMessage(`Parley: ${message}`);
+            void vscode.window.showErrorMessage(`Parley: ${toastSafe(message)}`);
             return undefined;
           }
         }),
@@ -243,10 +254,7 @@ export class ParleyExtension implements vscode.Disposable {
   }
 
   private async signOut(): Promise<boolean> {
-    const { url, username } = this.session.state.connection;
-    await this.session.signOut();
-    if (url && username) await this.auth.forgetPassword(url, username);
-    this.log.info('Signed out.');
+    await this.auth.signOut();
     return true;
   }
 

@@ -2,16 +2,33 @@
 // extension, or desktop VS Code's through @vscode/test-cli), against the real vscode API and the installed
 // Parley extension's exported test API. Each run starts Parley's own local server (port 0) from a command.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ParleyClient } from '../../../src/client/parley-client';
 import type { ChatMessage } from '../../../src/protocol';
 import type { ParleyTestApi } from '../../../src/extension/host/parley-extension';
+import type { ShownMessage } from '../../../src/webview/protocol';
 
 // mocha's BDD functions, global while mocha loads this file.
 declare const describe: (title: string, body: () => void) => void;
 declare const it: (title: string, body: () => Promise<void>) => void;
 declare const before: (body: () => Promise<void>) => void;
 declare const after: (body: () => Promise<void>) => void;
+
+/** Whether a TCP connection to the port on loopback is accepted ('connected') or refused (the error's code). */
+function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+  });
+}
+
+const portOf = (url: string | undefined): number => Number(new URL(url ?? 'http://invalid').port);
 
 /** Waits until `check` holds: for state that arrives over the network. */
 async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
@@ -24,12 +41,14 @@ async function until(what: string, check: () => boolean, ms = 20_000): Promise<v
 
 describe('Parley inside the extension host', () => {
   let api: ParleyTestApi;
+  let extension: vscode.Extension<ParleyTestApi>;
   let ben: ParleyClient | undefined;
   const received: ChatMessage[] = [];
 
   before(async () => {
-    const extension = vscode.extensions.getExtension<ParleyTestApi>('parley.parley');
-    assert.ok(extension, 'the Parley extension is installed');
+    const installed = vscode.extensions.getExtension<ParleyTestApi>('parley.parley');
+    assert.ok(installed, 'the Parley extension is installed');
+    extension = installed;
     api = await extension.activate();
     await vscode.workspace.getConfiguration('parley').update('localServer.port', 0, vscode.ConfigurationTarget.Global);
   });
@@ -89,5 +108,109 @@ describe('Parley inside the extension host', () => {
     assert.equal(api.snapshot().people.find((p) => p.username === 'ben')?.blocked, false);
     await ben!.message('ann', 'and now?');
     await until('the message after unblocking', () => (api.snapshot().messages['dm:ben'] ?? []).some((m) => m.body === 'and now?'));
+  });
+
+  it('Broadcast Message reaches everyone online', async () => {
+    const result = await vscode.commands.executeCommand<{ id: number; delivered: number; skipped: number }>(
+      'parley.broadcast',
+      'hello everyone, from the palette',
+    );
+    assert.deepEqual({ delivered: result.delivered, skipped: result.skipped }, { delivered: 1, skipped: 0 });
+    await until('ben gets the broadcast', () => received.some((m) => m.kind === 'broadcast' && m.id === result.id));
+    assert.ok((api.snapshot().messages['everyone'] ?? []).some((m) => m.body === 'hello everyone, from the palette'));
+  });
+
+  it('Broadcast to Users reaches the users named and no one else', async () => {
+    await vscode.commands.executeCommand('parley.addLocalUser', { username: 'cat', password: 'cat-password' });
+    type Result = { id: number; delivered: number; skipped: number };
+    // cat is offline: the server keeps it for her.
+    const toCat = await vscode.commands.executeCommand<Result>('parley.broadcastToUsers', ['cat'], 'only for cat');
+    assert.equal(toCat.delivered, 1);
+    const toBen = await vscode.commands.executeCommand<Result>('parley.broadcastToUsers', ['ben'], 'only for ben');
+    await until('ben gets his', () => received.some((m) => m.id === toBen.id));
+    // Messages arrive in order: had ben been sent cat's, it would have come first.
+    assert.ok(!received.some((m) => m.id === toCat.id), 'ben did not get the one for cat');
+  });
+
+  it('Copy Join Address copies the loopback address while the server is for this machine only', async () => {
+    await vscode.env.clipboard.writeText('nothing yet');
+    const copied = await vscode.commands.executeCommand<string>('parley.copyJoinAddress');
+    assert.equal(copied, api.localServer().url);
+    assert.match(copied, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(api.localServer().joinAddresses, [copied]);
+    assert.equal(await vscode.env.clipboard.readText(), copied);
+  });
+
+  it('Share Selection to Chat sends the code with a file:line link that opens the place', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'a workspace folder is open');
+    const file = vscode.Uri.joinPath(folder.uri, 'parley-share', 'sample.ts');
+    await vscode.workspace.fs.writeFile(file, new TextEncoder().encode('// first\nconst two = 2;\nconst three = 3;\n// last\n'));
+    try {
+      const editor = await vscode.window.showTextDocument(file);
+      editor.selection = new vscode.Selection(1, 0, 2, 16);
+      const sent = await vscode.commands.executeCommand<ShownMessage>('parley.shareSelection', 'dm:ben');
+      const fence = '```';
+      assert.equal(
+        sent.body,
+        `[parley-share/sample.ts:2-3](parley-share/sample.ts#L2-L3)\n${fence}typescript\nconst two = 2;\nconst three = 3;\n${fence}`,
+      );
+      await until('ben gets the shared code', () => received.some((m) => m.id === sent.id && m.body === sent.body));
+
+      // Following the link, as a click on it in the chat does, opens the file with those lines selected.
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      const href = /\]\(([^)]+)\)/.exec(sent.body)?.[1];
+      assert.equal(href, 'parley-share/sample.ts#L2-L3');
+      await api.openLink(href);
+      const opened = vscode.window.activeTextEditor;
+      assert.equal(opened?.document.uri.toString(), file.toString());
+      const { start, end } = opened.selection;
+      assert.deepEqual([start.line, start.character, end.line, end.character], [1, 0, 2, 16]);
+
+      // A link out of the workspace, or to a file that is not there, opens nothing.
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await api.openLink('../parley-share/sample.ts#L1');
+      await api.openLink('parley-share/missing.ts#L1');
+      assert.equal(vscode.window.activeTextEditor, undefined);
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder.uri, 'parley-share'), { recursive: true });
+    }
+  });
+
+  it('Show Log shows the Parley output channel', async () => {
+    const isParleyLog = (d: vscode.TextDocument): boolean =>
+      d.uri.scheme === 'output' &&
+      /Parley/.test(decodeURIComponent(d.uri.toString())) &&
+      !/Server/.test(decodeURIComponent(d.uri.toString()));
+    await vscode.commands.executeCommand('parley.showLog');
+    const outputs = (): string => vscode.workspace.textDocuments.map((d) => d.uri.toString()).join(', ');
+    await until(`the Parley log among the open documents (${outputs()})`, () => vscode.workspace.textDocuments.some(isParleyLog));
+    const log = vscode.workspace.textDocuments.find(isParleyLog)!;
+    await until('the log to say who signed in', () => /Signed in as ann/.test(log.getText()));
+  });
+
+  it('Stop Local Server signs out of it and stops it', async () => {
+    const port = portOf(api.localServer().url);
+    assert.equal(await vscode.commands.executeCommand('parley.stopLocalServer'), true);
+    assert.equal(api.localServer().running, false);
+    assert.equal(api.snapshot().connection.phase, 'signed-out');
+    assert.equal(await tryConnect(port), 'ECONNREFUSED');
+    await until('ben to lose the connection', () => ben!.state !== 'signed-in');
+    assert.equal(await vscode.commands.executeCommand('parley.stopLocalServer'), false, 'nothing left to stop');
+  });
+
+  // Last: the extension is shut down afterwards.
+  it('deactivate stops the local server', async () => {
+    await vscode.commands.executeCommand('parley.startLocalServer', { username: 'ann', password: 'ann-password' });
+    assert.equal(api.snapshot().connection.phase, 'signed-in');
+    const port = portOf(api.localServer().url);
+    assert.equal(await tryConnect(port), 'connected');
+    // The module VS Code loaded and activated, whose deactivate() it calls when the window closes.
+    const main = require.cache[join(extension.extensionPath, 'dist', 'extension.js')];
+    assert.ok(main, 'Parley’s main module is loaded');
+    await (main.exports as { deactivate(): Promise<void> }).deactivate();
+    assert.equal(api.localServer().running, false);
+    assert.equal(await tryConnect(port), 'ECONNREFUSED');
   });
 });

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { ChatSession } from '../src/extension/core/chat-session';
+import { Auth, type SecretStore, type SignInUi } from '../src/extension/core/sign-in';
+import { sessionFor } from './helpers/extension-session';
+import { eventually, startServer, type TestServer } from './helpers/server';
+
+/** VS Code's SecretStorage, in memory. */
+class MemorySecrets implements SecretStore {
+  readonly values = new Map<string, string>();
+  async get(key: string): Promise<string | undefined> {
+    return this.values.get(key);
+  }
+  async store(key: string, value: string): Promise<void> {
+    this.values.set(key, value);
+  }
+  async delete(key: string): Promise<void> {
+    this.values.delete(key);
+  }
+}
+
+/** The settings and prompts, answering password boxes from a list; records what was asked, said and logged. */
+class Answers implements SignInUi {
+  readonly prompts: string[] = [];
+  readonly explained: { code: string; message: string }[] = [];
+  readonly logged: string[] = [];
+  readonly log = { info: (t: string) => this.logged.push(t), warn: (t: string) => this.logged.push(t) };
+
+  constructor(
+    private saved: { url: string; username: string },
+    private readonly passwords: string[] = [],
+  ) {}
+
+  settings = (): { url: string; username: string } => ({ ...this.saved });
+  saveSettings = async (url: string, username: string): Promise<void> => {
+    this.saved = { url, username };
+  };
+  askAddress = async (): Promise<string | undefined> => undefined;
+  askUsername = async (): Promise<string | undefined> => undefined;
+  askPassword = async (prompt: string): Promise<string | undefined> => {
+    this.prompts.push(prompt);
+    return this.passwords.shift();
+  };
+  explain = (problem: { code: string; message: string }): void => {
+    this.explained.push(problem);
+  };
+
+  /** Neither the log nor what the user was told holds any of these. */
+  assertNeverShown(...passwords: string[]): void {
+    const said = [...this.logged, ...this.prompts, ...this.explained.map((e) => e.message)];
+    for (const password of passwords) for (const line of said) assert.ok(!line.includes(password), `"${line}" shows a password`);
+  }
+}
+
+describe('signing in from the editor: the password in the secret store', () => {
+  let t: TestServer;
+  const sessions: ChatSession[] = [];
+  const auths: Auth[] = [];
+  const make = (secrets: SecretStore, ui: Answers): { session: ChatSession; auth: Auth } => {
+    const session = sessionFor(t);
+    sessions.push(session);
+    const auth = new Auth(secrets, session, ui, ui.log);
+    auths.push(auth);
+    return { session, auth };
+  };
+
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob', 'carol', 'dave'] });
+  });
+  afterEach(() => {
+    for (const a of auths.splice(0)) a.dispose();
+    for (const s of sessions.splice(0)) s.dispose();
+    for (const c of t.clients.splice(0)) c.close();
+  });
+  after(() => t.close());
+
+  test('the password is asked once, kept, and used from the store on the next sign-in', async () => {
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'alice' }, ['alice-pw']);
+    const first = make(secrets, ui);
+    assert.equal(await first.auth.signIn({ interactive: true }), 'alice');
+    assert.deepEqual(ui.prompts, [`Password for alice on ${t.url}`]);
+    assert.deepEqual([...secrets.values.values()], ['alice-pw']);
+    assert.equal(first.session.state.connection.phase, 'signed-in');
+
+    // The window closes (no sign-out) and another opens: signed in again without a question, even without prompts.
+    first.session.dispose();
+    const second = make(secrets, ui);
+    assert.equal(await second.auth.signIn({ interactive: false }), 'alice');
+    assert.equal(second.session.state.connection.phase, 'signed-in');
+    assert.equal(ui.prompts.length, 1, 'asked once only');
+    ui.assertNeverShown('alice-pw');
+  });
+
+  test('signing out forgets the password: the next sign-in asks again', async () => {
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'alice' }, ['alice-pw', 'alice-pw']);
+    const { session, auth } = make(secrets, ui);
+    assert.equal(await auth.signIn({ interactive: true }), 'alice');
+    assert.equal(secrets.values.size, 1);
+    await auth.signOut();
+    assert.equal(session.state.connection.phase, 'signed-out');
+    assert.equal(secrets.values.size, 0);
+    assert.equal(await auth.signIn({ interactive: false }), undefined, 'nothing stored: no sign-in without asking');
+    assert.equal(await auth.signIn({ interactive: true }), 'alice');
+    assert.equal(ui.prompts.length, 2);
+    ui.assertNeverShown('alice-pw');
+  });
+
+  test('a wrong password is forgotten; asking again says it was wrong', async () => {
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'bob' }, ['bob-pw']);
+    const { auth } = make(secrets, ui);
+    await secrets.store(`parley.password:${t.url}:bob`, 'not-bobs-password');
+    assert.equal(await auth.signIn({ interactive: false }), undefined);
+    assert.equal(secrets.values.size, 0, 'the wrong password is gone');
+    assert.equal(ui.explained.at(-1)?.code, 'INVALID_CREDENTIALS');
+    assert.match(ui.explained.at(-1)!.message, /Wrong username or password for bob/);
+
+    await secrets.store(`parley.password:${t.url}:bob`, 'not-bobs-password');
+    assert.equal(await auth.signIn({ interactive: true }), 'bob');
+    assert.equal(ui.prompts.length, 1);
+    assert.match(ui.prompts[0]!, /^Password for bob on .+ \(wrong password: 1 attempt left\)$/);
+    assert.deepEqual([...secrets.values.values()], ['bob-pw']);
+    ui.assertNeverShown('bob-pw', 'not-bobs-password');
+  });
+
+  test('a lockout forgets the password, is not asked again, and says how long it lasts', async () => {
+    for (let i = 0; i < 3; i++) await assert.rejects((await t.connect()).login('dave', `guess-${i}`));
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'dave' }, ['dave-pw']);
+    const { auth } = make(secrets, ui);
+    await secrets.store(`parley.password:${t.url}:dave`, 'dave-pw');
+    assert.equal(await auth.signIn({ interactive: true }), undefined);
+    assert.equal(secrets.values.size, 0, 'even a right password is forgotten on a lockout');
+    assert.deepEqual(ui.prompts, [], 'no point asking during a lockout');
+    assert.equal(ui.explained.at(-1)?.code, 'LOCKED_OUT');
+    assert.match(ui.explained.at(-1)!.message, /dave is locked out for \d+ seconds/);
+    ui.assertNeverShown('dave-pw', 'guess-0', 'guess-1', 'guess-2');
+  });
+
+  test('a password given with the request is stored only once it worked', async () => {
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: '', username: '' });
+    const { auth } = make(secrets, ui);
+    assert.equal(await auth.signIn({ url: t.url, username: 'carol', password: 'wrong-one', interactive: false }), undefined);
+    assert.equal(secrets.values.size, 0);
+    assert.equal(await auth.signIn({ url: t.url, username: 'carol', password: 'carol-pw', interactive: false }), 'carol');
+    assert.deepEqual([...secrets.values.values()], ['carol-pw']);
+    assert.deepEqual(ui.settings(), { url: t.url, username: 'carol' }, 'the address and username are saved as settings');
+    ui.assertNeverShown('carol-pw', 'wrong-one');
+  });
+});
+
+describe('signing in again after the password changed', () => {
+  test('the stored password, refused when the connection comes back, is forgotten', async () => {
+    const t = await startServer({ users: ['erin'] });
+    const { port, dataDir } = t;
+    const session = sessionFor(t);
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'erin' }, ['erin-pw']);
+    const auth = new Auth(secrets, session, ui, ui.log);
+    let restarted: TestServer | undefined;
+    try {
+      assert.equal(await auth.signIn({ interactive: true }), 'erin');
+      assert.equal(secrets.values.size, 1);
+      await t.server.accounts.setPassword('erin', 'erins-new-password');
+      // The server restarts on the same port and data; the session comes back and signs in with the old password.
+      await t.stop();
+      restarted = await startServer({ port, dataDir });
+      await eventually(() => session.state.connection.phase === 'signed-out', 10_000, 'the failed sign-in after reconnecting');
+      await eventually(() => secrets.values.size === 0, 3000, 'the refused password forgotten');
+      ui.assertNeverShown('erin-pw', 'erins-new-password');
+    } finally {
+      auth.dispose();
+      session.dispose();
+      await (restarted ?? t).close();
+    }
+  });
+});
