@@ -4,7 +4,8 @@ import type { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import type { ParleyClient } from '../src/client/parley-client';
 import { PrivateChannels, type PrivateChannelsEvents, type PrivateChannelsOptions } from '../src/client/private-channels';
-import { PRIVATE_PROTOCOL } from '../src/protocol';
+import { generatePeerKeys, type PeerKeyPair } from '../src/client/private-crypto';
+import { PRIVATE_PROTOCOL, decodeTicket, type PeerFrame, type ReplyBodies } from '../src/protocol';
 import type { ParleyServer } from '../src/server/server';
 import { nextEmitted, type TestServer } from './helpers/server';
 
@@ -80,6 +81,15 @@ export function dial(endpoint: { host: string; port: number }, auth: unknown): P
     });
   });
 }
+
+/** A ticket for `from` to reach `to`, asked for with a key pair of the test's own (as a hand-written client would). */
+export async function ticketFor(from: Peer, to: string, keys: PeerKeyPair = generatePeerKeys()) {
+  const reply: ReplyBodies['startprivate'] = await from.client.request('startprivate', { username: to, publicKey: keys.publicKey });
+  return { reply, keys, nonce: decodeTicket(reply.ticket)!.payload.nonce };
+}
+
+/** Sends a sealed frame over a raw socket. */
+export const emitFrame = (socket: Socket, frame: PeerFrame): void => void socket.emit('frame', frame);
 
 export const handshake = (ticket: string, publicKey: string): object => ({ protocol: PRIVATE_PROTOCOL, ticket, publicKey });
 

@@ -46,6 +46,11 @@ interface Admitted {
  */
 export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Incoming connections that passed the ticket check but have not proved their key yet. They take
+   * the place of a chat with the same user only once they do: a stolen, unused ticket cannot cut a live chat.
+   */
+  private readonly confirming = new Set<Entry>();
   private readonly checker: TicketChecker;
   private readonly clock: () => number;
   private readonly options: PrivateChannelsOptions;
@@ -76,12 +81,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     });
     this.subscribe('privateRevoked', (event) => {
       if (typeof event?.username !== 'string' || typeof event.at !== 'number') return;
-      this.checker.revoke(event.username, event.at);
-      this.entries.get(event.username)?.channel?.close('blocked', true);
-      this.abandon(
-        event.username,
-        new PrivateChatError('CLOSED', `A private chat with ${event.username} is not possible: one of you blocked the other.`),
-      );
+      this.endBlocked(event.username, event.at);
     });
     if (client.state === 'signed-in') this.register();
   }
@@ -131,7 +131,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       entry.settle(err instanceof Error ? err : new Error(String(err)));
       this.forget(entry);
       // A crossing: the peer dialled this client at the same moment and its channel won; use that one.
-      const winner = this.entries.get(username);
+      const winner = this.entries.get(username) ?? [...this.confirming].find((e) => e.username === username);
       if (winner && winner !== entry) {
         await winner.opened;
         return { username, already: false };
@@ -189,7 +189,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.me = undefined;
     this.checker.reset();
     const closing: Promise<void>[] = [];
-    for (const entry of [...this.entries.values()]) {
+    for (const entry of [...this.entries.values(), ...this.confirming]) {
       if (entry.channel) {
         entry.channel.close('signed-out', true);
         closing.push(entry.channel.gone);
@@ -280,26 +280,31 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     return { ok: true, value: { from, ticket: verdict.ticket, nonce: verdict.payload.nonce, peerKey: verdict.peerKey } };
   }
 
-  /** A verified caller: it replaces any other channel with the same user, then must confirm its key. */
+  /** A verified caller: it must confirm its key before it replaces any other channel with the same user. */
   private accept(socket: FrameSocket, admitted: Admitted, address: string): void {
     const keys = this.keys;
     if (!keys) return socket.disconnect();
-    const previous = this.entries.get(admitted.from);
-    if (previous) {
-      this.forget(previous);
-      previous.channel?.close('replaced', false);
-      previous.settle(new PrivateChatError('CLOSED', `${admitted.from} opened a private chat with you at the same moment; using theirs.`));
-    }
-    const entry = this.track(admitted.from, admitted.from, 'incoming', address);
+    const entry = this.newEntry(admitted.from, admitted.from, 'incoming', address);
     let cipher: ChannelCipher;
     try {
       cipher = new ChannelCipher(channelKeys(keys, admitted.peerKey, admitted.ticket, admitted.nonce, 'responder'));
     } catch {
-      this.forget(entry);
       socket.disconnect();
       return this.refused({ code: 'KEY_MISMATCH', message: PEER_REFUSALS.KEY_MISMATCH, address, claimed: admitted.from });
     }
+    this.confirming.add(entry);
     this.attach(entry, new PrivateChannel(socket, cipher, this.options.confirmTimeoutMs ?? 5_000)).begin();
+  }
+
+  /** A confirmed incoming channel takes the place of whatever this client had with the user (the peer evidently lost it). */
+  private promote(entry: Entry): void {
+    const previous = this.entries.get(entry.username);
+    if (previous && previous !== entry) {
+      this.forget(previous);
+      previous.channel?.close('replaced', false);
+      previous.settle(new PrivateChatError('CLOSED', `${entry.username} opened a private chat with you at the same moment; using theirs.`));
+    }
+    this.entries.set(entry.username, entry);
   }
 
   /** Asks the message center for the user's address and a ticket, dials, and waits for the key confirmation. */
@@ -317,7 +322,12 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     const { socket, connected } = dialPeer({ username, host: reply.host, port: reply.port, ticket: reply.ticket }, keys.publicKey, timeout);
     // The channel listens before the socket connects: the peer's key confirmation may follow its accept at once.
     const channel = this.attach(entry, new PrivateChannel(socket, cipher, this.options.confirmTimeoutMs ?? 5_000));
-    await connected;
+    // A channel ended before this side confirmed (the peer's first frame did not open, say) tells why through `opened`.
+    await connected.catch(async (err: unknown) => {
+      if (channel.isClosed) await entry.opened;
+      throw err;
+    });
+    if (channel.isClosed) await entry.opened;
     this.ensureCurrent(entry);
     channel.begin();
     await entry.opened;
@@ -332,12 +342,16 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   }
 
   private track(username: string, initiator: string, direction: Entry['direction'], address = ''): Entry {
+    const entry = this.newEntry(username, initiator, direction, address);
+    this.entries.set(username, entry);
+    return entry;
+  }
+
+  private newEntry(username: string, initiator: string, direction: Entry['direction'], address: string): Entry {
     let settle!: Entry['settle'];
     const opened = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
     opened.catch(() => {}); // the failure is reported where it is awaited, or not at all
-    const entry: Entry = { username, initiator, direction, address, state: 'connecting', channel: undefined, opened, settle };
-    this.entries.set(username, entry);
-    return entry;
+    return { username, initiator, direction, address, state: 'connecting', channel: undefined, opened, settle };
   }
 
   /** Wires a channel's events to the entry, and through it to this component's events while it is current. */
@@ -345,6 +359,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     entry.channel = channel;
     const current = (): boolean => this.entries.get(entry.username) === entry;
     channel.on('open', () => {
+      if (this.confirming.delete(entry)) this.promote(entry);
       entry.state = 'open';
       entry.settle();
       if (current()) this.emit('opened', { username: entry.username, direction: entry.direction });
@@ -364,7 +379,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       }
       entry.settle(failedToOpen(entry.username, reason, byPeer));
       // A caller that got past the ticket check but could not prove its key: the impersonation case.
-      if (entry.direction === 'incoming' && !byPeer && reason !== 'replaced' && reason !== 'signed-out') {
+      if (entry.direction === 'incoming' && !byPeer && (reason === 'timeout' || isFrameFault(reason))) {
         this.refused({
           code: 'KEY_CONFIRMATION_FAILED',
           message: PEER_REFUSALS.KEY_CONFIRMATION_FAILED,
@@ -374,6 +389,17 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       }
     });
     return channel;
+  }
+
+  /** One of the two users blocked the other: end the chat (telling the peer) and refuse tickets for the pair issued until `at`. */
+  private endBlocked(username: string, at: number): void {
+    this.checker.revoke(username, at);
+    for (const entry of [...this.confirming]) if (entry.username === username) entry.channel?.close('blocked', false);
+    this.entries.get(username)?.channel?.close('blocked', true);
+    this.abandon(
+      username,
+      new PrivateChatError('CLOSED', `A private chat with ${username} is not possible: one of you blocked the other.`),
+    );
   }
 
   /** Gives up on a chat that has no channel yet (a dial waiting for its ticket). */
@@ -386,12 +412,17 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   }
 
   private forget(entry: Entry): void {
+    this.confirming.delete(entry);
     if (this.entries.get(entry.username) === entry) this.entries.delete(entry.username);
   }
 
   private refused(info: PrivateRefused): void {
     this.emit('refused', info);
   }
+}
+
+function isFrameFault(reason: PrivateCloseReason): boolean {
+  return reason === 'tampered' || reason === 'out-of-order' || reason === 'malformed';
 }
 
 function failedToOpen(username: string, reason: PrivateCloseReason, byPeer: boolean): PrivateChatError {
