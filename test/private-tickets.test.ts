@@ -217,3 +217,30 @@ async function startProxy() {
   };
   return relay;
 }
+
+describe('private chat: replay protection under clock steps', () => {
+  let t: TestServer;
+  let alice: Peer, bob: Peer;
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob'] });
+    [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
+  });
+  after(async () => {
+    await closePeers(alice, bob);
+    await t.close();
+  });
+
+  test('a used ticket stays refused when the clock steps back after its nonce was forgotten', async () => {
+    const { reply, keys } = await ticketFor(alice, 'bob');
+    const auth = handshake(reply.ticket, keys.publicKey);
+    (await dial(reply, auth)).disconnect();
+    // Far past expiry: the nonce is forgotten, and the ticket refused for its age.
+    const step = DEFAULT_TIMINGS.ticketTtlMs + 60_000;
+    t.clock.advance(step);
+    await refused(bob, reply, auth, 'EXPIRED', 'alice');
+    // The clock steps back to when the ticket was fresh (bob's and the server's alike): it must not pass again.
+    t.clock.advance(-step);
+    await refused(bob, reply, auth, 'EXPIRED', 'alice');
+    t.clock.advance(step);
+  });
+});

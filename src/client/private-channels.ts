@@ -52,7 +52,10 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
    */
   private readonly confirming = new Set<Entry>();
   private readonly checker: TicketChecker;
+  /** Wall-clock time, for message times. */
   private readonly clock: () => number;
+  /** What ticket ages are measured with: monotonic unless a test injects a clock, so that a wall-clock step changes nothing. */
+  private readonly ticketClock: () => number;
   private readonly options: PrivateChannelsOptions;
   private keys: PeerKeyPair | undefined;
   private me: string | undefined;
@@ -71,7 +74,8 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     super();
     this.options = options;
     this.clock = options.clock ?? Date.now;
-    this.checker = new TicketChecker(this.clock, options.clockSkewMs ?? 5_000);
+    this.ticketClock = options.clock ?? monotonicNow;
+    this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? 5_000);
     this.subscribe('state', (state: ConnectionState) => {
       if (state === 'signed-in') this.register();
     });
@@ -234,7 +238,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         if (signedOutMeanwhile()) return signedOutMeanwhile();
         this.listener = listener;
         const port = this.options.advertise?.port ?? listener.port;
-        const sentAt = this.clock();
+        const sentAt = this.ticketClock();
         const reply: ReplyBodies['peer'] = await this.client.request('peer', {
           port,
           publicKey: this.keys.publicKey,
@@ -246,7 +250,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
           publicKey: this.keys.publicKey,
           ticketKey: importTicketKey(reply.ticketKey),
           // Half the round trip is the best guess of when the server read its clock.
-          offsetMs: reply.serverTime - Math.round((sentAt + this.clock()) / 2),
+          offsetMs: reply.serverTime - Math.round((sentAt + this.ticketClock()) / 2),
           ticketTtlMs: reply.ticketTtlMs,
         });
         this.emit('ready', { host: reply.host, port: reply.port });
@@ -419,6 +423,11 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   private refused(info: PrivateRefused): void {
     this.emit('refused', info);
   }
+}
+
+/** Milliseconds since the epoch at the process start plus the monotonic time since: never steps with the wall clock. */
+function monotonicNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 function isFrameFault(reason: PrivateCloseReason): boolean {
