@@ -7,7 +7,17 @@ import { PrivateChatError } from '../src/client/private-channels';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import { PEER_REFUSALS } from '../src/protocol';
 import { eventually, startServer, type TestServer } from './helpers/server';
-import { captureServerTraffic, closePeers, dial, handshake, nextPrivate, peer, recordPrivate, type Peer } from './private-helpers';
+import {
+  captureServerTraffic,
+  closeLeftoverPeers,
+  closePeers,
+  dial,
+  handshake,
+  nextPrivate,
+  peer,
+  recordPrivate,
+  type Peer,
+} from './private-helpers';
 
 /** Opens a channel from `a` to `b` and waits until both sides call it open. */
 async function connect(a: Peer, b: Peer): Promise<void> {
@@ -36,7 +46,10 @@ describe('private chat: a direct channel between two clients', () => {
     t = await startServer({ users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fred', 'gina', 'hal'] });
     traffic = captureServerTraffic(t.server);
   });
-  after(() => t.close());
+  after(async () => {
+    await closeLeftoverPeers();
+    await t.close();
+  });
 
   test('messages go both ways over the channel; the message center never sees them', async () => {
     const [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
@@ -136,6 +149,29 @@ describe('private chat: a direct channel between two clients', () => {
       assert.deepEqual(closed, [[], []], 'no channel was seen to close');
       await closePeers(erin, gina);
     }
+  });
+
+  test('each dial uses a key pair of its own, never the session key its client listens with', async () => {
+    const mark = traffic.length;
+    const [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
+    await connect(alice, bob);
+    const closed = nextPrivate(bob.channels, 'closed');
+    alice.channels.stop('bob');
+    await closed;
+    await connect(alice, bob);
+    assert.equal(await exchange(bob, alice, 'second channel'), 'second channel');
+    // The keys as the message center received them: registered with `peer`, vouched for with `startprivate`.
+    const keysSent = (request: string): string[] =>
+      traffic
+        .slice(mark)
+        .flatMap((p) => [...p.matchAll(new RegExp(`"${request}",\\{[^}]*"publicKey":"([A-Za-z0-9_-]{43})"`, 'g'))].map((m) => m[1]!));
+    const sessionKeys = keysSent('peer');
+    const dialKeys = keysSent('startprivate');
+    assert.equal(sessionKeys.length, 2);
+    assert.equal(dialKeys.length, 2);
+    assert.notEqual(dialKeys[0], dialKeys[1], 'a new key for each dial');
+    for (const key of dialKeys) assert.ok(!sessionKeys.includes(key), 'not the key the session listens with');
+    await closePeers(alice, bob);
   });
 
   test('a peer that cannot be reached is a clear error offering the server; nothing is sent another way', async () => {

@@ -15,19 +15,30 @@ export interface Peer {
   channels: PrivateChannels;
 }
 
+/** Peers not closed yet: a test that fails half-way leaves listeners open, which would keep the run alive. */
+const live = new Set<Peer>();
+
 /** A signed-in client with private chat on the test server's clock, its listener registered. */
 export async function peer(t: TestServer, name: string, options: PrivateChannelsOptions = {}): Promise<Peer> {
   const client = await t.signIn(name);
   const channels = new PrivateChannels(client, { clock: t.clock.read, ...options });
+  const p = { name, client, channels };
+  live.add(p);
   await channels.ready();
-  return { name, client, channels };
+  return p;
 }
 
 export async function closePeers(...peers: Peer[]): Promise<void> {
   for (const p of peers) {
+    live.delete(p);
     await p.channels.close();
     p.client.close();
   }
+}
+
+/** Closes every peer a test left open (for an `after` hook). */
+export function closeLeftoverPeers(): Promise<void> {
+  return closePeers(...live);
 }
 
 /** The next `event` of a PrivateChannels that matches, or a failure after `ms`. */

@@ -224,8 +224,9 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         const signedOutMeanwhile = (): Error | undefined =>
           session === this.session ? undefined : new PrivateChatError('NOT_SIGNED_IN', 'Signed out while registering.');
         this.me = username;
-        this.keys ??= generatePeerKeys();
         if (this.options.listen === false) return undefined;
+        // The key peers reach this sign-in with; the server vouches for it in every ticket to this client.
+        this.keys ??= generatePeerKeys();
         const { bind, advertise } = listenAddress(this.client.url, this.options.host, this.options.advertise?.host);
         this.listening ??= PeerListener.start<Admitted>(bind, {
           admit: (auth, address) => this.admit(auth, address),
@@ -314,8 +315,8 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   /** Asks the message center for the user's address and a ticket, dials, and waits for the key confirmation. */
   private async dial(entry: Entry): Promise<void> {
     const { username } = entry;
-    this.keys ??= generatePeerKeys();
-    const keys = this.keys;
+    // A key pair of this dial's own (the ticket binds its public half), dropped with the channel: forward secrecy on this side.
+    const keys = generatePeerKeys();
     const reply = await this.client.request('startprivate', { username, publicKey: keys.publicKey });
     this.ensureCurrent(entry);
     const nonce = decodeTicket(reply.ticket)?.payload.nonce;
