@@ -6,7 +6,7 @@ import { ParleyRequestError } from '../src/client/parley-client';
 import { PrivateChatError } from '../src/client/private-channels';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import { PEER_REFUSALS } from '../src/protocol';
-import { eventually, startServer, type TestServer } from './helpers/server';
+import { eventually, passwordOf, startServer, type TestServer } from './helpers/server';
 import {
   captureServerTraffic,
   closeLeftoverPeers,
@@ -232,6 +232,39 @@ describe('private chat without the message center', () => {
     } finally {
       await second?.close();
       await first.close();
+    }
+  });
+});
+
+describe('private chat: a block made while neither side had a session', () => {
+  test('the first to sign in again learns it from the server and closes the chat on both sides', async () => {
+    const t = await startServer({ users: ['alice', 'bob'], timings: { idleTimeoutMs: 60_000 } });
+    try {
+      const [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
+      await connect(alice, bob);
+      const bob2 = await t.signIn('bob'); // bob's other window, which stays active
+      t.clock.advance(30_000);
+      await bob2.whoelse();
+      t.clock.advance(30_000);
+      await eventually(() => alice.client.state === 'offline' && bob.client.state === 'offline', 3000, 'both chat sessions timed out');
+      assert.deepEqual([alice.channels.open, bob.channels.open], [['bob'], ['alice']], 'the chat goes on without them');
+
+      // bob blocks alice from the other window: no session of the chat hears privateRevoked, and the chat goes on...
+      await bob2.block('alice');
+      assert.equal(await exchange(alice, bob, 'did you hear anything?'), 'did you hear anything?');
+
+      // ... until alice signs in again: her registration names bob, and the reply says a block stands between them.
+      const aliceClosed = nextPrivate(alice.channels, 'closed');
+      const bobClosed = nextPrivate(bob.channels, 'closed');
+      await alice.client.connect();
+      await alice.client.login('alice', passwordOf('alice'));
+      assert.deepEqual((await aliceClosed)[0], { username: 'bob', reason: 'blocked', byPeer: false });
+      assert.deepEqual((await bobClosed)[0], { username: 'alice', reason: 'blocked', byPeer: true });
+      await assert.rejects(alice.channels.start('bob'), code('BLOCKED'));
+      await closePeers(alice, bob);
+    } finally {
+      await closeLeftoverPeers();
+      await t.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { ParleyRequestError, type ParleyClient } from '../src/client/parley-client';
 import { generatePeerKeys, importTicketKey, verifyTicket } from '../src/client/private-crypto';
 import { DEFAULT_TIMINGS } from '../src/server/options';
-import type { ReplyBodies, RequestPayload } from '../src/protocol';
+import { LIMITS, type ReplyBodies, type RequestPayload } from '../src/protocol';
 import { next, startServer, type TestServer } from './helpers/server';
 
 const refusedWith = (code: string, message?: RegExp) => (err: unknown) => {
@@ -41,6 +41,7 @@ describe('private chat: the message center’s part', () => {
         ticketKey: 43,
         serverTime: t.clock.now,
         ticketTtlMs: DEFAULT_TIMINGS.ticketTtlMs,
+        blocked: [],
       },
     );
     assert.equal((await register(alice, 4101, { host: '::1' })).reply.host, '::1');
@@ -51,6 +52,8 @@ describe('private chat: the message center’s part', () => {
       { port: 0, publicKey: keys.publicKey },
       { port: 4100, publicKey: 'short' },
       { port: 4100, publicKey: keys.publicKey, name: 'alice' },
+      { port: 4100, publicKey: keys.publicKey, partners: ['bob', 'not a name'] },
+      { port: 4100, publicKey: keys.publicKey, partners: Array.from({ length: LIMITS.privatePartnersMax + 1 }, (_, i) => `u${i}`) },
     ]) {
       await assert.rejects(alice.request('peer', payload as never), refusedWith('BAD_REQUEST'));
     }
@@ -157,5 +160,18 @@ describe('private chat: the message center’s part', () => {
     assert.equal(carolHeard, false, 'nobody else hears of it');
     await bob.unblock('alice');
     for (const c of [alice, alice2, bob, carol]) c.close();
+  });
+
+  test('a registration names the partners it chats with; the reply says which of them a block now stands between, either way', async () => {
+    const [alice, bob, carol] = [await t.signIn('alice'), await t.signIn('bob'), await t.signIn('carol')];
+    await alice.block('bob');
+    await carol.block('alice');
+    const { reply } = await register(alice, 4600, { partners: ['bob', 'carol', 'dave', 'nobody'] });
+    assert.deepEqual(reply.blocked, ['bob', 'carol']);
+    assert.deepEqual((await register(bob, 4601, { partners: ['alice'] })).reply.blocked, ['alice'], 'the blocked side hears it too');
+    await alice.unblock('bob');
+    await carol.unblock('alice');
+    assert.deepEqual((await register(alice, 4600, { partners: ['bob', 'carol'] })).reply.blocked, []);
+    for (const c of [alice, bob, carol]) c.close();
   });
 });

@@ -239,11 +239,13 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         if (signedOutMeanwhile()) return signedOutMeanwhile();
         this.listener = listener;
         const port = this.options.advertise?.port ?? listener.port;
+        const partners = this.partners();
         const sentAt = this.ticketClock();
         const reply: ReplyBodies['peer'] = await this.client.request('peer', {
           port,
           publicKey: this.keys.publicKey,
           ...(advertise !== undefined && { host: advertise }),
+          ...(partners.length > 0 && { partners }),
         });
         if (signedOutMeanwhile()) return signedOutMeanwhile();
         this.checker.setIdentity({
@@ -254,6 +256,8 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
           offsetMs: reply.serverTime - Math.round((sentAt + this.ticketClock()) / 2),
           ticketTtlMs: reply.ticketTtlMs,
         });
+        // Blocks made while this client had no session (so it never heard privateRevoked) end those chats now.
+        for (const other of reply.blocked) this.endBlocked(other, reply.serverTime);
         this.emit('ready', { host: reply.host, port: reply.port });
         return undefined;
       } catch (err) {
@@ -262,6 +266,12 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         return error;
       }
     });
+  }
+
+  /** Users this client has a chat with, open or being opened, for the server to check against blocks. */
+  private partners(): string[] {
+    const users = new Set([...this.entries.keys(), ...[...this.confirming].map((e) => e.username)]);
+    return [...users].slice(0, LIMITS.privatePartnersMax);
   }
 
   /** The listener's gate: a valid ticket for this session, and no crossing that this side's own dial wins. */

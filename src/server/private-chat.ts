@@ -24,12 +24,15 @@ export interface PrivateChatDeps {
 export class PrivateChat {
   constructor(private readonly deps: PrivateChatDeps) {}
 
-  register(conn: Connection, { host, port, publicKey }: RequestPayload<'peer'>): ReplyTo<'peer'> {
+  register(conn: Connection, { host, port, publicKey, partners = [] }: RequestPayload<'peer'>): ReplyTo<'peer'> {
     // A client listening on every interface cannot know which of its addresses others reach; the one it came from is the best guess.
     const advertised = host ?? unmapped(conn.address);
     const now = this.deps.clock();
     conn.peer = { host: advertised, port, publicKey, registeredAt: now };
     this.deps.log.info('peer listener registered', { username: conn.user, host: advertised, port });
+    // A client that had no session when a block was made never heard `privateRevoked`; it learns here which chats must end.
+    const me = conn.user!;
+    const blocked = partners.filter((other) => this.deps.blocks.has(me, other) || this.deps.blocks.has(other, me));
     return {
       ok: true,
       host: advertised,
@@ -37,6 +40,7 @@ export class PrivateChat {
       ticketKey: this.deps.tickets.publicKey,
       serverTime: now,
       ticketTtlMs: this.deps.tickets.ttlMs,
+      blocked,
     };
   }
 
