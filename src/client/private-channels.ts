@@ -68,7 +68,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   private session = 0;
 
   constructor(
-    private readonly client: ParleyClient,
+    private client: ParleyClient,
     options: PrivateChannelsOptions = {},
   ) {
     super();
@@ -76,6 +76,21 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.clock = options.clock ?? Date.now;
     this.ticketClock = options.clock ?? monotonicNow;
     this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? 5_000);
+    this.followClient();
+  }
+
+  /**
+   * Follows another client core from now on: the same user signing in again after the server ended
+   * the session. Open chats, the listener and its key carry over, and are registered with the new session.
+   */
+  follow(client: ParleyClient): void {
+    for (const detach of this.detachers.splice(0)) detach();
+    this.client = client;
+    this.followClient();
+  }
+
+  private followClient(): void {
+    const client = this.client;
     this.subscribe('state', (state: ConnectionState) => {
       if (state === 'signed-in') this.register();
     });
