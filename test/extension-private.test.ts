@@ -7,7 +7,8 @@ import { parseHostMessage, privateId, type HostToWebview } from '../src/webview/
 import { describeLastSeen } from '../src/extension/core/chat-state';
 import { signedInSession } from './helpers/extension-session';
 import { eventually, passwordOf, startServer, type TestServer } from './helpers/server';
-import { captureServerTraffic, closePeers, nextPrivate, peer, type Peer } from './private-helpers';
+import { generatePeerKeys } from '../src/client/private-crypto';
+import { captureServerTraffic, closePeers, dial, handshake, nextPrivate, peer, ticketFor, type Peer } from './private-helpers';
 
 const notices = (s: ChatSession, conversation: string): string[] =>
   s.state.items(conversation).items.flatMap((i) => (i.kind === 'notice' ? [i.text] : []));
@@ -184,6 +185,24 @@ describe('extension: private chat against a real server and real peers', () => {
     } finally {
       view.dispose();
     }
+  });
+
+  test("a refused direct connection is told in the terminal's words, for the log, and in the Everyone conversation", async () => {
+    const alice = await open('alice');
+    const logged: string[] = [];
+    alice.on('privateRefused', (text) => logged.push(text));
+    const carol = await peer(t, 'carol', { clock: t.clock.read });
+    peers.push(carol);
+    const { reply, keys } = await ticketFor(carol, 'alice');
+    const forged = reply.ticket.replace(/\.(.)/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
+    await assert.rejects(dial(reply, handshake(forged, keys.publicKey)), /BAD_TICKET/);
+    await assert.rejects(dial(reply, handshake(reply.ticket, generatePeerKeys().publicKey)), /KEY_MISMATCH/);
+    await eventually(() => logged.length === 2, 3000, 'both refusals told');
+    assert.deepEqual(logged, [
+      'refused a direct connection from 127.0.0.1: the ticket is malformed or its signature is not the message center’s (forged)',
+      'refused a direct connection from 127.0.0.1 claiming to be carol: the key presented is not the one the ticket was issued for (impersonation)',
+    ]);
+    assert.deepEqual(notices(alice, 'everyone').slice(-2), logged);
   });
 
   test('signing out closes private chats and tells the peer', async () => {

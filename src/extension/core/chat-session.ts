@@ -57,6 +57,8 @@ export interface SessionEvents {
   privateFailed: [event: PrivateFailure];
   /** A peer opened a private chat with this user. */
   privateOpened: [event: { username: string; conversation: string; direction: 'outgoing' | 'incoming' }];
+  /** A direct connection was refused (forged, replayed or misused ticket...), in the terminal's words: for the log. */
+  privateRefused: [text: string];
 }
 
 export interface PrivateFailure {
@@ -377,7 +379,12 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       const conversation = privateId(message.from);
       if (!this.state.isViewing(conversation)) this.emit('notify', { message: shown, conversation, reason: 'direct' });
     });
-    channels.on('refused', (info) => current() && this.state.addNotice(EVERYONE, formatPrivateRefused(info).replace(/^\* /, ''), 'error'));
+    channels.on('refused', (info) => {
+      if (!current()) return;
+      const text = formatPrivateRefused(info).replace(/^\* /, '');
+      this.state.addNotice(EVERYONE, text, 'error');
+      this.emit('privateRefused', text);
+    });
     channels.on('problem', (error) => current() && this.state.addNotice(EVERYONE, `Private chat: ${error.message}`, 'error'));
   }
 

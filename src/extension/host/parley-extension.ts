@@ -118,6 +118,7 @@ export class ParleyExtension implements vscode.Disposable {
           if (choice === 'Open') void this.views.reveal(conversation, true);
         });
     });
+    this.session.on('privateRefused', (text) => this.log.warn(text));
     this.session.on('ended', (message) => {
       this.log.info(`Session ended: ${message}`);
     });
