@@ -83,8 +83,8 @@ export interface SessionOptions {
   /** Messages per history request (at most LIMITS.historyPageMax). */
   historyPage?: number;
   now?: () => number;
-  /** The peer listener for private chats (default: loopback when the server's URL is loopback). */
-  private?: PrivateChannelsOptions;
+  /** The peer listener for private chats (default: loopback when the server's URL is loopback); a function is asked at each sign-in. */
+  private?: PrivateChannelsOptions | (() => PrivateChannelsOptions);
   /** How long after a presence event the people list is asked for again (default 500 ms). */
   peopleRefreshDelayMs?: number;
 }
@@ -145,7 +145,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     const client = new ParleyClient(url, this.options.client);
     this.client = client;
     this.wire(client);
-    const channels = kept ?? new PrivateChannels(client, this.options.private);
+    const channels = kept ?? new PrivateChannels(client, this.privateOptions());
     if (kept) kept.follow(client);
     else this.wirePrivate(channels);
     this.channels = channels;
@@ -332,6 +332,11 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   /** Closes the private chat with `username`, telling the peer. */
   stopPrivate(username: string): void {
     this.requireChannels().stop(username);
+  }
+
+  private privateOptions(): PrivateChannelsOptions | undefined {
+    const options = this.options.private;
+    return typeof options === 'function' ? options() : options;
   }
 
   /** The private chats, which may outlive the server session (signed out for idleness, server gone for good). */
