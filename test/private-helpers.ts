@@ -1,5 +1,6 @@
 // Shared by the test/private-*.test.ts files: private-chat peers on a real message center, raw dialling
 // of a peer listener, and a record of everything the message center's sockets carried.
+import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import type { ParleyClient } from '../src/client/parley-client';
@@ -74,6 +75,35 @@ export function captureServerTraffic(server: ParleyServer): string[] {
     socket.on('packetCreate', record);
   });
   return seen;
+}
+
+/** The name of a captured Socket.IO event (packet type 2, with or without an ack id); undefined for any other packet. */
+function eventName(packet: string): string | undefined {
+  const json = /^message 2\d*(\[.*)$/s.exec(packet)?.[1];
+  if (json === undefined) return undefined;
+  try {
+    const [name] = JSON.parse(json) as unknown[];
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The server-side proof that a private chat did not pass through the message center: none of its text
+ * in anything the server received or sent, no `frame` event ever, and, from `mark` (the capture's length
+ * when the peers began to talk) on, no packet at all but heartbeats, replies, and the events in `allow`
+ * (which a client sends or gets for reasons of its own, e.g. a people list refresh). Encrypted frames
+ * relayed by the server would fail the last two checks, not only the first.
+ */
+export function assertServerCarriedNoPrivateChat(traffic: string[], proof: { secrets: string[]; mark: number; allow?: string[] }): void {
+  for (const secret of proof.secrets) assert.ok(!traffic.some((p) => p.includes(secret)), `the message center carried "${secret}"`);
+  assert.ok(!traffic.some((p) => eventName(p) === 'frame'), 'a private frame passed the message center');
+  const allowed = new Set(proof.allow ?? []);
+  const during = traffic
+    .slice(proof.mark)
+    .filter((p) => !/^(ping|pong) /.test(p) && !/^message 3/.test(p) && !allowed.has(eventName(p) ?? ''));
+  assert.deepEqual(during, [], 'while the peers talked, the message center carried nothing but heartbeats');
 }
 
 /** Dials a peer listener as a hand-written (possibly hostile) client would; resolves once accepted, rejects with the refusal code. */
