@@ -143,7 +143,8 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     }
     const me = this.client.username;
     if (!me) throw new PrivateChatError('NOT_SIGNED_IN', 'Sign in first.');
-    const entry = this.track(username, me, 'outgoing');
+    const entry = this.newEntry(username, me, 'outgoing');
+    this.entries.set(username, entry);
     try {
       await this.dial(entry);
     } catch (err) {
@@ -371,13 +372,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     }
   }
 
-  private track(username: string, initiator: string, direction: Entry['direction'], address = ''): Entry {
-    const entry = this.newEntry(username, initiator, direction, address);
-    this.entries.set(username, entry);
-    return entry;
-  }
-
-  private newEntry(username: string, initiator: string, direction: Entry['direction'], address: string): Entry {
+  private newEntry(username: string, initiator: string, direction: Entry['direction'], address = ''): Entry {
     let settle!: Entry['settle'];
     const opened = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
     opened.catch(() => {}); // the failure is reported where it is awaited, or not at all
