@@ -156,6 +156,8 @@ describe('extension manifest (package.json)', () => {
       'parley.localServer.allowNetwork',
       'parley.localServer.port',
       'parley.notifications.enabled',
+      'parley.privateChat.advertiseHost',
+      'parley.privateChat.listenHost',
       'parley.serverUrl',
       'parley.username',
     ]);

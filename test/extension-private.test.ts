@@ -3,11 +3,22 @@ import { createServer } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { ChatSession, PrivateFailure } from '../src/extension/core/chat-session';
 import { ChatViewController } from '../src/extension/core/view-controller';
-import { parseHostMessage, type HostToWebview } from '../src/webview/protocol';
+import { parseHostMessage, privateId, type HostToWebview } from '../src/webview/protocol';
 import { describeLastSeen } from '../src/extension/core/chat-state';
 import { signedInSession } from './helpers/extension-session';
-import { eventually, startServer, type TestServer } from './helpers/server';
-import { captureServerTraffic, closePeers, nextPrivate, peer, type Peer } from './private-helpers';
+import { eventually, passwordOf, startServer, type TestServer } from './helpers/server';
+import { generatePeerKeys } from '../src/client/private-crypto';
+import {
+  assertServerCarriedNoPrivateChat,
+  captureServerTraffic,
+  closePeers,
+  dial,
+  handshake,
+  nextPrivate,
+  peer,
+  ticketFor,
+  type Peer,
+} from './private-helpers';
 
 const notices = (s: ChatSession, conversation: string): string[] =>
   s.state.items(conversation).items.flatMap((i) => (i.kind === 'notice' ? [i.text] : []));
@@ -64,6 +75,7 @@ describe('extension: private chat against a real server and real peers', () => {
     });
     assert.equal(bob.state.conversations().find((c) => c.id === 'private:alice')?.privateState, 'direct');
     assert.match(notices(alice, 'private:bob').join('\n'), /direct, encrypted.*not stored on the server/);
+    const mark = traffic.length;
 
     // The composer in the private conversation sends over the channel.
     const sent = await alice.runInput('private:bob', 'the owl flies at midnight');
@@ -77,10 +89,9 @@ describe('extension: private chat against a real server and real peers', () => {
     assert.deepEqual(bodies(alice, 'private:bob'), ['the owl flies at midnight', 'and the fox at dawn']);
     assert.ok(alice.state.messages('private:bob').every((m) => m.kind === 'private'));
 
-    // The server's side: no private text in anything it received or sent, and none in history.
-    for (const secret of ['owl flies', 'fox at dawn']) {
-      assert.ok(!traffic.some((p) => p.includes(secret)), `the message center carried "${secret}"`);
-    }
+    // The server's side: no private text or frame in anything it received or sent (a people list refresh aside,
+    // nothing at all while they talked), and none in history.
+    assertServerCarriedNoPrivateChat(traffic, { secrets: ['owl flies', 'fox at dawn'], mark, allow: ['users', 'presence'] });
     const history = await (await t.signIn('carol')).history({ limit: 100 });
     assert.ok(!history.messages.some((m) => /owl|fox/.test(m.body)));
     assert.ok(!bodies(alice, 'dm:bob').some((b) => /owl|fox/.test(b)), 'nothing went into the server conversation');
@@ -186,6 +197,24 @@ describe('extension: private chat against a real server and real peers', () => {
     }
   });
 
+  test("a refused direct connection is told in the terminal's words, for the log, and in the Everyone conversation", async () => {
+    const alice = await open('alice');
+    const logged: string[] = [];
+    alice.on('privateRefused', (text) => logged.push(text));
+    const carol = await peer(t, 'carol', { clock: t.clock.read });
+    peers.push(carol);
+    const { reply, keys } = await ticketFor(carol, 'alice');
+    const forged = reply.ticket.replace(/\.(.)/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`);
+    await assert.rejects(dial(reply, handshake(forged, keys.publicKey)), /BAD_TICKET/);
+    await assert.rejects(dial(reply, handshake(reply.ticket, generatePeerKeys().publicKey)), /KEY_MISMATCH/);
+    await eventually(() => logged.length === 2, 3000, 'both refusals told');
+    assert.deepEqual(logged, [
+      'refused a direct connection from 127.0.0.1: the ticket is malformed or its signature is not the message center’s (forged)',
+      'refused a direct connection from 127.0.0.1 claiming to be carol: the key presented is not the one the ticket was issued for (impersonation)',
+    ]);
+    assert.deepEqual(notices(alice, 'everyone').slice(-2), logged);
+  });
+
   test('signing out closes private chats and tells the peer', async () => {
     const alice = await open('alice');
     const bob = await open('bob');
@@ -216,5 +245,96 @@ describe('extension: private chat against a real server and real peers', () => {
     await eventually(() => alice.state.people().find((p) => p.username === 'bob')?.online === true, 3000, 'bob online');
     bob.close();
     await eventually(() => alice.state.people().find((p) => p.username === 'bob')?.online === false, 3000, 'bob offline');
+  });
+});
+
+describe('extension: private chats outlive the server session', () => {
+  const sessions: ChatSession[] = [];
+  const open = async (t: TestServer, username: string): Promise<ChatSession> => {
+    const s = await signedInSession(t, username, { private: { clock: t.clock.read } });
+    sessions.push(s);
+    return s;
+  };
+  /** Sends from one session's private conversation and waits for the other to have it. */
+  const exchange = async (from: ChatSession, to: ChatSession, body: string): Promise<void> => {
+    await from.sendTo(privateId(to.state.me!), body);
+    await eventually(() => bodies(to, privateId(from.state.me!)).includes(body), 3000, `"${body}" arrived`);
+  };
+  afterEach(async () => {
+    for (const s of sessions.splice(0)) await s.signOut(500);
+  });
+
+  test('signed out for idleness: the chat goes on both ways, ends with the last chat, and carries over a new sign-in', async () => {
+    const t = await startServer({ users: ['alice', 'bob'], timings: { idleTimeoutMs: 60_000 } });
+    try {
+      const [alice, bob] = [await open(t, 'alice'), await open(t, 'bob')];
+      const ended: string[] = [];
+      alice.on('ended', (message) => ended.push(message));
+      await alice.startPrivate('bob');
+      await eventually(() => bob.state.privateState('alice') === 'direct', 3000, 'open');
+
+      t.clock.advance(60_000);
+      for (const s of [alice, bob]) {
+        await eventually(() => /without activity/.test(s.state.connection.message ?? ''), 3000, 'the server signed them out');
+      }
+      assert.deepEqual(ended, ['You were signed out after 1 minute without activity.']);
+      assert.match(alice.state.connection.message!, /Private chats with bob stay open \(direct\); sign in again for everything else\./);
+      assert.equal(alice.state.connection.phase, 'reconnecting', 'the conversations stay on screen');
+      assert.equal(alice.privateStateOf('bob'), 'direct');
+      await exchange(alice, bob, 'are we still here?');
+      await exchange(bob, alice, 'we are');
+      await assert.rejects(alice.whoelse(), /Not signed in/, 'server requests wait for a new sign-in');
+
+      // Signing in again (the same user, the same server) keeps the chat; it registers with the new session.
+      await alice.connect(t.url, 'alice', passwordOf('alice'));
+      assert.equal(alice.state.connection.phase, 'signed-in');
+      assert.equal(alice.privateStateOf('bob'), 'direct');
+      await exchange(bob, alice, 'welcome back');
+      await exchange(alice, bob, 'thanks');
+      assert.deepEqual(await alice.whoelse(), []);
+
+      // bob has no server session: when his last chat closes, his session ends with it.
+      await alice.runInput('private:bob', 'stopprivate bob');
+      await eventually(() => bob.state.connection.phase === 'signed-out', 3000, 'bob signed out');
+      assert.equal(bob.state.connection.message, 'No private chats are left; signed out.');
+    } finally {
+      for (const s of sessions.splice(0)) await s.signOut(500);
+      await t.close();
+    }
+  });
+
+  test('an explicit sign-out without a server session still closes the chats and tells the peers', async () => {
+    const t = await startServer({ users: ['alice', 'bob'], timings: { idleTimeoutMs: 60_000 } });
+    try {
+      const [alice, bob] = [await open(t, 'alice'), await open(t, 'bob')];
+      await alice.startPrivate('bob');
+      await eventually(() => bob.state.privateState('alice') === 'direct', 3000, 'open');
+      t.clock.advance(60_000);
+      await eventually(() => /without activity/.test(alice.state.connection.message ?? ''), 3000, 'signed out by the server');
+      await alice.signOut(500);
+      await eventually(() => bob.state.privateState('alice') === 'closed', 3000, 'bob sees it closed');
+      assert.match(notices(bob, 'private:alice').at(-1)!, /alice signed out/);
+      assert.equal(alice.state.connection.phase, 'signed-out');
+    } finally {
+      for (const s of sessions.splice(0)) await s.signOut(500);
+      await t.close();
+    }
+  });
+
+  test('the server stops: the chat goes on both ways while the sessions wait for it', async () => {
+    const t = await startServer({ users: ['alice', 'bob'] });
+    try {
+      const [alice, bob] = [await open(t, 'alice'), await open(t, 'bob')];
+      await bob.startPrivate('alice');
+      await eventually(() => alice.state.privateState('bob') === 'direct', 3000, 'open');
+      await t.stop();
+      for (const s of [alice, bob]) await eventually(() => s.state.connection.phase === 'reconnecting', 3000, 'cut off');
+      await exchange(alice, bob, 'the server is gone');
+      await exchange(bob, alice, 'and we are not');
+      assert.deepEqual([alice.privateStateOf('bob'), bob.privateStateOf('alice')], ['direct', 'direct']);
+    } finally {
+      for (const s of sessions.splice(0)) await s.signOut(500);
+      await t.close();
+    }
   });
 });

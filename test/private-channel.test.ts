@@ -6,8 +6,19 @@ import { ParleyRequestError } from '../src/client/parley-client';
 import { PrivateChatError } from '../src/client/private-channels';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import { PEER_REFUSALS } from '../src/protocol';
-import { eventually, startServer, type TestServer } from './helpers/server';
-import { captureServerTraffic, closePeers, dial, handshake, nextPrivate, peer, recordPrivate, type Peer } from './private-helpers';
+import { eventually, passwordOf, startServer, type TestServer } from './helpers/server';
+import {
+  assertServerCarriedNoPrivateChat,
+  captureServerTraffic,
+  closeLeftoverPeers,
+  closePeers,
+  dial,
+  handshake,
+  nextPrivate,
+  peer,
+  recordPrivate,
+  type Peer,
+} from './private-helpers';
 
 /** Opens a channel from `a` to `b` and waits until both sides call it open. */
 async function connect(a: Peer, b: Peer): Promise<void> {
@@ -36,7 +47,10 @@ describe('private chat: a direct channel between two clients', () => {
     t = await startServer({ users: ['alice', 'bob', 'carol', 'dave', 'erin', 'fred', 'gina', 'hal'] });
     traffic = captureServerTraffic(t.server);
   });
-  after(() => t.close());
+  after(async () => {
+    await closeLeftoverPeers();
+    await t.close();
+  });
 
   test('messages go both ways over the channel; the message center never sees them', async () => {
     const [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
@@ -45,6 +59,7 @@ describe('private chat: a direct channel between two clients', () => {
     assert.deepEqual((await bobOpened)[0], { username: 'alice', direction: 'incoming' });
     assert.deepEqual(await alice.channels.start('bob'), { username: 'bob', already: true }, 'a second start finds the open chat');
 
+    const mark = traffic.length;
     const toBob = nextPrivate(bob.channels, 'message');
     const sent = alice.channels.send('bob', 'the eagle lands at noon');
     const [received] = await toBob;
@@ -56,9 +71,19 @@ describe('private chat: a direct channel between two clients', () => {
     const all = traffic.join('\n');
     assert.match(all, /"startprivate",\{"username":"bob"/, 'the capture sees the requests');
     assert.match(all, /"ticket":"/, 'and the replies');
-    assert.doesNotMatch(all, /eagle/, 'no private text crossed the message center');
+    // bob's sign-in may be announced to alice late (presence comes in batches): not part of the chat.
+    assertServerCarriedNoPrivateChat(traffic, { secrets: ['eagle'], mark, allow: ['presence'] });
     assert.deepEqual((await alice.client.history({ with: 'bob' })).messages, [], 'and none was stored');
     await closePeers(alice, bob);
+  });
+
+  test('the proof from the server side would catch a relay of encrypted frames, not only of plaintext', () => {
+    const quiet = ['ping ', 'pong ', 'message 2["presence",[]]'];
+    assert.doesNotThrow(() => assertServerCarriedNoPrivateChat(quiet, { secrets: ['eagle'], mark: 0, allow: ['presence'] }));
+    const relayed = ['message 2["frame",{"n":0,"c":"q9Xb3dM0yTt7xQ2w1Lk9Zg"}]'];
+    assert.throws(() => assertServerCarriedNoPrivateChat(relayed, { secrets: ['eagle'], mark: 1 }), /a private frame passed/);
+    const wrapped = ['message 21["relay",{"to":"bob","blob":"q9Xb3dM0yTt7xQ2w1Lk9Zg"}]'];
+    assert.throws(() => assertServerCarriedNoPrivateChat(wrapped, { secrets: ['eagle'], mark: 0 }), /nothing but heartbeats/);
   });
 
   test('stopprivate closes both ends and tells the peer; sending afterwards is refused, nothing rerouted', async () => {
@@ -138,6 +163,29 @@ describe('private chat: a direct channel between two clients', () => {
     }
   });
 
+  test('each dial uses a key pair of its own, never the session key its client listens with', async () => {
+    const mark = traffic.length;
+    const [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
+    await connect(alice, bob);
+    const closed = nextPrivate(bob.channels, 'closed');
+    alice.channels.stop('bob');
+    await closed;
+    await connect(alice, bob);
+    assert.equal(await exchange(bob, alice, 'second channel'), 'second channel');
+    // The keys as the message center received them: registered with `peer`, vouched for with `startprivate`.
+    const keysSent = (request: string): string[] =>
+      traffic
+        .slice(mark)
+        .flatMap((p) => [...p.matchAll(new RegExp(`"${request}",\\{[^}]*"publicKey":"([A-Za-z0-9_-]{43})"`, 'g'))].map((m) => m[1]!));
+    const sessionKeys = keysSent('peer');
+    const dialKeys = keysSent('startprivate');
+    assert.equal(sessionKeys.length, 2);
+    assert.equal(dialKeys.length, 2);
+    assert.notEqual(dialKeys[0], dialKeys[1], 'a new key for each dial');
+    for (const key of dialKeys) assert.ok(!sessionKeys.includes(key), 'not the key the session listens with');
+    await closePeers(alice, bob);
+  });
+
   test('a peer that cannot be reached is a clear error offering the server; nothing is sent another way', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -196,6 +244,39 @@ describe('private chat without the message center', () => {
     } finally {
       await second?.close();
       await first.close();
+    }
+  });
+});
+
+describe('private chat: a block made while neither side had a session', () => {
+  test('the first to sign in again learns it from the server and closes the chat on both sides', async () => {
+    const t = await startServer({ users: ['alice', 'bob'], timings: { idleTimeoutMs: 60_000 } });
+    try {
+      const [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
+      await connect(alice, bob);
+      const bob2 = await t.signIn('bob'); // bob's other window, which stays active
+      t.clock.advance(30_000);
+      await bob2.whoelse();
+      t.clock.advance(30_000);
+      await eventually(() => alice.client.state === 'offline' && bob.client.state === 'offline', 3000, 'both chat sessions timed out');
+      assert.deepEqual([alice.channels.open, bob.channels.open], [['bob'], ['alice']], 'the chat goes on without them');
+
+      // bob blocks alice from the other window: no session of the chat hears privateRevoked, and the chat goes on...
+      await bob2.block('alice');
+      assert.equal(await exchange(alice, bob, 'did you hear anything?'), 'did you hear anything?');
+
+      // ... until alice signs in again: her registration names bob, and the reply says a block stands between them.
+      const aliceClosed = nextPrivate(alice.channels, 'closed');
+      const bobClosed = nextPrivate(bob.channels, 'closed');
+      await alice.client.connect();
+      await alice.client.login('alice', passwordOf('alice'));
+      assert.deepEqual((await aliceClosed)[0], { username: 'bob', reason: 'blocked', byPeer: false });
+      assert.deepEqual((await bobClosed)[0], { username: 'alice', reason: 'blocked', byPeer: true });
+      await assert.rejects(alice.channels.start('bob'), code('BLOCKED'));
+      await closePeers(alice, bob);
+    } finally {
+      await closeLeftoverPeers();
+      await t.close();
     }
   });
 });

@@ -1,10 +1,12 @@
 // Shared by the test/private-*.test.ts files: private-chat peers on a real message center, raw dialling
 // of a peer listener, and a record of everything the message center's sockets carried.
+import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import type { ParleyClient } from '../src/client/parley-client';
 import { PrivateChannels, type PrivateChannelsEvents, type PrivateChannelsOptions } from '../src/client/private-channels';
-import { PRIVATE_PROTOCOL } from '../src/protocol';
+import { generatePeerKeys, type PeerKeyPair } from '../src/client/private-crypto';
+import { PRIVATE_PROTOCOL, decodeTicket, type PeerFrame, type ReplyBodies } from '../src/protocol';
 import type { ParleyServer } from '../src/server/server';
 import { nextEmitted, type TestServer } from './helpers/server';
 
@@ -14,19 +16,30 @@ export interface Peer {
   channels: PrivateChannels;
 }
 
+/** Peers not closed yet: a test that fails half-way leaves listeners open, which would keep the run alive. */
+const live = new Set<Peer>();
+
 /** A signed-in client with private chat on the test server's clock, its listener registered. */
 export async function peer(t: TestServer, name: string, options: PrivateChannelsOptions = {}): Promise<Peer> {
   const client = await t.signIn(name);
   const channels = new PrivateChannels(client, { clock: t.clock.read, ...options });
+  const p = { name, client, channels };
+  live.add(p);
   await channels.ready();
-  return { name, client, channels };
+  return p;
 }
 
 export async function closePeers(...peers: Peer[]): Promise<void> {
   for (const p of peers) {
+    live.delete(p);
     await p.channels.close();
     p.client.close();
   }
+}
+
+/** Closes every peer a test left open (for an `after` hook). */
+export function closeLeftoverPeers(): Promise<void> {
+  return closePeers(...live);
 }
 
 /** The next `event` of a PrivateChannels that matches, or a failure after `ms`. */
@@ -64,6 +77,35 @@ export function captureServerTraffic(server: ParleyServer): string[] {
   return seen;
 }
 
+/** The name of a captured Socket.IO event (packet type 2, with or without an ack id); undefined for any other packet. */
+function eventName(packet: string): string | undefined {
+  const json = /^message 2\d*(\[.*)$/s.exec(packet)?.[1];
+  if (json === undefined) return undefined;
+  try {
+    const [name] = JSON.parse(json) as unknown[];
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The server-side proof that a private chat did not pass through the message center: none of its text
+ * in anything the server received or sent, no `frame` event ever, and, from `mark` (the capture's length
+ * when the peers began to talk) on, no packet at all but heartbeats, replies, and the events in `allow`
+ * (which a client sends or gets for reasons of its own, e.g. a people list refresh). Encrypted frames
+ * relayed by the server would fail the last two checks, not only the first.
+ */
+export function assertServerCarriedNoPrivateChat(traffic: string[], proof: { secrets: string[]; mark: number; allow?: string[] }): void {
+  for (const secret of proof.secrets) assert.ok(!traffic.some((p) => p.includes(secret)), `the message center carried "${secret}"`);
+  assert.ok(!traffic.some((p) => eventName(p) === 'frame'), 'a private frame passed the message center');
+  const allowed = new Set(proof.allow ?? []);
+  const during = traffic
+    .slice(proof.mark)
+    .filter((p) => !/^(ping|pong) /.test(p) && !/^message 3/.test(p) && !allowed.has(eventName(p) ?? ''));
+  assert.deepEqual(during, [], 'while the peers talked, the message center carried nothing but heartbeats');
+}
+
 /** Dials a peer listener as a hand-written (possibly hostile) client would; resolves once accepted, rejects with the refusal code. */
 export function dial(endpoint: { host: string; port: number }, auth: unknown): Promise<Socket> {
   const socket = io(`http://${endpoint.host}:${endpoint.port}`, {
@@ -80,6 +122,15 @@ export function dial(endpoint: { host: string; port: number }, auth: unknown): P
     });
   });
 }
+
+/** A ticket for `from` to reach `to`, asked for with a key pair of the test's own (as a hand-written client would). */
+export async function ticketFor(from: Peer, to: string, keys: PeerKeyPair = generatePeerKeys()) {
+  const reply: ReplyBodies['startprivate'] = await from.client.request('startprivate', { username: to, publicKey: keys.publicKey });
+  return { reply, keys, nonce: decodeTicket(reply.ticket)!.payload.nonce };
+}
+
+/** Sends a sealed frame over a raw socket. */
+export const emitFrame = (socket: Socket, frame: PeerFrame): void => void socket.emit('frame', frame);
 
 export const handshake = (ticket: string, publicKey: string): object => ({ protocol: PRIVATE_PROTOCOL, ticket, publicKey });
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { ParleyRequestError, type ParleyClient } from '../src/client/parley-client';
+import { ParleyClient, ParleyRequestError } from '../src/client/parley-client';
 import { generatePeerKeys, importTicketKey, verifyTicket } from '../src/client/private-crypto';
 import { DEFAULT_TIMINGS } from '../src/server/options';
-import type { ReplyBodies, RequestPayload } from '../src/protocol';
-import { next, startServer, type TestServer } from './helpers/server';
+import { LIMITS, type ReplyBodies, type RequestPayload } from '../src/protocol';
+import { peerHostRefusal } from '../src/server/private-chat';
+import { next, passwordOf, startServer, type TestServer } from './helpers/server';
 
 const refusedWith = (code: string, message?: RegExp) => (err: unknown) => {
   assert.ok(err instanceof ParleyRequestError, String(err));
@@ -41,6 +43,7 @@ describe('private chat: the message center’s part', () => {
         ticketKey: 43,
         serverTime: t.clock.now,
         ticketTtlMs: DEFAULT_TIMINGS.ticketTtlMs,
+        blocked: [],
       },
     );
     assert.equal((await register(alice, 4101, { host: '::1' })).reply.host, '::1');
@@ -51,6 +54,8 @@ describe('private chat: the message center’s part', () => {
       { port: 0, publicKey: keys.publicKey },
       { port: 4100, publicKey: 'short' },
       { port: 4100, publicKey: keys.publicKey, name: 'alice' },
+      { port: 4100, publicKey: keys.publicKey, partners: ['bob', 'not a name'] },
+      { port: 4100, publicKey: keys.publicKey, partners: Array.from({ length: LIMITS.privatePartnersMax + 1 }, (_, i) => `u${i}`) },
     ]) {
       await assert.rejects(alice.request('peer', payload as never), refusedWith('BAD_REQUEST'));
     }
@@ -157,5 +162,59 @@ describe('private chat: the message center’s part', () => {
     assert.equal(carolHeard, false, 'nobody else hears of it');
     await bob.unblock('alice');
     for (const c of [alice, alice2, bob, carol]) c.close();
+  });
+
+  test('a registration names the partners it chats with; the reply says which of them a block now stands between, either way', async () => {
+    const [alice, bob, carol] = [await t.signIn('alice'), await t.signIn('bob'), await t.signIn('carol')];
+    await alice.block('bob');
+    await carol.block('alice');
+    const { reply } = await register(alice, 4600, { partners: ['bob', 'carol', 'dave', 'nobody'] });
+    assert.deepEqual(reply.blocked, ['bob', 'carol']);
+    assert.deepEqual((await register(bob, 4601, { partners: ['alice'] })).reply.blocked, ['alice'], 'the blocked side hears it too');
+    await alice.unblock('bob');
+    await carol.unblock('alice');
+    assert.deepEqual((await register(alice, 4600, { partners: ['bob', 'carol'] })).reply.blocked, []);
+    for (const c of [alice, bob, carol]) c.close();
+  });
+});
+
+describe('private chat: addresses that would point others at their own machine', () => {
+  test('a loopback or unspecified host is accepted only from a client on the server’s machine', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '0.0.0.0', '::']) {
+      assert.match(peerHostRefusal(host, '192.0.2.7') ?? '', /would have others dial their own machine/, host);
+      assert.match(peerHostRefusal(host, '::ffff:198.51.100.4') ?? '', /would have others dial their own machine/, host);
+      assert.equal(peerHostRefusal(host, '127.0.0.1'), undefined, host);
+      assert.equal(peerHostRefusal(host, '::ffff:127.0.0.1'), undefined, host);
+      assert.equal(peerHostRefusal(host, '::1'), undefined, host);
+    }
+    for (const host of ['192.0.2.7', '203.0.113.9', '10.1.2.3', 'fd00::2', '::ffff:192.0.2.7']) {
+      assert.equal(peerHostRefusal(host, '198.51.100.4'), undefined, `${host}: another address of the client's is its to name`);
+    }
+  });
+
+  test('over a real interface: a remote client cannot register loopback, nor is handed a loopback listener', async (tc) => {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (!external) return tc.skip('this machine has no non-loopback IPv4 interface');
+    const t = await startServer({ users: ['alice', 'bob'], host: '0.0.0.0' });
+    const remote = new ParleyClient(`http://${external}:${t.port}`, { requestTimeoutMs: 3000 });
+    try {
+      await remote.connect();
+      await remote.login('alice', passwordOf('alice'));
+      for (const host of ['127.0.0.1', '0.0.0.0']) {
+        await assert.rejects(register(remote, 4700, { host }), refusedWith('BAD_REQUEST', /would have others dial their own machine/));
+      }
+      assert.equal((await register(remote, 4700, { host: external })).reply.host, external, 'its own address is fine');
+      assert.equal((await register(remote, 4700)).reply.host, external, 'and is what the server sees');
+
+      const local = await t.signIn('bob');
+      await register(local, 4800, { host: '127.0.0.1' });
+      await assert.rejects(ask(remote, 'bob'), refusedWith('NO_PEER_LISTENER', /only from the server's machine/));
+      assert.equal((await ask(local, 'alice')).host, external, 'the local client may dial out');
+    } finally {
+      remote.close();
+      await t.close();
+    }
   });
 });

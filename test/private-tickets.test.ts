@@ -3,18 +3,11 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, connect as tcpConnect, type Server, type Socket as TcpSocket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import type { Socket } from 'socket.io-client';
-import { ChannelCipher, channelKeys, generatePeerKeys, type PeerKeyPair } from '../src/client/private-crypto';
+import { ChannelCipher, channelKeys, generatePeerKeys } from '../src/client/private-crypto';
 import { DEFAULT_TIMINGS } from '../src/server/options';
-import { PEER_REFUSALS, decodeTicket, encodeTicket, type PeerFrame, type ReplyBodies } from '../src/protocol';
+import { PEER_REFUSALS, decodeTicket, encodeTicket } from '../src/protocol';
 import { startServer, type TestServer } from './helpers/server';
-import { closePeers, dial, handshake, nextPrivate, pause, peer, recordPrivate, type Peer } from './private-helpers';
-
-/** A ticket for `from` to reach `to`, asked for with a key pair of the test's own (as a hand-written client would). */
-async function ticketFor(from: Peer, to: string, keys: PeerKeyPair = generatePeerKeys()) {
-  const reply: ReplyBodies['startprivate'] = await from.client.request('startprivate', { username: to, publicKey: keys.publicKey });
-  return { reply, keys, nonce: decodeTicket(reply.ticket)!.payload.nonce };
-}
+import { closePeers, dial, emitFrame, handshake, nextPrivate, pause, peer, recordPrivate, ticketFor, type Peer } from './private-helpers';
 
 /** Expects the listener to refuse the handshake with `code`, and its owner to report it. */
 async function refused(
@@ -32,9 +25,6 @@ async function refused(
   assert.equal(info.address, '127.0.0.1');
   assert.equal(info.claimed, claimed);
 }
-
-/** Sends a sealed frame over a raw socket. */
-const emitFrame = (socket: Socket, frame: PeerFrame): void => void socket.emit('frame', frame);
 
 describe('private chat: tickets and frames a peer must refuse', () => {
   let t: TestServer;
@@ -227,3 +217,30 @@ async function startProxy() {
   };
   return relay;
 }
+
+describe('private chat: replay protection under clock steps', () => {
+  let t: TestServer;
+  let alice: Peer, bob: Peer;
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob'] });
+    [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
+  });
+  after(async () => {
+    await closePeers(alice, bob);
+    await t.close();
+  });
+
+  test('a used ticket stays refused when the clock steps back after its nonce was forgotten', async () => {
+    const { reply, keys } = await ticketFor(alice, 'bob');
+    const auth = handshake(reply.ticket, keys.publicKey);
+    (await dial(reply, auth)).disconnect();
+    // Far past expiry: the nonce is forgotten, and the ticket refused for its age.
+    const step = DEFAULT_TIMINGS.ticketTtlMs + 60_000;
+    t.clock.advance(step);
+    await refused(bob, reply, auth, 'EXPIRED', 'alice');
+    // The clock steps back to when the ticket was fresh (bob's and the server's alike): it must not pass again.
+    t.clock.advance(-step);
+    await refused(bob, reply, auth, 'EXPIRED', 'alice');
+    t.clock.advance(step);
+  });
+});

@@ -78,7 +78,10 @@ export interface PrivateChannelsOptions {
   host?: string;
   /** What peers should dial when it is not what is bound, e.g. a port forwarded on a router. */
   advertise?: { host?: string; port?: number };
-  /** Local time; injected by tests. Ticket times are judged on the server's clock, offset from this one. */
+  /**
+   * Local time; injected by tests. Ticket times are judged on the server's clock, offset from this one
+   * (by default from a monotonic clock, which a step of the wall clock does not move).
+   */
   clock?: () => number;
   /** How long dialling a peer may take (default 5 s). */
   connectTimeoutMs?: number;

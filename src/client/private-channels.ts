@@ -46,8 +46,16 @@ interface Admitted {
  */
 export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Incoming connections that passed the ticket check but have not proved their key yet. They take
+   * the place of a chat with the same user only once they do: a stolen, unused ticket cannot cut a live chat.
+   */
+  private readonly confirming = new Set<Entry>();
   private readonly checker: TicketChecker;
+  /** Wall-clock time, for message times. */
   private readonly clock: () => number;
+  /** What ticket ages are measured with: monotonic unless a test injects a clock, so that a wall-clock step changes nothing. */
+  private readonly ticketClock: () => number;
   private readonly options: PrivateChannelsOptions;
   private keys: PeerKeyPair | undefined;
   private me: string | undefined;
@@ -60,13 +68,29 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   private session = 0;
 
   constructor(
-    private readonly client: ParleyClient,
+    private client: ParleyClient,
     options: PrivateChannelsOptions = {},
   ) {
     super();
     this.options = options;
     this.clock = options.clock ?? Date.now;
-    this.checker = new TicketChecker(this.clock, options.clockSkewMs ?? 5_000);
+    this.ticketClock = options.clock ?? monotonicNow;
+    this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? 5_000);
+    this.followClient();
+  }
+
+  /**
+   * Follows another client core from now on: the same user signing in again after the server ended
+   * the session. Open chats, the listener and its key carry over, and are registered with the new session.
+   */
+  follow(client: ParleyClient): void {
+    for (const detach of this.detachers.splice(0)) detach();
+    this.client = client;
+    this.followClient();
+  }
+
+  private followClient(): void {
+    const client = this.client;
     this.subscribe('state', (state: ConnectionState) => {
       if (state === 'signed-in') this.register();
     });
@@ -76,12 +100,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     });
     this.subscribe('privateRevoked', (event) => {
       if (typeof event?.username !== 'string' || typeof event.at !== 'number') return;
-      this.checker.revoke(event.username, event.at);
-      this.entries.get(event.username)?.channel?.close('blocked', true);
-      this.abandon(
-        event.username,
-        new PrivateChatError('CLOSED', `A private chat with ${event.username} is not possible: one of you blocked the other.`),
-      );
+      this.endBlocked(event.username, event.at);
     });
     if (client.state === 'signed-in') this.register();
   }
@@ -124,14 +143,15 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     }
     const me = this.client.username;
     if (!me) throw new PrivateChatError('NOT_SIGNED_IN', 'Sign in first.');
-    const entry = this.track(username, me, 'outgoing');
+    const entry = this.newEntry(username, me, 'outgoing');
+    this.entries.set(username, entry);
     try {
       await this.dial(entry);
     } catch (err) {
       entry.settle(err instanceof Error ? err : new Error(String(err)));
       this.forget(entry);
       // A crossing: the peer dialled this client at the same moment and its channel won; use that one.
-      const winner = this.entries.get(username);
+      const winner = this.entries.get(username) ?? [...this.confirming].find((e) => e.username === username);
       if (winner && winner !== entry) {
         await winner.opened;
         return { username, already: false };
@@ -189,7 +209,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.me = undefined;
     this.checker.reset();
     const closing: Promise<void>[] = [];
-    for (const entry of [...this.entries.values()]) {
+    for (const entry of [...this.entries.values(), ...this.confirming]) {
       if (entry.channel) {
         entry.channel.close('signed-out', true);
         closing.push(entry.channel.gone);
@@ -220,8 +240,9 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         const signedOutMeanwhile = (): Error | undefined =>
           session === this.session ? undefined : new PrivateChatError('NOT_SIGNED_IN', 'Signed out while registering.');
         this.me = username;
-        this.keys ??= generatePeerKeys();
         if (this.options.listen === false) return undefined;
+        // The key peers reach this sign-in with; the server vouches for it in every ticket to this client.
+        this.keys ??= generatePeerKeys();
         const { bind, advertise } = listenAddress(this.client.url, this.options.host, this.options.advertise?.host);
         this.listening ??= PeerListener.start<Admitted>(bind, {
           admit: (auth, address) => this.admit(auth, address),
@@ -234,11 +255,13 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         if (signedOutMeanwhile()) return signedOutMeanwhile();
         this.listener = listener;
         const port = this.options.advertise?.port ?? listener.port;
-        const sentAt = this.clock();
+        const partners = this.partners();
+        const sentAt = this.ticketClock();
         const reply: ReplyBodies['peer'] = await this.client.request('peer', {
           port,
           publicKey: this.keys.publicKey,
           ...(advertise !== undefined && { host: advertise }),
+          ...(partners.length > 0 && { partners }),
         });
         if (signedOutMeanwhile()) return signedOutMeanwhile();
         this.checker.setIdentity({
@@ -246,9 +269,11 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
           publicKey: this.keys.publicKey,
           ticketKey: importTicketKey(reply.ticketKey),
           // Half the round trip is the best guess of when the server read its clock.
-          offsetMs: reply.serverTime - Math.round((sentAt + this.clock()) / 2),
+          offsetMs: reply.serverTime - Math.round((sentAt + this.ticketClock()) / 2),
           ticketTtlMs: reply.ticketTtlMs,
         });
+        // Blocks made while this client had no session (so it never heard privateRevoked) end those chats now.
+        for (const other of reply.blocked) this.endBlocked(other, reply.serverTime);
         this.emit('ready', { host: reply.host, port: reply.port });
         return undefined;
       } catch (err) {
@@ -257,6 +282,12 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         return error;
       }
     });
+  }
+
+  /** Users this client has a chat with, open or being opened, for the server to check against blocks. */
+  private partners(): string[] {
+    const users = new Set([...this.entries.keys(), ...[...this.confirming].map((e) => e.username)]);
+    return [...users].slice(0, LIMITS.privatePartnersMax);
   }
 
   /** The listener's gate: a valid ticket for this session, and no crossing that this side's own dial wins. */
@@ -280,33 +311,38 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     return { ok: true, value: { from, ticket: verdict.ticket, nonce: verdict.payload.nonce, peerKey: verdict.peerKey } };
   }
 
-  /** A verified caller: it replaces any other channel with the same user, then must confirm its key. */
+  /** A verified caller: it must confirm its key before it replaces any other channel with the same user. */
   private accept(socket: FrameSocket, admitted: Admitted, address: string): void {
     const keys = this.keys;
     if (!keys) return socket.disconnect();
-    const previous = this.entries.get(admitted.from);
-    if (previous) {
-      this.forget(previous);
-      previous.channel?.close('replaced', false);
-      previous.settle(new PrivateChatError('CLOSED', `${admitted.from} opened a private chat with you at the same moment; using theirs.`));
-    }
-    const entry = this.track(admitted.from, admitted.from, 'incoming', address);
+    const entry = this.newEntry(admitted.from, admitted.from, 'incoming', address);
     let cipher: ChannelCipher;
     try {
       cipher = new ChannelCipher(channelKeys(keys, admitted.peerKey, admitted.ticket, admitted.nonce, 'responder'));
     } catch {
-      this.forget(entry);
       socket.disconnect();
       return this.refused({ code: 'KEY_MISMATCH', message: PEER_REFUSALS.KEY_MISMATCH, address, claimed: admitted.from });
     }
+    this.confirming.add(entry);
     this.attach(entry, new PrivateChannel(socket, cipher, this.options.confirmTimeoutMs ?? 5_000)).begin();
+  }
+
+  /** A confirmed incoming channel takes the place of whatever this client had with the user (the peer evidently lost it). */
+  private promote(entry: Entry): void {
+    const previous = this.entries.get(entry.username);
+    if (previous && previous !== entry) {
+      this.forget(previous);
+      previous.channel?.close('replaced', false);
+      previous.settle(new PrivateChatError('CLOSED', `${entry.username} opened a private chat with you at the same moment; using theirs.`));
+    }
+    this.entries.set(entry.username, entry);
   }
 
   /** Asks the message center for the user's address and a ticket, dials, and waits for the key confirmation. */
   private async dial(entry: Entry): Promise<void> {
     const { username } = entry;
-    this.keys ??= generatePeerKeys();
-    const keys = this.keys;
+    // A key pair of this dial's own (the ticket binds its public half), dropped with the channel: forward secrecy on this side.
+    const keys = generatePeerKeys();
     const reply = await this.client.request('startprivate', { username, publicKey: keys.publicKey });
     this.ensureCurrent(entry);
     const nonce = decodeTicket(reply.ticket)?.payload.nonce;
@@ -317,7 +353,12 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     const { socket, connected } = dialPeer({ username, host: reply.host, port: reply.port, ticket: reply.ticket }, keys.publicKey, timeout);
     // The channel listens before the socket connects: the peer's key confirmation may follow its accept at once.
     const channel = this.attach(entry, new PrivateChannel(socket, cipher, this.options.confirmTimeoutMs ?? 5_000));
-    await connected;
+    // A channel ended before this side confirmed (the peer's first frame did not open, say) tells why through `opened`.
+    await connected.catch(async (err: unknown) => {
+      if (channel.isClosed) await entry.opened;
+      throw err;
+    });
+    if (channel.isClosed) await entry.opened;
     this.ensureCurrent(entry);
     channel.begin();
     await entry.opened;
@@ -331,13 +372,11 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     }
   }
 
-  private track(username: string, initiator: string, direction: Entry['direction'], address = ''): Entry {
+  private newEntry(username: string, initiator: string, direction: Entry['direction'], address = ''): Entry {
     let settle!: Entry['settle'];
     const opened = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
     opened.catch(() => {}); // the failure is reported where it is awaited, or not at all
-    const entry: Entry = { username, initiator, direction, address, state: 'connecting', channel: undefined, opened, settle };
-    this.entries.set(username, entry);
-    return entry;
+    return { username, initiator, direction, address, state: 'connecting', channel: undefined, opened, settle };
   }
 
   /** Wires a channel's events to the entry, and through it to this component's events while it is current. */
@@ -345,6 +384,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     entry.channel = channel;
     const current = (): boolean => this.entries.get(entry.username) === entry;
     channel.on('open', () => {
+      if (this.confirming.delete(entry)) this.promote(entry);
       entry.state = 'open';
       entry.settle();
       if (current()) this.emit('opened', { username: entry.username, direction: entry.direction });
@@ -364,7 +404,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       }
       entry.settle(failedToOpen(entry.username, reason, byPeer));
       // A caller that got past the ticket check but could not prove its key: the impersonation case.
-      if (entry.direction === 'incoming' && !byPeer && reason !== 'replaced' && reason !== 'signed-out') {
+      if (entry.direction === 'incoming' && !byPeer && (reason === 'timeout' || isFrameFault(reason))) {
         this.refused({
           code: 'KEY_CONFIRMATION_FAILED',
           message: PEER_REFUSALS.KEY_CONFIRMATION_FAILED,
@@ -374,6 +414,17 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       }
     });
     return channel;
+  }
+
+  /** One of the two users blocked the other: end the chat (telling the peer) and refuse tickets for the pair issued until `at`. */
+  private endBlocked(username: string, at: number): void {
+    this.checker.revoke(username, at);
+    for (const entry of [...this.confirming]) if (entry.username === username) entry.channel?.close('blocked', false);
+    this.entries.get(username)?.channel?.close('blocked', true);
+    this.abandon(
+      username,
+      new PrivateChatError('CLOSED', `A private chat with ${username} is not possible: one of you blocked the other.`),
+    );
   }
 
   /** Gives up on a chat that has no channel yet (a dial waiting for its ticket). */
@@ -386,12 +437,22 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   }
 
   private forget(entry: Entry): void {
+    this.confirming.delete(entry);
     if (this.entries.get(entry.username) === entry) this.entries.delete(entry.username);
   }
 
   private refused(info: PrivateRefused): void {
     this.emit('refused', info);
   }
+}
+
+/** Milliseconds since the epoch at the process start plus the monotonic time since: never steps with the wall clock. */
+function monotonicNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function isFrameFault(reason: PrivateCloseReason): boolean {
+  return reason === 'tampered' || reason === 'out-of-order' || reason === 'malformed';
 }
 
 function failedToOpen(username: string, reason: PrivateCloseReason, byPeer: boolean): PrivateChatError {

@@ -28,6 +28,8 @@ export class TicketChecker {
   private identity: TicketIdentity | undefined;
   private readonly used = new Map<string, number>();
   private readonly revokedAt = new Map<string, number>();
+  /** The latest server time this client has judged a ticket at. */
+  private latest = 0;
 
   constructor(
     private readonly clock: () => number,
@@ -43,9 +45,14 @@ export class TicketChecker {
     this.revokedAt.set(username, Math.max(at, this.revokedAt.get(username) ?? 0));
   }
 
-  /** The message center's time now, as well as this client can tell. */
+  /**
+   * The message center's time now, as well as this client can tell, and never earlier than before: a
+   * clock step back, or a new offset after the server's clock stepped back, must not make a ticket whose
+   * nonce was already forgotten (being expired) valid again.
+   */
   serverNow(): number {
-    return this.clock() + (this.identity?.offsetMs ?? 0);
+    this.latest = Math.max(this.latest, this.clock() + (this.identity?.offsetMs ?? 0));
+    return this.latest;
   }
 
   check(auth: unknown): TicketCheck {
@@ -74,6 +81,7 @@ export class TicketChecker {
   /** Forgets everything: a new sign-in starts with a new key, which no old ticket names. */
   reset(): void {
     this.identity = undefined;
+    this.latest = 0;
     this.used.clear();
     this.revokedAt.clear();
   }

@@ -54,8 +54,11 @@ export interface ReplyBodies {
   received: { count: number };
   history: { messages: ChatMessage[]; more: boolean };
   logout: object;
-  /** `host`/`port`: what the server will hand out; `ticketKey`: its Ed25519 key that signs tickets; `serverTime` for clock offset. */
-  peer: { host: string; port: number; ticketKey: string; serverTime: number; ticketTtlMs: number };
+  /**
+   * `host`/`port`: what the server will hand out; `ticketKey`: its Ed25519 key that signs tickets; `serverTime` for clock offset;
+   * `blocked`: those of the request's `partners` between whom and this user a block stands, either way.
+   */
+  peer: { host: string; port: number; ticketKey: string; serverTime: number; ticketTtlMs: number; blocked: string[] };
   /** The chosen session's address and X25519 key, and a ticket to present to it before `expiresAt` (server time). */
   startprivate: { username: string; host: string; port: number; publicKey: string; ticket: string; expiresAt: number };
 }

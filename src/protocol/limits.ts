@@ -7,6 +7,8 @@ export const LIMITS = {
   receivedIdsMax: 1000,
   historyPageMax: 100,
   clientMsgIdMax: 64,
+  /** Users a `peer` registration may ask about (those this client has an open private chat with). */
+  privatePartnersMax: 100,
   /** Largest Socket.IO packet the server reads; anything bigger closes the connection. */
   packetBytesMax: 64 * 1024,
 } as const;

@@ -60,6 +60,8 @@ export const requestSchemas = {
       host: ipSchema.optional(),
       port: z.number().int().min(1).max(65535),
       publicKey: publicKeySchema,
+      /** Users this client has a private chat with: the reply says which of them a block now stands between (missed while away). */
+      partners: z.array(usernameSchema).max(LIMITS.privatePartnersMax, `at most ${LIMITS.privatePartnersMax} partners`).optional(),
     })
     .strict(),
   /** Asks for a user's peer address and a signed, single-use ticket to open a direct channel with them. */

@@ -1,3 +1,4 @@
+import { BlockList } from 'node:net';
 import { failure, type RequestPayload, type ReplyTo } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
@@ -24,12 +25,17 @@ export interface PrivateChatDeps {
 export class PrivateChat {
   constructor(private readonly deps: PrivateChatDeps) {}
 
-  register(conn: Connection, { host, port, publicKey }: RequestPayload<'peer'>): ReplyTo<'peer'> {
+  register(conn: Connection, { host, port, publicKey, partners = [] }: RequestPayload<'peer'>): ReplyTo<'peer'> {
+    const refusal = host === undefined ? undefined : peerHostRefusal(host, conn.address);
+    if (refusal) return failure('BAD_REQUEST', refusal);
     // A client listening on every interface cannot know which of its addresses others reach; the one it came from is the best guess.
     const advertised = host ?? unmapped(conn.address);
     const now = this.deps.clock();
     conn.peer = { host: advertised, port, publicKey, registeredAt: now };
     this.deps.log.info('peer listener registered', { username: conn.user, host: advertised, port });
+    // A client that had no session when a block was made never heard `privateRevoked`; it learns here which chats must end.
+    const me = conn.user!;
+    const blocked = partners.filter((other) => this.deps.blocks.has(me, other) || this.deps.blocks.has(other, me));
     return {
       ok: true,
       host: advertised,
@@ -37,6 +43,7 @@ export class PrivateChat {
       ticketKey: this.deps.tickets.publicKey,
       serverTime: now,
       ticketTtlMs: this.deps.tickets.ttlMs,
+      blocked,
     };
   }
 
@@ -55,6 +62,13 @@ export class PrivateChat {
       return failure(
         'NO_PEER_LISTENER',
         `${username} is online but their client takes no direct connections; "message ${username} <text>" sends through the server.`,
+      );
+    }
+    // A listener on the server machine's loopback is reachable from that machine only: not an address for anyone else to dial.
+    if (meansOwnMachine(target.host) && !meansOwnMachine(conn.address)) {
+      return failure(
+        'NO_PEER_LISTENER',
+        `${username}'s client takes direct connections only from the server's machine; "message ${username} <text>" sends through the server.`,
       );
     }
     const { ticket, expiresAt } = this.deps.tickets.issue({ from: me, to: username, fromKey: publicKey, toKey: target.publicKey });
@@ -95,6 +109,25 @@ export function chooseSession(sessions: Iterable<Connection>): PeerEndpoint | un
     }
   }
   return best?.peer;
+}
+
+/** Addresses that make a dialler connect to its own machine: loopback, and the unspecified address (which Linux treats as loopback). */
+const OWN_MACHINE = new BlockList();
+OWN_MACHINE.addSubnet('127.0.0.0', 8, 'ipv4');
+OWN_MACHINE.addSubnet('0.0.0.0', 8, 'ipv4');
+OWN_MACHINE.addAddress('::1', 'ipv6');
+OWN_MACHINE.addAddress('::', 'ipv6');
+
+const meansOwnMachine = (address: string): boolean => OWN_MACHINE.check(address, address.includes(':') ? 'ipv6' : 'ipv4');
+
+/**
+ * Why a registered peer host is refused, if it is. A client may name any address it is reached at (a
+ * router's, another interface's), which the server cannot verify; but a loopback (or unspecified) address
+ * from a client on another machine would have others' clients dial a service on their own machine.
+ */
+export function peerHostRefusal(host: string, connectedFrom: string): string | undefined {
+  if (!meansOwnMachine(host) || meansOwnMachine(connectedFrom)) return undefined;
+  return `Invalid "peer": host ${host} would have others dial their own machine; it is accepted only from a client on the server's machine. Leave host out to have the server hand out the address it sees.`;
 }
 
 /** `::ffff:10.0.0.5` → `10.0.0.5`: an IPv4 client on a dual-stack socket, as another IPv4 client must dial it. */

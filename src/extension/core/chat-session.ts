@@ -57,6 +57,8 @@ export interface SessionEvents {
   privateFailed: [event: PrivateFailure];
   /** A peer opened a private chat with this user. */
   privateOpened: [event: { username: string; conversation: string; direction: 'outgoing' | 'incoming' }];
+  /** A direct connection was refused (forged, replayed or misused ticket...), in the terminal's words: for the log. */
+  privateRefused: [text: string];
 }
 
 export interface PrivateFailure {
@@ -81,8 +83,8 @@ export interface SessionOptions {
   /** Messages per history request (at most LIMITS.historyPageMax). */
   historyPage?: number;
   now?: () => number;
-  /** The peer listener for private chats (default: loopback when the server's URL is loopback). */
-  private?: PrivateChannelsOptions;
+  /** The peer listener for private chats (default: loopback when the server's URL is loopback); a function is asked at each sign-in. */
+  private?: PrivateChannelsOptions | (() => PrivateChannelsOptions);
   /** How long after a presence event the people list is asked for again (default 500 ms). */
   peopleRefreshDelayMs?: number;
 }
@@ -134,27 +136,27 @@ export class ChatSession extends EventEmitter<SessionEvents> {
 
   /** Connects and signs in; rejects with the client core's ParleyRequestError (see errors.ts for the words). */
   async connect(url: string, username: string, password: string): Promise<void> {
-    this.closeClient();
+    const identity = `${url}\n${username}`;
+    // Private chats that outlived the last server session go on with this one, for the same user on the same server.
+    const kept = !this.client && this.identity === identity ? this.channels : undefined;
+    this.closeClient({ keepChannels: kept !== undefined });
     this.endMessage = undefined;
     this.state.setConnection({ phase: 'connecting', url, username });
     const client = new ParleyClient(url, this.options.client);
     this.client = client;
     this.wire(client);
-    const channels = new PrivateChannels(client, this.options.private);
+    const channels = kept ?? new PrivateChannels(client, this.privateOptions());
+    if (kept) kept.follow(client);
+    else this.wirePrivate(channels);
     this.channels = channels;
-    this.wirePrivate(client, channels);
     let online: string[];
     try {
       await client.connect();
       online = (await client.login(username, password)).online;
     } catch (err) {
-      if (this.client === client) {
-        this.closeClient();
-        this.state.setConnection({ phase: 'signed-out', url, username, message: asRequestError(err).message });
-      }
+      if (this.client === client) this.endServerSession(asRequestError(err).message);
       throw asRequestError(err);
     }
-    const identity = `${url}\n${username}`;
     if (this.identity !== identity || this.state.me !== username) this.state.reset(username);
     this.identity = identity;
     this.state.setOnline(online);
@@ -332,9 +334,14 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.requireChannels().stop(username);
   }
 
+  private privateOptions(): PrivateChannelsOptions | undefined {
+    const options = this.options.private;
+    return typeof options === 'function' ? options() : options;
+  }
+
+  /** The private chats, which may outlive the server session (signed out for idleness, server gone for good). */
   private requireChannels(): PrivateChannels {
-    if (!this.channels || !this.client)
-      throw new ParleyRequestError({ code: 'NOT_SIGNED_IN', message: 'Not signed in to a Parley server.' });
+    if (!this.channels) throw new ParleyRequestError({ code: 'NOT_SIGNED_IN', message: 'Not signed in to a Parley server.' });
     return this.channels;
   }
 
@@ -351,8 +358,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.emit('privateFailed', { username, message, offerServer, ...(body !== undefined && { body }) });
   }
 
-  private wirePrivate(client: ParleyClient, channels: PrivateChannels): void {
-    const current = (): boolean => this.client === client;
+  private wirePrivate(channels: PrivateChannels): void {
+    const current = (): boolean => this.channels === channels;
     channels.on('opened', ({ username, direction }) => {
       if (!current()) return;
       const conversation = this.state.openPrivate(username);
@@ -368,6 +375,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       if (!current()) return;
       this.state.setPrivateState(info.username, 'closed');
       this.state.addNotice(privateId(info.username), describePrivateClosed(info), info.reason === 'blocked' ? 'error' : 'info');
+      // Without a server session, the session ends with its last private chat.
+      if (!this.client && channels.open.length === 0) this.endServerSession('No private chats are left; signed out.');
     });
     channels.on('message', (message) => {
       if (!current()) return;
@@ -375,7 +384,12 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       const conversation = privateId(message.from);
       if (!this.state.isViewing(conversation)) this.emit('notify', { message: shown, conversation, reason: 'direct' });
     });
-    channels.on('refused', (info) => current() && this.state.addNotice(EVERYONE, formatPrivateRefused(info).replace(/^\* /, ''), 'error'));
+    channels.on('refused', (info) => {
+      if (!current()) return;
+      const text = formatPrivateRefused(info).replace(/^\* /, '');
+      this.state.addNotice(EVERYONE, text, 'error');
+      this.emit('privateRefused', text);
+    });
     channels.on('problem', (error) => current() && this.state.addNotice(EVERYONE, `Private chat: ${error.message}`, 'error'));
   }
 
@@ -524,7 +538,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
         new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
       ]).finally(() => clearTimeout(timer));
     }
-    const url = this.client?.url;
+    const url = this.client?.url ?? this.state.connection.url;
     this.closeClient();
     this.identity = undefined;
     this.state.reset(undefined);
@@ -537,14 +551,33 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.removeAllListeners();
   }
 
-  private closeClient(): void {
+  /**
+   * The server ended the session (idle time-out, connection gone for good, signing in again failed).
+   * Private chats need no server: while any is open the session goes on for them, as in the terminal.
+   */
+  private endServerSession(message: string): void {
+    const { url, username } = this.state.connection;
+    const open = this.channels?.open ?? [];
+    this.closeClient({ keepChannels: open.length > 0 });
+    const base = { ...(url !== undefined && { url }), ...(username !== undefined && { username }) };
+    if (open.length === 0) return this.state.setConnection({ phase: 'signed-out', ...base, message });
+    // "reconnecting" keeps the conversations on screen and the composer on; the words say what is going on.
+    const who = open.join(', ');
+    this.state.setConnection({
+      phase: 'reconnecting',
+      ...base,
+      message: `${message} Private chats with ${who} stay open (direct); sign in again for everything else.`,
+    });
+  }
+
+  /** Closes the connection to the server and, unless kept, the private chats (each peer is told). */
+  private closeClient({ keepChannels = false } = {}): void {
     const client = this.client;
-    const channels = this.channels;
+    const channels = keepChannels ? undefined : this.channels;
     this.client = undefined;
-    this.channels = undefined;
+    if (!keepChannels) this.channels = undefined;
     if (this.peopleTimer) clearTimeout(this.peopleTimer);
     this.peopleTimer = undefined;
-    // Private chats end with the session in the extension (each peer is told).
     if (channels) void channels.close().catch(() => {});
     if (!client) return;
     this.closing = true;
@@ -583,15 +616,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     });
     client.on('problem', (error) => {
       if (!current()) return;
-      const url = client.url;
-      const username = this.state.me;
-      this.closeClient();
-      this.state.setConnection({
-        phase: 'signed-out',
-        url,
-        ...(username !== undefined && { username }),
-        message: `Could not sign in again: ${error.message}`,
-      });
+      this.endServerSession(`Could not sign in again: ${error.message}`);
       this.emit('problem', error);
     });
     client.on('signedOut', (event) => current() && this.onSignedOut(client, event));
@@ -644,8 +669,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     } else if (state === 'offline' && !this.closing && (phase === 'signed-in' || phase === 'reconnecting')) {
       const message = this.endMessage ?? 'Disconnected from the server.';
       this.endMessage = undefined;
-      this.closeClient();
-      this.state.setConnection({ phase: 'signed-out', ...base, message });
+      this.endServerSession(message);
       this.emit('ended', message);
     }
   }

@@ -7,7 +7,9 @@ import { usernameSchema } from '../../protocol';
 import type { Logger } from '../../server/log';
 import { EVERYONE, directId, privateId, type HostAction, type ShownMessage, type TimelineItem } from '../../webview/protocol';
 import { classifyLink } from '../../webview/links';
+import type { PrivateChannelsOptions } from '../../client/private-channels';
 import { ChatSession } from '../core/chat-session';
+import { privateChatOptions } from '../core/private-settings';
 import type { Person, StateSnapshot } from '../core/chat-state';
 import { COMMANDS, VIEW_IDS, type CommandKey } from '../core/command-ids';
 import { asRequestError } from '../core/errors';
@@ -43,7 +45,7 @@ function usernameOf(arg: PersonArg): string | undefined {
 
 /** The extension: the session and every piece of VS Code UI around it. Created by activate(), disposed on deactivate. */
 export class ParleyExtension implements vscode.Disposable {
-  readonly session = new ChatSession();
+  readonly session = new ChatSession({ private: () => this.privateChatOptions() });
   private readonly log: vscode.LogOutputChannel;
   private serverLogChannel: vscode.LogOutputChannel | undefined;
   private readonly auth: Auth;
@@ -126,6 +128,7 @@ export class ParleyExtension implements vscode.Disposable {
           if (choice === 'Open') void this.views.reveal(conversation, true);
         });
     });
+    this.session.on('privateRefused', (text) => this.log.warn(text));
     this.session.on('ended', (message) => {
       this.log.info(`Session ended: ${message}`);
     });
@@ -158,6 +161,20 @@ export class ParleyExtension implements vscode.Disposable {
     const { url, username } = this.auth.config();
     if (!url || !username) return;
     setTimeout(() => void this.auth.signIn({ interactive: false }), 0);
+  }
+
+  /** The peer listener's interface and advertised address from the settings, read at each sign-in. */
+  private privateChatOptions(): PrivateChannelsOptions {
+    const config = vscode.workspace.getConfiguration('parley.privateChat');
+    const { options, problems } = privateChatOptions({
+      listenHost: config.get<string>('listenHost', ''),
+      advertiseHost: config.get<string>('advertiseHost', ''),
+    });
+    for (const problem of problems) {
+      this.log.warn(problem);
+      void vscode.window.showWarningMessage(`Parley: ${problem}`);
+    }
+    return options;
   }
 
   testApi(): ParleyTestApi {
