@@ -6,6 +6,7 @@ import { ParleyClient } from '../src/client/parley-client';
 import type { ChatMessage } from '../src/protocol';
 import { createParleyServer } from '../src/server/server';
 import { streamLogger } from '../src/server/log';
+import { crashStoreWorker } from '../src/server/store/worker-store';
 import { Program } from './helpers/processes';
 import { collect, eventually, next, passwordOf, startServer, tempDir, TestClock, TEST_SCRYPT } from './helpers/server';
 
@@ -139,6 +140,20 @@ describe('durability', () => {
       await after.close();
     });
   }
+
+  test('the server carries on when its store thread dies: it logs it, and messages go through as before', async () => {
+    const lines: string[] = [];
+    const log = { info: () => {}, warn: () => {}, error: (message: string) => lines.push(message) };
+    const t = await startServer({ users: ['alice', 'bob'], log });
+    const [alice, bob] = [await t.signIn('alice'), await t.signIn('bob')];
+    await alice.message('bob', 'before');
+    await crashStoreWorker(t.server.store);
+    await eventually(() => lines.some((line) => line.startsWith('the store thread stopped')));
+    const arrives = next(bob, 'message');
+    await alice.message('bob', 'after');
+    assert.equal((await arrives)[0].body, 'after');
+    await t.close();
+  });
 
   test('a second server on the same data directory is refused with a clear error', async () => {
     const t = await startServer({ users: [] });

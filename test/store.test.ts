@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Database } from 'node-sqlite3-wasm';
 import { MIGRATIONS, openSqliteStore } from '../src/server/store/sqlite-store';
 import type { NewMessage, Store } from '../src/server/store/store';
-import { openWorkerStore } from '../src/server/store/worker-store';
+import { crashStoreWorker, openWorkerStore } from '../src/server/store/worker-store';
 
 function tempDir(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
@@ -373,6 +373,47 @@ test('a database from schema version 1 keeps its undelivered messages and its hi
   const next = await save(store, direct('alice', 'bob', 'new'));
   assert.ok(next > 2);
   assert.deepEqual(bodies(await store.pendingFor('bob')), ['new']);
+});
+
+test('a store worker that stops is replaced: what it had committed stays, the calls it held fail, later calls go through', async (t) => {
+  const dir = tempDir(t);
+  const restarts: string[] = [];
+  const store = await openWorkerStore(dir, {}, { restarted: (error) => restarts.push(error.message) });
+  t.after(() => store.close());
+  const before = await save(store, direct('alice', 'bob', 'committed'));
+
+  // Calls made in the same turn as the crash: each either committed or failed, none hangs or is stored twice.
+  const inFlight = Array.from({ length: 20 }, (_, i) => store.saveMessage(direct('alice', 'bob', `in flight ${i}`, `c${i}`)));
+  await crashStoreWorker(store);
+  const outcomes = await Promise.allSettled(inFlight);
+  assert.equal(restarts.length, 1);
+  assert.match(restarts[0]!, /stopped/);
+
+  const after = await save(store, direct('alice', 'bob', 'after'));
+  assert.ok(after > before);
+  // The failed ones can be retried with the same clientMsgId: stored once, whatever happened to the first try.
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status === 'rejected') await store.saveMessage(direct('alice', 'bob', `in flight ${i}`, `c${i}`));
+  }
+  const pending = bodies(await store.pendingFor('bob'));
+  assert.deepEqual(
+    pending.filter((b) => b === 'committed' || b === 'after'),
+    ['committed', 'after'],
+  );
+  assert.deepEqual(pending.filter((b) => b.startsWith('in flight')).sort(), Array.from({ length: 20 }, (_, i) => `in flight ${i}`).sort());
+});
+
+test('a store worker that keeps stopping is given up: calls fail with a clear error instead of hanging', async (t) => {
+  const dir = tempDir(t);
+  let gaveUp: Error | undefined;
+  const store = await openWorkerStore(dir, {}, { gaveUp: (error) => (gaveUp = error) });
+  t.after(() => store.close());
+  for (let i = 0; i < 6 && !gaveUp; i++) {
+    await store.listUsers();
+    await crashStoreWorker(store);
+  }
+  assert.match(gaveUp?.message ?? '', /stopped 6 times within a minute/);
+  await assert.rejects(store.listUsers(), /stopped 6 times/);
 });
 
 test('500 concurrent saves share few fsyncs, resolve after one, and all persist', async (t) => {

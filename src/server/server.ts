@@ -20,7 +20,7 @@ import { Blocks } from './blocks';
 import { ChatService, type Handler } from './chat-service';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
-import { streamLogger } from './log';
+import { streamLogger, type Logger } from './log';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, engineOptions, type ServerOptions } from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
@@ -47,7 +47,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const log = options.log ?? streamLogger();
   const timings = { ...DEFAULT_TIMINGS, ...options.timings };
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
-  const store = options.store ?? (await openStoreFor(options.dataDir));
+  const store = options.store ?? (await openStoreFor(options.dataDir, log));
   let accounts: Accounts;
   try {
     accounts = await Accounts.open(store, options.scryptCost ?? DEFAULT_SCRYPT_COST, clock);
@@ -236,9 +236,16 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   };
 }
 
-async function openStoreFor(dataDir: string | undefined): Promise<Store> {
+async function openStoreFor(dataDir: string | undefined, log: Logger): Promise<Store> {
   if (!dataDir) throw new Error('createParleyServer needs a dataDir or a store');
-  return openWorkerStore(dataDir);
+  return openWorkerStore(
+    dataDir,
+    {},
+    {
+      restarted: (error) => log.error('the store thread stopped; a new one has opened the database', { err: error.message }),
+      gaveUp: (error) => log.error('the store thread keeps stopping; requests that need storage will fail', { err: error.message }),
+    },
+  );
 }
 
 /** Requests that may start before the previous one of their connection has finished (see the queue above). */

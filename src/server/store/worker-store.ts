@@ -12,10 +12,18 @@ import type { FromWorker, StoreCall, StoreMethod, ToWorker, WorkerInit } from '.
  * its commits and fsyncs never stall the sockets. Same contract as SqliteStore: a write resolves
  * once it is durable, and a read sees every write made before it.
  */
-export async function openWorkerStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<Store> {
+export interface WorkerStoreEvents {
+  /** The worker thread stopped (a crash, out of memory...) and a new one took over; the calls it held failed. */
+  restarted?(error: Error): void;
+  /** The worker stopped too often to go on: every call fails from now on. */
+  gaveUp?(error: Error): void;
+}
+
+export async function openWorkerStore(dataDir: string, options: SqliteStoreOptions = {}, events: WorkerStoreEvents = {}): Promise<Store> {
   const { dir, release } = claimDataDir(dataDir);
   try {
-    const worker = startWorker({ dir, options });
+    const init: WorkerInit = { dir, options };
+    const worker = startWorker(init);
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number): void => reject(new Error(`the store worker exited (code ${code}) while opening ${dir}`));
       worker.once('error', reject);
@@ -30,7 +38,7 @@ export async function openWorkerStore(dataDir: string, options: SqliteStoreOptio
       await worker.terminate();
       throw error;
     });
-    return new WorkerStore(worker, dir, release);
+    return new WorkerStore(worker, init, release, events);
   } catch (error) {
     release();
     throw error;
@@ -53,8 +61,19 @@ export function storeThreadUtilization(store: Store): EventLoopUtilization | und
   return store instanceof WorkerStore ? store.utilization() : undefined;
 }
 
+/**
+ * Ends the store's worker thread as a crash would (for tests and drills: the store starts a new one).
+ * Does nothing to other stores.
+ */
+export async function crashStoreWorker(store: Store): Promise<void> {
+  if (store instanceof WorkerStore) await store.crashWorker();
+}
+
 /** Calls posted to the worker together, at most; more in one turn go in several messages. */
 const OUTBOX_MAX = 100;
+/** A worker that stops more often than this within RESTART_WINDOW_MS is not started again. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
 
 interface Waiting {
   resolve(value: unknown): void;
@@ -66,28 +85,17 @@ class WorkerStore implements Store {
   private readonly waiting = new Map<number, Waiting>();
   /** Calls not posted yet: posted together at the end of the turn, or once OUTBOX_MAX have gathered. */
   private outbox: StoreCall[] = [];
+  private restarts: number[] = [];
   private broken: Error | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly worker: Worker,
-    private readonly dir: string,
+    private worker: Worker,
+    private readonly init: WorkerInit,
     private readonly release: () => void,
+    private readonly events: WorkerStoreEvents,
   ) {
-    worker.on('message', (message: FromWorker) => {
-      if (message.type !== 'results') return;
-      for (const result of message.results) {
-        const waiting = this.waiting.get(result.id);
-        this.waiting.delete(result.id);
-        if (result.ok) waiting?.resolve(result.value);
-        else waiting?.reject(new Error(result.message));
-      }
-      if (this.waiting.size === 0) worker.unref();
-    });
-    worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) => this.fail(new Error(`the store worker for ${dir} stopped (exit code ${code})`)));
-    // The worker keeps the process alive only while a call is on its way: an acknowledged write is never cut short.
-    worker.unref();
+    this.attach(worker);
   }
 
   getUser = this.method('getUser');
@@ -104,8 +112,39 @@ class WorkerStore implements Store {
   addBlock = this.method('addBlock');
   removeBlock = this.method('removeBlock');
 
+  private get dir(): string {
+    return this.init.dir;
+  }
+
+  private attach(worker: Worker): void {
+    worker.on('message', (message: FromWorker) => {
+      if (worker !== this.worker) return;
+      // A new worker's calls wait in its port until it has opened the database and listens: 'ready' needs no answer.
+      if (message.type === 'ready') return;
+      if (message.type === 'failed') {
+        this.lost(worker, new Error(`the store worker could not open ${this.dir} again: ${message.message}`));
+      } else {
+        for (const result of message.results) {
+          const waiting = this.waiting.get(result.id);
+          this.waiting.delete(result.id);
+          if (result.ok) waiting?.resolve(result.value);
+          else waiting?.reject(new Error(result.message));
+        }
+        if (this.waiting.size === 0) worker.unref();
+      }
+    });
+    worker.on('error', (error) => this.lost(worker, error));
+    worker.on('exit', (code) => this.lost(worker, new Error(`the store worker for ${this.dir} stopped (exit code ${code})`)));
+    // The worker keeps the process alive only while a call is on its way: an acknowledged write is never cut short.
+    if (this.waiting.size === 0) worker.unref();
+  }
+
   utilization(): EventLoopUtilization {
     return this.worker.performance.eventLoopUtilization();
+  }
+
+  async crashWorker(): Promise<void> {
+    await this.worker.terminate();
   }
 
   close(): Promise<void> {
@@ -116,7 +155,7 @@ class WorkerStore implements Store {
           await this.expect((id) => this.worker.postMessage({ type: 'close', id } satisfies ToWorker));
         }
       } finally {
-        this.broken ??= new Error(`the store in ${this.dir} is closed`);
+        this.fail(new Error(`the store in ${this.dir} is closed`));
         await this.worker.terminate();
         this.release();
       }
@@ -151,7 +190,34 @@ class WorkerStore implements Store {
     this.outbox = [];
   }
 
-  /** A worker that crashed takes its calls with it: they fail, and so does everything after. */
+  /**
+   * The worker stopped. The calls it held fail (a write among them may or may not have committed; a
+   * client's retry carries the same clientMsgId, so it is not stored twice); calls not posted yet wait
+   * for a new worker, which opens the database again (SQLite rolls back what was not committed).
+   */
+  private lost(worker: Worker, error: Error): void {
+    if (worker !== this.worker || this.broken) return;
+    if (this.closing) return this.fail(error);
+    const queued = new Set(this.outbox.map((call) => call.id));
+    for (const [id, waiting] of this.waiting) {
+      if (queued.has(id)) continue;
+      this.waiting.delete(id);
+      waiting.reject(new Error(`the store worker stopped before answering: ${error.message}`));
+    }
+    const now = Date.now();
+    this.restarts = [...this.restarts.filter((at) => now - at < RESTART_WINDOW_MS), now];
+    if (this.restarts.length > MAX_RESTARTS) {
+      this.fail(new Error(`the store worker for ${this.dir} stopped ${this.restarts.length} times within a minute: ${error.message}`));
+      this.events.gaveUp?.(this.broken ?? error);
+      return;
+    }
+    this.worker = startWorker(this.init);
+    this.attach(this.worker);
+    if (this.waiting.size > 0) this.worker.ref();
+    this.events.restarted?.(error);
+  }
+
+  /** The store cannot go on: every call still waiting fails, and so does everything after. */
   private fail(error: Error): void {
     this.broken ??= error;
     for (const waiting of this.waiting.values()) waiting.reject(this.broken);
