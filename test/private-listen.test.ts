@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { listenAddress } from '../src/client/peer-listener';
+import { listenAddress } from '../src/client/peer-address';
 import type { PrivateChannelsOptions } from '../src/client/private-channels';
 import { privateChatOptions } from '../src/extension/core/private-settings';
 import { signedInSession } from './helpers/extension-session';

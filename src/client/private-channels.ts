@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { LIMITS, PEER_REFUSALS, decodeTicket, type ReplyBodies } from '../protocol';
 import type { ClientEvents, ConnectionState, ParleyClient } from './parley-client';
 import { dialPeer } from './peer-dial';
-import { PeerListener, listenAddress, type Admission } from './peer-listener';
+import { listenAddress } from './peer-address';
+import type { Admission, PeerListener, PeerListenerHandlers } from './peer-listener';
 import {
   PrivateChatError,
   type PrivateChannelsEvents,
@@ -244,7 +245,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         // The key peers reach this sign-in with; the server vouches for it in every ticket to this client.
         this.keys ??= generatePeerKeys();
         const { bind, advertise } = listenAddress(this.client.url, this.options.host, this.options.advertise?.host);
-        this.listening ??= PeerListener.start<Admitted>(bind, {
+        this.listening ??= startPeerListener<Admitted>(bind, {
           admit: (auth, address) => this.admit(auth, address),
           connected: (s, v, address) => this.accept(s, v, address),
         }).catch((err: unknown) => {
@@ -465,4 +466,13 @@ function failedToOpen(username: string, reason: PrivateCloseReason, byPeer: bool
     'KEY_CONFIRMATION_FAILED',
     `${username}'s client did not prove it holds the key the message center vouched for (${reason}); the connection was closed.`,
   );
+}
+
+/**
+ * Socket.IO's server is loaded at the first sign-in rather than with this module: it is the largest
+ * part of what the extension would otherwise load (and evaluate) at activation.
+ */
+async function startPeerListener<T>(host: string, handlers: PeerListenerHandlers<T>): Promise<PeerListener> {
+  const { PeerListener } = await import('./peer-listener');
+  return PeerListener.start(host, handlers);
 }
