@@ -163,6 +163,13 @@ describe('extension manifest (package.json)', () => {
     ]);
     assert.equal(props['parley.localServer.port']!.default, 4000);
     assert.equal(props['parley.localServer.allowNetwork']!.default, false);
+    // The extension's README (shown in the Extensions view) lists every setting.
+    const readme = readFileSync('media/extension-readme.md', 'utf8');
+    assert.deepEqual(
+      Object.keys(props).filter((key) => !readme.includes(`| \`${key}\``)),
+      [],
+      'settings missing from the table in media/extension-readme.md',
+    );
     const steps = manifest.contributes.walkthroughs[0]!.steps;
     assert.deepEqual(
       steps.map((s) => s.title),

@@ -78,6 +78,9 @@ describe('extension pieces without VS Code', () => {
     assert.equal(statusText(state).text, '$(comment-discussion) signed in as alice · 3 online · 2 unread');
     state.setConnection({ phase: 'reconnecting', username: 'alice', message: 'Connection lost; reconnecting…' });
     assert.match(statusText(state).text, /reconnecting/);
+    state.setConnection({ phase: 'private-only', username: 'alice', message: 'Signed out. Private chats with bob stay open.' });
+    assert.equal(statusText(state).text, '$(lock) Parley: private chats only');
+    assert.match(statusText(state).tooltip, /Private chats with bob stay open\. Click to sign in again\.$/);
   });
 
   test('server addresses are normalised; anything but http(s)/ws(s) is refused', () => {

@@ -279,7 +279,7 @@ describe('extension: private chats outlive the server session', () => {
       }
       assert.deepEqual(ended, ['You were signed out after 1 minute without activity.']);
       assert.match(alice.state.connection.message!, /Private chats with bob stay open \(direct\); sign in again for everything else\./);
-      assert.equal(alice.state.connection.phase, 'reconnecting', 'the conversations stay on screen');
+      assert.equal(alice.state.connection.phase, 'private-only', 'the conversations stay on screen, and nothing claims to reconnect');
       assert.equal(alice.privateStateOf('bob'), 'direct');
       await exchange(alice, bob, 'are we still here?');
       await exchange(bob, alice, 'we are');

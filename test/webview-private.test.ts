@@ -89,4 +89,23 @@ describe('chat webview: private conversations (the real bundle in jsdom)', () =>
     page.send({ type: 'timeline', conversation: 'dm:bob', items: [], hasOlder: false });
     assert.equal(header().hidden, true);
   });
+
+  test('signed out by the server with a private chat open: a still banner, and only the private conversation takes text', async () => {
+    const page = await open();
+    page.send(snapshot('direct'));
+    const message = 'You were signed out after 30 minutes without activity. Private chats with bob stay open (direct).';
+    page.send({ type: 'connection', me: 'alice', connection: { phase: 'private-only', username: 'alice', message } });
+    const banner = page.document.querySelector('.banner') as HTMLElement;
+    assert.equal(banner.hidden, false);
+    assert.match(banner.textContent!, /Private chats with bob stay open/);
+    assert.ok(banner.querySelector('.codicon-lock'), 'a lock');
+    assert.equal(banner.querySelector('.codicon-modifier-spin'), null, 'no spinner: nothing is reconnecting');
+    assert.equal((page.document.querySelector('.welcome') as HTMLElement).hidden, true, 'the conversations stay on screen');
+    const textarea = page.document.querySelector('textarea')!;
+    assert.equal(textarea.disabled, false, 'the private chat can still be written in');
+
+    page.send({ type: 'timeline', conversation: 'dm:bob', items: [], hasOlder: false });
+    assert.equal(textarea.disabled, true, 'a conversation through the server cannot');
+    assert.match(textarea.placeholder, /only private chats are open/);
+  });
 });

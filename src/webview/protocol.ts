@@ -60,7 +60,8 @@ export const conversationSummarySchema = z.strictObject({
 });
 export type ConversationSummary = z.infer<typeof conversationSummarySchema>;
 
-export const connectionPhaseSchema = z.enum(['signed-out', 'connecting', 'signed-in', 'reconnecting']);
+/** `private-only`: the server session ended, but private chats (which need no server) are still open. */
+export const connectionPhaseSchema = z.enum(['signed-out', 'connecting', 'signed-in', 'reconnecting', 'private-only']);
 export type ConnectionPhase = z.infer<typeof connectionPhaseSchema>;
 
 export const connectionViewSchema = z.strictObject({

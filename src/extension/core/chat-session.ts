@@ -561,10 +561,9 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.closeClient({ keepChannels: open.length > 0 });
     const base = { ...(url !== undefined && { url }), ...(username !== undefined && { username }) };
     if (open.length === 0) return this.state.setConnection({ phase: 'signed-out', ...base, message });
-    // "reconnecting" keeps the conversations on screen and the composer on; the words say what is going on.
     const who = open.join(', ');
     this.state.setConnection({
-      phase: 'reconnecting',
+      phase: 'private-only',
       ...base,
       message: `${message} Private chats with ${who} stay open (direct); sign in again for everything else.`,
     });

@@ -11,6 +11,11 @@ export function statusText(state: ChatState): { text: string; tooltip: string } 
       };
     case 'connecting':
       return { text: '$(sync~spin) Parley: connecting…', tooltip: `Parley: connecting to ${connection.url ?? 'the server'}` };
+    case 'private-only':
+      return {
+        text: '$(lock) Parley: private chats only',
+        tooltip: `Parley: ${connection.message ?? 'signed out; private chats stay open.'} Click to sign in again.`,
+      };
     case 'reconnecting':
       return {
         text: '$(sync~spin) Parley: reconnecting…',

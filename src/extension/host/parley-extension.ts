@@ -764,7 +764,8 @@ export class ParleyExtension implements vscode.Disposable {
     const { text, tooltip } = statusText(this.session.state);
     this.status.text = text;
     this.status.tooltip = tooltip;
-    this.status.command = this.session.state.connection.phase === 'signed-out' ? COMMANDS.connect.id : COMMANDS.openChat.id;
+    const phase = this.session.state.connection.phase;
+    this.status.command = phase === 'signed-out' || phase === 'private-only' ? COMMANDS.connect.id : COMMANDS.openChat.id;
     this.status.accessibilityInformation = { label: tooltip };
   }
 
@@ -775,5 +776,7 @@ export class ParleyExtension implements vscode.Disposable {
     if (phase === this.lastPhase) return;
     this.lastPhase = phase;
     await vscode.commands.executeCommand('setContext', 'parley.signedIn', phase === 'signed-in' || phase === 'reconnecting');
+    // Signed out by the server with private chats still open: they can still be stopped, and Sign Out ends them.
+    await vscode.commands.executeCommand('setContext', 'parley.privateOnly', phase === 'private-only');
   }
 }

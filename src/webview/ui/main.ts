@@ -373,22 +373,23 @@ export class ChatApp {
   private renderConnection(): void {
     const { phase, message, url } = this.connection;
     const banner = this.banner;
-    const showing = phase === 'reconnecting' || phase === 'connecting';
+    const showing = phase === 'reconnecting' || phase === 'connecting' || phase === 'private-only';
     banner.hidden = !showing;
     banner.className = showing ? `banner ${phase}` : 'banner';
     const words = !showing
       ? ''
       : phase === 'connecting'
         ? `Connecting to ${url ?? 'the server'}…`
-        : (message ?? 'Connection lost; reconnecting…');
-    if (this.bannerShows !== words) {
-      this.bannerShows = words;
+        : phase === 'private-only'
+          ? (message ?? 'Signed out; private chats stay open.')
+          : (message ?? 'Connection lost; reconnecting…');
+    // Nothing is on its way while only private chats are left: a lock, not a spinner.
+    const icon = phase === 'private-only' ? 'codicon codicon-lock' : 'codicon codicon-sync codicon-modifier-spin';
+    if (this.bannerShows !== `${icon}\n${words}`) {
+      this.bannerShows = `${icon}\n${words}`;
       banner.replaceChildren();
       if (showing)
-        banner.append(
-          el(this.doc, 'span', { class: 'codicon codicon-sync codicon-modifier-spin', attrs: { 'aria-hidden': 'true' } }),
-          el(this.doc, 'span', { text: ` ${words}` }),
-        );
+        banner.append(el(this.doc, 'span', { class: icon, attrs: { 'aria-hidden': 'true' } }), el(this.doc, 'span', { text: ` ${words}` }));
     }
     const signedOut = phase === 'signed-out';
     this.welcome.hidden = !signedOut;
@@ -636,14 +637,18 @@ export class ChatApp {
   }
 
   private updateComposer(): void {
-    const signedIn = this.connection.phase === 'signed-in' || this.connection.phase === 'reconnecting';
+    const phase = this.connection.phase;
+    const secret = privatePartnerOf(this.active);
+    // Private chats need no server: while only they are left, their conversations can still be written in.
+    const signedIn = phase === 'signed-in' || phase === 'reconnecting' || (phase === 'private-only' && secret !== undefined);
     this.input.disabled = !signedIn;
     this.sendButton.disabled = !signedIn;
     const partner = partnerOf(this.active);
-    const secret = privatePartnerOf(this.active);
     const state = this.conversations.find((c) => c.id === this.active)?.privateState ?? 'closed';
     this.input.placeholder = !signedIn
-      ? 'Not connected'
+      ? phase === 'private-only'
+        ? 'Signed out: only private chats are open'
+        : 'Not connected'
       : secret
         ? state === 'direct'
           ? `Message ${secret} privately (direct, not stored on the server)`
