@@ -248,6 +248,14 @@ for (const [name, open] of OPENERS) {
       // Marking delivered does not hide a message from history.
       await store.markDelivered('alice', [ids['call'] ?? 0]);
       assert.deepEqual(bodies(await store.history('alice', { limit: 1, before: ids['ab2'] })), ['call']);
+      // Pages that mix acknowledged and unacknowledged messages, and then all acknowledged, read the same.
+      const everything = ['ab1', 'ba1', 'ac1', 'call', 'ab2', 'aall', 'ba2'];
+      assert.deepEqual(bodies(await store.history('alice', { limit: 100 })), everything);
+      assert.deepEqual(bodies(await store.history('alice', { limit: 3, before: ids['ab2'] })), ['ba1', 'ac1', 'call']);
+      await store.markDelivered('alice', Object.values(ids));
+      assert.deepEqual(await store.pendingFor('alice'), []);
+      assert.deepEqual(bodies(await store.history('alice', { limit: 100 })), everything);
+      assert.deepEqual(bodies(await store.history('alice', { limit: 3, before: ids['ab2'] })), ['ba1', 'ac1', 'call']);
 
       // with: only the direct conversation, both directions.
       assert.deepEqual(bodies(await store.history('alice', { with: 'bob', limit: 100 })), ['ab1', 'ba1', 'ab2', 'ba2']);
@@ -370,6 +378,7 @@ test('a database from schema version 1 keeps its undelivered messages and its hi
   assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['seen', 'unseen']);
   assert.equal(await store.markDelivered('bob', [1, 2]), 1);
   assert.deepEqual(await store.pendingFor('bob'), []);
+  assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['seen', 'unseen'], 'each once');
   const next = await save(store, direct('alice', 'bob', 'new'));
   assert.ok(next > 2);
   assert.deepEqual(bodies(await store.pendingFor('bob')), ['new']);

@@ -101,20 +101,27 @@ const SQL = {
   // A retried send (same sender and clientMsgId) inserts nothing; NULL ids never conflict.
   insertMessage: `INSERT INTO messages (sender, kind, recipient, body, sent_at, client_msg_id)
                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_msg_id) DO NOTHING`,
-  insertDelivery: 'INSERT INTO deliveries (message_id, recipient) VALUES (?, ?)',
   insertPending: 'INSERT INTO pending (recipient, message_id) VALUES (?, ?)',
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
                WHERE p.recipient = ? ORDER BY p.message_id`,
-  // One statement for a whole acknowledgement: the ids come as a JSON array.
-  markDelivered: 'DELETE FROM pending WHERE recipient = ? AND message_id IN (SELECT value FROM json_each(?))',
+  // An acknowledgement moves its rows from pending to deliveries, two statements for any number of ids
+  // (a JSON array). OR IGNORE: databases written before this kept both rows from the start.
+  recordDelivered: `INSERT OR IGNORE INTO deliveries (message_id, recipient)
+                    SELECT message_id, recipient FROM pending
+                    WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
+  markDelivered: 'DELETE FROM pending WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))',
 
-  // Each branch takes its newest `limit` rows through its own index, so a page costs
-  // O(limit) however long the history; the outer query keeps the newest `limit` of both.
+  // What a user sent, was delivered, and has yet to acknowledge. Each branch takes its newest `limit`
+  // rows through its own index, so a page costs O(limit) however long the history; the outer query
+  // keeps the newest `limit` of them all.
   history: `
     WITH page (id) AS (
       SELECT id FROM (SELECT id FROM messages WHERE sender = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3)
       UNION
       SELECT id FROM (SELECT message_id AS id FROM deliveries
+                      WHERE recipient = ?1 AND message_id < ?2 ORDER BY message_id DESC LIMIT ?3)
+      UNION
+      SELECT id FROM (SELECT message_id AS id FROM pending
                       WHERE recipient = ?1 AND message_id < ?2 ORDER BY message_id DESC LIMIT ?3)
       ORDER BY id DESC LIMIT ?3)
     SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
@@ -283,10 +290,8 @@ export class SqliteStore implements Store {
         return { message: toMessage(first), duplicate: true };
       }
       const id = Number(inserted.lastInsertRowid);
-      for (const recipient of recipients) {
-        this.stmts.insertDelivery.run([id, recipient]);
-        this.stmts.insertPending.run([recipient, id]);
-      }
+      // Only the small pending table is written before delivery; see markDelivered.
+      for (const recipient of recipients) this.stmts.insertPending.run([recipient, id]);
       return { message: { id, from, to, kind, body, sentAt }, duplicate: false };
     });
   }
@@ -304,7 +309,13 @@ export class SqliteStore implements Store {
 
   markDelivered(recipient: string, ids: number[]): Promise<number> {
     const list = JSON.stringify([...new Set(ids)]);
-    return this.write(() => this.stmts.markDelivered.run([recipient, list]).changes);
+    // The history row is written here rather than with the message: `deliveries` is keyed by recipient, so a
+    // broadcast's rows would touch a page per recipient in the commit its delivery waits for, while one
+    // acknowledgement's rows share their recipient's page.
+    return this.write(() => {
+      this.stmts.recordDelivered.run([recipient, list]);
+      return this.stmts.markDelivered.run([recipient, list]).changes;
+    });
   }
 
   history(user: string, query: HistoryQuery): Promise<ChatMessage[]> {
