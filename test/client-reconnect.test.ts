@@ -68,6 +68,11 @@ describe('the client core across a server restart', () => {
     await alice.login('alice', passwordOf('alice'));
     const bob = await srv.signIn('bob');
 
+    // What alice's next connection sends the server, in order.
+    const requests: { event: string; ids?: number[] }[] = [];
+    srv.server.io.on('connection', (socket) =>
+      socket.onAny((event: string, payload: { ids?: number[] }) => requests.push({ event, ...(payload?.ids && { ids: payload.ids }) })),
+    );
     const arrivals: number[] = [];
     socketOf(alice).onAny((event: string, message: ChatMessage) => {
       if (event === 'message') arrivals.push(message.id);
@@ -89,6 +94,10 @@ describe('the client core across a server restart', () => {
 
     // The copy was acknowledged in its turn: nothing is left pending for alice.
     await eventually(async () => (await srv.server.store.pendingFor('alice')).length === 0, 3000, 'the acknowledgement');
+    // The acknowledgement that fell due while she was away was held for the new sign-in, not sent ahead of it to be refused.
+    const events = requests.filter((r) => r.event === 'login' || r.event === 'received');
+    assert.equal(events[0]?.event, 'login', `the new connection signs in first: ${JSON.stringify(requests)}`);
+    assert.ok(events.some((r) => r.event === 'received' && r.ids?.includes(sent.id)));
     bob.close();
   });
 });

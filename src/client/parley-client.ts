@@ -127,7 +127,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     this.socket.on('signedOut', (event) => {
       // A server that shuts down is usually restarting: keep the credentials and come back with it.
       if (event.reason === 'shutdown' && this.credentials) this.resumeAfterShutdown = true;
-      else this.credentials = undefined;
+      else this.forgetSession();
       this.emit('signedOut', event);
     });
   }
@@ -311,7 +311,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
       this.setState('signed-in');
       this.emit('resumed');
     } catch (err) {
-      this.credentials = undefined;
+      this.forgetSession();
       this.setState('connected');
       this.emit('problem', err instanceof ParleyRequestError ? err : new ParleyRequestError({ code: 'INTERNAL', message: String(err) }));
     }
@@ -329,17 +329,28 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     this.emit('message', message);
   }
 
-  /** Tells the server which messages arrived, in one request per burst. */
+  /**
+   * Tells the server which messages arrived, in one request per burst. Not while signed out: socket.io
+   * would buffer the request and send it ahead of the next `login`, to be refused; they go after it.
+   */
   private flushAcknowledgements(): void {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
+    if (this.currentState !== 'signed-in') return;
     const ids = this.toAcknowledge.splice(0);
     for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch }, () => {});
+  }
+
+  /** Signed out for good: acknowledgements still held are the server's to replay at the next sign-in, maybe as someone else. */
+  private forgetSession(): void {
+    this.credentials = undefined;
+    this.toAcknowledge = [];
   }
 
   private setState(state: ConnectionState): void {
     if (state === this.currentState) return;
     this.currentState = state;
+    if (state === 'signed-in' && this.toAcknowledge.length > 0) this.flushAcknowledgements();
     this.emit('state', state);
   }
 }
