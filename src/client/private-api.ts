@@ -105,6 +105,7 @@ export function privateCloseReason(info: PrivateClosed, who: string, terse: Part
     tampered: 'a message failed authentication',
     'out-of-order': 'a message was replayed or out of order',
     malformed: 'the peer sent something invalid',
+    flooded: 'the peer sent messages faster than a person types',
     replaced: 'replaced by a new connection',
   };
   return terse[info.reason] ?? why[info.reason];

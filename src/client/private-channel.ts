@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { peerFrameSchema, type ByeReason, type PeerFrame } from '../protocol';
+import { LIMITS, peerFrameSchema, type ByeReason, type PeerFrame } from '../protocol';
+import { TokenBucket } from '../protocol/token-bucket';
 import { FrameRejected, type ChannelCipher, type FrameFault } from './private-crypto';
 
 /** Why a channel ended: a peer's word (`bye`), a lost connection, or a frame that had to be refused. */
-export type PrivateCloseReason = ByeReason | 'replaced' | 'lost' | 'timeout' | FrameFault;
+export type PrivateCloseReason = ByeReason | 'replaced' | 'lost' | 'timeout' | 'flooded' | FrameFault;
 
 /**
  * The little a channel needs of a Socket.IO socket, either end (the listener's server-side socket
@@ -39,6 +40,8 @@ export class PrivateChannel extends EventEmitter<ChannelEvents> {
   private sentConfirm = false;
   private gotConfirm = false;
   private linger: NodeJS.Timeout | undefined;
+  /** Every frame the peer sends costs a token: a peer that floods the chat (and the screen) is cut off. */
+  private readonly incoming = new TokenBucket(LIMITS.privateFramesBurst, LIMITS.privateFramesPerSecond, performance.now());
   private markGone!: () => void;
   /** Resolves once the socket is closed, whoever closed it. */
   readonly gone = new Promise<void>((resolve) => (this.markGone = resolve));
@@ -99,6 +102,7 @@ export class PrivateChannel extends EventEmitter<ChannelEvents> {
 
   private onFrame(raw: unknown): void {
     if (this.state === 'closed') return;
+    if (!this.incoming.take(performance.now())) return this.close('flooded', false);
     const frame = peerFrameSchema.safeParse(raw);
     if (!frame.success) return this.close('malformed', false);
     let plaintext;

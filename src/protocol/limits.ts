@@ -9,6 +9,9 @@ export const LIMITS = {
   clientMsgIdMax: 64,
   /** Users a `peer` registration may ask about (those this client has an open private chat with). */
   privatePartnersMax: 100,
+  /** Frames a private chat's peer may send at once, and per second after that: more ends the chat (a flood, not a person typing). */
+  privateFramesBurst: 30,
+  privateFramesPerSecond: 10,
   /** Largest Socket.IO packet the server reads; anything bigger closes the connection. */
   packetBytesMax: 64 * 1024,
 } as const;

@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from '../protocol';
-import { TokenBucket } from './rate-limit';
+import { TokenBucket } from '../protocol/token-bucket';
 
 export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 

@@ -1,4 +1,4 @@
-/** A token bucket: `burst` requests at once, refilled at `perSecond`. One per connection. */
+/** A token bucket: `burst` at once, refilled at `perSecond`. The server keeps one per connection, a private chat one per channel. */
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
