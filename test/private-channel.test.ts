@@ -56,7 +56,10 @@ describe('private chat: a direct channel between two clients', () => {
     const [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
     const bobOpened = nextPrivate(bob.channels, 'opened');
     assert.deepEqual(await alice.channels.start('bob'), { username: 'bob', already: false });
-    assert.deepEqual((await bobOpened)[0], { username: 'alice', direction: 'incoming' });
+    const [bobSide] = await bobOpened;
+    assert.deepEqual({ ...bobSide, safetyCode: '' }, { username: 'alice', direction: 'incoming', safetyCode: '' });
+    assert.match(bobSide.safetyCode, /^\d{4} \d{4} \d{4}$/);
+    assert.equal(alice.channels.safetyCodeOf('bob'), bobSide.safetyCode, 'the same safety code on both screens');
     assert.deepEqual(await alice.channels.start('bob'), { username: 'bob', already: true }, 'a second start finds the open chat');
 
     const mark = traffic.length;

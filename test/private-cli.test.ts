@@ -44,7 +44,14 @@ async function terminal(t: TestContext, port: number, username: string): Promise
 }
 
 const line = (text: string): RegExp => new RegExp(`^${literal(text)}$`, 'm');
-const opened = (user: string): RegExp => line(`* private chat with ${user} is open (direct, encrypted)`);
+/** The line saying a private chat opened; its first group is the safety code. */
+const opened = (user: string): RegExp =>
+  new RegExp(
+    `^${literal(`* private chat with ${user} is open (direct, encrypted); safety code `)}(\\d{4} \\d{4} \\d{4})${literal(
+      `: the same on ${user}'s screen means nobody is in between`,
+    )}$`,
+    'm',
+  );
 const closed = (user: string, why: string): RegExp => line(`* private chat with ${user} is closed (${why})`);
 
 after(async () => {
@@ -61,8 +68,10 @@ describe('private chat in the terminal client', { concurrency: 2 }, () => {
 
     const benOpened = nextPrivate(ben.channels, 'opened');
     cli.write('startprivate ben');
-    await cli.waitFor(opened('ben'));
-    assert.deepEqual((await benOpened)[0], { username: 'ann', direction: 'incoming' });
+    const [, code] = await cli.waitFor(opened('ben'));
+    // Both ends derived the same safety code: what the two users would read out to each other.
+    assert.deepEqual((await benOpened)[0], { username: 'ann', direction: 'incoming', safetyCode: code });
+    assert.equal(ben.channels.safetyCodeOf('ann'), code);
 
     const mark = traffic.length;
     const toBen = nextPrivate(ben.channels, 'message');

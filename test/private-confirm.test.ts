@@ -173,12 +173,16 @@ describe('private chat: a live chat is replaced only by a caller that proves its
 
     // alice's client, having lost the chat (say), calls again with a fresh ticket and confirms: that one replaces it.
     const fresh = await ticketFor(alice, 'bob');
-    const cipher = new ChannelCipher(channelKeys(fresh.keys, fresh.reply.publicKey, fresh.reply.ticket, fresh.nonce, 'initiator'));
+    const derived = channelKeys(fresh.keys, fresh.reply.publicKey, fresh.reply.ticket, fresh.nonce, 'initiator');
+    const cipher = new ChannelCipher(derived);
     const reopened = nextPrivate(bob.channels, 'opened');
     const oldLost = nextPrivate(alice.channels, 'closed');
     const socket = await dial(fresh.reply, handshake(fresh.reply.ticket, fresh.keys.publicKey));
     emitFrame(socket, cipher.seal({ t: 'confirm', v: 1 }));
-    assert.deepEqual((await reopened)[0], { username: 'alice', direction: 'incoming' });
+    assert.deepEqual((await reopened)[0], { username: 'alice', direction: 'incoming', safetyCode: derived.safetyCode });
+    // Someone in between holds keys of their own, and so derives another code than the one bob reads out.
+    const between = channelKeys(generatePeerKeys(), fresh.reply.publicKey, fresh.reply.ticket, fresh.nonce, 'initiator');
+    assert.notEqual(between.safetyCode, derived.safetyCode);
     assert.deepEqual((await oldLost)[0], { username: 'bob', reason: 'lost', byPeer: true }, 'bob hung up the old channel');
     const got = nextPrivate(bob.channels, 'message');
     emitFrame(socket, cipher.seal({ t: 'msg', body: 'over the new channel', at: 0 }));

@@ -133,8 +133,8 @@ export function formatPrivateSent(to: string): string {
   return `Sent privately to ${name(to)}.`;
 }
 
-export function formatPrivateOpened(username: string): string {
-  return `* private chat with ${name(username)} is open (direct, encrypted)`;
+export function formatPrivateOpened(username: string, safetyCode: string): string {
+  return `* private chat with ${name(username)} is open (direct, encrypted); safety code ${safetyCode}: the same on ${name(username)}'s screen means nobody is in between`;
 }
 
 export function formatPrivateAlreadyOpen(username: string): string {

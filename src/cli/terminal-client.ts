@@ -79,7 +79,7 @@ export class TerminalClient {
     // Created before this session's own listeners, so that it has closed its chats when a sign-out is shown.
     this.channels = new PrivateChannels(client, options.private);
     this.channels.on('message', (m) => this.whenChatting(() => this.print(formatPrivateMessage(m, this.now()))));
-    this.channels.on('opened', (o) => this.whenChatting(() => this.print(formatPrivateOpened(o.username))));
+    this.channels.on('opened', (o) => this.whenChatting(() => this.print(formatPrivateOpened(o.username, o.safetyCode))));
     this.channels.on('closed', (c) => this.whenChatting(() => this.onPrivateClosed(formatPrivateClosed(c))));
     this.channels.on('refused', (r) => this.whenChatting(() => this.print(formatPrivateRefused(r))));
     this.channels.on('problem', (err) =>

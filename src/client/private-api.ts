@@ -24,6 +24,8 @@ export interface PrivateOpened {
   username: string;
   /** `outgoing` when this client asked (startprivate), `incoming` when the peer did. */
   direction: 'outgoing' | 'incoming';
+  /** The same on both screens unless someone is in between (see ChannelKeys.safetyCode). */
+  safetyCode: string;
 }
 
 export interface PrivateClosed {

@@ -27,6 +27,8 @@ interface Entry {
   address: string;
   state: 'connecting' | 'open' | 'closed';
   channel: PrivateChannel | undefined;
+  /** Known once the channel's keys are derived. */
+  safetyCode: string;
   /** Settles when the channel opens or fails to. */
   opened: Promise<void>;
   settle: (error?: Error) => void;
@@ -128,6 +130,12 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
 
   stateOf(username: string): 'connecting' | 'open' | 'closed' {
     return this.entries.get(username)?.state ?? 'closed';
+  }
+
+  /** The open chat's safety code (see ChannelKeys.safetyCode), to compare with the peer's screen. */
+  safetyCodeOf(username: string): string | undefined {
+    const entry = this.entries.get(username);
+    return entry?.state === 'open' ? entry.safetyCode : undefined;
   }
 
   /**
@@ -319,7 +327,9 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     const entry = this.newEntry(admitted.from, admitted.from, 'incoming', address);
     let cipher: ChannelCipher;
     try {
-      cipher = new ChannelCipher(channelKeys(keys, admitted.peerKey, admitted.ticket, admitted.nonce, 'responder'));
+      const derived = channelKeys(keys, admitted.peerKey, admitted.ticket, admitted.nonce, 'responder');
+      cipher = new ChannelCipher(derived);
+      entry.safetyCode = derived.safetyCode;
     } catch {
       socket.disconnect();
       return this.refused({ code: 'KEY_MISMATCH', message: PEER_REFUSALS.KEY_MISMATCH, address, claimed: admitted.from });
@@ -348,7 +358,9 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.ensureCurrent(entry);
     const nonce = decodeTicket(reply.ticket)?.payload.nonce;
     if (!nonce) throw new PrivateChatError('PEER_REFUSED', 'The message center sent a ticket this client cannot read.');
-    const cipher = new ChannelCipher(channelKeys(keys, reply.publicKey, reply.ticket, nonce, 'initiator'));
+    const derived = channelKeys(keys, reply.publicKey, reply.ticket, nonce, 'initiator');
+    const cipher = new ChannelCipher(derived);
+    entry.safetyCode = derived.safetyCode;
 
     const timeout = this.options.connectTimeoutMs ?? 5_000;
     const { socket, connected } = dialPeer({ username, host: reply.host, port: reply.port, ticket: reply.ticket }, keys.publicKey, timeout);
@@ -377,7 +389,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     let settle!: Entry['settle'];
     const opened = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
     opened.catch(() => {}); // the failure is reported where it is awaited, or not at all
-    return { username, initiator, direction, address, state: 'connecting', channel: undefined, opened, settle };
+    return { username, initiator, direction, address, state: 'connecting', channel: undefined, safetyCode: '', opened, settle };
   }
 
   /** Wires a channel's events to the entry, and through it to this component's events while it is current. */
@@ -388,7 +400,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       if (this.confirming.delete(entry)) this.promote(entry);
       entry.state = 'open';
       entry.settle();
-      if (current()) this.emit('opened', { username: entry.username, direction: entry.direction });
+      if (current()) this.emit('opened', { username: entry.username, direction: entry.direction, safetyCode: entry.safetyCode });
     });
     channel.on('message', (body, sentAt) => {
       if (!current() || !this.me) return;

@@ -56,6 +56,11 @@ export type ChannelRole = 'initiator' | 'responder';
 export interface ChannelKeys {
   send: Buffer;
   receive: Buffer;
+  /**
+   * Twelve digits both ends derive from the same secret: equal on both screens only if nobody (a
+   * message center vouching for keys of its own, say) sits between the two. Read out to compare.
+   */
+  safetyCode: string;
 }
 
 /**
@@ -74,7 +79,14 @@ export function channelKeys(own: PeerKeyPair, peerPublicKey: string, ticket: str
     Buffer.from(hkdfSync('sha256', shared, salt, Buffer.concat([Buffer.from(`${PRIVATE_PROTOCOL} ${direction}\0`), transcript]), 32));
   const out = derive('initiator->responder');
   const back = derive('responder->initiator');
-  return role === 'initiator' ? { send: out, receive: back } : { send: back, receive: out };
+  const safetyCode = formatSafetyCode(derive('safety code'));
+  return role === 'initiator' ? { send: out, receive: back, safetyCode } : { send: back, receive: out, safetyCode };
+}
+
+/** 48 bits of `bytes` as twelve decimal digits in groups of four ("0421 9387 1650"); the modulo's bias is under 0.4%. */
+function formatSafetyCode(bytes: Buffer): string {
+  const digits = (bytes.readUIntBE(0, 6) % 1e12).toString().padStart(12, '0');
+  return `${digits.slice(0, 4)} ${digits.slice(4, 8)} ${digits.slice(8)}`;
 }
 
 /** Why a frame was refused; any of them ends the channel. */

@@ -360,13 +360,14 @@ export class ChatSession extends EventEmitter<SessionEvents> {
 
   private wirePrivate(channels: PrivateChannels): void {
     const current = (): boolean => this.channels === channels;
-    channels.on('opened', ({ username, direction }) => {
+    channels.on('opened', ({ username, direction, safetyCode }) => {
       if (!current()) return;
       const conversation = this.state.openPrivate(username);
       this.state.setPrivateState(username, 'direct');
       this.state.addNotice(
         conversation,
-        `Private chat with ${username} is open (direct, encrypted). Messages here go straight to ${username} and are not stored on the server.`,
+        `Private chat with ${username} is open (direct, encrypted). Messages here go straight to ${username} and are not stored on the server. ` +
+          `Safety code ${safetyCode}: if ${username} sees the same, nobody is in between.`,
         'info',
       );
       this.emit('privateOpened', { username, conversation, direction });
