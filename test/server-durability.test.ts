@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ParleyClient } from '../src/client/parley-client';
@@ -273,6 +273,42 @@ describe('accounts', () => {
     assert.match((await run(['remove', 'carol'])).err, /no user "carol"/);
     assert.match((await run(['list'])).out, /\(no users\)/);
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('parley-server users works on a running server through its admin socket, which only its system user can open', async () => {
+    const dataDir = tempDir();
+    const { program: server, url } = await serverProcess(dataDir);
+    const run = async (args: string[], input?: string) => {
+      const p = new Program('src/server/main.ts', ['users', ...args, '--data', dataDir]);
+      if (input !== undefined) p.write(input);
+      p.child.stdin.end();
+      const { code } = await p.exited;
+      return { code, out: p.stdout, err: p.stderr };
+    };
+    try {
+      if (process.platform !== 'win32') assert.equal(statSync(join(dataDir, 'admin.sock')).mode & 0o777, 0o600);
+      assert.equal((await run(['add', 'dora'], 'dora-pw')).code, 0);
+      assert.match((await run(['add', 'dora'], 'again')).err, /already exists/);
+      assert.match((await run(['list'])).out, /^dora\tnever seen$/m);
+
+      // The running server knows her at once: no restart.
+      const dora = new ParleyClient(url, { requestTimeoutMs: 3000 });
+      await dora.connect();
+      await dora.login('dora', 'dora-pw');
+      assert.equal((await run(['passwd', 'dora'], 'new-pw')).code, 0);
+      const told = next(dora, 'signedOut');
+      assert.equal((await run(['remove', 'dora'])).code, 0);
+      assert.equal((await told)[0].reason, 'account-removed', 'her session ends with her account');
+      assert.match((await run(['remove', 'dora'])).err, /no user "dora"/);
+      dora.close();
+      // Nothing of the password reached the server's log.
+      assert.doesNotMatch(server.stdout + server.stderr, /dora-pw|new-pw/);
+      assert.match(server.stderr, /users add through the admin socket.*dora/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test('removing an account signs its sessions out', async () => {

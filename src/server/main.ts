@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ask } from '../cli/prompt';
 import { Accounts } from './accounts';
+import { runningServerAdmin, serveAdmin, type AccountAdmin } from './admin-socket';
 import { streamLogger } from './log';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { createParleyServer } from './server';
@@ -23,8 +25,9 @@ usage:
   --block-time     lockout after 3 wrong passwords, in seconds (default 60)
   --timeout        sign out a session after this many seconds without a command (default 1800)
 
-The users commands work on the data directory of a server that is not running.
-Passwords are asked for on the terminal, or read as one line from standard input.`;
+The users commands work on the data directory, or through the server that is running on it (only
+the system user that started it can). Passwords are asked for on the terminal, or read as one line
+from standard input.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -48,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
 
   const port = toNumber(positionals[0] ?? '4000', 'port');
+  const log = streamLogger();
   const server = await createParleyServer({
     port,
     host: values.host,
@@ -58,9 +62,10 @@ async function main(argv: string[]): Promise<number> {
       idleTimeoutMs: toNumber(values.timeout, '--timeout', 1) * 1000,
     },
     ...(values.credentials !== undefined && { credentialsFile: values.credentials }),
-    log: streamLogger(),
+    log,
   });
   await server.listen();
+  const admin = await serveAdmin(realpathSync(values.data), server.accounts, log);
   console.log('Parley message center is running. Clients can connect to:');
   for (const url of server.urls()) console.log(`  ${url}`);
   if (values.host === '127.0.0.1' || values.host === 'localhost') {
@@ -72,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: telling clients and flushing storage...`);
-    server.close().then(
+    Promise.all([admin?.close(), server.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(err);
@@ -87,39 +92,36 @@ async function main(argv: string[]): Promise<number> {
 
 async function users(args: string[], dataDir: string): Promise<number> {
   const [action, name] = args;
+  if (!['list', 'add', 'passwd', 'remove'].includes(action ?? '')) throw new UsageError('users takes add, passwd, remove or list');
+  if (action !== 'list' && !name) throw new UsageError(`users ${action} needs a username`);
+  const running = await runningServerAdmin(dataDir);
+  if (running) return manage(running, action!, name);
   const store = await openSqliteStore(dataDir);
   try {
-    const accounts = await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now);
-    switch (action) {
-      case 'list': {
-        const list = await accounts.list();
-        for (const u of list)
-          console.log(`${u.username}\t${u.lastSeen ? `last seen ${new Date(u.lastSeen).toISOString()}` : 'never seen'}`);
-        if (list.length === 0) console.log('(no users)');
-        return 0;
-      }
-      case 'add':
-      case 'passwd': {
-        if (!name) throw new UsageError(`users ${action} needs a username`);
-        const password = await ask(`Password for ${name}: `, { hidden: true });
-        if (!password) throw new UsageError('the password cannot be empty');
-        if (action === 'add') await accounts.add(name, password);
-        else await accounts.setPassword(name, password);
-        console.log(action === 'add' ? `Added ${name}.` : `Changed the password of ${name}.`);
-        return 0;
-      }
-      case 'remove': {
-        if (!name) throw new UsageError('users remove needs a username');
-        if (!(await accounts.remove(name))) throw new Error(`no user "${name}"`);
-        console.log(`Removed ${name}.`);
-        return 0;
-      }
-      default:
-        throw new UsageError('users takes add, passwd, remove or list');
-    }
+    return await manage(await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now), action!, name);
   } finally {
     await store.close();
   }
+}
+
+async function manage(accounts: AccountAdmin, action: string, name: string | undefined): Promise<number> {
+  if (action === 'list') {
+    const list = await accounts.list();
+    for (const u of list) console.log(`${u.username}\t${u.lastSeen ? `last seen ${new Date(u.lastSeen).toISOString()}` : 'never seen'}`);
+    if (list.length === 0) console.log('(no users)');
+    return 0;
+  }
+  if (action === 'remove') {
+    if (!(await accounts.remove(name!))) throw new Error(`no user "${name}"`);
+    console.log(`Removed ${name}.`);
+    return 0;
+  }
+  const password = await ask(`Password for ${name}: `, { hidden: true });
+  if (!password) throw new UsageError('the password cannot be empty');
+  if (action === 'add') await accounts.add(name!, password);
+  else await accounts.setPassword(name!, password);
+  console.log(action === 'add' ? `Added ${name}.` : `Changed the password of ${name}.`);
+  return 0;
 }
 
 class UsageError extends Error {}

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import * as z from 'zod';
+import type { Accounts } from './accounts';
+import type { Logger } from './log';
+
+/**
+ * `parley-server users …` for a server that is running: the database is the running server's alone (it
+ * holds the data directory), so the command asks it, over a local socket in the data directory that only
+ * the same system user can open. One JSON line each way per connection.
+ */
+
+/** What `users` does, whether on a stopped server's database or through a running one. */
+export interface AccountAdmin {
+  list(): Promise<{ username: string; lastSeen: number | null }[]>;
+  add(username: string, password: string): Promise<void>;
+  setPassword(username: string, password: string): Promise<void>;
+  remove(username: string): Promise<boolean>;
+}
+
+const requestSchema = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('list') }),
+  z.strictObject({ action: z.literal('add'), username: z.string(), password: z.string() }),
+  z.strictObject({ action: z.literal('passwd'), username: z.string(), password: z.string() }),
+  z.strictObject({ action: z.literal('remove'), username: z.string() }),
+]);
+type AdminRequest = z.infer<typeof requestSchema>;
+type AdminReply = { ok: true; value?: unknown } | { ok: false; message: string };
+
+/** A request is a username and a password: anything longer is not one. */
+const MAX_REQUEST_BYTES = 4096;
+
+/** Where the socket of the server holding `dir` (a real path) listens. Windows has named pipes instead of socket files. */
+export function adminSocketPath(dir: string): string {
+  if (process.platform === 'win32') return `\\\\.\\pipe\\parley-admin-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
+  return path.join(dir, 'admin.sock');
+}
+
+/**
+ * Serves `users` requests for the server whose data directory is `dir` (already claimed by this process, so
+ * a socket file left there is stale). Undefined, after a warning, when the socket cannot be made (a path too
+ * long for a socket, say): the server runs on without it.
+ */
+export async function serveAdmin(dir: string, accounts: Accounts, log: Logger): Promise<{ close(): Promise<void> } | undefined> {
+  const where = adminSocketPath(dir);
+  if (process.platform !== 'win32') fs.rmSync(where, { force: true });
+  const server = net.createServer((socket) => answer(socket, accounts, log));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(where, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    // Only this system user may manage accounts (the socket's directory is usually readable by others).
+    if (process.platform !== 'win32') fs.chmodSync(where, 0o600);
+  } catch (err) {
+    log.warn('no socket for "parley-server users" while running', { path: where, err: String(err) });
+    server.close();
+    return undefined;
+  }
+  return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function answer(socket: net.Socket, accounts: Accounts, log: Logger): void {
+  let input = '';
+  socket.setEncoding('utf8');
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: string) => {
+    input += chunk;
+    if (input.length > MAX_REQUEST_BYTES) return void socket.end(`${JSON.stringify({ ok: false, message: 'request too large' })}\n`);
+    const end = input.indexOf('\n');
+    if (end < 0) return;
+    socket.removeAllListeners('data');
+    void handle(input.slice(0, end), accounts, log).then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
+  });
+}
+
+async function handle(line: string, accounts: Accounts, log: Logger): Promise<AdminReply> {
+  let request: AdminRequest;
+  try {
+    request = requestSchema.parse(JSON.parse(line));
+  } catch {
+    return { ok: false, message: 'not a users request' };
+  }
+  try {
+    const value = await perform(request, accounts);
+    // The action and the username, never the password.
+    if (request.action !== 'list') log.info(`users ${request.action} through the admin socket`, { username: request.username });
+    return { ok: true, value };
+  } catch (err) {
+    return { ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+function perform(request: AdminRequest, accounts: Accounts): Promise<unknown> {
+  switch (request.action) {
+    case 'list':
+      return accounts.list();
+    case 'add':
+      return accounts.add(request.username, request.password);
+    case 'passwd':
+      return accounts.setPassword(request.username, request.password);
+    case 'remove':
+      return accounts.remove(request.username);
+  }
+}
+
+/** The running server's accounts, when a server holds `dataDir` and listens on its socket; undefined when none does. */
+export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin | undefined> {
+  let dir: string;
+  try {
+    dir = fs.realpathSync(dataDir);
+  } catch {
+    return undefined; // no data directory: no server
+  }
+  const where = adminSocketPath(dir);
+  const call = (request: AdminRequest): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect(where);
+      let output = '';
+      socket.setEncoding('utf8');
+      socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+      socket.on('data', (chunk: string) => (output += chunk));
+      socket.on('error', reject);
+      socket.on('end', () => {
+        try {
+          const reply = JSON.parse(output) as AdminReply;
+          if (reply.ok) resolve(reply.value);
+          else reject(new Error(reply.message));
+        } catch {
+          reject(new Error('the running server gave no answer'));
+        }
+      });
+    });
+  try {
+    await call({ action: 'list' });
+  } catch (err) {
+    if (err instanceof Error && 'code' in err) return undefined; // nothing listens there (ENOENT, ECONNREFUSED)
+    throw err;
+  }
+  return {
+    list: () => call({ action: 'list' }) as Promise<{ username: string; lastSeen: number | null }[]>,
+    add: async (username, password) => void (await call({ action: 'add', username, password })),
+    setPassword: async (username, password) => void (await call({ action: 'passwd', username, password })),
+    remove: async (username) => (await call({ action: 'remove', username })) === true,
+  };
+}
