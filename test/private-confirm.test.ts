@@ -7,7 +7,19 @@ import type { FrameSocket } from '../src/client/private-channel';
 import { ChannelCipher, channelKeys, generatePeerKeys, type PeerKeyPair } from '../src/client/private-crypto';
 import { PEER_REFUSALS, decodeTicket, peerHandshakeSchema, type PeerFrame, type PeerHandshake } from '../src/protocol';
 import { startServer, type TestServer } from './helpers/server';
-import { closePeers, dial, emitFrame, handshake, nextPrivate, peer, recordPrivate, ticketFor, type Peer } from './private-helpers';
+import {
+  closePair,
+  closePeers,
+  startPair,
+  dial,
+  emitFrame,
+  handshake,
+  nextPrivate,
+  peer,
+  recordPrivate,
+  ticketFor,
+  type Peer,
+} from './private-helpers';
 
 /** A connection as a hand-written responder sees it: the socket, and a cipher for the channel from any key pair. */
 interface Accepted {
@@ -135,14 +147,8 @@ describe('private chat: the key confirmation, from the side that is dialled', ()
 describe('private chat: a live chat is replaced only by a caller that proves its key', () => {
   let t: TestServer;
   let alice: Peer, bob: Peer;
-  before(async () => {
-    t = await startServer({ users: ['alice', 'bob'] });
-    [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
-  });
-  after(async () => {
-    await closePeers(alice, bob);
-    await t.close();
-  });
+  before(async () => ({ t, alice, bob } = await startPair()));
+  after(() => closePair({ t, alice, bob }));
 
   const exchange = async (from: Peer, to: Peer, body: string): Promise<string> => {
     const got = nextPrivate(to.channels, 'message', (m) => m.from === from.name);

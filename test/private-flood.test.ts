@@ -2,20 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ChannelCipher, channelKeys } from '../src/client/private-crypto';
 import { LIMITS } from '../src/protocol';
-import { startServer, type TestServer } from './helpers/server';
-import { closePeers, dial, emitFrame, handshake, nextPrivate, peer, recordPrivate, ticketFor, type Peer } from './private-helpers';
+import type { TestServer } from './helpers/server';
+import { closePair, dial, emitFrame, handshake, nextPrivate, recordPrivate, startPair, ticketFor, type Peer } from './private-helpers';
 
 describe('private chat: a peer that floods the chat', () => {
   let t: TestServer;
   let alice: Peer, bob: Peer;
-  before(async () => {
-    t = await startServer({ users: ['alice', 'bob'] });
-    [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
-  });
-  after(async () => {
-    await closePeers(alice, bob);
-    await t.close();
-  });
+  before(async () => ({ t, alice, bob } = await startPair()));
+  after(() => closePair({ t, alice, bob }));
 
   test('is cut off once it sends faster than a person types: what came within the allowance is shown, the rest is not', async () => {
     // A genuine chat from a modified client: a real ticket, the real key, well-formed frames, just far too many.

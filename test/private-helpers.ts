@@ -8,7 +8,7 @@ import { PrivateChannels, type PrivateChannelsEvents, type PrivateChannelsOption
 import { generatePeerKeys, type PeerKeyPair } from '../src/client/private-crypto';
 import { PRIVATE_PROTOCOL, decodeTicket, type PeerFrame, type ReplyBodies } from '../src/protocol';
 import type { ParleyServer } from '../src/server/server';
-import { nextEmitted, type TestServer } from './helpers/server';
+import { nextEmitted, startServer, type TestServer } from './helpers/server';
 
 export interface Peer {
   name: string;
@@ -35,6 +35,17 @@ export async function closePeers(...peers: Peer[]): Promise<void> {
     await p.channels.close();
     p.client.close();
   }
+}
+
+/** A message center with alice and bob signed in, each with private chat: the fixture of many suites here. */
+export async function startPair(): Promise<{ t: TestServer; alice: Peer; bob: Peer }> {
+  const t = await startServer({ users: ['alice', 'bob'] });
+  return { t, alice: await peer(t, 'alice'), bob: await peer(t, 'bob') };
+}
+
+export async function closePair({ t, alice, bob }: { t: TestServer; alice: Peer; bob: Peer }): Promise<void> {
+  await closePeers(alice, bob);
+  await t.close();
 }
 
 /** Closes every peer a test left open (for an `after` hook). */

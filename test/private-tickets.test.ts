@@ -7,7 +7,20 @@ import { ChannelCipher, channelKeys, generatePeerKeys } from '../src/client/priv
 import { DEFAULT_TIMINGS } from '../src/server/options';
 import { PEER_REFUSALS, decodeTicket, encodeTicket } from '../src/protocol';
 import { startServer, type TestServer } from './helpers/server';
-import { closePeers, dial, emitFrame, handshake, nextPrivate, pause, peer, recordPrivate, ticketFor, type Peer } from './private-helpers';
+import {
+  closePair,
+  closePeers,
+  startPair,
+  dial,
+  emitFrame,
+  handshake,
+  nextPrivate,
+  pause,
+  peer,
+  recordPrivate,
+  ticketFor,
+  type Peer,
+} from './private-helpers';
 
 /** Expects the listener to refuse the handshake with `code`, and its owner to report it. */
 async function refused(
@@ -221,14 +234,8 @@ async function startProxy() {
 describe('private chat: replay protection under clock steps', () => {
   let t: TestServer;
   let alice: Peer, bob: Peer;
-  before(async () => {
-    t = await startServer({ users: ['alice', 'bob'] });
-    [alice, bob] = [await peer(t, 'alice'), await peer(t, 'bob')];
-  });
-  after(async () => {
-    await closePeers(alice, bob);
-    await t.close();
-  });
+  before(async () => ({ t, alice, bob } = await startPair()));
+  after(() => closePair({ t, alice, bob }));
 
   test('a used ticket stays refused when the clock steps back after its nonce was forgotten', async () => {
     const { reply, keys } = await ticketFor(alice, 'bob');

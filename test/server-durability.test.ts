@@ -17,6 +17,17 @@ async function serverProcess(dataDir: string, ...args: string[]): Promise<{ prog
   return { program, url };
 }
 
+/** Runs `parley-server users ARGS --data DIR` to its end, with `input` as its standard input. */
+function usersCommand(dataDir: string) {
+  return async (args: string[], input?: string) => {
+    const p = new Program('src/server/main.ts', ['users', ...args, '--data', dataDir]);
+    if (input !== undefined) p.write(input);
+    p.child.stdin.end();
+    const { code } = await p.exited;
+    return { code, out: p.stdout, err: p.stderr };
+  };
+}
+
 describe('durability', () => {
   test('offline messages and blocks survive a clean restart', async () => {
     const t = await startServer({ users: ['alice', 'bob', 'carol'] });
@@ -248,13 +259,7 @@ describe('accounts', () => {
 
   test('parley-server users add, passwd, list and remove', async () => {
     const dataDir = tempDir();
-    const run = async (args: string[], input?: string) => {
-      const p = new Program('src/server/main.ts', ['users', ...args, '--data', dataDir]);
-      if (input !== undefined) p.write(input);
-      p.child.stdin.end();
-      const { code } = await p.exited;
-      return { code, out: p.stdout, err: p.stderr };
-    };
+    const run = usersCommand(dataDir);
     assert.equal((await run(['add', 'carol'], 'first-pw')).code, 0);
     assert.match((await run(['add', 'carol'], 'again')).err, /already exists/);
     assert.equal((await run(['passwd', 'carol'], 'second-pw')).code, 0);
@@ -278,13 +283,7 @@ describe('accounts', () => {
   test('parley-server users works on a running server through its admin socket, which only its system user can open', async () => {
     const dataDir = tempDir();
     const { program: server, url } = await serverProcess(dataDir);
-    const run = async (args: string[], input?: string) => {
-      const p = new Program('src/server/main.ts', ['users', ...args, '--data', dataDir]);
-      if (input !== undefined) p.write(input);
-      p.child.stdin.end();
-      const { code } = await p.exited;
-      return { code, out: p.stdout, err: p.stderr };
-    };
+    const run = usersCommand(dataDir);
     try {
       if (process.platform !== 'win32') assert.equal(statSync(join(dataDir, 'admin.sock')).mode & 0o777, 0o600);
       assert.equal((await run(['add', 'dora'], 'dora-pw')).code, 0);
