@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { ChatSession, PrivateFailure } from '../src/extension/core/chat-session';
 import { ChatViewController } from '../src/extension/core/view-controller';
@@ -18,6 +17,7 @@ import {
   peer,
   ticketFor,
   type Peer,
+  refusedPort,
 } from './private-helpers';
 
 const notices = (s: ChatSession, conversation: string): string[] =>
@@ -26,13 +26,6 @@ const notices = (s: ChatSession, conversation: string): string[] =>
 const bodies = (s: ChatSession, conversation: string): string[] => s.state.messages(conversation).map((m) => m.body);
 
 /** A loopback port where nothing listens. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('extension: private chat against a real server and real peers', () => {
   let t: TestServer;
@@ -137,7 +130,7 @@ describe('extension: private chat against a real server and real peers', () => {
     const alice = await open('alice');
     const failed = failures(alice);
     // erin's listener claims a port where nothing listens (a firewall or NAT, as far as alice can tell).
-    const erin = await peer(t, 'erin', { clock: t.clock.read, advertise: { port: await deadPort() } });
+    const erin = await peer(t, 'erin', { clock: t.clock.read, advertise: { port: await refusedPort() } });
     peers.push(erin);
 
     const unreachable = await alice.runInput('everyone', 'startprivate erin');

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ParleyRequestError } from '../src/client/parley-client';
 import { PrivateChatError } from '../src/client/private-channels';
@@ -18,6 +16,7 @@ import {
   peer,
   recordPrivate,
   type Peer,
+  refusedPort,
 } from './private-helpers';
 
 /** Opens a channel from `a` to `b` and waits until both sides call it open. */
@@ -190,10 +189,7 @@ describe('private chat: a direct channel between two clients', () => {
   });
 
   test('a peer that cannot be reached is a clear error offering the server; nothing is sent another way', async () => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port: closedPort } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    const closedPort = await refusedPort();
 
     const carol = await peer(t, 'carol');
     const dave = await peer(t, 'dave', { advertise: { port: closedPort } });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, describe, test, type TestContext } from 'node:test';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import { COMMAND_HELP, parseCommand } from '../src/protocol';
@@ -15,6 +13,7 @@ import {
   pause,
   peer,
   type Peer,
+  refusedPort,
 } from './private-helpers';
 
 const processes = new Set<CliProcess>();
@@ -100,10 +99,7 @@ describe('private chat in the terminal client', { concurrency: 2 }, () => {
 
   test('refusals are explained and nothing is rerouted: offline, unknown, no listener, unreachable, bad syntax', async (t) => {
     const srv = await serve(t, ['cy', 'dee', 'eli', 'fox']);
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const closedPort = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const closedPort = await refusedPort();
     await srv.signIn('dee'); // signed in without a peer listener
     await other(t, srv, 'eli', { advertise: { port: closedPort } });
     const cli = await terminal(t, srv.port, 'cy');
