@@ -1,4 +1,4 @@
-import { startServer, TestClock } from './helpers/server';
+import { refusedPort, startServer, TestClock } from './helpers/server';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -58,11 +58,7 @@ describe('parley terminal client', { concurrency: 3 }, () => {
   });
 
   test('an unreachable server is a clear error and exit code 1', async (t) => {
-    // A port that was free a moment ago: nothing listens there now.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
+    const port = await refusedPort();
 
     const cli = launch(t, [`http://127.0.0.1:${port}`]);
     assert.equal(await cli.exitCode(), 1);

@@ -5,7 +5,7 @@ import { ChatViewController } from '../src/extension/core/view-controller';
 import { parseHostMessage, privateId, type HostToWebview } from '../src/webview/protocol';
 import { describeLastSeen } from '../src/extension/core/chat-state';
 import { signedInSession } from './helpers/extension-session';
-import { eventually, passwordOf, startServer, type TestServer } from './helpers/server';
+import { eventually, passwordOf, refusedPort, startServer, type TestServer } from './helpers/server';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import {
   assertServerCarriedNoPrivateChat,
@@ -17,7 +17,6 @@ import {
   peer,
   ticketFor,
   type Peer,
-  refusedPort,
 } from './private-helpers';
 
 const notices = (s: ChatSession, conversation: string): string[] =>

@@ -4,7 +4,7 @@ import { ParleyRequestError } from '../src/client/parley-client';
 import { PrivateChatError } from '../src/client/private-channels';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import { PEER_REFUSALS } from '../src/protocol';
-import { eventually, passwordOf, startServer, type TestServer } from './helpers/server';
+import { eventually, passwordOf, refusedPort, startServer, type TestServer } from './helpers/server';
 import {
   assertServerCarriedNoPrivateChat,
   captureServerTraffic,
@@ -16,7 +16,6 @@ import {
   peer,
   recordPrivate,
   type Peer,
-  refusedPort,
 } from './private-helpers';
 
 /** Opens a channel from `a` to `b` and waits until both sides call it open. */

@@ -3,6 +3,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import { COMMAND_HELP, parseCommand } from '../src/protocol';
 import { CliProcess, literal, passwordOf, startCliServer, type CliServer } from './helpers/cli-harness';
+import { refusedPort } from './helpers/server';
 import {
   assertServerCarriedNoPrivateChat,
   captureServerTraffic,
@@ -13,7 +14,6 @@ import {
   pause,
   peer,
   type Peer,
-  refusedPort,
 } from './private-helpers';
 
 const processes = new Set<CliProcess>();

@@ -2,7 +2,6 @@
 // of a peer listener, and a record of everything the message center's sockets carried.
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { connect } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import type { ParleyClient } from '../src/client/parley-client';
 import { PrivateChannels, type PrivateChannelsEvents, type PrivateChannelsOptions } from '../src/client/private-channels';
@@ -147,22 +146,3 @@ export const emitFrame = (socket: Socket, frame: PeerFrame): void => void socket
 export const handshake = (ticket: string, publicKey: string): object => ({ protocol: PRIVATE_PROTOCOL, ticket, publicKey });
 
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A port on 127.0.0.1 where nothing listens, nor will during the run: below 1024, so never one the system
- * hands out for port 0. (A port just closed may be handed to the next listener, such as the peer's own.)
- */
-export async function refusedPort(): Promise<number> {
-  for (const port of [9, 1, 7, 13, 17, 19]) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', () => resolve(true));
-    });
-    if (refused) return port;
-  }
-  throw new Error('every candidate port below 1024 accepts connections on this machine');
-}

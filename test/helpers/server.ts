@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,4 +161,23 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 3
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A port on 127.0.0.1 where nothing listens, nor will during the run: below 1024, so never one the system
+ * hands out for port 0. (A port just closed may be handed to the next listener, such as the peer's own.)
+ */
+export async function refusedPort(): Promise<number> {
+  for (const port of [9, 1, 7, 13, 17, 19]) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    if (refused) return port;
+  }
+  throw new Error('every candidate port below 1024 accepts connections on this machine');
 }
