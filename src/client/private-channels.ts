@@ -13,7 +13,7 @@ import {
   type PrivateRefused,
 } from './private-api';
 import { PrivateChannel, type FrameSocket, type PrivateCloseReason } from './private-channel';
-import { ChannelCipher, channelKeys, generatePeerKeys, importTicketKey, type PeerKeyPair } from './private-crypto';
+import { ChannelCipher, channelKeys, generatePeerKeys, importTicketKey, isFrameFault, type PeerKeyPair } from './private-crypto';
 import { TicketChecker } from './ticket-check';
 
 export * from './private-api';
@@ -462,10 +462,6 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
 /** Milliseconds since the epoch at the process start plus the monotonic time since: never steps with the wall clock. */
 function monotonicNow(): number {
   return performance.timeOrigin + performance.now();
-}
-
-function isFrameFault(reason: PrivateCloseReason): boolean {
-  return reason === 'tampered' || reason === 'out-of-order' || reason === 'malformed';
 }
 
 function failedToOpen(username: string, reason: PrivateCloseReason, byPeer: boolean): PrivateChatError {

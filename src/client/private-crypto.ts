@@ -90,7 +90,12 @@ function formatSafetyCode(bytes: Buffer): string {
 }
 
 /** Why a frame was refused; any of them ends the channel. */
-export type FrameFault = 'out-of-order' | 'tampered' | 'malformed';
+const FRAME_FAULTS = ['out-of-order', 'tampered', 'malformed'] as const;
+export type FrameFault = (typeof FRAME_FAULTS)[number];
+
+export function isFrameFault(reason: string): reason is FrameFault {
+  return (FRAME_FAULTS as readonly string[]).includes(reason);
+}
 
 export class FrameRejected extends Error {
   constructor(readonly fault: FrameFault) {
