@@ -7,19 +7,7 @@ import type { FrameSocket } from '../src/client/private-channel';
 import { ChannelCipher, channelKeys, generatePeerKeys, type PeerKeyPair } from '../src/client/private-crypto';
 import { PEER_REFUSALS, decodeTicket, peerHandshakeSchema, type PeerFrame, type PeerHandshake } from '../src/protocol';
 import { startServer, type TestServer } from './helpers/server';
-import {
-  closePair,
-  closePeers,
-  startPair,
-  dial,
-  emitFrame,
-  handshake,
-  nextPrivate,
-  peer,
-  recordPrivate,
-  ticketFor,
-  type Peer,
-} from './private-helpers';
+import { closePair, closePeers, startPair, emitFrame, nextPrivate, peer, recordPrivate, ticketFor, type Peer } from './private-helpers';
 
 /** A connection as a hand-written responder sees it: the socket, and a cipher for the channel from any key pair. */
 interface Accepted {
@@ -113,12 +101,12 @@ describe('private chat: the key confirmation, from the side that is dialled', ()
 
   /** Dials bob with a genuine ticket and the key it names, lets `act` misbehave, and expects bob to refuse and drop it. */
   async function expectRefusal(act: (socket: Socket, cipher: ChannelCipher) => void): Promise<void> {
-    const { reply, keys, nonce } = await ticketFor(alice, 'bob');
-    const cipher = new ChannelCipher(channelKeys(keys, reply.publicKey, reply.ticket, nonce, 'initiator'));
+    const ticket = await ticketFor(alice, 'bob');
+    const cipher = new ChannelCipher(ticket.initiatorKeys());
     const refused = nextPrivate(bob.channels, 'refused');
     const opened = recordPrivate(bob.channels, 'opened');
     const messages = recordPrivate(bob.channels, 'message');
-    const socket = await dial(reply, handshake(reply.ticket, keys.publicKey));
+    const socket = await ticket.dial();
     const dropped = new Promise((resolve) => socket.once('disconnect', resolve));
     act(socket, cipher);
     const [info] = await refused;
@@ -165,10 +153,8 @@ describe('private chat: a live chat is replaced only by a caller that proves its
     // Someone on the path grabbed an unused ticket for alice (and the key it names), but holds no private key that confirms.
     const grabbed = await ticketFor(alice, 'bob');
     const refused = nextPrivate(bob.channels, 'refused');
-    const intruder = await dial(grabbed.reply, handshake(grabbed.reply.ticket, grabbed.keys.publicKey));
-    const wrong = new ChannelCipher(
-      channelKeys(generatePeerKeys(), grabbed.reply.publicKey, grabbed.reply.ticket, grabbed.nonce, 'initiator'),
-    );
+    const intruder = await grabbed.dial();
+    const wrong = new ChannelCipher(grabbed.initiatorKeys(generatePeerKeys()));
     emitFrame(intruder, wrong.seal({ t: 'confirm', v: 1 }));
     assert.equal((await refused)[0].code, 'KEY_CONFIRMATION_FAILED');
 
@@ -179,15 +165,15 @@ describe('private chat: a live chat is replaced only by a caller that proves its
 
     // alice's client, having lost the chat (say), calls again with a fresh ticket and confirms: that one replaces it.
     const fresh = await ticketFor(alice, 'bob');
-    const derived = channelKeys(fresh.keys, fresh.reply.publicKey, fresh.reply.ticket, fresh.nonce, 'initiator');
+    const derived = fresh.initiatorKeys();
     const cipher = new ChannelCipher(derived);
     const reopened = nextPrivate(bob.channels, 'opened');
     const oldLost = nextPrivate(alice.channels, 'closed');
-    const socket = await dial(fresh.reply, handshake(fresh.reply.ticket, fresh.keys.publicKey));
+    const socket = await fresh.dial();
     emitFrame(socket, cipher.seal({ t: 'confirm', v: 1 }));
     assert.deepEqual((await reopened)[0], { username: 'alice', direction: 'incoming', safetyCode: derived.safetyCode });
     // Someone in between holds keys of their own, and so derives another code than the one bob reads out.
-    const between = channelKeys(generatePeerKeys(), fresh.reply.publicKey, fresh.reply.ticket, fresh.nonce, 'initiator');
+    const between = fresh.initiatorKeys(generatePeerKeys());
     assert.notEqual(between.safetyCode, derived.safetyCode);
     assert.deepEqual((await oldLost)[0], { username: 'bob', reason: 'lost', byPeer: true }, 'bob hung up the old channel');
     const got = nextPrivate(bob.channels, 'message');

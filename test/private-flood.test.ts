@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ChannelCipher, channelKeys } from '../src/client/private-crypto';
+import { ChannelCipher } from '../src/client/private-crypto';
 import { LIMITS } from '../src/protocol';
 import type { TestServer } from './helpers/server';
-import { closePair, dial, emitFrame, handshake, nextPrivate, recordPrivate, startPair, ticketFor, type Peer } from './private-helpers';
+import { closePair, emitFrame, nextPrivate, recordPrivate, startPair, ticketFor, type Peer } from './private-helpers';
 
 describe('private chat: a peer that floods the chat', () => {
   let t: TestServer;
@@ -13,12 +13,12 @@ describe('private chat: a peer that floods the chat', () => {
 
   test('is cut off once it sends faster than a person types: what came within the allowance is shown, the rest is not', async () => {
     // A genuine chat from a modified client: a real ticket, the real key, well-formed frames, just far too many.
-    const { reply, keys, nonce } = await ticketFor(alice, 'bob');
-    const cipher = new ChannelCipher(channelKeys(keys, reply.publicKey, reply.ticket, nonce, 'initiator'));
+    const ticket = await ticketFor(alice, 'bob');
+    const cipher = new ChannelCipher(ticket.initiatorKeys());
     const opened = nextPrivate(bob.channels, 'opened');
     const closed = nextPrivate(bob.channels, 'closed');
     const messages = recordPrivate(bob.channels, 'message');
-    const socket = await dial(reply, handshake(reply.ticket, keys.publicKey));
+    const socket = await ticket.dial();
     const dropped = new Promise((resolve) => socket.once('disconnect', resolve));
     emitFrame(socket, cipher.seal({ t: 'confirm', v: 1 }));
     await opened;

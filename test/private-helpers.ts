@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import type { ParleyClient } from '../src/client/parley-client';
 import { PrivateChannels, type PrivateChannelsEvents, type PrivateChannelsOptions } from '../src/client/private-channels';
-import { generatePeerKeys, type PeerKeyPair } from '../src/client/private-crypto';
+import { channelKeys, generatePeerKeys, type ChannelKeys, type PeerKeyPair } from '../src/client/private-crypto';
 import { PRIVATE_PROTOCOL, decodeTicket, type PeerFrame, type ReplyBodies } from '../src/protocol';
 import type { ParleyServer } from '../src/server/server';
 import { nextEmitted, startServer, type TestServer } from './helpers/server';
@@ -137,7 +137,16 @@ export function dial(endpoint: { host: string; port: number }, auth: unknown): P
 /** A ticket for `from` to reach `to`, asked for with a key pair of the test's own (as a hand-written client would). */
 export async function ticketFor(from: Peer, to: string, keys: PeerKeyPair = generatePeerKeys()) {
   const reply: ReplyBodies['startprivate'] = await from.client.request('startprivate', { username: to, publicKey: keys.publicKey });
-  return { reply, keys, nonce: decodeTicket(reply.ticket)!.payload.nonce };
+  const nonce = decodeTicket(reply.ticket)!.payload.nonce;
+  return {
+    reply,
+    keys,
+    nonce,
+    /** The dialling side's channel keys for this ticket, as whoever holds `own` derives them (by default the pair it names). */
+    initiatorKeys: (own: PeerKeyPair = keys): ChannelKeys => channelKeys(own, reply.publicKey, reply.ticket, nonce, 'initiator'),
+    /** Dials `to` with this ticket and the key it names, as the client it was issued to would. */
+    dial: (): Promise<Socket> => dial(reply, handshake(reply.ticket, keys.publicKey)),
+  };
 }
 
 /** Sends a sealed frame over a raw socket. */

@@ -3,7 +3,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, connect as tcpConnect, type Server, type Socket as TcpSocket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { ChannelCipher, channelKeys, generatePeerKeys } from '../src/client/private-crypto';
+import { ChannelCipher, generatePeerKeys } from '../src/client/private-crypto';
 import { DEFAULT_TIMINGS } from '../src/server/options';
 import { PEER_REFUSALS, decodeTicket, encodeTicket } from '../src/protocol';
 import { startServer, type TestServer } from './helpers/server';
@@ -90,7 +90,8 @@ describe('private chat: tickets and frames a peer must refuse', () => {
   });
 
   test('impersonation: another key, another recipient, another session, or no private key is refused', async () => {
-    const { reply, keys } = await ticketFor(alice, 'bob');
+    const ticket = await ticketFor(alice, 'bob');
+    const { reply, keys } = ticket;
     // carol holds alice's ticket (say, copied off the network) but presents her own key.
     await refused(bob, reply, handshake(reply.ticket, generatePeerKeys().publicKey), 'KEY_MISMATCH', 'alice');
     // ... or takes it to someone else.
@@ -99,10 +100,8 @@ describe('private chat: tickets and frames a peer must refuse', () => {
     // ... or presents alice's public key too: the gate lets her in, but she cannot confirm a key she does not hold.
     const report = nextPrivate(bob.channels, 'refused');
     const opened = recordPrivate(bob.channels, 'opened');
-    const socket = await dial(reply, handshake(reply.ticket, keys.publicKey));
-    const wrong = new ChannelCipher(
-      channelKeys(generatePeerKeys(), reply.publicKey, reply.ticket, decodeTicket(reply.ticket)!.payload.nonce, 'initiator'),
-    );
+    const socket = await ticket.dial();
+    const wrong = new ChannelCipher(ticket.initiatorKeys(generatePeerKeys()));
     const dropped = new Promise((resolve) => socket.once('disconnect', resolve));
     emitFrame(socket, wrong.seal({ t: 'confirm', v: 1 }));
     const [info] = await report;
@@ -124,10 +123,10 @@ describe('private chat: tickets and frames a peer must refuse', () => {
 
   test('a replayed, reordered or tampered frame closes the channel at once', async () => {
     for (const attack of ['replay', 'skip', 'tamper'] as const) {
-      const { reply, keys, nonce } = await ticketFor(carol, 'bob');
-      const cipher = new ChannelCipher(channelKeys(keys, reply.publicKey, reply.ticket, nonce, 'initiator'));
+      const ticket = await ticketFor(carol, 'bob');
+      const cipher = new ChannelCipher(ticket.initiatorKeys());
       const opened = nextPrivate(bob.channels, 'opened', (o) => o.username === 'carol');
-      const socket = await dial(reply, handshake(reply.ticket, keys.publicKey));
+      const socket = await ticket.dial();
       emitFrame(socket, cipher.seal({ t: 'confirm', v: 1 }));
       await opened;
 
