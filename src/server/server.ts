@@ -28,6 +28,7 @@ import { PresenceFeed } from './presence-feed';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
+import { WriteCoalescer } from './write-coalescer';
 
 export interface ParleyServer {
   /** Starts listening; resolves with the bound address. */
@@ -86,6 +87,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   });
 
   const connections = new Set<Connection>();
+  const coalescer = new WriteCoalescer();
   const perAddress = new Map<string, number>();
   const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 
@@ -122,6 +124,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
   io.on('connection', (socket: ParleySocket) => {
     const conn = new Connection(socket, socket.handshake.address, clock(), rate);
+    coalescer.attach(socket.conn);
     connections.add(conn);
     // Requests of one connection start in the order they came. Sends and acknowledgements start without
     // waiting for the one before to finish (the store commits them in the order it got them, so their
@@ -229,6 +232,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         clearInterval(sweep);
         feed.dispose(); // everyone is leaving: nobody needs to hear who
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
+        coalescer.flushNow();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await store.close();
         log.info('stopped');
