@@ -109,7 +109,7 @@ class SocketIoClient implements BenchClient {
     const ids = this.toAcknowledge;
     this.toAcknowledge = [];
     if (this.closing) return;
-    for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch }, () => {});
+    for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch });
   }
 }
 

@@ -74,6 +74,32 @@ describe('malformed and hostile input', () => {
     assert.equal((await missingAck).code, 'BAD_REQUEST');
   });
 
+  test('received may come without an ack: it counts and nothing comes back, unless it fails (protocolError)', async () => {
+    const bob = await t.signIn('bob');
+    const delivered = new Promise<{ id: number }>((resolve) => signedIn.once('message', resolve));
+    await bob.message('alice', 'ack me without an answer');
+    const { id } = await delivered;
+    const errors: { code: string; event?: string }[] = [];
+    const onError = (e: { code: string; event?: string }): void => void errors.push(e);
+    signedIn.on('protocolError', onError);
+    try {
+      signedIn.emit('received', { ids: [id] });
+      // Requests are handled and stored in order: by this reply the first has been applied, and answered nothing.
+      const again = await ask(signedIn, 'received', { ids: [id] });
+      assert.deepEqual(again, { ok: true, count: 0 }, 'the ack without a callback already acknowledged it');
+      assert.deepEqual(errors, []);
+
+      const failed = new Promise<{ code: string; event?: string }>((resolve) => signedIn.once('protocolError', resolve));
+      signedIn.emit('received', { ids: [-1] });
+      const error = await failed;
+      assert.equal(error.code, 'BAD_REQUEST');
+      assert.equal(error.event, 'received');
+    } finally {
+      signedIn.off('protocolError', onError);
+      bob.close();
+    }
+  });
+
   test('commands before sign-in are refused', async () => {
     const anonymous = await rawSocket(t.url);
     assertError(await ask(anonymous, 'whoelse', {}), 'NOT_SIGNED_IN');

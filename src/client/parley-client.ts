@@ -338,7 +338,9 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     this.ackTimer = undefined;
     if (this.currentState !== 'signed-in') return;
     const ids = this.toAcknowledge.splice(0);
-    for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch }, () => {});
+    // No ack callback, so no reply to write and read: one that fails leaves the messages pending, to come
+    // again at the next sign-in, where `seen` drops them.
+    for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch });
   }
 
   /** Signed out for good: acknowledgements still held are the server's to replay at the next sign-in, maybe as someone else. */

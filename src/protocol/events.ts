@@ -67,7 +67,10 @@ export type ReplyTo<E extends RequestName> = Reply<ReplyBodies[E]>;
 
 /** Socket.IO's typed event map, client to server: every request carries an acknowledgement. */
 export type ClientToServerEvents = {
-  [E in RequestName]: (payload: RequestPayload<E>, ack: (reply: ReplyTo<E>) => void) => void;
+  [E in Exclude<RequestName, 'received'>]: (payload: RequestPayload<E>, ack: (reply: ReplyTo<E>) => void) => void;
+} & {
+  /** The one request whose reply is optional: sent without an acknowledgement callback, it is answered only if it fails (protocolError). */
+  received: (payload: RequestPayload<'received'>, ack?: (reply: ReplyTo<'received'>) => void) => void;
 };
 
 export interface ServerToClientEvents {

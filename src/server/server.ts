@@ -134,13 +134,14 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : undefined;
+      // Without an acknowledgement (allowed for `received` only) a success needs no answer and a failure becomes a protocolError.
       const reply = (r: Reply): void => {
         if (ack) ack(r);
-        else socket.emit('protocolError', { ...(r.ok ? { code: 'BAD_REQUEST', message: '' } : r.error), event });
+        else if (!r.ok) socket.emit('protocolError', { ...r.error, event });
       };
       if (!conn.bucket.take(clock())) return reply(failure('RATE_LIMITED', 'Too many requests; slow down and try again in a moment.'));
       if (!isRequestName(event)) return reply(failure('UNKNOWN_EVENT', `Unknown event "${event}".`));
-      if (!ack) return reply(failure('BAD_REQUEST', `"${event}" needs an acknowledgement callback.`));
+      if (!ack && event !== 'received') return reply(failure('BAD_REQUEST', `"${event}" needs an acknowledgement callback.`));
       if (args.length !== 1) return reply(failure('BAD_REQUEST', `"${event}" takes exactly one payload object.`));
       const parsed = requestSchemas[event].safeParse(args[0]);
       if (!parsed.success) {
