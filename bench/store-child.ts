@@ -59,7 +59,7 @@ serve<StoreCommands>({
         // Most stored messages were delivered long ago: mark them so (history, not a backlog).
         const byRecipient = new Map<string, number[]>();
         for (const { message } of saved) byRecipient.set(message.to!, [...(byRecipient.get(message.to!) ?? []), message.id]);
-        await Promise.all([...byRecipient].map(([to, ids]) => store.markDelivered(to, ids)));
+        await store.markDelivered([...byRecipient].map(([recipient, ids]) => ({ recipient, ids })));
         done += n;
       }
     } finally {

@@ -140,8 +140,15 @@ for (const [name, open] of OPENERS) {
       );
       assert.deepEqual(await store.pendingFor('alice'), []);
 
-      assert.equal(await store.markDelivered('bob', [third, first.message.id, third, 999_999]), 2);
-      assert.equal(await store.markDelivered('bob', [third]), 0);
+      // In order: the second acknowledgement of `third` finds it acknowledged by the first.
+      assert.deepEqual(
+        await store.markDelivered([
+          { recipient: 'bob', ids: [third, first.message.id, third, 999_999] },
+          { recipient: 'carol', ids: [third] },
+          { recipient: 'bob', ids: [third] },
+        ]),
+        [2, 0, 0],
+      );
       assert.deepEqual(
         (await store.pendingFor('bob')).map((m) => m.id),
         [second],
@@ -246,13 +253,13 @@ for (const [name, open] of OPENERS) {
       assert.deepEqual(await store.history('alice', { limit: 0 }), []);
 
       // Marking delivered does not hide a message from history.
-      await store.markDelivered('alice', [ids['call'] ?? 0]);
+      await store.markDelivered([{ recipient: 'alice', ids: [ids['call'] ?? 0] }]);
       assert.deepEqual(bodies(await store.history('alice', { limit: 1, before: ids['ab2'] })), ['call']);
       // Pages that mix acknowledged and unacknowledged messages, and then all acknowledged, read the same.
       const everything = ['ab1', 'ba1', 'ac1', 'call', 'ab2', 'aall', 'ba2'];
       assert.deepEqual(bodies(await store.history('alice', { limit: 100 })), everything);
       assert.deepEqual(bodies(await store.history('alice', { limit: 3, before: ids['ab2'] })), ['ba1', 'ac1', 'call']);
-      await store.markDelivered('alice', Object.values(ids));
+      await store.markDelivered([{ recipient: 'alice', ids: Object.values(ids) }]);
       assert.deepEqual(await store.pendingFor('alice'), []);
       assert.deepEqual(bodies(await store.history('alice', { limit: 100 })), everything);
       assert.deepEqual(bodies(await store.history('alice', { limit: 3, before: ids['ab2'] })), ['ba1', 'ac1', 'call']);
@@ -376,7 +383,7 @@ test('a database from schema version 1 keeps its undelivered messages and its hi
   t.after(() => store.close());
   assert.deepEqual(bodies(await store.pendingFor('bob')), ['unseen']);
   assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['seen', 'unseen']);
-  assert.equal(await store.markDelivered('bob', [1, 2]), 1);
+  assert.deepEqual(await store.markDelivered([{ recipient: 'bob', ids: [1, 2] }]), [1]);
   assert.deepEqual(await store.pendingFor('bob'), []);
   assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['seen', 'unseen'], 'each once');
   const next = await save(store, direct('alice', 'bob', 'new'));

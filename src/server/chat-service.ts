@@ -1,4 +1,5 @@
 import { failure, type ChatMessage, type RequestName, type RequestPayload, type ReplyTo, type SignOutReason } from '../protocol';
+import { AcknowledgementBatcher } from './acknowledgements';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
 import type { Clock } from './clock';
@@ -35,10 +36,13 @@ export interface ChatServiceDeps {
 /** The message center's rules: what each request does. Transport, validation and limits live in server.ts. */
 export class ChatService {
   readonly throttle: LoginThrottle;
+  /** `received` requests, gathered into one store write per turn; the server flushes it before the store closes. */
+  readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.throttle = new LoginThrottle(deps.timings.maxLoginFailures, deps.timings.blockMs);
+    this.acknowledgements = new AcknowledgementBatcher(deps.store);
     this.privateChat = new PrivateChat(deps);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
   }
@@ -133,7 +137,7 @@ export class ChatService {
       return { ok: true, users };
     },
 
-    received: async (conn, { ids }) => ({ ok: true, count: await this.deps.store.markDelivered(conn.signedInAs!, ids) }),
+    received: async (conn, { ids }) => ({ ok: true, count: await this.acknowledgements.add(conn.signedInAs!, ids) }),
 
     history: async (conn, { with: other, before, limit = 50 }) => {
       if (other !== undefined && !this.deps.accounts.has(other)) return failure('UNKNOWN_USER', `There is no user named "${other}".`);

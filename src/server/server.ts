@@ -235,6 +235,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
         coalescer.flushNow();
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        service.acknowledgements.flush();
         await store.close();
         log.info('stopped');
       })()),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Database, type RunResult, type SQLiteValue, type Statement } from 'node-sqlite3-wasm';
 import type { ChatMessage, MessageKind } from '../../protocol';
 import { claimDataDir } from './data-dir';
-import type { HistoryQuery, NewMessage, Store, UserRecord } from './store';
+import type { Acknowledgement, HistoryQuery, NewMessage, Store, UserRecord } from './store';
 
 /**
  * How SQLite journals. 'wal' (the default) needs locking_mode=EXCLUSIVE because the
@@ -307,15 +307,17 @@ export class SqliteStore implements Store {
     return this.read(() => this.rows('pendingFor', [recipient]).map(toMessage));
   }
 
-  markDelivered(recipient: string, ids: number[]): Promise<number> {
-    const list = JSON.stringify([...new Set(ids)]);
+  markDelivered(acks: readonly Acknowledgement[]): Promise<number[]> {
+    const lists = acks.map(({ recipient, ids }) => [recipient, JSON.stringify([...new Set(ids)])]);
     // The history row is written here rather than with the message: `deliveries` is keyed by recipient, so a
     // broadcast's rows would touch a page per recipient in the commit its delivery waits for, while one
     // acknowledgement's rows share their recipient's page.
-    return this.write(() => {
-      this.stmts.recordDelivered.run([recipient, list]);
-      return this.stmts.markDelivered.run([recipient, list]).changes;
-    });
+    return this.write(() =>
+      lists.map((values) => {
+        this.stmts.recordDelivered.run(values);
+        return this.stmts.markDelivered.run(values).changes;
+      }),
+    );
   }
 
   history(user: string, query: HistoryQuery): Promise<ChatMessage[]> {

@@ -20,6 +20,12 @@ export interface NewMessage {
   clientMsgId?: string;
 }
 
+/** A recipient's acknowledgement of messages it was delivered (a `received` request). */
+export interface Acknowledgement {
+  recipient: string;
+  ids: number[];
+}
+
 export interface HistoryQuery {
   /** Only the direct conversation with this user; otherwise everything `user` sent or received. */
   with?: string;
@@ -48,8 +54,11 @@ export interface Store {
   findSent(from: string, clientMsgId: string): Promise<ChatMessage | undefined>;
   /** Messages to `recipient` not yet acknowledged, oldest first. */
   pendingFor(recipient: string): Promise<ChatMessage[]>;
-  /** Marks deliveries acknowledged; returns how many were pending. */
-  markDelivered(recipient: string, ids: number[]): Promise<number>;
+  /**
+   * Marks deliveries acknowledged, several recipients' in one write and in order; returns, for each
+   * acknowledgement, how many of its ids were pending.
+   */
+  markDelivered(acks: readonly Acknowledgement[]): Promise<number[]>;
   history(user: string, query: HistoryQuery): Promise<ChatMessage[]>;
 
   /** All (blocker, blocked) pairs, loaded once at start. */

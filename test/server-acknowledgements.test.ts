@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { AcknowledgementBatcher } from '../src/server/acknowledgements';
+import type { Store } from '../src/server/store/store';
+import { openWorkerStore } from '../src/server/store/worker-store';
+
+/** The store as the server runs it (a worker thread), in a fresh directory, with two messages to bob and one to carol pending. */
+async function storeWithPending(t: TestContext): Promise<{ store: Store; dir: string; ids: number[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-acks-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const store = await openWorkerStore(dir);
+  t.after(() => store.close());
+  const ids: number[] = [];
+  for (const to of ['bob', 'bob', 'carol']) {
+    const saved = await store.saveMessage({ from: 'alice', kind: 'direct', body: `to ${to}`, sentAt: 1, recipients: [to] });
+    ids.push(saved.message.id);
+  }
+  return { store, dir, ids };
+}
+
+describe('acknowledgements gathered per turn', () => {
+  test("one turn's acknowledgements are one store call, applied in order, each answered with its own count", async (t) => {
+    const { store, ids } = await storeWithPending(t);
+    const [b1, b2, c1] = ids as [number, number, number];
+    let calls = 0;
+    const markDelivered = store.markDelivered.bind(store);
+    store.markDelivered = (acks) => {
+      calls++;
+      return markDelivered(acks);
+    };
+    const batcher = new AcknowledgementBatcher(store);
+    const counts = await Promise.all([
+      batcher.add('bob', [b1, b2, 999]),
+      batcher.add('carol', [b1]), // not carol's: ignored
+      batcher.add('bob', [b1]), // already acknowledged by the first
+      batcher.add('carol', [c1]),
+    ]);
+    assert.deepEqual(counts, [2, 0, 0, 1]);
+    assert.equal(calls, 1);
+    assert.deepEqual(await store.pendingFor('bob'), []);
+    assert.deepEqual(await store.pendingFor('carol'), []);
+
+    assert.equal(await batcher.add('bob', [b1]), 0, 'a later turn is a call of its own');
+    assert.equal(calls, 2);
+  });
+
+  test('flush hands them over at once, so that a store closing right after still stores them', async (t) => {
+    const { store, dir, ids } = await storeWithPending(t);
+    const batcher = new AcknowledgementBatcher(store);
+    const count = batcher.add('bob', [ids[0]!]);
+    batcher.flush();
+    await store.close();
+    assert.equal(await count, 1);
+    const reopened = await openWorkerStore(dir);
+    t.after(() => reopened.close());
+    assert.deepEqual(
+      (await reopened.pendingFor('bob')).map((m) => m.id),
+      [ids[1]],
+    );
+  });
+
+  test('when the store fails, every acknowledgement of the batch is rejected', async (t) => {
+    const { store, ids } = await storeWithPending(t);
+    await store.close();
+    const batcher = new AcknowledgementBatcher(store);
+    const results = await Promise.allSettled([batcher.add('bob', [ids[0]!]), batcher.add('carol', [ids[2]!])]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+  });
+});
