@@ -11,7 +11,7 @@ import { WriteCoalescer } from '../src/server/write-coalescer';
  * coalescer. Writes are counted where they reach the kernel: the TCP socket's _write/_writev (one
  * system call each).
  */
-describe('write coalescing', { timeout: 5000 }, () => {
+describe('write coalescing', { timeout: 30_000 }, () => {
   let http: HttpServer;
   let io: Server;
   let url: string;
