@@ -471,21 +471,6 @@ test('500 concurrent saves share few fsyncs, resolve after one, and all persist'
   assert.equal(pending[499]?.body, 'm499');
 });
 
-test("an idle store copies its WAL into the database file, without waiting for SQLite's checkpoint at 8,000 pages", async (t) => {
-  const { store, dir } = await freshStore(t);
-  const dbFile = path.join(dir, 'parley.db');
-  // The first checkpoint (of the schema) may come after the first commit; measure from after it.
-  await save(store, direct('alice', 'bob', 'first'));
-  await new Promise((resolve) => setTimeout(resolve, 400));
-  const before = fs.statSync(dbFile).size;
-  // About 100 pages of new rows: far below the cap, so only an idle checkpoint moves them into parley.db.
-  await Promise.all(Array.from({ length: 300 }, (_, i) => save(store, direct('alice', 'bob', `${i} ${'x'.repeat(1000)}`))));
-  assert.equal(fs.statSync(dbFile).size, before, 'the commits themselves only wrote the WAL');
-  await new Promise((resolve) => setTimeout(resolve, 400));
-  assert.ok(fs.statSync(dbFile).size > before + 100 * 1024, `parley.db is still ${fs.statSync(dbFile).size} bytes`);
-  assert.equal((await store.pendingFor('bob')).length, 301);
-});
-
 test('groupCommitMaxDelayMs gathers writes from several turns into one commit', async (t) => {
   const dir = tempDir(t);
   const store = await openSqliteStore(dir, { groupCommitMaxDelayMs: 30 });

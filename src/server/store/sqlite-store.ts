@@ -22,14 +22,6 @@ export interface SqliteStoreOptions {
 const MAX_BATCH = 512;
 /** SQLite's page cache, at most (see configure). */
 const CACHE_KIB = 32 * 1024;
-/**
- * WAL pages after which SQLite checkpoints inside a commit. Below that the store checkpoints when it is idle
- * (see checkpointWhenIdle): a checkpoint copies every page the WAL holds into the database while the commit
- * that triggered it waits, so under load fewer, larger ones copy each hot page once instead of many times.
- */
-const CHECKPOINT_CAP_PAGES = 8000;
-/** An idle store checkpoints at most this often. */
-const IDLE_CHECKPOINT_MS = 250;
 
 /** Append-only: entry i takes the schema from user_version i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -238,10 +230,6 @@ export class SqliteStore implements Store {
   private queue: QueuedWrite[] = [];
   private cancelScheduledFlush: (() => void) | undefined;
   private closed = false;
-  /** Whether the WAL may hold pages not yet checkpointed, and when the last checkpoint was. */
-  private walDirty = false;
-  private lastCheckpointAt = 0;
-  private idleCheck: (() => void) | undefined;
 
   constructor(
     private readonly db: Database,
@@ -363,7 +351,6 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.idleCheck?.();
     try {
       this.flush();
     } finally {
@@ -445,35 +432,6 @@ export class SqliteStore implements Store {
       return;
     }
     for (const settle of settlers) settle();
-    this.walDirty = true;
-    if (!this.idleCheck && !this.closed) {
-      const immediate = setImmediate(() => this.checkpointWhenIdle());
-      this.idleCheck = () => clearImmediate(immediate);
-    }
-  }
-
-  /**
-   * Runs after the turn that committed: if no write has come since (none queued), nothing is waiting for
-   * the database, so this is the time to copy the WAL into it. Under a steady load there is no such
-   * moment, and SQLite checkpoints by itself at CHECKPOINT_CAP_PAGES.
-   */
-  private checkpointWhenIdle(): void {
-    this.idleCheck = undefined;
-    if (this.closed || this.queue.length > 0 || !this.walDirty) return;
-    const now = performance.now();
-    const wait = this.lastCheckpointAt + IDLE_CHECKPOINT_MS - now;
-    if (wait > 0) {
-      const timer = setTimeout(() => this.checkpointWhenIdle(), wait).unref();
-      this.idleCheck = () => clearTimeout(timer);
-      return;
-    }
-    this.lastCheckpointAt = now;
-    this.walDirty = false;
-    try {
-      this.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
-    } catch {
-      // Not fatal: SQLite checkpoints again at the cap, and at close.
-    }
   }
 
   /**
@@ -525,7 +483,6 @@ function configure(db: Database, journal: JournalChoice): void {
   // thousand active users evict each other's pages and every commit reads them back. The cache only
   // grows as pages are used, up to this.
   db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
-  db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_CAP_PAGES}`);
 }
 
 function migrate(db: Database, file: string): void {
