@@ -34,10 +34,15 @@ describe('local server started from the editor', () => {
   const dirs: string[] = [];
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-  test('starts on loopback, takes a first user, and that user can sign in and chat; stops cleanly', async () => {
+  /** A local server, not started yet, and a data directory of its own (removed after the suite). */
+  function fresh(): { local: LocalServer; dataDir: string } {
     const dataDir = tempDir();
     dirs.push(dataDir);
-    const local = new LocalServer(() => createParleyServer);
+    return { local: new LocalServer(() => createParleyServer), dataDir };
+  }
+
+  test('starts on loopback, takes a first user, and that user can sign in and chat; stops cleanly', async () => {
+    const { local, dataDir } = fresh();
     await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
     assert.equal(local.running, true);
     assert.equal(local.address, '127.0.0.1');
@@ -71,9 +76,7 @@ describe('local server started from the editor', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
-    const dataDir = tempDir();
-    dirs.push(dataDir);
-    const local = new LocalServer(() => createParleyServer);
+    const { local, dataDir } = fresh();
     try {
       await assert.rejects(local.start({ port, allowNetwork: false, dataDir, log: silentLogger }), (err: LocalServerError) => {
         assert.ok(err instanceof LocalServerError);
@@ -93,9 +96,7 @@ describe('local server started from the editor', () => {
   });
 
   test('by default only this machine can connect: its network address is refused, the join address is loopback', async (t) => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
-    const local = new LocalServer(() => createParleyServer);
+    const { local, dataDir } = fresh();
     await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
     try {
       const port = local.port!;
@@ -111,9 +112,7 @@ describe('local server started from the editor', () => {
   });
 
   test('with the network allowed it listens on every interface and offers the machine’s addresses', async () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
-    const local = new LocalServer(() => createParleyServer);
+    const { local, dataDir } = fresh();
     await local.start({ port: 0, allowNetwork: true, dataDir, log: silentLogger });
     try {
       const port = local.port!;
@@ -132,9 +131,7 @@ describe('local server started from the editor', () => {
   });
 
   test('shutting down (deactivate) closes the connection and stops the local server', async () => {
-    const dataDir = tempDir();
-    dirs.push(dataDir);
-    const local = new LocalServer(() => createParleyServer);
+    const { local, dataDir } = fresh();
     await local.start({ port: 0, allowNetwork: false, dataDir, log: silentLogger });
     const port = local.port!;
     // The session is on another server, so that its connection closing is seen apart from the local server stopping.
