@@ -32,13 +32,17 @@ const settle = (result: CallResult): void => {
   results.push(result);
 };
 
+/** Calls not yet answered. The answer to `close` comes after theirs: the main thread fails whatever is still waiting then. */
+const unanswered = new Set<Promise<void>>();
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'close') {
     const id = message.id;
-    store.close().then(
-      () => settle({ id, ok: true, value: undefined }),
-      (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
+    const closed = store.close().then(
+      (): CallResult => ({ id, ok: true, value: undefined }),
+      (error: unknown): CallResult => ({ id, ok: false, message: messageOf(error) }),
     );
+    void Promise.allSettled(unanswered).then(() => closed.then(settle));
     return;
   }
   // The calls go to the store in the order they were made, which is what keeps reads after writes.
@@ -52,10 +56,12 @@ function run({ id, method, args }: StoreCall): void {
   } catch (error) {
     pending = Promise.reject(error);
   }
-  pending.then(
+  const answered = pending.then(
     (value) => settle({ id, ok: true, value }),
     (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
   );
+  unanswered.add(answered);
+  void answered.finally(() => unanswered.delete(answered));
 }
 
 function messageOf(error: unknown): string {
