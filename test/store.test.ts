@@ -531,6 +531,21 @@ test('acknowledgements commit a few hundred ids at a time, each batch in a turn 
   turns.forEach((n, i) => assert.ok(n - (turns[i - 1] ?? 0) <= 2, `turn ${i}: ${n - (turns[i - 1] ?? 0)} fsyncs`));
 });
 
+test('a steady stream of messages does not starve acknowledgements: they pass by at most two commits', async (t) => {
+  const { store } = await freshStore(t);
+  const id = await save(store, direct('alice', 'bob', 'first'));
+  let commits = 0;
+  let acknowledgedAfter: number | undefined;
+  const ack = store.markDelivered([{ recipient: 'bob', ids: [id] }]).then(() => (acknowledgedAfter = commits));
+  // One message after another, each committed before the next is sent.
+  for (let turn = 0; turn < 10; turn++) {
+    await store.saveMessage(direct('carol', 'dave', `m${turn}`));
+    commits++;
+  }
+  await ack;
+  assert.ok(acknowledgedAfter !== undefined && acknowledgedAfter <= 3, `acknowledged after ${String(acknowledgedAfter)} messages`);
+});
+
 test('groupCommitMaxDelayMs gathers writes from several turns into one commit', async (t) => {
   const dir = tempDir(t);
   const store = await openSqliteStore(dir, { groupCommitMaxDelayMs: 30 });

@@ -26,6 +26,8 @@ const MAX_BATCH = 512;
  * message's commit for up to 100 ms (see flush).
  */
 const ACKED_IDS_PER_COMMIT = 500;
+/** Commits in a row that may pass waiting acknowledgements by, so that a steady stream of messages cannot starve them. */
+const ACKS_PASSED_BY_AT_MOST = 2;
 /** SQLite's page cache, at most (see configure). */
 const CACHE_KIB = 32 * 1024;
 
@@ -238,6 +240,8 @@ export class SqliteStore implements Store {
   private queue: QueuedWrite[] = [];
   /** Acknowledgements wait here, behind every other write (see flush). */
   private acknowledgements: QueuedWrite[] = [];
+  /** Commits in a row that held other writes while acknowledgements waited. */
+  private acksPassedBy = 0;
   private cancelScheduledFlush: (() => void) | undefined;
   private closed = false;
 
@@ -441,9 +445,10 @@ export class SqliteStore implements Store {
 
   /**
    * Commits every queued write in one transaction, so that a burst of sends costs one fsync. Acknowledgements
-   * commit only when no other write waits, ACKED_IDS_PER_COMMIT ids at a time, one batch per turn: a message's
-   * delivery waits for its commit, and an acknowledgement's for nothing, so a message that comes in while
-   * thousands of acknowledgements wait goes first.
+   * commit ACKED_IDS_PER_COMMIT ids at a time, one batch per turn, and only when no other write waits (or
+   * after ACKS_PASSED_BY_AT_MOST commits have passed them by): a message's delivery waits for its commit,
+   * and an acknowledgement's for nothing, so a message that comes in while thousands of acknowledgements
+   * wait goes first.
    * The batch first runs plainly; if a write throws (a constraint, say), the batch is rolled back
    * and run again with a savepoint per write, so that the failing one is undone and rejected
    * alone and the rest still commits. Writes only touch the database, so running one twice is safe.
@@ -453,12 +458,15 @@ export class SqliteStore implements Store {
     this.cancelScheduledFlush = undefined;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0) {
+    if (batch.length === 0 || this.acksPassedBy >= ACKS_PASSED_BY_AT_MOST) {
+      this.acksPassedBy = 0;
       for (let acked = 0; acked < ACKED_IDS_PER_COMMIT && this.acknowledgements.length > 0;) {
         const write = this.acknowledgements.shift()!;
         acked += write.acked ?? 0;
         batch.push(write);
       }
+    } else if (this.acknowledgements.length > 0) {
+      this.acksPassedBy++;
     }
     if (this.acknowledgements.length > 0) this.scheduleFlush(0);
     if (batch.length === 0) return;
