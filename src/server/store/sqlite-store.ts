@@ -112,13 +112,12 @@ const SQL = {
   insertPending: 'INSERT INTO pending (recipient, message_id) VALUES (?, ?)',
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
                WHERE p.recipient = ? ORDER BY p.message_id`,
-  // Acknowledgements move their rows from pending to deliveries, two statements for any number of them: ?1 is
-  // a JSON array of [recipient, id] pairs. OR IGNORE: databases written before this kept both rows from the start.
+  // An acknowledgement moves its rows from pending to deliveries, two statements for any number of ids
+  // (a JSON array). OR IGNORE: databases written before this kept both rows from the start.
   recordDelivered: `INSERT OR IGNORE INTO deliveries (message_id, recipient)
-                    SELECT p.message_id, p.recipient FROM json_each(?1) j
-                    JOIN pending p ON p.recipient = j.value ->> 0 AND p.message_id = j.value ->> 1`,
-  markDelivered: `DELETE FROM pending WHERE (recipient, message_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-                  RETURNING recipient, message_id`,
+                    SELECT message_id, recipient FROM pending
+                    WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
+  markDelivered: 'DELETE FROM pending WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))',
 
   // What a user sent, was delivered, and has yet to acknowledge. Each branch takes its newest `limit`
   // rows through its own index, so a page costs O(limit) however long the history; the outer query
@@ -327,22 +326,23 @@ export class SqliteStore implements Store {
     // broadcast's rows would touch a page per recipient in the commit its delivery waits for, while one
     // acknowledgement's rows share their recipient's page.
     // In writes of about ACKED_IDS_PER_COMMIT ids each (see flush), queued in order.
-    const writes: { acks: Acknowledgement[]; pairs: [string, number][] }[] = [];
+    const writes: { values: string[][]; ids: number }[] = [];
     for (const { recipient, ids } of acks) {
       const unique = [...new Set(ids)];
       let last = writes.at(-1);
-      if (!last || last.pairs.length >= ACKED_IDS_PER_COMMIT) writes.push((last = { acks: [], pairs: [] }));
-      last.acks.push({ recipient, ids: unique });
-      for (const id of unique) last.pairs.push([recipient, id]);
+      if (!last || last.ids >= ACKED_IDS_PER_COMMIT) writes.push((last = { values: [], ids: 0 }));
+      last.values.push([recipient, JSON.stringify(unique)]);
+      last.ids += unique.length;
     }
-    const counts = writes.map(({ acks: batch, pairs }) =>
-      this.write(() => {
-        const values = [JSON.stringify(pairs)];
-        this.stmts.recordDelivered.run(values);
-        const moved = new Set(this.rows('markDelivered', values).map((row) => `${int(row, 'message_id')}:${text(row, 'recipient')}`));
-        // In order: an id acknowledged twice counts for the first acknowledgement only.
-        return batch.map(({ recipient, ids }) => ids.filter((id) => moved.delete(`${id}:${recipient}`)).length);
-      }, pairs.length),
+    const counts = writes.map(({ values, ids }) =>
+      this.write(
+        () =>
+          values.map((v) => {
+            this.stmts.recordDelivered.run(v);
+            return this.stmts.markDelivered.run(v).changes;
+          }),
+        ids,
+      ),
     );
     return Promise.all(counts).then((each) => each.flat());
   }
