@@ -159,22 +159,6 @@ for (const [name, open] of OPENERS) {
       );
     });
 
-    test('a message saved behind a thousand acknowledgements commits before them; each acknowledgement gets its count', async (t) => {
-      const { store } = await freshStore(t, open);
-      const users = Array.from({ length: 1_200 }, (_, i) => `u${i}`);
-      const id = await save(store, broadcast('alice', users, 'to everyone'));
-      const settled: string[] = [];
-      const acked = store.markDelivered(users.map((recipient) => ({ recipient, ids: [id] }))).finally(() => settled.push('acks'));
-      const sent = store.saveMessage(direct('alice', 'bob', 'later')).finally(() => settled.push('message'));
-      const [counts] = await Promise.all([acked, sent]);
-      assert.deepEqual(settled, ['message', 'acks']);
-      assert.deepEqual(counts, Array<number>(users.length).fill(1));
-      assert.deepEqual(await store.pendingFor('u0'), []);
-      assert.deepEqual(await store.pendingFor('u1199'), []);
-      assert.deepEqual(bodies(await store.history('u1199', { limit: 5 })), ['to everyone']);
-      assert.deepEqual(bodies(await store.pendingFor('bob')), ['later']);
-    });
-
     test('a direct message needs exactly one recipient', async (t) => {
       const { store } = await freshStore(t, open);
       await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: [] }), /exactly one/);
@@ -435,23 +419,6 @@ test('a store worker that stops is replaced: what it had committed stays, the ca
   assert.deepEqual(pending.filter((b) => b.startsWith('in flight')).sort(), Array.from({ length: 20 }, (_, i) => `in flight ${i}`).sort());
 });
 
-test('a call made while the store worker is idle reaches it at once, not at the end of the turn', async (t) => {
-  const { store, dir } = await freshStore(t, openWorkerStore);
-  await store.putUser('alice', 'hash', 1);
-  const wal = path.join(dir, 'parley.db-wal');
-  const written = (): string => {
-    const { size, mtimeMs } = fs.statSync(wal);
-    return `${size} ${mtimeMs}`;
-  };
-  const before = written();
-  const saved = store.saveMessage(direct('alice', 'bob', 'now'));
-  // This turn goes on for up to 5 s: the worker commits meanwhile only if the call was posted at once.
-  const deadline = performance.now() + 5_000;
-  while (written() === before && performance.now() < deadline);
-  assert.notEqual(written(), before, 'nothing was written while the turn went on');
-  await saved;
-});
-
 test('a store worker that keeps stopping is given up: calls fail with a clear error instead of hanging', async (t) => {
   const dir = tempDir(t);
   let gaveUp: Error | undefined;
@@ -502,48 +469,6 @@ test('500 concurrent saves share few fsyncs, resolve after one, and all persist'
     ids,
   );
   assert.equal(pending[499]?.body, 'm499');
-});
-
-test('acknowledgements commit a few hundred ids at a time, each batch in a turn of its own', async (t) => {
-  const store = await openSqliteStore(tempDir(t));
-  t.after(() => store.close());
-  const users = Array.from({ length: 1_200 }, (_, i) => `u${i}`);
-  const id = await save(store, broadcast('alice', users, 'to everyone'));
-  const realFsync = fs.fsyncSync;
-  let fsyncs = 0;
-  fs.fsyncSync = (fd) => {
-    fsyncs++;
-    realFsync(fd);
-  };
-  const turns: number[] = [];
-  const countTurns = (): void => {
-    turns.push(fsyncs);
-    if (turns.length < 20) setImmediate(countTurns);
-  };
-  try {
-    setImmediate(countTurns);
-    await store.markDelivered(users.map((recipient) => ({ recipient, ids: [id] })));
-  } finally {
-    fs.fsyncSync = realFsync;
-  }
-  // 1,200 ids: three commits (500, 500, 200), never two in one turn.
-  assert.ok(fsyncs >= 3, `${fsyncs} fsyncs`);
-  turns.forEach((n, i) => assert.ok(n - (turns[i - 1] ?? 0) <= 2, `turn ${i}: ${n - (turns[i - 1] ?? 0)} fsyncs`));
-});
-
-test('a steady stream of messages does not starve acknowledgements: they pass by at most two commits', async (t) => {
-  const { store } = await freshStore(t);
-  const id = await save(store, direct('alice', 'bob', 'first'));
-  let commits = 0;
-  let acknowledgedAfter: number | undefined;
-  const ack = store.markDelivered([{ recipient: 'bob', ids: [id] }]).then(() => (acknowledgedAfter = commits));
-  // One message after another, each committed before the next is sent.
-  for (let turn = 0; turn < 10; turn++) {
-    await store.saveMessage(direct('carol', 'dave', `m${turn}`));
-    commits++;
-  }
-  await ack;
-  assert.ok(acknowledgedAfter !== undefined && acknowledgedAfter <= 3, `acknowledged after ${String(acknowledgedAfter)} messages`);
 });
 
 test('groupCommitMaxDelayMs gathers writes from several turns into one commit', async (t) => {

@@ -20,14 +20,6 @@ export interface SqliteStoreOptions {
 
 /** A batch this big is committed at once instead of waiting for the timer. */
 const MAX_BATCH = 512;
-/**
- * Acknowledged ids (rows moved from `pending` to `deliveries`) per commit, about. A broadcast to thousands
- * comes back as thousands of acknowledgements within a few turns; committed at once, they held the next
- * message's commit for up to 100 ms (see flush).
- */
-const ACKED_IDS_PER_COMMIT = 500;
-/** Commits in a row that may pass waiting acknowledgements by, so that a steady stream of messages cannot starve them. */
-const ACKS_PASSED_BY_AT_MOST = 2;
 /** SQLite's page cache, at most (see configure). */
 const CACHE_KIB = 32 * 1024;
 
@@ -198,8 +190,6 @@ class Prepared {
 interface QueuedWrite {
   run(): () => void;
   reject(error: unknown): void;
-  /** For acknowledgements (see flush): how many ids they move. */
-  acked?: number;
 }
 
 /** Opens (creating if needed) the store in `dataDir`, on this thread, after claiming the directory for this process. */
@@ -238,10 +228,6 @@ export function openClaimedSqliteStore(dir: string, options: SqliteStoreOptions,
 export class SqliteStore implements Store {
   private readonly stmts: Statements;
   private queue: QueuedWrite[] = [];
-  /** Acknowledgements wait here, behind every other write (see flush). */
-  private acknowledgements: QueuedWrite[] = [];
-  /** Commits in a row that held other writes while acknowledgements waited. */
-  private acksPassedBy = 0;
   private cancelScheduledFlush: (() => void) | undefined;
   private closed = false;
 
@@ -322,29 +308,16 @@ export class SqliteStore implements Store {
   }
 
   markDelivered(acks: readonly Acknowledgement[]): Promise<number[]> {
+    const lists = acks.map(({ recipient, ids }) => [recipient, JSON.stringify([...new Set(ids)])]);
     // The history row is written here rather than with the message: `deliveries` is keyed by recipient, so a
     // broadcast's rows would touch a page per recipient in the commit its delivery waits for, while one
     // acknowledgement's rows share their recipient's page.
-    // In writes of about ACKED_IDS_PER_COMMIT ids each (see flush), queued in order.
-    const writes: { values: string[][]; ids: number }[] = [];
-    for (const { recipient, ids } of acks) {
-      const unique = [...new Set(ids)];
-      let last = writes.at(-1);
-      if (!last || last.ids >= ACKED_IDS_PER_COMMIT) writes.push((last = { values: [], ids: 0 }));
-      last.values.push([recipient, JSON.stringify(unique)]);
-      last.ids += unique.length;
-    }
-    const counts = writes.map(({ values, ids }) =>
-      this.write(
-        () =>
-          values.map((v) => {
-            this.stmts.recordDelivered.run(v);
-            return this.stmts.markDelivered.run(v).changes;
-          }),
-        ids,
-      ),
+    return this.write(() =>
+      lists.map((values) => {
+        this.stmts.recordDelivered.run(values);
+        return this.stmts.markDelivered.run(values).changes;
+      }),
     );
-    return Promise.all(counts).then((each) => each.flat());
   }
 
   history(user: string, query: HistoryQuery): Promise<ChatMessage[]> {
@@ -379,7 +352,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.flushAll();
+      this.flush();
     } finally {
       try {
         // close_v2 would leave the file open as a "zombie" while any statement lives.
@@ -399,43 +372,33 @@ export class SqliteStore implements Store {
     if (this.closed) throw new Error(`the store in ${this.dir} is closed`);
   }
 
-  /** Reads see every write queued before them: the queues are committed first. */
+  /** Reads see every write queued before them: the queue is committed first. */
   private async read<T>(query: () => T): Promise<T> {
     this.assertOpen();
-    this.flushAll();
+    if (this.queue.length > 0) this.flush();
     return query();
   }
 
-  /**
-   * Queues a write; it resolves once the batch holding it is committed and fsynced. `acked` marks an
-   * acknowledgement: it may commit after writes queued later, none of which depends on it (a message is
-   * stored before it is delivered, so before anyone can acknowledge it).
-   */
-  private write<T>(apply: () => T, acked?: number): Promise<T> {
+  /** Queues a write; it resolves once the batch holding it is committed and fsynced. */
+  private write<T>(apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.assertOpen();
-      const write: QueuedWrite = {
+      this.queue.push({
         run: () => {
           const result = apply();
           return () => resolve(result);
         },
         reject,
-      };
-      if (acked === undefined) this.queue.push(write);
-      else this.acknowledgements.push({ ...write, acked });
+      });
       if (this.queue.length >= MAX_BATCH) this.flush();
       else this.scheduleFlush();
     });
   }
 
-  private flushAll(): void {
-    while (this.queue.length > 0 || this.acknowledgements.length > 0) this.flush();
-  }
-
-  private scheduleFlush(delayMs = this.maxDelayMs): void {
+  private scheduleFlush(): void {
     if (this.cancelScheduledFlush) return;
-    if (delayMs > 0) {
-      const timer = setTimeout(() => this.flush(), delayMs);
+    if (this.maxDelayMs > 0) {
+      const timer = setTimeout(() => this.flush(), this.maxDelayMs);
       this.cancelScheduledFlush = () => clearTimeout(timer);
     } else {
       const immediate = setImmediate(() => this.flush());
@@ -444,11 +407,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Commits every queued write in one transaction, so that a burst of sends costs one fsync. Acknowledgements
-   * commit ACKED_IDS_PER_COMMIT ids at a time, one batch per turn, and only when no other write waits (or
-   * after ACKS_PASSED_BY_AT_MOST commits have passed them by): a message's delivery waits for its commit,
-   * and an acknowledgement's for nothing, so a message that comes in while thousands of acknowledgements
-   * wait goes first.
+   * Commits every queued write in one transaction, so that a burst of sends costs one fsync.
    * The batch first runs plainly; if a write throws (a constraint, say), the batch is rolled back
    * and run again with a savepoint per write, so that the failing one is undone and rejected
    * alone and the rest still commits. Writes only touch the database, so running one twice is safe.
@@ -458,17 +417,6 @@ export class SqliteStore implements Store {
     this.cancelScheduledFlush = undefined;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0 || this.acksPassedBy >= ACKS_PASSED_BY_AT_MOST) {
-      this.acksPassedBy = 0;
-      for (let acked = 0; acked < ACKED_IDS_PER_COMMIT && this.acknowledgements.length > 0;) {
-        const write = this.acknowledgements.shift()!;
-        acked += write.acked ?? 0;
-        batch.push(write);
-      }
-    } else if (this.acknowledgements.length > 0) {
-      this.acksPassedBy++;
-    }
-    if (this.acknowledgements.length > 0) this.scheduleFlush(0);
     if (batch.length === 0) return;
 
     let settlers: (() => void)[];

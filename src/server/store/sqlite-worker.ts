@@ -32,17 +32,13 @@ const settle = (result: CallResult): void => {
   results.push(result);
 };
 
-/** Calls not yet answered. The answer to `close` comes after theirs: the main thread fails whatever is still waiting then. */
-const unanswered = new Set<Promise<void>>();
-
 port.on('message', (message: ToWorker) => {
   if (message.type === 'close') {
     const id = message.id;
-    const closed = store.close().then(
-      (): CallResult => ({ id, ok: true, value: undefined }),
-      (error: unknown): CallResult => ({ id, ok: false, message: messageOf(error) }),
+    store.close().then(
+      () => settle({ id, ok: true, value: undefined }),
+      (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
     );
-    void Promise.allSettled(unanswered).then(() => closed.then(settle));
     return;
   }
   // The calls go to the store in the order they were made, which is what keeps reads after writes.
@@ -56,12 +52,10 @@ function run({ id, method, args }: StoreCall): void {
   } catch (error) {
     pending = Promise.reject(error);
   }
-  const answered = pending.then(
+  pending.then(
     (value) => settle({ id, ok: true, value }),
     (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
   );
-  unanswered.add(answered);
-  void answered.finally(() => unanswered.delete(answered));
 }
 
 function messageOf(error: unknown): string {

@@ -55,8 +55,8 @@ export interface Store {
   /** Messages to `recipient` not yet acknowledged, oldest first. */
   pendingFor(recipient: string): Promise<ChatMessage[]>;
   /**
-   * Marks deliveries acknowledged, several recipients' at once and in order; returns, for each
-   * acknowledgement, how many of its ids were pending. It may commit after writes made later.
+   * Marks deliveries acknowledged, several recipients' in one write and in order; returns, for each
+   * acknowledgement, how many of its ids were pending.
    */
   markDelivered(acks: readonly Acknowledgement[]): Promise<number[]>;
   history(user: string, query: HistoryQuery): Promise<ChatMessage[]>;

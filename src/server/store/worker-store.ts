@@ -167,12 +167,10 @@ class WorkerStore implements Store {
       if (this.broken) return Promise.reject(this.broken);
       if (this.closing) return Promise.reject(new Error(`the store in ${this.dir} is closed`));
       return this.expect((id) => {
-        // Answered or still here, every other call: the worker is idle, and this one need not wait for the turn to end.
-        const workerIdle = this.waiting.size - 1 === this.outbox.length;
-        if (this.outbox.length === 0 && !workerIdle) setImmediate(() => this.postOutbox());
+        if (this.outbox.length === 0) setImmediate(() => this.postOutbox());
         this.outbox.push({ id, method, args } as StoreCall);
         // Under load one turn reads a thousand sockets; the worker need not wait for its end to start.
-        if (workerIdle || this.outbox.length >= OUTBOX_MAX) this.postOutbox();
+        if (this.outbox.length >= OUTBOX_MAX) this.postOutbox();
       });
     };
     return call as Store[M];
