@@ -136,16 +136,23 @@ export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin 
         }
       });
     });
+  // Asking for the list tells whether a server answers; a `list` right after is answered with it, not asked again.
+  let probe: unknown;
   try {
-    await call({ action: 'list' });
+    probe = await call({ action: 'list' });
   } catch (err) {
     if (err instanceof Error && 'code' in err) return undefined; // nothing listens there (ENOENT, ECONNREFUSED)
     throw err;
   }
+  const ask = (request: AdminRequest): Promise<unknown> => {
+    const answered = request.action === 'list' && probe !== undefined ? Promise.resolve(probe) : call(request);
+    probe = undefined;
+    return answered;
+  };
   return {
-    list: () => call({ action: 'list' }) as Promise<{ username: string; lastSeen: number | null }[]>,
-    add: async (username, password) => void (await call({ action: 'add', username, password })),
-    setPassword: async (username, password) => void (await call({ action: 'passwd', username, password })),
-    remove: async (username) => (await call({ action: 'remove', username })) === true,
+    list: () => ask({ action: 'list' }) as Promise<{ username: string; lastSeen: number | null }[]>,
+    add: async (username, password) => void (await ask({ action: 'add', username, password })),
+    setPassword: async (username, password) => void (await ask({ action: 'passwd', username, password })),
+    remove: async (username) => (await ask({ action: 'remove', username })) === true,
   };
 }
