@@ -1,0 +1,116 @@
+// What one `received` request costs the server, against a bare Socket.IO server given the same event
+// (docs/performance.md, "Clients held"). Each server runs in a process of its own; this process holds the
+// clients. Linux only: the split between the event loop and the other threads is read from /proc.
+// Usage: node --import tsx scripts/measure-acknowledgements.ts [clients, default 4000] [rounds, default 20]
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION } from '../src/protocol';
+import { BENCH_PASSWORD } from '../bench/protocol';
+import { startBaseline } from '../bench/servers/baseline';
+import { seedUsers, startParley } from '../bench/servers/parley';
+
+type Kind = 'parley' | 'baseline';
+/** CPU milliseconds: the whole process, and its main thread (the event loop). */
+interface Cpu {
+  total: number;
+  main: number;
+}
+
+const ROUND_GAP_MS = 400;
+const CONNECT_CHUNK = 200;
+
+function threadCpuMs(tid: number | string): number {
+  // Fields 14 and 15 of /proc/<pid>/task/<tid>/stat: user and system time, in clock ticks (100 per second here).
+  const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function cpuNow(): Cpu {
+  const total = readdirSync('/proc/self/task').reduce((sum, tid) => sum + threadCpuMs(tid), 0);
+  return { total, main: threadCpuMs(process.pid) };
+}
+
+/** The server side: started by the parent with the kind and the client count, answers 'cpu' with cpuNow(). */
+async function serve(kind: Kind, clients: number): Promise<void> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-acks-'));
+  if (kind === 'parley') await seedUsers(dataDir, names(clients));
+  const server = kind === 'parley' ? await startParley(dataDir) : await startBaseline();
+  process.on('message', (message: string) => {
+    if (message === 'cpu') process.send!(cpuNow());
+    if (message !== 'exit') return;
+    void server.close().finally(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+  process.send!({ port: server.port });
+}
+
+const names = (n: number): string[] => Array.from({ length: n }, (_, i) => `user${i}`);
+
+function reply<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve) => child.once('message', (message) => resolve(message as T)));
+}
+
+async function measure(kind: Kind, clients: number, rounds: number): Promise<void> {
+  const child = fork(process.argv[1]!, ['--serve', kind, String(clients)], { execArgv: process.execArgv });
+  const { port } = await reply<{ port: number }>(child);
+  const cpu = async (): Promise<Cpu> => (child.send('cpu'), reply<Cpu>(child));
+  const sockets: Socket[] = [];
+  try {
+    const all = names(clients);
+    for (let i = 0; i < all.length; i += CONNECT_CHUNK) {
+      const chunk = all.slice(i, i + CONNECT_CHUNK).map(
+        (username) =>
+          new Promise<void>((resolve, reject) => {
+            const socket = io(`http://127.0.0.1:${port}`, {
+              forceNew: true,
+              transports: ['websocket'],
+              auth: { protocol: PROTOCOL_VERSION },
+            });
+            sockets.push(socket);
+            socket.on('connect_error', reject);
+            socket.on('connect', () =>
+              socket.emit('login', { username, password: BENCH_PASSWORD }, (r: { ok: boolean }) =>
+                r.ok ? resolve() : reject(new Error(`${username} could not sign in`)),
+              ),
+            );
+          }),
+      );
+      await Promise.all(chunk);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // sign-ins and presence settle
+    const idleStart = await cpu();
+    await new Promise((resolve) => setTimeout(resolve, rounds * ROUND_GAP_MS));
+    const idleEnd = await cpu();
+    const start = await cpu();
+    for (let round = 1; round <= rounds; round++) {
+      // As ParleyClient sends it: no ack callback, so the server answers only a failure.
+      for (const socket of sockets) socket.emit('received', { ids: [round] });
+      await new Promise((resolve) => setTimeout(resolve, ROUND_GAP_MS));
+    }
+    const end = await cpu();
+    const requests = clients * rounds;
+    const per = (key: keyof Cpu): string => (((end[key] - start[key] - (idleEnd[key] - idleStart[key])) * 1000) / requests).toFixed(1);
+    console.log(`${kind}: ${requests} received requests: ${per('total')} µs of server CPU each, ${per('main')} µs on its event loop`);
+  } finally {
+    for (const socket of sockets) socket.disconnect();
+    child.send('exit');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+async function main([first, second, third]: string[]): Promise<void> {
+  if (first === '--serve') return serve(second as Kind, Number(third));
+  const clients = Number(first ?? 4000);
+  const rounds = Number(second ?? 20);
+  for (const kind of ['baseline', 'parley'] as const) await measure(kind, clients, rounds);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
