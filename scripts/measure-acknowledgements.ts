@@ -2,6 +2,7 @@
 // (docs/performance.md, "Clients held"). Each server runs in a process of its own; this process holds the
 // clients. Linux only: the split between the event loop and the other threads is read from /proc.
 // Usage: node --import tsx scripts/measure-acknowledgements.ts [clients, default 4000] [rounds, default 20]
+// /proc counts CPU in 10 ms ticks: keep clients × rounds in the tens of thousands.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
