@@ -1,15 +1,15 @@
 // What one `received` request costs the server, against a bare Socket.IO server given the same event
 // (docs/performance.md, "Clients held"). Each server runs in a process of its own; this process holds the
-// clients. Linux only: the split between the event loop and the other threads is read from /proc.
+// clients. Linux only: the event loop's share is read from /proc.
 // Usage: node --import tsx scripts/measure-acknowledgements.ts [clients, default 4000] [rounds, default 20]
-// /proc counts CPU in 10 ms ticks: keep clients × rounds in the tens of thousands.
+// /proc counts the event loop's CPU in 10 ms ticks: keep clients × rounds in the tens of thousands.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '../src/protocol';
-import { BENCH_PASSWORD } from '../bench/protocol';
+import { BENCH_PASSWORD, cpuSample, userName } from '../bench/protocol';
 import { startBaseline } from '../bench/servers/baseline';
 import { seedUsers, startParley } from '../bench/servers/parley';
 
@@ -23,15 +23,11 @@ interface Cpu {
 const ROUND_GAP_MS = 400;
 const CONNECT_CHUNK = 200;
 
-function threadCpuMs(tid: number | string): number {
-  // Fields 14 and 15 of /proc/<pid>/task/<tid>/stat: user and system time, in clock ticks (100 per second here).
-  const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 function cpuNow(): Cpu {
-  const total = readdirSync('/proc/self/task').reduce((sum, tid) => sum + threadCpuMs(tid), 0);
-  return { total, main: threadCpuMs(process.pid) };
+  // The main thread's task has the process's id. Fields 14 and 15 of its stat: user and system time, in clock
+  // ticks (100 per second here).
+  const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { total: cpuSample().cpuMicros / 1000, main: (Number(fields[11]) + Number(fields[12])) * 10 };
 }
 
 /** The server side: started by the parent with the kind and the client count, answers 'cpu' with cpuNow(). */
@@ -50,7 +46,7 @@ async function serve(kind: Kind, clients: number): Promise<void> {
   process.send!({ port: server.port });
 }
 
-const names = (n: number): string[] => Array.from({ length: n }, (_, i) => `user${i}`);
+const names = (n: number): string[] => Array.from({ length: n }, (_, i) => userName(i));
 
 function reply<T>(child: ChildProcess): Promise<T> {
   return new Promise((resolve) => child.once('message', (message) => resolve(message as T)));
