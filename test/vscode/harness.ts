@@ -274,6 +274,22 @@ export class VsCode {
     await this.page.keyboard.press(key);
   }
 
+  /**
+   * Presses a chord again (at most `attempts` times, 10 s apart) until the status bar shows `started`: like
+   * runCommand's repeats, for a chord pressed before a fresh window's extension takes it, which does nothing (seen
+   * once in CI). Only for chords that change the status bar at once, so that a press that worked is never repeated.
+   */
+  async chordUntilStatus(key: string, started: RegExp, attempts = 3): Promise<void> {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await this.chord(key);
+      const seen = await this.waitForStatus(started, 10_000).then(
+        () => true,
+        () => false,
+      );
+      if (seen) return;
+    }
+  }
+
   /** A notification toast that contains `text`. */
   toast(text: string | RegExp): Locator {
     return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();

@@ -55,16 +55,7 @@ class Person {
   }
 
   async signIn(): Promise<void> {
-    // A chord pressed while a fresh window settles can be lost (once in CI: the status bar never showed Parley at
-    // all). Until the status bar shows the connection under way, pressing again cannot connect twice.
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      await this.vscode.chord(KEYS.connect[0]);
-      const started = await this.vscode.waitForStatus(/Parley: connecting|signed in as/, 10_000).then(
-        () => true,
-        () => false,
-      );
-      if (started) break;
-    }
+    await this.vscode.chordUntilStatus(KEYS.connect[0], /Parley: connecting|signed in as/);
     await this.vscode.waitForStatus(new RegExp(`signed in as ${this.name}`));
   }
 
