@@ -1,9 +1,9 @@
 /**
  * The load agents' clients: one real connection each. Against the Socket.IO servers (baseline and
  * Parley) that is a socket.io-client socket over a WebSocket of its own (forceNew, no multiplexing),
- * signed in with `login` like a ParleyClient. Against Parley it also acknowledges every message it
- * receives with a `received` request per 200 ms (ACK_DELAY_MS), as ParleyClient does, so the server does the work
- * a real client makes it do. Against the ws floor it is a plain `ws` WebSocket speaking JSON.
+ * signed in with `login` like a ParleyClient. Against Parley (and the durable relay) it also acknowledges every
+ * message it receives with a `received` request per 200 ms (ACK_DELAY_MS), as ParleyClient does, so the server
+ * does the work a real client makes it do. Against the ws floor it is a plain `ws` WebSocket speaking JSON.
  */
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
@@ -16,7 +16,7 @@ import {
   type ServerToClientEvents,
 } from '../src/protocol';
 import { ACK_DELAY_MS, acknowledgementBatches } from '../src/client/parley-client';
-import { BENCH_PASSWORD, type ServerKind } from './protocol';
+import { BENCH_PASSWORD, isDurable, type ServerKind } from './protocol';
 import type { FloorEvent, FloorRequest } from './servers/ws-floor';
 
 export interface ClientHooks {
@@ -37,7 +37,7 @@ export interface BenchClient {
 }
 
 export function createClient(kind: ServerKind, url: string, index: number, name: string, hooks: ClientHooks): BenchClient {
-  return kind === 'ws' ? new FloorClient(url, index, name, hooks) : new SocketIoClient(url, index, name, kind === 'parley', hooks);
+  return kind === 'ws' ? new FloorClient(url, index, name, hooks) : new SocketIoClient(url, index, name, isDurable(kind), hooks);
 }
 
 class SocketIoClient implements BenchClient {

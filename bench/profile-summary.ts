@@ -1,8 +1,9 @@
 /**
  * Summarises a V8 .cpuprofile (from `npm run bench -- --profile`, or node --cpu-prof): where the
  * time went, by package/area, by function (self time), and by Parley function (inclusive time).
- * Usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top N] [--match REGEX]
- * (--match: inclusive time of every function whose "name area:line" matches, e.g. --match 'markDelivered|announce')
+ * Usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top N] [--match REGEX] [--last SECONDS]
+ * (--match: inclusive time of every function whose "name area:line" matches, e.g. --match 'markDelivered|announce';
+ * --last: only the samples of the profile's last seconds, e.g. a measure that followed the sign-ins)
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,16 +51,21 @@ export interface Summary {
   parleyInclusive: [string, number][];
 }
 
-export function summarize(profile: Profile, match?: RegExp): Summary {
+export function summarize(profile: Profile, match?: RegExp, lastSeconds?: number): Summary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   // Self time per node from the samples and their time deltas (more exact than hitCount alone).
   const selfMs = new Map<number, number>();
   if (profile.samples && profile.timeDeltas) {
+    const from = lastSeconds === undefined ? -Infinity : profile.endTime - lastSeconds * 1e6;
+    let at = profile.startTime;
     profile.samples.forEach((id, i) => {
+      at += profile.timeDeltas![i] ?? 0;
+      if (at < from) return;
       const next = profile.timeDeltas![i + 1] ?? 0;
       selfMs.set(id, (selfMs.get(id) ?? 0) + Math.max(0, next) / 1000);
     });
   } else {
+    if (lastSeconds !== undefined) throw new Error('--last needs a profile with samples and time deltas');
     const total = (profile.endTime - profile.startTime) / 1000;
     const hits = profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0) || 1;
     for (const n of profile.nodes) selfMs.set(n.id, ((n.hitCount ?? 0) / hits) * total);
@@ -99,14 +105,17 @@ export function summarize(profile: Profile, match?: RegExp): Summary {
 function main(): void {
   const file = process.argv[2];
   if (!file) {
-    console.error('usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top N]');
+    console.error('usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top N] [--match REGEX] [--last SECONDS]');
     process.exit(2);
   }
   const topIndex = process.argv.indexOf('--top');
   const n = topIndex > 0 ? Number(process.argv[topIndex + 1]) || 25 : 25;
   const matchIndex = process.argv.indexOf('--match');
   const match = matchIndex > 0 && process.argv[matchIndex + 1] ? new RegExp(process.argv[matchIndex + 1]!) : undefined;
-  const summary = summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, match);
+  const lastIndex = process.argv.indexOf('--last');
+  const last = lastIndex > 0 ? Number(process.argv[lastIndex + 1]) : undefined;
+  if (last !== undefined && !(last > 0)) throw new Error('--last takes a number of seconds');
+  const summary = summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile, match, last);
   const pct = (ms: number): string => `${((ms / summary.totalMs) * 100).toFixed(1).padStart(5)}%`;
   const print = (title: string, rows: [string, number][]): void => {
     console.log(`\n${title}`);

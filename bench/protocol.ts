@@ -3,14 +3,23 @@
  * bench's message bodies. Nothing here is Parley's protocol: that lives in src/protocol.
  */
 
-/** The servers under test. `ws` is the floor: plain WebSocket with JSON, no Socket.IO. */
-export type ServerKind = 'ws' | 'baseline' | 'parley';
+/**
+ * The servers under test. `ws` is the floor: plain WebSocket with JSON, no Socket.IO. `durable` is the
+ * baseline with Parley's store: what keeping messages costs, apart from Parley's other features.
+ */
+export type ServerKind = 'ws' | 'baseline' | 'durable' | 'parley';
 
 export const SERVER_LABELS: Record<ServerKind, string> = {
   ws: 'ws floor',
   baseline: 'Socket.IO baseline',
+  durable: 'durable relay',
   parley: 'Parley',
 };
+
+/** The servers that keep messages in a data directory of their own (and whose clients acknowledge them). */
+export function isDurable(kind: ServerKind): kind is 'durable' | 'parley' {
+  return kind === 'durable' || kind === 'parley';
+}
 
 /** Every bench user shares this password; Parley's users are seeded with it. */
 export const BENCH_PASSWORD = 'bench-password';

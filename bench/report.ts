@@ -44,6 +44,7 @@ function kindRow(results: BenchResults, spec: Spec): Row {
   const p = results.kinds.parley ? median(spec.get(results.kinds.parley)) : undefined;
   const b = results.kinds.baseline ? median(spec.get(results.kinds.baseline)) : undefined;
   const r = ratio(p, b);
+  const d = results.kinds.durable ? ratio(p, median(spec.get(results.kinds.durable))) : null;
   let met: boolean | null = null;
   if (r !== null && spec.goal !== undefined) met = spec.better === 'lower' ? r <= spec.goal : r >= spec.goal;
   return {
@@ -51,6 +52,7 @@ function kindRow(results: BenchResults, spec: Spec): Row {
     values,
     ratio: spec.better ? r : null,
     ratioText: r === null || !spec.better ? '—' : `${r.toFixed(2)}x`,
+    ...(d !== null && spec.better && { durableRatioText: `${d.toFixed(2)}x` }),
     goal: spec.goalText ?? '',
     met,
     ...(spec.chartLabel !== undefined && {
@@ -329,12 +331,14 @@ export function buildTable(results: BenchResults): Row[] {
 
 function columns(results: BenchResults): { kinds: ServerKind[]; header: string[] } {
   const kinds = results.meta.kinds;
-  return { kinds, header: ['Measure', ...kinds.map((k) => SERVER_LABELS[k]), 'Parley/baseline', 'Goal', 'Met'] };
+  const durable = kinds.includes('durable') ? ['Parley/durable relay'] : [];
+  return { kinds, header: ['Measure', ...kinds.map((k) => SERVER_LABELS[k]), 'Parley/baseline', ...durable, 'Goal', 'Met'] };
 }
 
 function cells(row: Row, kinds: ServerKind[]): string[] {
   const met = row.met === null ? '' : row.met ? 'yes' : 'NO';
-  return [row.measure, ...kinds.map((k) => row.values[k] ?? '—'), row.ratioText, row.goal, met];
+  const durable = kinds.includes('durable') ? [row.durableRatioText ?? '—'] : [];
+  return [row.measure, ...kinds.map((k) => row.values[k] ?? '—'), row.ratioText, ...durable, row.goal, met];
 }
 
 export function renderTerminal(results: BenchResults, rows: Row[]): string {

@@ -29,6 +29,8 @@ export interface Row {
   /** Parley / baseline, when both were measured. */
   ratio: number | null;
   ratioText: string;
+  /** Parley / durable relay, for the measures both servers take, when the durable relay was measured. */
+  durableRatioText?: string;
   goal: string;
   /** true/false against the goal; null when there is no goal or nothing to judge. */
   met: boolean | null;

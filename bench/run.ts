@@ -13,7 +13,7 @@ import { measureClient } from './client';
 import { FULL, PHASES, QUICK, type Phase, type Sizes } from './config';
 import { fileLimits } from './ipc';
 import { measureDirect, measureFanout, measureLatency, measureRamp, measureReplay, measureStart, measureStore } from './measures';
-import { BENCH_RATE_LIMIT, BENCH_SCRYPT, SERVER_LABELS, type ServerKind } from './protocol';
+import { BENCH_RATE_LIMIT, BENCH_SCRYPT, isDurable, SERVER_LABELS, type ServerKind } from './protocol';
 import { buildTable, renderMarkdown, renderTerminal } from './report';
 import type { BenchResults, KindResult } from './results';
 import { killAll, machineBusyPct, machineSample, Rig, sleep } from './rig';
@@ -29,7 +29,8 @@ const USAGE = `usage: npm run bench [-- options]
   --cap N              largest ramp step (default 8000)
   --agents N           load agent processes (default 2)
   --ws                 also measure the plain ws floor under both (adds about 2 minutes)
-  --servers LIST       measure only some of: ws,baseline,parley (ratios need baseline and parley)
+  --durable            also measure the durable relay: the baseline with Parley's store (about 3 more minutes)
+  --servers LIST       measure only some of: ws,baseline,durable,parley (ratios need baseline and parley)
   --profile            CPU-profile the server during each measure, into <out>/profiles/*.cpuprofile
                        (summarise with: node --import tsx bench/profile-summary.ts FILE)
   --set KEY=N[,KEY=N]  override any size in bench/config.ts, e.g. --set directWindow=4,probeCount=5
@@ -98,6 +99,7 @@ async function main(): Promise<number> {
       cap: { type: 'string' },
       agents: { type: 'string' },
       ws: { type: 'boolean' },
+      durable: { type: 'boolean', default: false },
       servers: { type: 'string' },
       set: { type: 'string' },
       'no-ws': { type: 'boolean' },
@@ -133,10 +135,15 @@ async function main(): Promise<number> {
   if (unknown.length) throw new Error(`unknown phase ${unknown.join(', ')}; choose from ${PHASES.join(', ')}`);
   const wants = (p: Phase): boolean => phases.includes(p);
   const withWs = values['no-ws'] ? false : (values.ws ?? false);
-  const allKinds: ServerKind[] = [...(withWs ? (['ws'] as const) : []), 'baseline', 'parley'];
+  const allKinds: ServerKind[] = [
+    ...(withWs ? (['ws'] as const) : []),
+    'baseline',
+    ...(values.durable ? (['durable'] as const) : []),
+    'parley',
+  ];
   const chosen = values.servers?.split(',').map((s) => s.trim());
   if (chosen?.some((k) => !(k in SERVER_LABELS))) throw new Error(`--servers takes some of ${Object.keys(SERVER_LABELS).join(', ')}`);
-  const kinds = chosen ? (['ws', 'baseline', 'parley'] as const).filter((k) => chosen.includes(k)) : allKinds;
+  const kinds = chosen ? (Object.keys(SERVER_LABELS) as ServerKind[]).filter((k) => chosen.includes(k)) : allKinds;
 
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
@@ -260,7 +267,8 @@ async function main(): Promise<number> {
       const rig = await bounded(results, `${kind} start`, 180_000, () =>
         Rig.start(kind, sizes, {
           users: sizes.clients,
-          ...(kind === 'parley' && { extraUsers: [REPLAY_FROM, REPLAY_TO], dataDir: mkdtempSync(path.join(tmp, 'parley-')) }),
+          ...(kind === 'parley' && { extraUsers: [REPLAY_FROM, REPLAY_TO] }),
+          ...(isDurable(kind) && { dataDir: mkdtempSync(path.join(tmp, `${kind}-`)) }),
         }),
       );
       if (!rig) continue;
@@ -313,7 +321,7 @@ async function main(): Promise<number> {
       const rig = await bounded(results, `${kind} ramp start`, 180_000, () =>
         Rig.start(kind, sizes, {
           users: sizes.rampCap,
-          ...(kind === 'parley' && { dataDir: mkdtempSync(path.join(tmp, 'parley-ramp-')) }),
+          ...(isDurable(kind) && { dataDir: mkdtempSync(path.join(tmp, `${kind}-ramp-`)) }),
         }),
       );
       if (!rig) continue;

@@ -28,6 +28,10 @@ serve<ServerCommands>({
       await seedUsers(dataDir, [...Array.from({ length: users }, (_, i) => userName(i)), ...extraUsers]);
       seedMs = performance.now() - t0;
       running = await startParley(dataDir);
+    } else if (kind === 'durable') {
+      if (!dataDir) throw new Error('the durable relay needs a dataDir');
+      const { startDurableRelay } = await import('./servers/durable-relay');
+      running = await startDurableRelay(dataDir);
     } else if (kind === 'baseline') {
       const { startBaseline } = await import('./servers/baseline');
       running = await startBaseline();

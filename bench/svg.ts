@@ -7,7 +7,7 @@ import type { BenchResults, Row } from './results';
 import type { Spread } from './stats';
 
 const WIDTH = 1000;
-const COLORS: Record<ServerKind, string> = { ws: '#7f7f7f', baseline: '#1f77b4', parley: '#d62728' };
+const COLORS: Record<ServerKind, string> = { ws: '#7f7f7f', baseline: '#1f77b4', durable: '#2ca02c', parley: '#d62728' };
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,19 +1,23 @@
 // What one `received` request costs the server, against a bare Socket.IO server given the same event
 // (docs/performance.md, "Clients held"). Each server runs in a process of its own; this process holds the
 // clients. Linux only: the event loop's share is read from /proc.
-// Usage: node --import tsx scripts/measure-acknowledgements.ts [clients, default 4000] [rounds, default 20]
+// Usage: node --import tsx scripts/measure-acknowledgements.ts [clients, default 4000] [rounds, default 20] [profile dir]
+// With a directory, each server's event loop is CPU-profiled during the rounds only, into DIR/<kind>.cpuprofile
+// (summarise with: node --import tsx bench/profile-summary.ts FILE).
 // /proc counts the event loop's CPU in 10 ms ticks: keep clients × rounds in the tens of thousands.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '../src/protocol';
 import { BENCH_PASSWORD, cpuSample, userName } from '../bench/protocol';
 import { startBaseline } from '../bench/servers/baseline';
+import { startDurableRelay } from '../bench/servers/durable-relay';
 import { seedUsers, startParley } from '../bench/servers/parley';
 
-type Kind = 'parley' | 'baseline';
+type Kind = 'parley' | 'durable' | 'baseline';
 /** CPU milliseconds: the whole process, and its main thread (the event loop). */
 interface Cpu {
   total: number;
@@ -34,9 +38,22 @@ function cpuNow(): Cpu {
 async function serve(kind: Kind, clients: number): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-acks-'));
   if (kind === 'parley') await seedUsers(dataDir, names(clients));
-  const server = kind === 'parley' ? await startParley(dataDir) : await startBaseline();
+  const server =
+    kind === 'parley' ? await startParley(dataDir) : kind === 'durable' ? await startDurableRelay(dataDir) : await startBaseline();
+  const profiler = new Session();
   process.on('message', (message: string) => {
     if (message === 'cpu') process.send!(cpuNow());
+    if (message === 'profile') {
+      profiler.connect();
+      profiler.post('Profiler.enable', () => profiler.post('Profiler.start', () => process.send!('profiling')));
+    }
+    if (message.startsWith('profile:')) {
+      profiler.post('Profiler.stop', (err, result) => {
+        if (!err) writeFileSync(message.slice('profile:'.length), JSON.stringify(result.profile));
+        profiler.disconnect();
+        process.send!(err ? String(err) : 'profiled');
+      });
+    }
     if (message !== 'exit') return;
     void server.close().finally(() => {
       rmSync(dataDir, { recursive: true, force: true });
@@ -52,10 +69,14 @@ function reply<T>(child: ChildProcess): Promise<T> {
   return new Promise((resolve) => child.once('message', (message) => resolve(message as T)));
 }
 
-async function measure(kind: Kind, clients: number, rounds: number): Promise<void> {
+async function measure(kind: Kind, clients: number, rounds: number, profileDir: string | undefined): Promise<void> {
   const child = fork(process.argv[1]!, ['--serve', kind, String(clients)], { execArgv: process.execArgv });
   const { port } = await reply<{ port: number }>(child);
-  const cpu = async (): Promise<Cpu> => (child.send('cpu'), reply<Cpu>(child));
+  const ask = <T>(message: string): Promise<T> => {
+    child.send(message);
+    return reply<T>(child);
+  };
+  const cpu = (): Promise<Cpu> => ask<Cpu>('cpu');
   const sockets: Socket[] = [];
   try {
     const all = names(clients);
@@ -83,6 +104,7 @@ async function measure(kind: Kind, clients: number, rounds: number): Promise<voi
     const idleStart = await cpu();
     await new Promise((resolve) => setTimeout(resolve, rounds * ROUND_GAP_MS));
     const idleEnd = await cpu();
+    if (profileDir) await ask('profile');
     const start = await cpu();
     for (let round = 1; round <= rounds; round++) {
       // As ParleyClient sends it: no ack callback, so the server answers only a failure.
@@ -90,6 +112,8 @@ async function measure(kind: Kind, clients: number, rounds: number): Promise<voi
       await new Promise((resolve) => setTimeout(resolve, ROUND_GAP_MS));
     }
     const end = await cpu();
+    const profiled = profileDir && (await ask<string>(`profile:${path.join(profileDir, `${kind}.cpuprofile`)}`));
+    if (profiled && profiled !== 'profiled') console.error(`${kind}: no profile: ${profiled}`);
     const requests = clients * rounds;
     const per = (key: keyof Cpu): string => (((end[key] - start[key] - (idleEnd[key] - idleStart[key])) * 1000) / requests).toFixed(1);
     console.log(`${kind}: ${requests} received requests: ${per('total')} µs of server CPU each, ${per('main')} µs on its event loop`);
@@ -104,7 +128,8 @@ async function main([first, second, third]: string[]): Promise<void> {
   if (first === '--serve') return serve(second as Kind, Number(third));
   const clients = Number(first ?? 4000);
   const rounds = Number(second ?? 20);
-  for (const kind of ['baseline', 'parley'] as const) await measure(kind, clients, rounds);
+  if (third) mkdirSync(third, { recursive: true });
+  for (const kind of ['baseline', 'durable', 'parley'] as const) await measure(kind, clients, rounds, third);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -1,0 +1,77 @@
+/**
+ * The DURABLE RELAY: the baseline plus Parley's store, and nothing else. It answers what a server that
+ * keeps messages as Parley does could reach here: each message is saved (with a pending row per
+ * recipient) before its sender's acknowledgement and its delivery, and each `received` removes those
+ * rows, through the same store thread, SQLite settings and per-turn batching of acknowledgements.
+ * Still no passwords, validation, rate limit, presence, blocks or idempotency check of its own.
+ */
+import { createServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { failure, type ClientToServerEvents, type Failure, type ServerToClientEvents } from '../../src/protocol';
+import { AcknowledgementBatcher } from '../../src/server/acknowledgements';
+import { DEFAULT_TIMINGS, engineOptions } from '../../src/server/options';
+import { openWorkerStore, storeThreadUtilization } from '../../src/server/store/worker-store';
+import type { RunningServer } from './running';
+
+type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export async function startDurableRelay(dataDir: string): Promise<RunningServer> {
+  const store = await openWorkerStore(dataDir);
+  const acknowledgements = new AcknowledgementBatcher(store);
+  const http = createServer((_req, res) => {
+    res.writeHead(404).end();
+  });
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(DEFAULT_TIMINGS));
+  const byName = new Map<string, RelaySocket>();
+
+  io.on('connection', (socket: RelaySocket) => {
+    let name = socket.id;
+    socket.on('login', ({ username }, ack) => {
+      name = username;
+      byName.set(username, socket);
+      ack({ ok: true, username, online: [] });
+    });
+    socket.on('message', ({ to, body, clientMsgId }, ack) => {
+      store.saveMessage({ from: name, kind: 'direct', body, sentAt: Date.now(), recipients: [to], clientMsgId }).then(({ message }) => {
+        const target = byName.get(to);
+        target?.emit('message', message);
+        ack({ ok: true, id: message.id, sentAt: message.sentAt, online: target !== undefined });
+      }, refuse(ack));
+    });
+    socket.on('broadcast', ({ body, clientMsgId }, ack) => {
+      const recipients = [...byName.keys()].filter((u) => u !== name);
+      store.saveMessage({ from: name, kind: 'broadcast', body, sentAt: Date.now(), recipients, clientMsgId }).then(({ message }) => {
+        socket.broadcast.emit('message', message);
+        ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: recipients.length, skipped: 0 });
+      }, refuse(ack));
+    });
+    socket.on('received', ({ ids }) => {
+      void acknowledgements.add(name, ids);
+    });
+    socket.on('disconnect', () => {
+      if (byName.get(name) === socket) byName.delete(name);
+    });
+  });
+
+  /** A failed save is answered (the bench counts it), never left to crash the process. */
+  const refuse =
+    (ack: (reply: Failure) => void) =>
+    (error: unknown): void =>
+      ack(failure('INTERNAL', String(error)));
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = http.address();
+  if (!address || typeof address === 'string') throw new Error('durable relay: no port');
+  return {
+    port: address.port,
+    close: async () => {
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      acknowledgements.flush();
+      await store.close();
+    },
+    storeUtilization: () => storeThreadUtilization(store),
+  };
+}
