@@ -10,14 +10,11 @@ import type { Timings } from './options';
 import type { Presence } from './presence';
 import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
+import type { AfterReply } from './request';
 import type { Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 
-export type Handler<E extends RequestName> = (
-  conn: Connection,
-  payload: RequestPayload<E>,
-  after: (task: () => void | Promise<void>) => void,
-) => Promise<ReplyTo<E>>;
+export type Handler<E extends RequestName> = (conn: Connection, payload: RequestPayload<E>, after: AfterReply) => Promise<ReplyTo<E>>;
 
 export interface ChatServiceDeps {
   store: Store;
@@ -102,7 +99,7 @@ export class ChatService {
       this.deps.blocks.add(me, username);
       if (!wasHidden) this.showPresenceBetween(me, username, false);
       // Any private chat between the two must end; the server cannot close it itself, it never carries it.
-      after(() => this.privateChat.revoke(me, username));
+      after.defer(() => this.privateChat.revoke(me, username));
       return { ok: true, username };
     },
 
@@ -137,7 +134,9 @@ export class ChatService {
       return { ok: true, users };
     },
 
-    received: async (conn, { ids }) => ({ ok: true, count: await this.acknowledgements.add(conn.signedInAs!, ids) }),
+    // Not an async function: every client sends one of these per burst of messages it receives, and an async
+    // function's frame is the larger part of what each one allocates.
+    received: (conn, { ids }) => this.acknowledgements.add(conn.signedInAs!, ids).then((count) => ({ ok: true, count })),
 
     history: async (conn, { with: other, before, limit = 50 }) => {
       if (other !== undefined && !this.deps.accounts.has(other)) return failure('UNKNOWN_USER', `There is no user named "${other}".`);
@@ -152,17 +151,12 @@ export class ChatService {
     startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
 
     logout: async (conn, _payload, after) => {
-      after(() => this.signOut(conn, 'logout', 'You have signed out.'));
+      after.defer(() => this.signOut(conn, 'logout', 'You have signed out.'));
       return { ok: true };
     },
   };
 
-  private async login(
-    conn: Connection,
-    username: string,
-    password: string,
-    after: (task: () => void | Promise<void>) => void,
-  ): Promise<ReplyTo<'login'>> {
+  private async login(conn: Connection, username: string, password: string, after: AfterReply): Promise<ReplyTo<'login'>> {
     const { throttle } = this;
     const now = this.deps.clock();
     const attempt = throttle.begin(username, conn.address, now);
@@ -199,7 +193,7 @@ export class ChatService {
     if (first) this.deps.feed.changed(username, true);
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
 
-    after(async () => {
+    after.defer(async () => {
       let pending: ChatMessage[] = [];
       try {
         pending = await this.deps.store.pendingFor(username);

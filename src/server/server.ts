@@ -13,6 +13,7 @@ import {
   type ClientToServerEvents,
   type ErrorCode,
   type Reply,
+  type RequestName,
   type ServerToClientEvents,
 } from '../protocol';
 import { Accounts } from './accounts';
@@ -25,6 +26,8 @@ import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMING
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
+import { Request } from './request';
+import { RequestQueue } from './request-queue';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
@@ -122,65 +125,52 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     next();
   });
 
+  /** Carries out a validated request in its turn (see RequestQueue) and answers it; never rejects. */
+  async function execute(request: Request): Promise<void> {
+    const { conn } = request;
+    const event = request.event as RequestName; // validated before it was queued
+    const signedIn = event === 'received' ? conn.signedInAs !== undefined : conn.user !== undefined;
+    if (event === 'login' ? signedIn : !signedIn) {
+      return request.reply(
+        event === 'login' ? failure('ALREADY_SIGNED_IN', `You are signed in as ${conn.user}.`) : failure('NOT_SIGNED_IN', 'Sign in first.'),
+      );
+    }
+    if (event !== 'received') conn.lastCommandAt = clock();
+    try {
+      const handler = service.handlers[event] as Handler<typeof event>;
+      request.reply(await handler(conn, request.payload as never, request));
+    } catch (err) {
+      log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
+      return request.reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
+    }
+    // Work after the reply (e.g. replaying stored messages) can no longer answer the request: it logs instead.
+    try {
+      for (const task of request.later()) await task();
+    } catch (err) {
+      log.error('work after a reply failed', { event, err: err instanceof Error ? err.stack : String(err) });
+    }
+  }
+
   io.on('connection', (socket: ParleySocket) => {
     const conn = new Connection(socket, socket.handshake.address, clock(), rate);
     coalescer.attach(socket.conn);
     connections.add(conn);
-    // Requests of one connection start in the order they came. Sends and acknowledgements start without
-    // waiting for the one before to finish (the store commits them in the order it got them, so their
-    // order holds, and one client's burst shares a commit); any other request waits for all before it.
-    let tail: Promise<unknown> = Promise.resolve();
-    const inflight = new Set<Promise<void>>();
+    const requests = new RequestQueue(execute);
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : undefined;
-      // Without an acknowledgement (allowed for `received` only) a success needs no answer and a failure becomes a protocolError.
-      const reply = (r: Reply): void => {
-        if (ack) ack(r);
-        else if (!r.ok) socket.emit('protocolError', { ...r.error, event });
-      };
-      if (!conn.bucket.take(clock())) return reply(failure('RATE_LIMITED', 'Too many requests; slow down and try again in a moment.'));
-      if (!isRequestName(event)) return reply(failure('UNKNOWN_EVENT', `Unknown event "${event}".`));
-      if (!ack && event !== 'received') return reply(failure('BAD_REQUEST', `"${event}" needs an acknowledgement callback.`));
-      if (args.length !== 1) return reply(failure('BAD_REQUEST', `"${event}" takes exactly one payload object.`));
+      const request = new Request(conn, event, ack);
+      if (!conn.bucket.take(clock()))
+        return request.reply(failure('RATE_LIMITED', 'Too many requests; slow down and try again in a moment.'));
+      if (!isRequestName(event)) return request.reply(failure('UNKNOWN_EVENT', `Unknown event "${event}".`));
+      if (!ack && event !== 'received') return request.reply(failure('BAD_REQUEST', `"${event}" needs an acknowledgement callback.`));
+      if (args.length !== 1) return request.reply(failure('BAD_REQUEST', `"${event}" takes exactly one payload object.`));
       const parsed = requestSchemas[event].safeParse(args[0]);
       if (!parsed.success) {
-        return reply(failure(errorCodeFor(parsed.error), `Invalid "${event}": ${describeIssues(parsed.error)}.`));
+        return request.reply(failure(errorCodeFor(parsed.error), `Invalid "${event}": ${describeIssues(parsed.error)}.`));
       }
-      const run = async (): Promise<void> => {
-        const signedIn = event === 'received' ? conn.signedInAs !== undefined : conn.user !== undefined;
-        if (event === 'login' ? signedIn : !signedIn) {
-          return reply(
-            event === 'login'
-              ? failure('ALREADY_SIGNED_IN', `You are signed in as ${conn.user}.`)
-              : failure('NOT_SIGNED_IN', 'Sign in first.'),
-          );
-        }
-        if (event !== 'received') conn.lastCommandAt = clock();
-        const deferred: (() => void | Promise<void>)[] = [];
-        try {
-          const handler = service.handlers[event] as Handler<typeof event>;
-          reply(await handler(conn, parsed.data as never, (task) => deferred.push(task)));
-        } catch (err) {
-          log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
-          return reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
-        }
-        // Work after the reply (e.g. replaying stored messages) can no longer answer the request: it logs instead.
-        try {
-          for (const task of deferred) await task();
-        } catch (err) {
-          log.error('work after a reply failed', { event, err: err instanceof Error ? err.stack : String(err) });
-        }
-      };
-      if (PIPELINED.has(event)) {
-        tail = tail.then(() => {
-          const done = run();
-          inflight.add(done);
-          void done.finally(() => inflight.delete(done));
-        });
-      } else {
-        tail = tail.then(() => Promise.all(inflight)).then(run);
-      }
+      request.payload = parsed.data;
+      requests.push(PIPELINED.has(event), request);
     });
 
     socket.on('disconnect', () => {

@@ -1,0 +1,44 @@
+import type { Reply } from '../protocol';
+import type { Connection } from './connection';
+
+/** Work a handler leaves for after its reply, e.g. replaying stored messages after a sign-in. */
+export type Task = () => void | Promise<void>;
+
+const NONE: readonly Task[] = [];
+
+/** What a handler can do besides answer: leave work for after the reply. */
+export interface AfterReply {
+  defer(task: Task): void;
+}
+
+/**
+ * One request of a client, from its arrival to its answer. An object rather than closures: every
+ * client acknowledges what it receives, so this is made for each of thousands of requests a second.
+ */
+export class Request implements AfterReply {
+  /** Set once the event's schema has accepted it. */
+  payload: unknown;
+  private deferred: Task[] | undefined;
+
+  constructor(
+    readonly conn: Connection,
+    /** As the client named it: a RequestName once validated. */
+    readonly event: string,
+    /** Without one (allowed for `received` only), a success needs no answer and a failure becomes a protocolError. */
+    private readonly ack: ((reply: Reply) => void) | undefined,
+  ) {}
+
+  reply(reply: Reply): void {
+    if (this.ack) this.ack(reply);
+    else if (!reply.ok) this.conn.socket.emit('protocolError', { ...reply.error, event: this.event });
+  }
+
+  defer(task: Task): void {
+    (this.deferred ??= []).push(task);
+  }
+
+  /** The deferred work, in order. */
+  later(): readonly Task[] {
+    return this.deferred ?? NONE;
+  }
+}
