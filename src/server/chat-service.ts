@@ -135,7 +135,7 @@ export class ChatService {
     },
 
     // Not an async function: every client sends one of these per burst of messages it receives, and an async
-    // function's frame is the larger part of what each one allocates.
+    // function's frame is one more allocation for each.
     received: (conn, { ids }) => this.acknowledgements.add(conn.signedInAs!, ids).then((count) => ({ ok: true, count })),
 
     history: async (conn, { with: other, before, limit = 50 }) => {
