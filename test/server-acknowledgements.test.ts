@@ -21,6 +21,11 @@ async function storeWithPending(t: TestContext): Promise<{ store: Store; dir: st
   return { store, dir, ids };
 }
 
+/** Adds an acknowledgement to the batch; resolves with its count once stored, rejects if its batch failed. */
+function add(batcher: AcknowledgementBatcher, recipient: string, ids: number[]): Promise<number> {
+  return new Promise((resolve, reject) => batcher.add(recipient, ids, { stored: resolve, failed: reject }));
+}
+
 describe('acknowledgements gathered per turn', () => {
   test("one turn's acknowledgements are one store call, applied in order, each answered with its own count", async (t) => {
     const { store, ids } = await storeWithPending(t);
@@ -33,24 +38,24 @@ describe('acknowledgements gathered per turn', () => {
     };
     const batcher = new AcknowledgementBatcher(store);
     const counts = await Promise.all([
-      batcher.add('bob', [b1, b2, 999]),
-      batcher.add('carol', [b1]), // not carol's: ignored
-      batcher.add('bob', [b1]), // already acknowledged by the first
-      batcher.add('carol', [c1]),
+      add(batcher, 'bob', [b1, b2, 999]),
+      add(batcher, 'carol', [b1]), // not carol's: ignored
+      add(batcher, 'bob', [b1]), // already acknowledged by the first
+      add(batcher, 'carol', [c1]),
     ]);
     assert.deepEqual(counts, [2, 0, 0, 1]);
     assert.equal(calls, 1);
     assert.deepEqual(await store.pendingFor('bob'), []);
     assert.deepEqual(await store.pendingFor('carol'), []);
 
-    assert.equal(await batcher.add('bob', [b1]), 0, 'a later turn is a call of its own');
+    assert.equal(await add(batcher, 'bob', [b1]), 0, 'a later turn is a call of its own');
     assert.equal(calls, 2);
   });
 
   test('flush hands them over at once, so that a store closing right after still stores them', async (t) => {
     const { store, dir, ids } = await storeWithPending(t);
     const batcher = new AcknowledgementBatcher(store);
-    const count = batcher.add('bob', [ids[0]!]);
+    const count = add(batcher, 'bob', [ids[0]!]);
     batcher.flush();
     await store.close();
     assert.equal(await count, 1);
@@ -62,14 +67,16 @@ describe('acknowledgements gathered per turn', () => {
     );
   });
 
-  test('when the store fails, every acknowledgement of the batch is rejected', async (t) => {
+  test('when the store fails, every acknowledgement of the batch is told, and the batch is reported once', async (t) => {
     const { store, ids } = await storeWithPending(t);
     await store.close();
-    const batcher = new AcknowledgementBatcher(store);
-    const results = await Promise.allSettled([batcher.add('bob', [ids[0]!]), batcher.add('carol', [ids[2]!])]);
+    const reported: number[] = [];
+    const batcher = new AcknowledgementBatcher(store, (_error, acknowledgements) => reported.push(acknowledgements));
+    const results = await Promise.allSettled([add(batcher, 'bob', [ids[0]!]), add(batcher, 'carol', [ids[2]!])]);
     assert.deepEqual(
       results.map((r) => r.status),
       ['rejected', 'rejected'],
     );
+    assert.deepEqual(reported, [2]);
   });
 });

@@ -8,12 +8,15 @@
 import { createServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { failure, type ClientToServerEvents, type Failure, type ServerToClientEvents } from '../../src/protocol';
-import { AcknowledgementBatcher } from '../../src/server/acknowledgements';
+import { AcknowledgementBatcher, type AcknowledgementOutcome } from '../../src/server/acknowledgements';
 import { DEFAULT_TIMINGS, engineOptions } from '../../src/server/options';
 import { openWorkerStore, storeThreadUtilization } from '../../src/server/store/worker-store';
 import type { RunningServer } from './running';
 
 type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** Its clients send `received` without an ack callback, and it reports no failures: nobody hears how one went. */
+const UNANSWERED: AcknowledgementOutcome = { stored: () => {}, failed: () => {} };
 
 export async function startDurableRelay(dataDir: string): Promise<RunningServer> {
   const store = await openWorkerStore(dataDir);
@@ -45,9 +48,7 @@ export async function startDurableRelay(dataDir: string): Promise<RunningServer>
         ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: recipients.length, skipped: 0 });
       }, refuse(ack));
     });
-    socket.on('received', ({ ids }) => {
-      void acknowledgements.add(name, ids);
-    });
+    socket.on('received', ({ ids }) => acknowledgements.add(name, ids, UNANSWERED));
     socket.on('disconnect', () => {
       if (byName.get(name) === socket) byName.delete(name);
     });

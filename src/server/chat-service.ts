@@ -10,11 +10,12 @@ import type { Timings } from './options';
 import type { Presence } from './presence';
 import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
-import type { AfterReply } from './request';
+import type { Request } from './request';
 import type { Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 
-export type Handler<E extends RequestName> = (conn: Connection, payload: RequestPayload<E>, after: AfterReply) => Promise<ReplyTo<E>>;
+/** Resolves with the reply; or returns nothing, and answers through `request` itself (see `received`). */
+export type Handler<E extends RequestName> = (conn: Connection, payload: RequestPayload<E>, request: Request) => Promise<ReplyTo<E>> | void;
 
 export interface ChatServiceDeps {
   store: Store;
@@ -39,13 +40,15 @@ export class ChatService {
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.throttle = new LoginThrottle(deps.timings.maxLoginFailures, deps.timings.blockMs);
-    this.acknowledgements = new AcknowledgementBatcher(deps.store);
+    this.acknowledgements = new AcknowledgementBatcher(deps.store, (error, acknowledgements) =>
+      deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
+    );
     this.privateChat = new PrivateChat(deps);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
   }
 
   readonly handlers: { [E in RequestName]: Handler<E> } = {
-    login: (conn, { username, password }, after) => this.login(conn, username, password, after),
+    login: (conn, { username, password }, request) => this.login(conn, username, password, request),
 
     whoelse: async (conn) => ({ ok: true, users: this.visibleTo(conn.user!, this.deps.presence.online()) }),
 
@@ -90,7 +93,7 @@ export class ChatService {
       };
     },
 
-    block: async (conn, { username }, after) => {
+    block: async (conn, { username }, request) => {
       const me = conn.user!;
       if (username === me) return failure('SELF', 'You cannot block yourself.');
       if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
@@ -99,7 +102,7 @@ export class ChatService {
       this.deps.blocks.add(me, username);
       if (!wasHidden) this.showPresenceBetween(me, username, false);
       // Any private chat between the two must end; the server cannot close it itself, it never carries it.
-      after.defer(() => this.privateChat.revoke(me, username));
+      request.defer(() => this.privateChat.revoke(me, username));
       return { ok: true, username };
     },
 
@@ -134,9 +137,9 @@ export class ChatService {
       return { ok: true, users };
     },
 
-    // Not an async function: every client sends one of these per burst of messages it receives, and an async
-    // function's frame is one more allocation for each.
-    received: (conn, { ids }) => this.acknowledgements.add(conn.signedInAs!, ids).then((count) => ({ ok: true, count })),
+    // Answered through the request once its batch is stored, with no promise or async frame of its own
+    // waiting for that commit: every client sends one of these per burst of messages it receives.
+    received: (conn, { ids }, request) => this.acknowledgements.add(conn.signedInAs!, ids, request),
 
     history: async (conn, { with: other, before, limit = 50 }) => {
       if (other !== undefined && !this.deps.accounts.has(other)) return failure('UNKNOWN_USER', `There is no user named "${other}".`);
@@ -150,13 +153,13 @@ export class ChatService {
 
     startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
 
-    logout: async (conn, _payload, after) => {
-      after.defer(() => this.signOut(conn, 'logout', 'You have signed out.'));
+    logout: async (conn, _payload, request) => {
+      request.defer(() => this.signOut(conn, 'logout', 'You have signed out.'));
       return { ok: true };
     },
   };
 
-  private async login(conn: Connection, username: string, password: string, after: AfterReply): Promise<ReplyTo<'login'>> {
+  private async login(conn: Connection, username: string, password: string, request: Request): Promise<ReplyTo<'login'>> {
     const { throttle } = this;
     const now = this.deps.clock();
     const attempt = throttle.begin(username, conn.address, now);
@@ -193,7 +196,7 @@ export class ChatService {
     if (first) this.deps.feed.changed(username, true);
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
 
-    after.defer(async () => {
+    request.defer(async () => {
       let pending: ChatMessage[] = [];
       try {
         pending = await this.deps.store.pendingFor(username);

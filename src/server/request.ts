@@ -1,4 +1,5 @@
-import type { Reply } from '../protocol';
+import { failure, type Reply, type ReplyTo } from '../protocol';
+import type { AcknowledgementOutcome } from './acknowledgements';
 import type { Connection } from './connection';
 
 /** Work a handler leaves for after its reply, e.g. replaying stored messages after a sign-in. */
@@ -6,16 +7,12 @@ export type Task = () => void | Promise<void>;
 
 const NONE: readonly Task[] = [];
 
-/** What a handler can do besides answer: leave work for after the reply. */
-export interface AfterReply {
-  defer(task: Task): void;
-}
-
 /**
  * One request of a client, from its arrival to its answer. An object rather than closures: every
  * client acknowledges what it receives, so this is made for each of thousands of requests a second.
+ * A `received` request is answered through it once its batch is stored (AcknowledgementOutcome).
  */
-export class Request implements AfterReply {
+export class Request implements AcknowledgementOutcome {
   /** Set once the event's schema has accepted it. */
   payload: unknown;
   private deferred: Task[] | undefined;
@@ -33,6 +30,16 @@ export class Request implements AfterReply {
     else if (!reply.ok) this.conn.socket.emit('protocolError', { ...reply.error, event: this.event });
   }
 
+  stored(count: number): void {
+    const reply: ReplyTo<'received'> = { ok: true, count };
+    this.reply(reply);
+  }
+
+  failed(): void {
+    this.reply(failure('INTERNAL', 'The server could not store this acknowledgement; it has been logged.'));
+  }
+
+  /** Leaves work for after the reply (which can then no longer answer the request). */
   defer(task: Task): void {
     (this.deferred ??= []).push(task);
   }

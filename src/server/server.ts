@@ -138,7 +138,9 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     if (event !== 'received') conn.lastCommandAt = clock();
     try {
       const handler = service.handlers[event] as Handler<typeof event>;
-      request.reply(await handler(conn, request.payload as never, request));
+      const answer = handler(conn, request.payload as never, request);
+      if (!answer) return; // it answers through the request itself, when its work is done
+      request.reply(await answer);
     } catch (err) {
       log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
       return request.reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
