@@ -138,7 +138,9 @@ export class ChatService {
     },
 
     // Answered through the request once its batch is stored, with no promise or async frame of its own
-    // waiting for that commit: every client sends one of these per burst of messages it receives.
+    // waiting for that commit: every client sends one of these per burst of messages it receives. The
+    // connection's next request does not wait for the commit either; a replay that runs first may still
+    // find those messages pending, and the client drops what it has already shown.
     received: (conn, { ids }, request) => this.acknowledgements.add(conn.signedInAs!, ids, request),
 
     history: async (conn, { with: other, before, limit = 50 }) => {
