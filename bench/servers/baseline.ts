@@ -4,24 +4,16 @@
  * names the socket; `message` relays to the socket of that name; `broadcast` goes to every other
  * socket through Socket.IO's own broadcast (encoded once).
  */
-import { createServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
-import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from '../../src/protocol';
-import { DEFAULT_TIMINGS, engineOptions } from '../../src/server/options';
+import type { ChatMessage } from '../../src/protocol';
+import { bareSocketIo, type BareSocket } from './bare-socket-io';
 import type { RunningServer } from './running';
 
-type BaselineSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
-
 export async function startBaseline(): Promise<RunningServer> {
-  const http = createServer((_req, res) => {
-    res.writeHead(404).end();
-  });
-  // The same engine settings as Parley, so that only the application differs.
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(DEFAULT_TIMINGS));
-  const byName = new Map<string, BaselineSocket>();
+  const { io, listen } = bareSocketIo();
+  const byName = new Map<string, BareSocket>();
   let nextId = 1;
 
-  io.on('connection', (socket: BaselineSocket) => {
+  io.on('connection', (socket: BareSocket) => {
     let name = socket.id;
     socket.on('login', ({ username }, ack) => {
       name = username;
@@ -44,14 +36,9 @@ export async function startBaseline(): Promise<RunningServer> {
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = http.address();
-  if (!address || typeof address === 'string') throw new Error('baseline: no port');
+  const port = await listen();
   return {
-    port: address.port,
+    port,
     close: () => new Promise<void>((resolve) => io.close(() => resolve())),
   };
 }

@@ -5,15 +5,11 @@
  * rows, through the same store thread, SQLite settings and per-turn batching of acknowledgements.
  * Still no passwords, validation, rate limit, presence, blocks or idempotency check of its own.
  */
-import { createServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
-import { failure, type ClientToServerEvents, type Failure, type ServerToClientEvents } from '../../src/protocol';
+import { failure, type Failure } from '../../src/protocol';
 import { AcknowledgementBatcher, type AcknowledgementOutcome } from '../../src/server/acknowledgements';
-import { DEFAULT_TIMINGS, engineOptions } from '../../src/server/options';
 import { openWorkerStore, storeThreadUtilization } from '../../src/server/store/worker-store';
+import { bareSocketIo, type BareSocket } from './bare-socket-io';
 import type { RunningServer } from './running';
-
-type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 /** Its clients send `received` without an ack callback, and it reports no failures: nobody hears how one went. */
 const UNANSWERED: AcknowledgementOutcome = { stored: () => {}, failed: () => {} };
@@ -21,13 +17,10 @@ const UNANSWERED: AcknowledgementOutcome = { stored: () => {}, failed: () => {} 
 export async function startDurableRelay(dataDir: string): Promise<RunningServer> {
   const store = await openWorkerStore(dataDir);
   const acknowledgements = new AcknowledgementBatcher(store);
-  const http = createServer((_req, res) => {
-    res.writeHead(404).end();
-  });
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(DEFAULT_TIMINGS));
-  const byName = new Map<string, RelaySocket>();
+  const { io, listen } = bareSocketIo();
+  const byName = new Map<string, BareSocket>();
 
-  io.on('connection', (socket: RelaySocket) => {
+  io.on('connection', (socket: BareSocket) => {
     let name = socket.id;
     socket.on('login', ({ username }, ack) => {
       name = username;
@@ -60,14 +53,9 @@ export async function startDurableRelay(dataDir: string): Promise<RunningServer>
     (error: unknown): void =>
       ack(failure('INTERNAL', String(error)));
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = http.address();
-  if (!address || typeof address === 'string') throw new Error('durable relay: no port');
+  const port = await listen();
   return {
-    port: address.port,
+    port,
     close: async () => {
       await new Promise<void>((resolve) => io.close(() => resolve()));
       acknowledgements.flush();
