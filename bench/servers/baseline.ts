@@ -5,34 +5,25 @@
  * socket through Socket.IO's own broadcast (encoded once).
  */
 import type { ChatMessage } from '../../src/protocol';
-import { bareSocketIo, type BareSocket } from './bare-socket-io';
+import { bareSocketIo, namedSockets, type BareSocket } from './bare-socket-io';
 import type { RunningServer } from './running';
 
 export async function startBaseline(): Promise<RunningServer> {
   const { io, listen } = bareSocketIo();
-  const byName = new Map<string, BareSocket>();
+  const byName = namedSockets(io);
   let nextId = 1;
 
   io.on('connection', (socket: BareSocket) => {
-    let name = socket.id;
-    socket.on('login', ({ username }, ack) => {
-      name = username;
-      byName.set(username, socket);
-      ack({ ok: true, username, online: [] });
-    });
     socket.on('message', ({ to, body }, ack) => {
-      const message: ChatMessage = { id: nextId++, from: name, to, kind: 'direct', body, sentAt: Date.now() };
+      const message: ChatMessage = { id: nextId++, from: socket.data.name, to, kind: 'direct', body, sentAt: Date.now() };
       const target = byName.get(to);
       target?.emit('message', message);
       ack({ ok: true, id: message.id, sentAt: message.sentAt, online: target !== undefined });
     });
     socket.on('broadcast', ({ body }, ack) => {
-      const message: ChatMessage = { id: nextId++, from: name, to: null, kind: 'broadcast', body, sentAt: Date.now() };
+      const message: ChatMessage = { id: nextId++, from: socket.data.name, to: null, kind: 'broadcast', body, sentAt: Date.now() };
       socket.broadcast.emit('message', message);
       ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: io.engine.clientsCount - 1, skipped: 0 });
-    });
-    socket.on('disconnect', () => {
-      if (byName.get(name) === socket) byName.delete(name);
     });
   });
 

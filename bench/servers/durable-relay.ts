@@ -8,7 +8,7 @@
 import { failure, type Failure } from '../../src/protocol';
 import { AcknowledgementBatcher, type AcknowledgementOutcome } from '../../src/server/acknowledgements';
 import { openWorkerStore, storeThreadUtilization } from '../../src/server/store/worker-store';
-import { bareSocketIo, type BareSocket } from './bare-socket-io';
+import { bareSocketIo, namedSockets, type BareSocket } from './bare-socket-io';
 import type { RunningServer } from './running';
 
 /** Its clients send `received` without an ack callback, and it reports no failures: nobody hears how one went. */
@@ -18,33 +18,28 @@ export async function startDurableRelay(dataDir: string): Promise<RunningServer>
   const store = await openWorkerStore(dataDir);
   const acknowledgements = new AcknowledgementBatcher(store);
   const { io, listen } = bareSocketIo();
-  const byName = new Map<string, BareSocket>();
+  const byName = namedSockets(io);
 
   io.on('connection', (socket: BareSocket) => {
-    let name = socket.id;
-    socket.on('login', ({ username }, ack) => {
-      name = username;
-      byName.set(username, socket);
-      ack({ ok: true, username, online: [] });
-    });
     socket.on('message', ({ to, body, clientMsgId }, ack) => {
-      store.saveMessage({ from: name, kind: 'direct', body, sentAt: Date.now(), recipients: [to], clientMsgId }).then(({ message }) => {
-        const target = byName.get(to);
-        target?.emit('message', message);
-        ack({ ok: true, id: message.id, sentAt: message.sentAt, online: target !== undefined });
-      }, refuse(ack));
+      store
+        .saveMessage({ from: socket.data.name, kind: 'direct', body, sentAt: Date.now(), recipients: [to], clientMsgId })
+        .then(({ message }) => {
+          const target = byName.get(to);
+          target?.emit('message', message);
+          ack({ ok: true, id: message.id, sentAt: message.sentAt, online: target !== undefined });
+        }, refuse(ack));
     });
     socket.on('broadcast', ({ body, clientMsgId }, ack) => {
-      const recipients = [...byName.keys()].filter((u) => u !== name);
-      store.saveMessage({ from: name, kind: 'broadcast', body, sentAt: Date.now(), recipients, clientMsgId }).then(({ message }) => {
-        socket.broadcast.emit('message', message);
-        ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: recipients.length, skipped: 0 });
-      }, refuse(ack));
+      const recipients = [...byName.keys()].filter((u) => u !== socket.data.name);
+      store
+        .saveMessage({ from: socket.data.name, kind: 'broadcast', body, sentAt: Date.now(), recipients, clientMsgId })
+        .then(({ message }) => {
+          socket.broadcast.emit('message', message);
+          ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: recipients.length, skipped: 0 });
+        }, refuse(ack));
     });
-    socket.on('received', ({ ids }) => acknowledgements.add(name, ids, UNANSWERED));
-    socket.on('disconnect', () => {
-      if (byName.get(name) === socket) byName.delete(name);
-    });
+    socket.on('received', ({ ids }) => acknowledgements.add(socket.data.name, ids, UNANSWERED));
   });
 
   /** A failed save is answered (the bench counts it), never left to crash the process. */
