@@ -1,6 +1,19 @@
 /** How big each measure is, for a full run and for --quick. Every wait below is also a bound. */
 
-export const PHASES = ['direct', 'fanout', 'latency', 'replay', 'ramp', 'start', 'store', 'client', 'activation'] as const;
+export const PHASES = [
+  'direct',
+  'fanout',
+  'latency',
+  'replay',
+  'ramp',
+  'start',
+  'store',
+  'client',
+  'activation',
+  'flood',
+  'bigreplay',
+  'storm',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface Sizes {
@@ -63,6 +76,16 @@ export interface Sizes {
   storeRepeats: number;
   /** The chat view rendering a conversation of this many messages (client side). */
   renderMessages: number;
+  /** Hardening, sign-in under a flood: the flood's sockets, and the real user's sign-ins measured with and without it. */
+  floodSockets: number;
+  floodSignIns: number;
+  /** Hardening, a big replay: missed messages (against a replay of 1,000), and the clients whose requests are timed meanwhile. */
+  bigReplayMessages: number;
+  replayObservers: number;
+  /** Hardening, a reconnect storm: clients signed in when the server restarts, the addresses they come from, and the wait. */
+  stormClients: number;
+  stormAddresses: number;
+  stormBoundMs: number;
   /** Bounds: each measure, each ramp step, and the whole bench. */
   phaseTimeoutMs: number;
   stepTimeoutMs: number;
@@ -101,9 +124,16 @@ export const FULL: Sizes = {
   storeConcurrent: 10_000,
   storeRepeats: 3,
   renderMessages: 10_000,
+  floodSockets: 64,
+  floodSignIns: 5,
+  bigReplayMessages: 100_000,
+  replayObservers: 20,
+  stormClients: 1_000,
+  stormAddresses: 50,
+  stormBoundMs: 300_000,
   phaseTimeoutMs: 120_000,
   stepTimeoutMs: 300_000,
-  overallTimeoutMs: 20 * 60_000,
+  overallTimeoutMs: 40 * 60_000,
 };
 
 export const QUICK: Sizes = {
@@ -133,6 +163,13 @@ export const QUICK: Sizes = {
   storeConcurrent: 2_000,
   storeRepeats: 2,
   renderMessages: 2_000,
+  floodSockets: 16,
+  floodSignIns: 3,
+  bigReplayMessages: 10_000,
+  replayObservers: 5,
+  stormClients: 50,
+  stormAddresses: 10,
+  stormBoundMs: 60_000,
   phaseTimeoutMs: 30_000,
   stepTimeoutMs: 30_000,
   overallTimeoutMs: 110_000,

@@ -137,6 +137,13 @@ export interface ServerStartArgs {
   /** Parley: how many users (u0, u1, ...) to seed, plus the named extra ones. */
   users?: number;
   extraUsers?: string[];
+  /** Listen on this port (a restarted server takes its predecessor's); default 0, a free one. */
+  port?: number;
+  /**
+   * Parley at its shipped limits (per-connection rate, connections per address), instead of the bench's
+   * lifted ones; its users are then seeded by the caller, at whatever scrypt cost the measure wants.
+   */
+  shipped?: boolean;
 }
 
 export interface ServerStarted {
@@ -155,6 +162,8 @@ export type ServerCommands = {
   profileStart: [undefined, void];
   /** Stops it and writes the .cpuprofile (readable by Chrome DevTools and bench/profile-summary.ts). */
   profileStop: [{ file: string }, void];
+  /** The most memory the process has held so far (its peak resident set, in bytes). */
+  peakRss: [undefined, number];
   /** Exits at once (no graceful close; see server-child.ts). */
   stop: [undefined, void];
 };

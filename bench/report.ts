@@ -283,6 +283,8 @@ export function buildTable(results: BenchResults): Row[] {
     ),
   );
 
+  rows.push(...hardeningRows(results));
+
   const client = results.client;
   for (const b of client?.bundles ?? []) {
     rows.push({
@@ -361,4 +363,67 @@ export function renderMarkdown(results: BenchResults, rows: Row[]): string {
         .join(' | ')} |`,
     );
   return out.join('\n');
+}
+
+/** Rows 11-13: Parley against a reference of its own kind, shown in the baseline column (the measure says which). */
+function hardeningRows(results: BenchResults): Row[] {
+  const { flood, replay, storm } = results.hardening ?? {};
+  const row = (measure: string, parley: number, reference: number, goal: number, format: (n: number) => string): Row => {
+    const r = ratio(parley, reference);
+    return {
+      measure,
+      values: { baseline: format(reference), parley: format(parley) },
+      ratio: r,
+      ratioText: r === null ? '—' : `${r.toFixed(2)}x`,
+      goal: `<= ${goal}x`,
+      met: r === null ? null : r <= goal,
+    };
+  };
+  const rows: Row[] = [];
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  const secs = (n: number) => (n / 1000).toFixed(1);
+  if (flood) {
+    const failed = flood.failed.quiet + flood.failed.flooded;
+    rows.push(
+      row(
+        `11. Sign-in p95 while ${flood.floodSockets} sockets flood login from another address (ms, N=2^17; baseline column: no flood)${failed ? `; ${failed} sign-ins failed` : ''}`,
+        flood.floodedMs.p95,
+        flood.quietMs.p95,
+        2,
+        ms,
+      ),
+    );
+  }
+  if (replay) {
+    const n = replay.big.messages.toLocaleString('en-US');
+    rows.push(
+      row(
+        `12. Server peak RSS replaying ${n} missed messages (MiB; baseline column: replaying 1,000)`,
+        replay.big.peakRssBytes,
+        replay.small.peakRssBytes,
+        1.2,
+        mib,
+      ),
+      row(
+        `    other clients' request p95 during that replay (ms, ${replay.observers} clients; baseline column: during 1,000)`,
+        replay.big.latency.p95,
+        replay.small.latency.p95,
+        2,
+        ms,
+      ),
+    );
+  }
+  if (storm) {
+    const missing = storm.parley.missing + storm.baseline.missing;
+    rows.push(
+      row(
+        `13. ${storm.clients.toLocaleString('en-US')} clients signed in again after a server restart (s, N=2^17; baseline: bare Socket.IO)${missing ? `; ${storm.parley.missing} Parley and ${storm.baseline.missing} baseline clients never did` : ''}`,
+        storm.parley.againMs,
+        storm.baseline.againMs,
+        3,
+        secs,
+      ),
+    );
+  }
+  return rows;
 }

@@ -2,6 +2,7 @@
 import type { Phase, Sizes } from './config';
 import type { ActivationResult } from './activation';
 import type { ClientResult } from './client';
+import type { ReconnectStormResult, ReplayBoundResult, SignInFloodResult } from './hardening';
 import type { LatencyResult, RampResult, ReplayResult, StartTimes, StoreResult, ThroughputResult } from './measures';
 import type { ServerKind } from './protocol';
 
@@ -62,6 +63,7 @@ export interface BenchResults {
   store?: StoreResult;
   client?: ClientResult;
   activation?: ActivationResult;
+  hardening?: { flood?: SignInFloodResult; replay?: ReplayBoundResult; storm?: ReconnectStormResult };
   errors: PhaseError[];
   /** Before each measure: how busy the machine was (% of one core) and how long the bench waited for quiet. */
   quiet: { phase: string; busyPct: number; waitedMs: number }[];

@@ -12,6 +12,7 @@ import { measureActivation } from './activation';
 import { measureClient } from './client';
 import { FULL, PHASES, QUICK, type Phase, type Sizes } from './config';
 import { fileLimits } from './ipc';
+import { measureReconnectStorm, measureReplayBound, measureSignInFlood } from './hardening';
 import { measureDirect, measureFanout, measureLatency, measureRamp, measureReplay, measureStart, measureStore } from './measures';
 import { BENCH_RATE_LIMIT, BENCH_SCRYPT, isDurable, SERVER_LABELS, type ServerKind } from './protocol';
 import { buildTable, renderMarkdown, renderTerminal } from './report';
@@ -350,6 +351,18 @@ async function main(): Promise<number> {
     await waitForQuiet('store throughput');
     const store = await bounded(results, 'store throughput', sizes.phaseTimeoutMs, () => measureStore(sizes, tmp), killAll);
     if (store) results.store = store;
+  }
+  const hardening = async <T>(phase: Phase, title: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    if (!wants(phase)) return undefined;
+    log(`\n${title}`);
+    await waitForQuiet(title);
+    return bounded(results, title, sizes.phaseTimeoutMs * 10, fn, killAll);
+  };
+  const flood = await hardening('flood', 'Hardening: sign-in under a login flood', () => measureSignInFlood(sizes, tmp));
+  const bigReplay = await hardening('bigreplay', 'Hardening: a big replay', () => measureReplayBound(sizes, tmp));
+  const storm = await hardening('storm', 'Hardening: a reconnect storm', () => measureReconnectStorm(sizes, tmp));
+  if (flood || bigReplay || storm) {
+    results.hardening = { ...(flood && { flood }), ...(bigReplay && { replay: bigReplay }), ...(storm && { storm }) };
   }
   if (wants('client')) {
     log('\nClient side: bundles and rendering');

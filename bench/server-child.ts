@@ -18,23 +18,24 @@ function post<T = unknown>(session: Session, method: string, params: object = {}
   );
 }
 serve<ServerCommands>({
-  start: async ({ kind, dataDir, users = 0, extraUsers = [] }) => {
+  start: async ({ kind, dataDir, users = 0, extraUsers = [], port = 0, shipped = false }) => {
     if (running) throw new Error('already started');
     let seedMs = 0;
     if (kind === 'parley') {
       if (!dataDir) throw new Error('parley needs a dataDir');
       const { seedUsers, startParley } = await import('./servers/parley');
       const t0 = performance.now();
-      await seedUsers(dataDir, [...Array.from({ length: users }, (_, i) => userName(i)), ...extraUsers]);
+      const names = [...Array.from({ length: users }, (_, i) => userName(i)), ...extraUsers];
+      if (names.length) await seedUsers(dataDir, names);
       seedMs = performance.now() - t0;
-      running = await startParley(dataDir);
+      running = await startParley(dataDir, { port, shipped });
     } else if (kind === 'durable') {
       if (!dataDir) throw new Error('the durable relay needs a dataDir');
       const { startDurableRelay } = await import('./servers/durable-relay');
       running = await startDurableRelay(dataDir);
     } else if (kind === 'baseline') {
       const { startBaseline } = await import('./servers/baseline');
-      running = await startBaseline();
+      running = await startBaseline(port);
     } else {
       const { startWsFloor } = await import('./servers/ws-floor');
       running = await startWsFloor();
@@ -76,6 +77,8 @@ serve<ServerCommands>({
     session.disconnect();
     fs.writeFileSync(file, JSON.stringify(profile));
   },
+
+  peakRss: () => process.resourceUsage().maxRSS * 1024,
 
   // No graceful close: nothing here needs flushing (the data directory is thrown away), and the bench
   // measures the servers, not their shutdown. Exiting also writes any --cpu-prof profile.

@@ -31,16 +31,16 @@ export function namedSockets(io: BareServer): Map<string, BareSocket> {
   return byName;
 }
 
-export function bareSocketIo(): { io: BareServer; listen(): Promise<number> } {
+export function bareSocketIo(): { io: BareServer; listen(port?: number): Promise<number> } {
   const http = createServer((_req, res) => {
     res.writeHead(404).end();
   });
   // The same engine settings as Parley, so that only the application differs.
   const io: BareServer = new Server(http, engineOptions(DEFAULT_TIMINGS));
-  const listen = (): Promise<number> =>
+  const listen = (port = 0): Promise<number> =>
     new Promise((resolve, reject) => {
       http.once('error', reject);
-      http.listen(0, '127.0.0.1', () => {
+      http.listen(port, '127.0.0.1', () => {
         const address = http.address();
         if (!address || typeof address === 'string') reject(new Error('no port'));
         else resolve(address.port);

@@ -8,7 +8,7 @@ import type { ChatMessage } from '../../src/protocol';
 import { bareSocketIo, namedSockets, type BareSocket } from './bare-socket-io';
 import type { RunningServer } from './running';
 
-export async function startBaseline(): Promise<RunningServer> {
+export async function startBaseline(port = 0): Promise<RunningServer> {
   const { io, listen } = bareSocketIo();
   const byName = namedSockets(io);
   let nextId = 1;
@@ -27,9 +27,8 @@ export async function startBaseline(): Promise<RunningServer> {
     });
   });
 
-  const port = await listen();
   return {
-    port,
+    port: await listen(port),
     close: () => new Promise<void>((resolve) => io.close(() => resolve())),
   };
 }

@@ -5,7 +5,7 @@
  * limit is raised so that the token bucket is not what gets measured. Its log is silenced.
  */
 import { silentLogger } from '../../src/server/log';
-import { hashPassword } from '../../src/server/passwords';
+import { hashPassword, type ScryptCost } from '../../src/server/passwords';
 import { createParleyServer } from '../../src/server/server';
 import { openSqliteStore } from '../../src/server/store/sqlite-store';
 import { storeThreadUtilization } from '../../src/server/store/worker-store';
@@ -13,10 +13,10 @@ import { BENCH_PASSWORD, BENCH_RATE_LIMIT, BENCH_SCRYPT } from '../protocol';
 import type { RunningServer } from './running';
 
 /** Writes the users straight into the store (one hash shared by all: same password, same cost). */
-export async function seedUsers(dataDir: string, users: string[]): Promise<void> {
+export async function seedUsers(dataDir: string, users: string[], cost: ScryptCost = BENCH_SCRYPT): Promise<void> {
   const store = await openSqliteStore(dataDir);
   try {
-    const hash = await hashPassword(BENCH_PASSWORD, BENCH_SCRYPT);
+    const hash = await hashPassword(BENCH_PASSWORD, cost);
     const now = Date.now();
     await Promise.all(users.map((u) => store.putUser(u, hash, now)));
   } finally {
@@ -24,17 +24,20 @@ export async function seedUsers(dataDir: string, users: string[]): Promise<void>
   }
 }
 
-export async function startParley(dataDir: string): Promise<RunningServer> {
+/** `shipped`: the shipped scrypt cost for new hashes and the shipped limits, as the hardening measures need. */
+export async function startParley(dataDir: string, { port = 0, shipped = false } = {}): Promise<RunningServer> {
   const server = await createParleyServer({
     dataDir,
-    port: 0,
+    port,
     host: '127.0.0.1',
-    scryptCost: BENCH_SCRYPT,
-    rateLimit: BENCH_RATE_LIMIT,
-    // Every load client comes from 127.0.0.1.
-    maxConnectionsPerAddress: Number.MAX_SAFE_INTEGER,
+    ...(!shipped && {
+      scryptCost: BENCH_SCRYPT,
+      rateLimit: BENCH_RATE_LIMIT,
+      // Every load client comes from 127.0.0.1.
+      maxConnectionsPerAddress: Number.MAX_SAFE_INTEGER,
+    }),
     log: silentLogger,
   });
-  const { port } = await server.listen();
-  return { port, close: () => server.close(), storeUtilization: () => storeThreadUtilization(server.store) };
+  const bound = await server.listen();
+  return { port: bound.port, close: () => server.close(), storeUtilization: () => storeThreadUtilization(server.store) };
 }
