@@ -24,6 +24,9 @@ describe('composer completion', () => {
     assert.deepEqual(labels('broadcast '), ['message <text>', 'user <user> ... message <text>']);
     assert.deepEqual(labels('broadcast user bob '), ['bella', 'carol', 'message <text>']);
     assert.deepEqual(labels('broadcast user bob m'), ['message <text>']);
+    for (const command of ['startprivate', 'getaddress', 'stopprivate', 'private', '/unblock']) {
+      assert.deepEqual(labels(`${command} b`), ['bob', 'bella'], command);
+    }
     const r = complete('message b and more', 9, users)!;
     assert.deepEqual([r.from, r.to], [8, 9]);
   });

@@ -1,8 +1,10 @@
 import { LIMITS, USERNAME_PATTERN } from './limits';
+import type { RequestName } from './schemas';
 
 /**
- * The original chat app's text commands, parsed once for every client: the terminal,
- * the command palette and the chat panel's composer.
+ * The text commands, in one table that every client reads: the parser, `help`, the terminal client, the
+ * command palette and the chat panel's completion. A command is one entry: its forms (usage and help),
+ * its aliases, its parse function and the request it becomes.
  */
 export type Command =
   | { name: 'whoelse' }
@@ -19,46 +21,192 @@ export type Command =
   | { name: 'logout' }
   | { name: 'help' };
 
+export type CommandName = Command['name'];
+
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
 
-/** One line of help per command, in the original's words; shown by `help` and in completions. */
-export const COMMAND_HELP: readonly { usage: string; summary: string }[] = [
-  { usage: 'whoelse', summary: 'who else is online now' },
-  { usage: 'wholast <minutes>', summary: 'who was online in the last 1-59 minutes' },
-  { usage: 'broadcast message <text>', summary: 'send to everyone online' },
-  { usage: 'broadcast user <user> [<user> ...] message <text>', summary: 'send to the users named' },
-  { usage: 'message <user> <text>', summary: 'send to one user, online or not' },
-  { usage: 'startprivate <user>', summary: 'open a direct, encrypted chat with a user who is online' },
-  { usage: 'getaddress <user>', summary: 'the same as startprivate (the original name)' },
-  { usage: 'private <user> <text>', summary: 'send over the direct chat only, never through the server' },
-  { usage: 'stopprivate <user>', summary: 'close the direct chat with a user' },
-  { usage: 'block <user>', summary: 'stop messages and presence from a user' },
-  { usage: 'unblock <user>', summary: 'undo block' },
-  { usage: 'blocklist', summary: 'the users you have blocked' },
-  { usage: 'logout', summary: 'sign out' },
-  { usage: 'help', summary: 'this list' },
+/**
+ * What an argument is: it decides the usage text (`<user>`), the checks, and what completion offers
+ * (usernames for `user` and `users`; nothing inside `text`, which runs to the end of the line).
+ */
+export type ArgKind = 'user' | 'users' | 'minutes' | 'text';
+
+/** One word of a form: a keyword typed as it is (with what completion says of it), or an argument. */
+export type Token = { word: string; hint?: string } | { arg: ArgKind };
+
+export interface CommandForm {
+  tokens: readonly Token[];
+  /** Its line in `help`. */
+  summary: string;
+}
+
+export interface CommandSpec {
+  name: CommandName;
+  /** Each is a form of its own in `help`. */
+  forms: readonly CommandForm[];
+  /** Other names typed for the same command (the original's), with their line in `help`. */
+  aliases: readonly { name: string; summary: string }[];
+  /** The request a client sends for it; none for what stays on the client (help, the private chat's channel). */
+  request: RequestName | undefined;
+  /** Parses what follows the command's name (`typed`, as typed: an alias names itself in errors). */
+  parse(rest: string, typed: string): ParseResult;
+}
+
+const user: Token = { arg: 'user' };
+const text: Token = { arg: 'text' };
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'whoelse',
+    forms: [{ tokens: [], summary: 'who else is online now' }],
+    aliases: [],
+    request: 'whoelse',
+    parse: noArguments('whoelse'),
+  },
+  {
+    name: 'wholast',
+    forms: [{ tokens: [{ arg: 'minutes' }], summary: 'who was online in the last 1-59 minutes' }],
+    aliases: [],
+    request: 'wholast',
+    parse: parseWholast,
+  },
+  {
+    name: 'broadcast',
+    forms: [
+      { tokens: [{ word: 'message', hint: 'to everyone online' }, text], summary: 'send to everyone online' },
+      {
+        tokens: [{ word: 'user', hint: 'to the users named' }, { arg: 'users' }, { word: 'message', hint: 'then the text' }, text],
+        summary: 'send to the users named',
+      },
+    ],
+    aliases: [],
+    request: 'broadcast',
+    parse: parseBroadcast,
+  },
+  {
+    name: 'message',
+    forms: [{ tokens: [user, text], summary: 'send to one user, online or not' }],
+    aliases: [],
+    request: 'message',
+    parse: (rest) => userAndText('message', rest, (to, body) => ({ name: 'message', to, body })),
+  },
+  {
+    name: 'startprivate',
+    forms: [{ tokens: [user], summary: 'open a direct, encrypted chat with a user who is online' }],
+    // The original handed out the peer's address; here it opens the same verified channel.
+    aliases: [{ name: 'getaddress', summary: 'the same as startprivate (the original name)' }],
+    request: 'startprivate',
+    parse: (rest, typed) =>
+      oneUser(
+        typed,
+        rest,
+        '(with whom?)',
+        (u) => `; then "private ${u} <text>" sends`,
+        (username) => ({ name: 'startprivate', username }),
+      ),
+  },
+  {
+    name: 'private',
+    forms: [{ tokens: [user, text], summary: 'send over the direct chat only, never through the server' }],
+    aliases: [],
+    request: undefined,
+    parse: (rest) => userAndText('private', rest, (to, body) => ({ name: 'private', to, body })),
+  },
+  {
+    name: 'stopprivate',
+    forms: [{ tokens: [user], summary: 'close the direct chat with a user' }],
+    aliases: [],
+    request: undefined,
+    parse: (rest) =>
+      oneUser(
+        'stopprivate',
+        rest,
+        '(with whom?)',
+        () => '',
+        (username) => ({ name: 'stopprivate', username }),
+      ),
+  },
+  {
+    name: 'block',
+    forms: [{ tokens: [user], summary: 'stop messages and presence from a user' }],
+    aliases: [],
+    request: 'block',
+    parse: (rest) =>
+      oneUser(
+        'block',
+        rest,
+        '(whom?)',
+        () => '',
+        (username) => ({ name: 'block', username }),
+      ),
+  },
+  {
+    name: 'unblock',
+    forms: [{ tokens: [user], summary: 'undo block' }],
+    aliases: [],
+    request: 'unblock',
+    parse: (rest) =>
+      oneUser(
+        'unblock',
+        rest,
+        '(whom?)',
+        () => '',
+        (username) => ({ name: 'unblock', username }),
+      ),
+  },
+  {
+    name: 'blocklist',
+    forms: [{ tokens: [], summary: 'the users you have blocked' }],
+    aliases: [],
+    request: 'blocklist',
+    parse: noArguments('blocklist'),
+  },
+  { name: 'logout', forms: [{ tokens: [], summary: 'sign out' }], aliases: [], request: 'logout', parse: noArguments('logout') },
+  { name: 'help', forms: [{ tokens: [], summary: 'this list' }], aliases: [], request: undefined, parse: noArguments('help') },
 ];
 
-export const COMMAND_NAMES = [
-  'whoelse',
-  'wholast',
-  'broadcast',
-  'message',
-  'startprivate',
-  'getaddress',
-  'private',
-  'stopprivate',
-  'block',
-  'unblock',
-  'blocklist',
-  'logout',
-  'help',
-] as const;
+/** The entry for a typed command name or alias (any case). */
+export function findCommand(typed: string): CommandSpec | undefined {
+  const name = typed.toLowerCase();
+  return COMMANDS.find((c) => c.name === name || c.aliases.some((a) => a.name === name));
+}
 
-const usage = (name: string): string => {
-  const line = COMMAND_HELP.filter((h) => h.usage.split(' ')[0] === name).map((h) => h.usage);
-  return `usage: ${line.join('  or  ')}`;
-};
+/** How a token reads in usage: `<user>`, or `<user> [<user> ...]` for several. */
+export function tokenUsage(token: Token, compact = false): string {
+  if ('word' in token) return token.word;
+  if (token.arg === 'users') return compact ? '<user> ...' : '<user> [<user> ...]';
+  return `<${token.arg}>`;
+}
+
+export function formUsage(name: string, form: CommandForm): string {
+  return [name, ...form.tokens.map((t) => tokenUsage(t))].join(' ');
+}
+
+/** One line of help per form and alias, in table order; shown by `help` and in completions. */
+export const COMMAND_HELP: readonly { usage: string; summary: string }[] = COMMANDS.flatMap((c) => [
+  ...c.forms.map((form) => ({ usage: formUsage(c.name, form), summary: form.summary })),
+  ...c.aliases.map((alias) => ({ usage: formUsage(alias.name, c.forms[0]!), summary: alias.summary })),
+]);
+
+/** Every name a command can be typed as. */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap((c) => [c.name, ...c.aliases.map((a) => a.name)]);
+
+export function parseCommand(line: string): ParseResult {
+  const [word, rest] = shift(line);
+  if (!word) return fail('type a command; "help" lists them');
+  const spec = findCommand(word);
+  return spec ? spec.parse(rest, word.toLowerCase()) : fail(`unknown command "${word}"; "help" lists them`);
+}
+
+// ---- the parse functions' pieces ----
+
+const fail = (error: string): ParseResult => ({ ok: false, error });
+const ok = (command: Command): ParseResult => ({ ok: true, command });
+
+function usage(name: string): string {
+  const lines = COMMAND_HELP.filter((h) => h.usage.split(' ')[0] === name).map((h) => h.usage);
+  return `usage: ${lines.join('  or  ')}`;
+}
 
 /** Splits off the first word and returns the rest of the line verbatim (message text keeps its spacing). */
 function shift(text: string): [string, string] {
@@ -79,92 +227,63 @@ function checkBody(body: string, name: string): string | undefined {
   return undefined;
 }
 
-export function parseCommand(line: string): ParseResult {
-  const [word, rest] = shift(line);
-  const name = word.toLowerCase();
-  const fail = (error: string): ParseResult => ({ ok: false, error });
-  const ok = (command: Command): ParseResult => ({ ok: true, command });
+function noArguments(name: 'whoelse' | 'blocklist' | 'logout' | 'help') {
+  return (rest: string): ParseResult => (rest.trim() ? fail(`${name} takes no arguments`) : ok({ name }));
+}
 
-  switch (name) {
-    case '':
-      return fail('type a command; "help" lists them');
-    case 'whoelse':
-    case 'blocklist':
-    case 'logout':
-    case 'help':
-      return rest.trim() ? fail(`${name} takes no arguments`) : ok({ name });
-    case 'wholast': {
-      const arg = rest.trim();
-      if (!arg) return fail(`${usage('wholast')} (how many minutes back?)`);
-      if (!/^\d+$/.test(arg)) return fail(`wholast needs a whole number of minutes, not "${arg}"`);
-      const minutes = Number(arg);
-      if (minutes < 1 || minutes > 59) return fail('wholast takes a number of minutes from 1 to 59');
-      return ok({ name, minutes });
-    }
-    case 'block':
-    case 'unblock': {
-      const [user, extra] = shift(rest);
-      if (!user) return fail(`${usage(name)} (whom?)`);
-      if (extra.trim()) return fail(`${name} takes one username`);
-      const bad = checkUsername(user);
-      return bad ? fail(bad) : ok({ name, username: user });
-    }
-    case 'startprivate':
-    case 'getaddress':
-    case 'stopprivate': {
-      const [user, extra] = shift(rest);
-      if (!user) return fail(`${usage(name)} (with whom?)`);
-      if (extra.trim()) return fail(`${name} takes one username${name === 'stopprivate' ? '' : `; then "private ${user} <text>" sends`}`);
-      const bad = checkUsername(user);
-      // getaddress is the original's name: there it handed out the address; here it opens the same verified channel.
-      return bad ? fail(bad) : ok({ name: name === 'stopprivate' ? name : 'startprivate', username: user });
-    }
-    case 'private': {
-      const [user, body] = shift(rest);
-      if (!user) return fail(`${usage('private')} (to whom?)`);
-      const bad = checkUsername(user) ?? checkBody(body, 'private');
-      return bad ? fail(bad) : ok({ name, to: user, body });
-    }
-    case 'message': {
-      const [user, body] = shift(rest);
-      if (!user) return fail(`${usage('message')} (to whom?)`);
-      const bad = checkUsername(user) ?? checkBody(body, 'message');
-      return bad ? fail(bad) : ok({ name, to: user, body });
-    }
-    case 'broadcast':
-      return parseBroadcast(rest);
-    default:
-      return fail(`unknown command "${word}"; "help" lists them`);
-  }
+function parseWholast(rest: string): ParseResult {
+  const arg = rest.trim();
+  if (!arg) return fail(`${usage('wholast')} (how many minutes back?)`);
+  if (!/^\d+$/.test(arg)) return fail(`wholast needs a whole number of minutes, not "${arg}"`);
+  const minutes = Number(arg);
+  if (minutes < 1 || minutes > 59) return fail('wholast takes a number of minutes from 1 to 59');
+  return ok({ name: 'wholast', minutes });
+}
+
+/** `<name> <user>`: `missing` says what a bare command lacks; `more` adds to the error for extra words. */
+function oneUser(
+  name: string,
+  rest: string,
+  missing: string,
+  more: (user: string) => string,
+  make: (user: string) => Command,
+): ParseResult {
+  const [user, extra] = shift(rest);
+  if (!user) return fail(`${usage(name)} ${missing}`);
+  if (extra.trim()) return fail(`${name} takes one username${more(user)}`);
+  const bad = checkUsername(user);
+  return bad ? fail(bad) : ok(make(user));
+}
+
+function userAndText(name: string, rest: string, make: (user: string, body: string) => Command): ParseResult {
+  const [user, body] = shift(rest);
+  if (!user) return fail(`${usage(name)} (to whom?)`);
+  const bad = checkUsername(user) ?? checkBody(body, name);
+  return bad ? fail(bad) : ok(make(user, body));
 }
 
 function parseBroadcast(rest: string): ParseResult {
   const [mode, tail] = shift(rest);
   if (mode === 'message') {
     const bad = checkBody(tail, 'broadcast');
-    return bad ? { ok: false, error: bad } : { ok: true, command: { name: 'broadcast', body: tail } };
+    return bad ? fail(bad) : ok({ name: 'broadcast', body: tail });
   }
-  if (mode !== 'user') return { ok: false, error: usage('broadcast') };
+  if (mode !== 'user') return fail(usage('broadcast'));
 
   const to: string[] = [];
   let remaining = tail;
   for (;;) {
     const [word, after] = shift(remaining);
-    if (!word) {
-      return { ok: false, error: `${usage('broadcast')} ("message" and the text must follow the users)` };
-    }
+    if (!word) return fail(`${usage('broadcast')} ("message" and the text must follow the users)`);
     if (word === 'message') {
-      if (to.length === 0) return { ok: false, error: `${usage('broadcast')} (name at least one user)` };
+      if (to.length === 0) return fail(`${usage('broadcast')} (name at least one user)`);
       const bad = checkBody(after, 'broadcast');
-      if (bad) return { ok: false, error: bad };
-      return { ok: true, command: { name: 'broadcast', body: after, to: [...new Set(to)] } };
+      return bad ? fail(bad) : ok({ name: 'broadcast', body: after, to: [...new Set(to)] });
     }
     const bad = checkUsername(word);
-    if (bad) return { ok: false, error: bad };
+    if (bad) return fail(bad);
     to.push(word);
-    if (to.length > LIMITS.broadcastRecipientsMax) {
-      return { ok: false, error: `a broadcast names at most ${LIMITS.broadcastRecipientsMax} users` };
-    }
+    if (to.length > LIMITS.broadcastRecipientsMax) return fail(`a broadcast names at most ${LIMITS.broadcastRecipientsMax} users`);
     remaining = after;
   }
 }

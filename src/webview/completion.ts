@@ -1,6 +1,9 @@
-import { COMMAND_HELP } from '../protocol/commands';
+import { COMMAND_HELP, findCommand, tokenUsage, type Token } from '../protocol/commands';
 
-/** What the composer offers while typing: command names first in a line, usernames where a command expects one, and @mentions. */
+/**
+ * What the composer offers while typing, read from the command table: command names first in a line, then
+ * what each command's forms expect next (a keyword, or usernames where an argument is a user), and @mentions.
+ */
 
 export interface Completion {
   label: string;
@@ -15,7 +18,8 @@ export interface CompletionResult {
   items: Completion[];
 }
 
-const COMMANDS = COMMAND_HELP.map((h) => {
+/** Every name a command is typed as (aliases too), with its first usage line and summary. */
+const NAMES = COMMAND_HELP.map((h) => {
   const name = h.usage.split(' ')[0]!;
   return { name, usage: h.usage, summary: h.summary, takesArgs: h.usage.includes(' ') };
 }).filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
@@ -30,55 +34,92 @@ function users(prefix: string, usernames: readonly string[], prepend = ''): Comp
     .map((u) => ({ label: prepend + u, insert: `${prepend}${u} ` }));
 }
 
+/** Where a form stands after the words typed: the token expected next, and users already named for `users`. */
+interface Place {
+  tokens: readonly Token[];
+  index: number;
+  named: string[];
+}
+
+/** Follows one form through the typed words; undefined when they do not fit it or have reached its text. */
+function follow(tokens: readonly Token[], words: readonly string[]): Place | undefined {
+  let index = 0;
+  let named: string[] = [];
+  for (const word of words) {
+    const token = tokens[index];
+    if (!token) return undefined;
+    if ('word' in token) {
+      if (word !== token.word) return undefined;
+      index++;
+    } else if (token.arg === 'text') {
+      return undefined;
+    } else if (token.arg === 'users') {
+      const next = tokens[index + 1];
+      if (next && 'word' in next && word === next.word) {
+        index += 2;
+        named = [];
+      } else named.push(word);
+    } else index++;
+  }
+  return { tokens, index, named };
+}
+
+/** What a form offers for the word being typed at `place`. */
+function offers(place: Place, word: string, usernames: readonly string[]): Completion[] {
+  const { tokens, index, named } = place;
+  const token = tokens[index];
+  if (!token) return [];
+  const keyword = (at: number): Completion[] => {
+    const t = tokens[at];
+    if (!t || !('word' in t) || !t.word.startsWith(word.toLowerCase()) || t.word === word) return [];
+    const label = tokens
+      .slice(at)
+      .map((x) => tokenUsage(x, true))
+      .join(' ');
+    return [{ label, insert: `${t.word} `, ...(t.hint !== undefined && { detail: t.hint }) }];
+  };
+  if ('word' in token) return keyword(index);
+  if (token.arg === 'user') return users(word, usernames);
+  if (token.arg === 'users') {
+    const items = users(
+      word,
+      usernames.filter((u) => !named.includes(u)),
+    );
+    return named.length > 0 ? [...items, ...keyword(index + 1)] : items;
+  }
+  return [];
+}
+
 export function complete(text: string, cursor: number, usernames: readonly string[]): CompletionResult | undefined {
   const before = text.slice(0, cursor);
   // The word being typed ends at the cursor.
-  const wordMatch = /(\S*)$/.exec(before)!;
-  const word = wordMatch[1]!;
+  const word = /(\S*)$/.exec(before)![1]!;
   const from = cursor - word.length;
-  const done = (items: Completion[], start = from): CompletionResult | undefined =>
-    items.length ? { from: start, to: cursor, items } : undefined;
+  const done = (items: Completion[]): CompletionResult | undefined => (items.length ? { from, to: cursor, items } : undefined);
 
   // An @mention anywhere.
   if (word.startsWith('@')) return done(users(word.slice(1), usernames, '@'));
 
   const words = before.slice(0, from).trim().split(/\s+/).filter(Boolean);
-  const slash = words.length === 0 && word.startsWith('/') ? '/' : '';
   if (words.length === 0) {
+    const slash = word.startsWith('/') ? '/' : '';
     const typed = word.slice(slash.length).toLowerCase();
     if (!typed && !slash) return undefined;
-    if (COMMANDS.some((c) => c.name === typed)) return undefined;
+    if (NAMES.some((c) => c.name === typed)) return undefined;
     return done(
-      COMMANDS.filter((c) => c.name.startsWith(typed)).map((c) => ({
+      NAMES.filter((c) => c.name.startsWith(typed)).map((c) => ({
         label: c.usage,
         insert: slash + c.name + (c.takesArgs ? ' ' : ''),
         detail: c.summary,
       })),
     );
   }
-  const command = words[0]!.replace(/^\//, '').toLowerCase();
-  if ((command === 'message' || command === 'block' || command === 'unblock') && words.length === 1) {
-    return done(users(word, usernames));
+  const spec = findCommand(words[0]!.replace(/^\//, ''));
+  if (!spec) return undefined;
+  const items: Completion[] = [];
+  for (const form of spec.forms) {
+    const place = follow(form.tokens, words.slice(1));
+    for (const item of place ? offers(place, word, usernames) : []) if (!items.some((i) => i.insert === item.insert)) items.push(item);
   }
-  if (command === 'broadcast') {
-    if (words.length === 1) {
-      const modes = [
-        { label: 'message <text>', insert: 'message ', detail: 'to everyone online' },
-        { label: 'user <user> ... message <text>', insert: 'user ', detail: 'to the users named' },
-      ];
-      return done(modes.filter((m) => m.insert.startsWith(word.toLowerCase()) && m.insert.trim() !== word));
-    }
-    if (words[1] === 'user' && !words.slice(2).includes('message')) {
-      const named = new Set(words.slice(2));
-      const items = users(
-        word,
-        usernames.filter((u) => !named.has(u)),
-      );
-      if (words.length > 2 && 'message'.startsWith(word.toLowerCase()) && word !== 'message') {
-        items.push({ label: 'message <text>', insert: 'message ', detail: 'then the text' });
-      }
-      return done(items);
-    }
-  }
-  return undefined;
+  return done(items);
 }
