@@ -8,7 +8,7 @@ type EngineSocket = Socket['conn'];
  * Gathers what the server sends each client during one turn of the event loop into one write: one
  * system call and one TCP segment per client per turn, where engine.io alone makes one per packet.
  * Under load a turn settles a whole commit of stored messages, so a client gets several deliveries
- * and replies in it (docs/performance.md, change 10: fan-out rose by half).
+ * and replies in it (docs/performance.md, change 10).
  *
  * engine.io sends a packet at once when its transport is writable, and buffers it while a write is in
  * progress. At a connection's first packet in a turn the transport is marked busy, so the rest buffer

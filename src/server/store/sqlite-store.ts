@@ -8,7 +8,7 @@ import type { Acknowledgement, HistoryQuery, NewMessage, Store, UserRecord } fro
 /**
  * How SQLite journals. 'wal' (the default) needs locking_mode=EXCLUSIVE because the
  * node-sqlite3-wasm VFS has no shared memory; it costs one fsync per commit. The rollback
- * variants (three to four fsyncs per commit) are kept for scripts/measure-store.ts.
+ * variants (three to four fsyncs per commit) are kept for bench/measure-store.ts.
  */
 export type JournalChoice = 'wal' | 'rollback' | 'rollback-exclusive';
 

@@ -1,5 +1,5 @@
 // Measures SqliteStore write costs for each journal mode it supports.
-// Usage: node --import tsx scripts/measure-store.ts [parent dir for the temp data dirs, default os.tmpdir()]
+// Usage: node --import tsx bench/measure-store.ts [parent dir for the temp data dirs, default os.tmpdir()]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

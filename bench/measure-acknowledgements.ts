@@ -1,7 +1,7 @@
 // What one `received` request costs the server, against a bare Socket.IO server given the same event
 // (docs/performance.md, "Clients held"). Each server runs in a process of its own; this process holds the
 // clients. Linux only: the event loop's share is read from /proc.
-// Usage: node --import tsx scripts/measure-acknowledgements.ts [clients, default 4000] [rounds, default 20] [profile dir]
+// Usage: node --import tsx bench/measure-acknowledgements.ts [clients, default 4000] [rounds, default 20] [profile dir]
 // With a directory, each server's event loop is CPU-profiled during the rounds only, into DIR/<kind>.cpuprofile
 // (summarise with: node --import tsx bench/profile-summary.ts FILE).
 // /proc counts the event loop's CPU in 10 ms ticks: keep clients × rounds in the tens of thousands.
@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '../src/protocol';
-import { BENCH_PASSWORD, cpuSample, userName } from '../bench/protocol';
-import { startBaseline } from '../bench/servers/baseline';
-import { startDurableRelay } from '../bench/servers/durable-relay';
-import { seedUsers, startParley } from '../bench/servers/parley';
+import { BENCH_PASSWORD, cpuSample, userName } from './protocol';
+import { startBaseline } from './servers/baseline';
+import { startDurableRelay } from './servers/durable-relay';
+import { seedUsers, startParley } from './servers/parley';
 
 type Kind = 'parley' | 'durable' | 'baseline';
 /** CPU milliseconds: the whole process, and its main thread (the event loop). */
