@@ -6,7 +6,7 @@
 import { statSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { JSDOM } from 'jsdom';
-import type { HostToWebview, TimelineItem } from '../src/webview/protocol';
+import type { HostToWebview, TimelineItem } from '../src/view-protocol';
 import { openWebview } from '../test/helpers/webview-dom';
 import { spread, type Spread } from './stats';
 

@@ -5,7 +5,7 @@ import { shareBody, shareTooLong } from '../src/extension/core/share';
 import { statusText } from '../src/extension/core/status';
 import { normalizeUrl } from '../src/extension/core/urls';
 import { chatHtml } from '../src/extension/core/webview-html';
-import { classifyLink, locationHref, parseLocation } from '../src/webview/links';
+import { classifyLink, locationHref, parseLocation } from '../src/view-protocol';
 
 describe('extension pieces without VS Code', () => {
   test('links: only http(s) opens outside; workspace locations open in the editor; everything else is refused', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { ChatSession, PrivateFailure } from '../src/extension/core/chat-session';
 import { ChatViewController } from '../src/extension/core/view-controller';
-import { parseHostMessage, privateId, type HostToWebview } from '../src/webview/protocol';
+import { parseHostMessage, privateId, type HostToWebview } from '../src/view-protocol';
 import { describeLastSeen } from '../src/extension/core/chat-state';
 import { signedInSession } from './helpers/extension-session';
 import { eventually, passwordOf, refusedPort, startServer, type TestServer } from './helpers/server';

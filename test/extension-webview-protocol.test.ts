@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseHostMessage, parseWebviewMessage } from '../src/webview/protocol';
+import { parseHostMessage, parseWebviewMessage } from '../src/view-protocol';
 
 const message = { id: 1, from: 'bob', to: 'alice', kind: 'direct', body: 'hi', sentAt: 1 };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { ConversationSummary, HostToWebview, PrivateState } from '../src/webview/protocol';
+import type { ConversationSummary, HostToWebview, PrivateState } from '../src/view-protocol';
 import { openWebview, type WebviewPage } from './helpers/webview-dom';
 
 const NOW = Date.now();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ChatMessage } from '../src/protocol';
-import type { HostToWebview, TimelineItem, WebviewToHost } from '../src/webview/protocol';
+import type { HostToWebview, TimelineItem, WebviewToHost } from '../src/view-protocol';
 import { openWebview, type OpenOptions, type WebviewPage } from './helpers/webview-dom';
 
 /** The pages' clock: noon on a fixed day, in the local time zone (a message a minute old is from today). */

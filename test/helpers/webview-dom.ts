@@ -1,6 +1,6 @@
 import { build } from 'esbuild';
 import { JSDOM, VirtualConsole } from 'jsdom';
-import type { HostToWebview, WebviewToHost } from '../../src/webview/protocol';
+import type { HostToWebview, WebviewToHost } from '../../src/view-protocol';
 
 let bundle: Promise<string> | undefined;
 

@@ -28,7 +28,7 @@ import {
   type PresenceEvent,
   type SignedOutEvent,
 } from '../../protocol';
-import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../webview/protocol';
+import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import { ChatState, conversationOf, mentions } from './chat-state';
 import { asRequestError } from './errors';
 

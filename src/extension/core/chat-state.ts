@@ -14,7 +14,7 @@ import {
   type PrivateState,
   type ShownMessage,
   type TimelineItem,
-} from '../../webview/protocol';
+} from '../../view-protocol';
 
 /**
  * All chat state the extension keeps, with no dependency on VS Code or the network: conversations,

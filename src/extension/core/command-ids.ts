@@ -1,4 +1,4 @@
-import type { PrivateState } from '../../webview/protocol';
+import type { PrivateState } from '../../view-protocol';
 import type { Person } from './chat-state';
 
 /**

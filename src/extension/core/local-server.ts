@@ -1,8 +1,6 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { Logger } from '../../server/log';
-import type { ServerOptions } from '../../server/options';
-import type { ParleyServer } from '../../server/server';
+import type { Logger, ParleyServer, ServerOptions } from '../local-server-bundle';
 
 /**
  * The message center started from the editor. It runs inside the extension host process, not in a

@@ -1,4 +1,4 @@
-import { EVERYONE } from '../../webview/protocol';
+import { EVERYONE } from '../../view-protocol';
 import type { ChatSession, NotifyEvent } from './chat-session';
 import { toastPreview, toastSafe } from './toast-text';
 

@@ -1,5 +1,5 @@
 import { LIMITS } from '../../protocol';
-import { locationHref } from '../../webview/links';
+import { locationHref } from '../../view-protocol';
 
 export interface SharedSelection {
   /** Workspace-relative path with forward slashes. */

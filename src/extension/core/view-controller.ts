@@ -7,7 +7,7 @@ import {
   type ItemKey,
   type TimelineItem,
   type WebviewToHost,
-} from '../../webview/protocol';
+} from '../../view-protocol';
 import type { ChatSession } from './chat-session';
 
 /**

@@ -1,5 +1,5 @@
-import type { ConnectionView, ConversationSummary, HostAction, PrivateState } from '../protocol';
-import { privatePartnerOf } from '../protocol';
+import type { ConnectionView, ConversationSummary, HostAction, PrivateState } from '../../view-protocol';
+import { privatePartnerOf } from '../../view-protocol';
 import { el } from './dom';
 
 export const PRIVATE_STATE_WORDS: Record<PrivateState, string> = {

@@ -6,7 +6,7 @@ import {
   type ConversationSummary,
   type HostToWebview,
   type WebviewToHost,
-} from '../protocol';
+} from '../../view-protocol';
 import { el } from './dom';
 
 /** What the composer needs of the page around it. */

@@ -1,4 +1,4 @@
-import type { ConversationSummary } from '../protocol';
+import type { ConversationSummary } from '../../view-protocol';
 import { PRIVATE_STATE_WORDS } from './banner';
 import { el } from './dom';
 

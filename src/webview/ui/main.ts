@@ -7,7 +7,7 @@ import {
   type HostToWebview,
   type TimelineItem,
   type WebviewToHost,
-} from '../protocol';
+} from '../../view-protocol';
 import { ConnectionBanner, PrivateHeader } from './banner';
 import { Composer } from './composer';
 import { ConversationList } from './conversation-list';

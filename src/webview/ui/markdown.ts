@@ -1,5 +1,5 @@
 import MarkdownIt from 'markdown-it';
-import { classifyLink, isAllowedHref } from '../links';
+import { classifyLink, isAllowedHref } from '../../view-protocol';
 
 /**
  * Message bodies as markdown, made safe twice: markdown-it with raw HTML off (so `<script>` is text)

@@ -1,4 +1,4 @@
-import { EVERYONE, compareKeys, partnerOf, privatePartnerOf, type TimelineItem, type WebviewToHost } from '../protocol';
+import { EVERYONE, compareKeys, partnerOf, privatePartnerOf, type TimelineItem, type WebviewToHost } from '../../view-protocol';
 import { TimelineWindow } from '../timeline-window';
 import { dayKey, dayLabel, el, timeLabel } from './dom';
 import type { MarkdownRenderer } from './markdown';

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { ParleyClient } from '../../../src/client/parley-client';
 import type { ChatMessage } from '../../../src/protocol';
 import type { ParleyTestApi } from '../../../src/extension/host/parley-extension';
-import type { ShownMessage } from '../../../src/webview/protocol';
+import type { ShownMessage } from '../../../src/view-protocol';
 
 // mocha's BDD functions, global while mocha loads this file.
 declare const describe: (title: string, body: () => void) => void;
