@@ -294,12 +294,19 @@ describe('accounts', () => {
       const dora = new ParleyClient(url, { requestTimeoutMs: 3000 });
       await dora.connect();
       await dora.login('dora', 'dora-pw');
+      assert.match((await run(['passwd', 'dora'], 'x'.repeat(257))).err, /a password has at most 256 characters/);
+      const changed = next(dora, 'signedOut');
       assert.equal((await run(['passwd', 'dora'], 'new-pw')).code, 0);
-      const told = next(dora, 'signedOut');
+      assert.equal((await changed)[0].reason, 'password-changed', 'the old password signs her out');
+      dora.close();
+      const doraAgain = new ParleyClient(url, { requestTimeoutMs: 3000 });
+      await doraAgain.connect();
+      await doraAgain.login('dora', 'new-pw');
+      const told = next(doraAgain, 'signedOut');
       assert.equal((await run(['remove', 'dora'])).code, 0);
       assert.equal((await told)[0].reason, 'account-removed', 'her session ends with her account');
       assert.match((await run(['remove', 'dora'])).err, /no user "dora"/);
-      dora.close();
+      doraAgain.close();
       // Nothing of the password reached the server's log.
       assert.doesNotMatch(server.stdout + server.stderr, /dora-pw|new-pw/);
       assert.match(server.stderr, /users add through the admin socket.*dora/);

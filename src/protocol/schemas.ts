@@ -7,6 +7,12 @@ export const usernameSchema = z
   .max(LIMITS.usernameMax, `a username has at most ${LIMITS.usernameMax} characters`)
   .regex(USERNAME_PATTERN, 'a username may hold only letters, digits, ".", "_" and "-"');
 
+/** The one password rule: sign-in, admin.sock and the users CLI all apply it. */
+export const passwordSchema = z
+  .string()
+  .min(1, 'a password is required')
+  .max(LIMITS.passwordMax, `a password has at most ${LIMITS.passwordMax} characters`);
+
 const bodySchema = z
   .string()
   .max(LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`)
@@ -23,7 +29,7 @@ const clientMsgIdSchema = z.string().min(1).max(LIMITS.clientMsgIdMax).optional(
 
 /** Payload schemas of every client-to-server event; `.strict()` so that typos are reported, not ignored. */
 export const requestSchemas = {
-  login: z.object({ username: usernameSchema, password: z.string().min(1).max(LIMITS.passwordMax) }).strict(),
+  login: z.object({ username: usernameSchema, password: passwordSchema }).strict(),
   whoelse: z.object({}).strict(),
   wholast: z
     .object({ minutes: z.number().int('minutes must be a whole number').min(1).max(59, 'minutes must be between 1 and 59') })
