@@ -227,6 +227,24 @@ for (const [name, open] of OPENERS) {
       );
     });
 
+    test('text with U+0000 is refused rather than stored cut short; the rest of its batch commits', async (t) => {
+      const { store } = await freshStore(t, open);
+      const nul = /cannot keep text that contains U\+0000/;
+      const cut = store.saveMessage(direct('alice', 'bob', 'before\0after'));
+      const first = store.saveMessage(direct('alice', 'bob', 'first', 'id\0one'));
+      const second = store.saveMessage(direct('alice', 'bob', 'second', 'id\0two'));
+      const fine = store.saveMessage(direct('alice', 'bob', 'fine', 'id'));
+      await assert.rejects(cut, nul);
+      await assert.rejects(first, nul);
+      await assert.rejects(second, nul);
+      assert.equal((await fine).duplicate, false);
+      await assert.rejects(store.putUser('a\0b', 'h', 1), nul);
+      await assert.rejects(store.findSent('alice', 'id\0one'), nul);
+      assert.deepEqual(bodies(await store.pendingFor('bob')), ['fine']);
+      assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['fine']);
+      assert.deepEqual(await store.listUsers(), []);
+    });
+
     test('history pages backwards, oldest first within a page', async (t) => {
       const { store } = await freshStore(t, open);
       const ids: Record<string, number> = {};

@@ -159,11 +159,13 @@ class Prepared {
   }
 
   run(values: SQLiteValue[] = []): RunResult {
+    refuseNul(values);
     return this.guard(() => this.stmt.run(values));
   }
 
   /** all() rather than get(): get() leaves the statement mid-step, holding its read open. */
   all(values: SQLiteValue[] = []): Row[] {
+    refuseNul(values);
     return this.guard(() => this.stmt.all(values) as Row[]);
   }
 
@@ -183,6 +185,17 @@ class Prepared {
       this.stmt = this.db.prepare(this.sql);
       throw error;
     }
+  }
+}
+
+/**
+ * node-sqlite3-wasm binds text as a C string, so a value would be cut at its first U+0000: stored
+ * shorter than acknowledged, or matched against another row. Requests are validated before this;
+ * this keeps a caller that was not from losing text silently.
+ */
+function refuseNul(values: SQLiteValue[]): void {
+  for (const value of values) {
+    if (typeof value === 'string' && value.includes('\0')) throw new Error('the store cannot keep text that contains U+0000 (NUL)');
   }
 }
 
