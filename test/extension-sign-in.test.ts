@@ -155,6 +155,27 @@ describe('signing in from the editor: the password in the secret store', () => {
 });
 
 describe('signing in again after the password changed', () => {
+  test('a password changed on the running server signs the session out and forgets the stored one', async () => {
+    const t = await startServer({ users: ['fay'] });
+    const session = sessionFor(t);
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'fay' }, ['fay-pw']);
+    const auth = new Auth(secrets, session, ui, ui.log);
+    try {
+      assert.equal(await auth.signIn({ interactive: true }), 'fay');
+      assert.equal(secrets.values.size, 1);
+      await t.server.accounts.setPassword('fay', 'fays-new-password');
+      await eventually(() => session.state.connection.phase === 'signed-out', 10_000, 'the session signed out');
+      await eventually(() => secrets.values.size === 0, 3000, 'the stale password forgotten');
+      assert.equal(await auth.signIn({ interactive: false }), undefined, 'nothing stored: no sign-in without asking');
+      ui.assertNeverShown('fay-pw', 'fays-new-password');
+    } finally {
+      auth.dispose();
+      session.dispose();
+      await t.close();
+    }
+  });
+
   test('the stored password, refused when the connection comes back, is forgotten', async () => {
     const t = await startServer({ users: ['erin'] });
     const { port, dataDir } = t;
