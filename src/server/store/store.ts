@@ -44,7 +44,7 @@ export interface HistoryQuery {
 export interface Store {
   getUser(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
-  /** Creates the user or replaces the password hash. */
+  /** Creates the user (a new account, with nothing left under its name) or replaces the password hash. */
   putUser(username: string, passwordHash: string, createdAt: number): Promise<void>;
   /**
    * Removes the user with their blocks and deliveries; false if there was none. What they sent stays
