@@ -1,4 +1,4 @@
-import { refusedPort, startServer, TestClock } from './helpers/server';
+import { refusedPort, startServer, TestClock, TEST_SCRYPT } from './helpers/server';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +6,7 @@ import { after, describe, test, type TestContext } from 'node:test';
 import { Server } from 'socket.io';
 import { ParleyRequestError } from '../src/client/parley-client';
 import { COMMAND_HELP, parseCommand } from '../src/protocol';
+import { hashPassword } from '../src/server/passwords';
 import { CliProcess, expectedStamp, literal, nextEvent, passwordOf, startCliServer, type CliServer } from './helpers/cli-harness';
 
 // Every test has a server of its own, so that presence and "nobody else" stay predictable while tests run side by side.
@@ -325,7 +326,10 @@ describe('parley terminal client', { concurrency: 3 }, () => {
   test('signing in again after a dropped connection fails (the password changed meanwhile): said so, exit code 1', async (t) => {
     const srv = await serve(t, ['uma']);
     const cli = await signedIn(t, srv.port, 'uma');
-    await srv.server.accounts.setPassword('uma', 'changed-meanwhile');
+    // Written to the store behind the server's back: a password changed through the server signs its sessions out at once
+    // (test/server-admin-socket.test.ts), so this stands for one changed on the stopped data directory while the client waited.
+    const { createdAt } = (await srv.server.store.getUser('uma'))!;
+    await srv.server.store.putUser('uma', await hashPassword('changed-meanwhile', TEST_SCRYPT), createdAt);
     const sockets = [...srv.server.io.sockets.sockets.values()];
     assert.equal(sockets.length, 1, "only the terminal client's connection");
     sockets[0]!.conn.close();

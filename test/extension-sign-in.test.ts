@@ -3,7 +3,9 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { ChatSession } from '../src/extension/core/chat-session';
 import { Auth, type SecretStore, type SignInUi } from '../src/extension/core/sign-in';
 import { sessionFor } from './helpers/extension-session';
-import { eventually, startServer, type TestServer } from './helpers/server';
+import { Accounts } from '../src/server/accounts';
+import { openSqliteStore } from '../src/server/store/sqlite-store';
+import { eventually, startServer, TEST_SCRYPT, type TestServer } from './helpers/server';
 
 /** VS Code's SecretStorage, in memory. */
 class MemorySecrets implements SecretStore {
@@ -153,6 +155,27 @@ describe('signing in from the editor: the password in the secret store', () => {
 });
 
 describe('signing in again after the password changed', () => {
+  test('a password changed on the running server signs the session out and forgets the stored one', async () => {
+    const t = await startServer({ users: ['fay'] });
+    const session = sessionFor(t);
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'fay' }, ['fay-pw']);
+    const auth = new Auth(secrets, session, ui, ui.log);
+    try {
+      assert.equal(await auth.signIn({ interactive: true }), 'fay');
+      assert.equal(secrets.values.size, 1);
+      await t.server.accounts.setPassword('fay', 'fays-new-password');
+      await eventually(() => session.state.connection.phase === 'signed-out', 10_000, 'the session signed out');
+      await eventually(() => secrets.values.size === 0, 3000, 'the stale password forgotten');
+      assert.equal(await auth.signIn({ interactive: false }), undefined, 'nothing stored: no sign-in without asking');
+      ui.assertNeverShown('fay-pw', 'fays-new-password');
+    } finally {
+      auth.dispose();
+      session.dispose();
+      await t.close();
+    }
+  });
+
   test('the stored password, refused when the connection comes back, is forgotten', async () => {
     const t = await startServer({ users: ['erin'] });
     const { port, dataDir } = t;
@@ -164,9 +187,12 @@ describe('signing in again after the password changed', () => {
     try {
       assert.equal(await auth.signIn({ interactive: true }), 'erin');
       assert.equal(secrets.values.size, 1);
-      await t.server.accounts.setPassword('erin', 'erins-new-password');
-      // The server restarts on the same port and data; the session comes back and signs in with the old password.
+      // The server stops, the password is changed on its data directory (as `users passwd` does on a stopped server), and
+      // the server restarts on the same port and data; the session comes back and signs in with the old password.
       await t.stop();
+      const store = await openSqliteStore(dataDir);
+      await (await Accounts.open(store, TEST_SCRYPT, Date.now)).setPassword('erin', 'erins-new-password');
+      await store.close();
       restarted = await startServer({ port, dataDir });
       await eventually(() => session.state.connection.phase === 'signed-out', 10_000, 'the failed sign-in after reconnecting');
       await eventually(() => secrets.values.size === 0, 3000, 'the refused password forgotten');

@@ -294,12 +294,20 @@ describe('accounts', () => {
       const dora = new ParleyClient(url, { requestTimeoutMs: 3000 });
       await dora.connect();
       await dora.login('dora', 'dora-pw');
+      assert.match((await run(['passwd', 'dora'], 'x'.repeat(257))).err, /a password has at most 256 characters/);
+      // Generous: the command is a process of its own, slow to start on a busy machine.
+      const changed = next(dora, 'signedOut', () => true, 60_000);
       assert.equal((await run(['passwd', 'dora'], 'new-pw')).code, 0);
-      const told = next(dora, 'signedOut');
+      assert.equal((await changed)[0].reason, 'password-changed', 'the old password signs her out');
+      dora.close();
+      const doraAgain = new ParleyClient(url, { requestTimeoutMs: 3000 });
+      await doraAgain.connect();
+      await doraAgain.login('dora', 'new-pw');
+      const told = next(doraAgain, 'signedOut', () => true, 60_000);
       assert.equal((await run(['remove', 'dora'])).code, 0);
       assert.equal((await told)[0].reason, 'account-removed', 'her session ends with her account');
       assert.match((await run(['remove', 'dora'])).err, /no user "dora"/);
-      dora.close();
+      doraAgain.close();
       // Nothing of the password reached the server's log.
       assert.doesNotMatch(server.stdout + server.stderr, /dora-pw|new-pw/);
       assert.match(server.stderr, /users add through the admin socket.*dora/);
@@ -320,6 +328,40 @@ describe('accounts', () => {
     assert.equal((await told)[0].reason, 'account-removed');
     await gone;
     await assert.rejects(alice.message('bob', 'hi'), { code: 'UNKNOWN_USER' });
+    await t.close();
+  });
+
+  test("a new account with a removed user's name sees none of the old one's messages; the others keep theirs", async () => {
+    const t = await startServer({ users: ['alice', 'bob', 'carol'] });
+    const alice = await t.signIn('alice');
+    const bob = await t.signIn('bob');
+    await alice.message('bob', 'old alice to bob');
+    await bob.message('alice', 'bob to old alice');
+    alice.close();
+    await bob.message('alice', 'waiting for old alice');
+    await bob.broadcast('bob to all', ['alice', 'carol']);
+
+    assert.equal(await t.server.accounts.remove('alice'), true);
+    await t.server.accounts.add('alice', 'new-alice-pw');
+    const newAlice = await t.connect();
+    const replayed = collect(newAlice, 'message');
+    await newAlice.login('alice', 'new-alice-pw');
+    // Replies come after the replay, so it is over by now.
+    assert.deepEqual((await newAlice.history()).messages, []);
+    assert.deepEqual((await newAlice.history({ with: 'bob' })).messages, []);
+    assert.deepEqual(replayed, []);
+
+    await newAlice.message('bob', 'new alice to bob');
+    const bodiesOf = (messages: ChatMessage[]): string[] => messages.map((m) => m.body);
+    assert.deepEqual(bodiesOf((await newAlice.history()).messages), ['new alice to bob']);
+    assert.deepEqual(bodiesOf((await bob.history({ with: 'alice' })).messages), ['new alice to bob']);
+    assert.deepEqual(bodiesOf((await bob.history()).messages), [
+      'old alice to bob',
+      'bob to old alice',
+      'waiting for old alice',
+      'bob to all',
+      'new alice to bob',
+    ]);
     await t.close();
   });
 });

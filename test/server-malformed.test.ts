@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import { LIMITS, PROTOCOL_VERSION, type Reply } from '../src/protocol';
-import { collect, startServer, type TestServer } from './helpers/server';
+import { collect, eventually, startServer, type TestServer } from './helpers/server';
 
 /** A bare Socket.IO client that can send anything, as a broken or hostile client would. */
 async function rawSocket(url: string): Promise<Socket> {
@@ -181,5 +181,43 @@ describe('connections from one address', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+  });
+});
+
+describe('U+0000, which the store cannot keep', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startServer({ users: ['alice', 'bob'] });
+  });
+  after(() => t.close());
+
+  test('in a body or a clientMsgId it is refused, never stored cut short nor acknowledged as sent', async () => {
+    const alice = await rawSocket(t.url);
+    assert.equal((await ask(alice, 'login', { username: 'alice', password: 'alice-pw' })).ok, true);
+    const nul = /cannot contain the character U\+0000 \(NUL\)/;
+    assertError(await ask(alice, 'message', { to: 'bob', body: 'before\0after' }), 'BAD_REQUEST', nul);
+    assertError(await ask(alice, 'message', { to: 'bob', body: '\0' }), 'BAD_REQUEST', nul);
+    assertError(await ask(alice, 'broadcast', { to: ['bob'], body: 'all\0of it' }), 'BAD_REQUEST', nul);
+    // Two ids that differ only after the NUL: stored cut short, the second would pass for a retry of the first.
+    assertError(await ask(alice, 'message', { to: 'bob', body: 'first', clientMsgId: 'id\0one' }), 'BAD_REQUEST', /clientMsgId: .*NUL/);
+    assertError(await ask(alice, 'message', { to: 'bob', body: 'second', clientMsgId: 'id\0two' }), 'BAD_REQUEST', /clientMsgId: .*NUL/);
+    const plain = await ask(alice, 'message', { to: 'bob', body: 'plain', clientMsgId: 'id' });
+    assert.equal(plain.ok, true, JSON.stringify(plain));
+    alice.close();
+
+    // Bob's replay and history hold exactly what was acknowledged.
+    const bob = await t.connect();
+    const replayed = collect(bob, 'message');
+    await bob.login('bob', 'bob-pw');
+    await eventually(() => replayed.length > 0, 3000, 'the replay');
+    const history = await bob.history({ with: 'alice' });
+    assert.deepEqual(
+      history.messages.map((m) => m.body),
+      ['plain'],
+    );
+    assert.deepEqual(
+      replayed.map(([m]) => m.body),
+      ['plain'],
+    );
   });
 });

@@ -54,6 +54,7 @@ for (const [name, open] of OPENERS) {
       await store.putUser('bob', 'hash-b', 10);
       await store.putUser('alice', 'hash-a', 20);
       assert.deepEqual(await store.getUser('alice'), {
+        id: 2,
         username: 'alice',
         passwordHash: 'hash-a',
         createdAt: 20,
@@ -63,6 +64,7 @@ for (const [name, open] of OPENERS) {
       await store.setLastSeen('alice', 99);
       await store.putUser('alice', 'hash-a2', 30); // replaces the hash only
       assert.deepEqual(await store.getUser('alice'), {
+        id: 2, // the same account
         username: 'alice',
         passwordHash: 'hash-a2',
         createdAt: 20,
@@ -103,6 +105,57 @@ for (const [name, open] of OPENERS) {
         (await store.history('alice', { limit: 10 })).map((m) => m.id),
         [toBob, toAll],
       );
+    });
+
+    test("a removed user's messages never pass to a later account of that name, in either direction", async (t) => {
+      const { store } = await freshStore(t, open);
+      for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
+      const oldId = (await store.getUser('alice'))!.id;
+      await save(store, direct('alice', 'bob', 'old alice to bob', 'c1'));
+      const toAlice = await save(store, direct('bob', 'alice', 'bob to old alice'));
+      await store.markDelivered([{ recipient: 'alice', ids: [toAlice] }]);
+      await save(store, broadcast('carol', ['alice', 'bob'], 'carol to all')); // pending for alice
+
+      assert.equal(await store.removeUser('alice'), true);
+      await store.putUser('alice', 'h2', 2);
+      const newId = (await store.getUser('alice'))!.id;
+      assert.ok(newId > oldId, 'a new account has a new id');
+      assert.deepEqual(await store.history('alice', { limit: 10 }), []);
+      assert.deepEqual(await store.history('alice', { with: 'bob', limit: 10 }), []);
+      assert.deepEqual(await store.pendingFor('alice'), []);
+      assert.equal(await store.findSent('alice', 'c1'), undefined);
+
+      // Her clientMsgIds are her own: the old account's do not make her send a duplicate.
+      const fresh = await store.saveMessage(direct('alice', 'bob', 'new alice to bob', 'c1'));
+      assert.equal(fresh.duplicate, false);
+      assert.deepEqual(bodies(await store.history('alice', { limit: 10 })), ['new alice to bob']);
+      // Bob keeps all he sent and received; his conversation with the new alice is hers alone.
+      assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), [
+        'old alice to bob',
+        'bob to old alice',
+        'carol to all',
+        'new alice to bob',
+      ]);
+      assert.deepEqual(bodies(await store.history('bob', { with: 'alice', limit: 10 })), ['new alice to bob']);
+
+      // Ids are never reused, not even the newest one's.
+      assert.equal(await store.removeUser('alice'), true);
+      await store.putUser('alice', 'h3', 3);
+      assert.ok((await store.getUser('alice'))!.id > newId);
+    });
+
+    test('a message stored for an account removed meanwhile does not wait for a later one of that name', async (t) => {
+      const { store } = await freshStore(t, open);
+      for (const name of ['alice', 'bob']) await store.putUser(name, 'h', 1);
+      // The server checked that alice exists; her removal commits first.
+      const removed = store.removeUser('alice');
+      const saved = save(store, direct('bob', 'alice', 'too late'));
+      assert.equal(await removed, true);
+      await saved;
+      await store.putUser('alice', 'h2', 2);
+      assert.deepEqual(await store.pendingFor('alice'), []);
+      assert.deepEqual(await store.history('alice', { limit: 10 }), []);
+      assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['too late']);
     });
 
     test('saveMessage, pendingFor and markDelivered', async (t) => {
@@ -227,6 +280,24 @@ for (const [name, open] of OPENERS) {
       );
     });
 
+    test('text with U+0000 is refused rather than stored cut short; the rest of its batch commits', async (t) => {
+      const { store } = await freshStore(t, open);
+      const nul = /cannot keep text that contains U\+0000/;
+      const cut = store.saveMessage(direct('alice', 'bob', 'before\0after'));
+      const first = store.saveMessage(direct('alice', 'bob', 'first', 'id\0one'));
+      const second = store.saveMessage(direct('alice', 'bob', 'second', 'id\0two'));
+      const fine = store.saveMessage(direct('alice', 'bob', 'fine', 'id'));
+      await assert.rejects(cut, nul);
+      await assert.rejects(first, nul);
+      await assert.rejects(second, nul);
+      assert.equal((await fine).duplicate, false);
+      await assert.rejects(store.putUser('a\0b', 'h', 1), nul);
+      await assert.rejects(store.findSent('alice', 'id\0one'), nul);
+      assert.deepEqual(bodies(await store.pendingFor('bob')), ['fine']);
+      assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['fine']);
+      assert.deepEqual(await store.listUsers(), []);
+    });
+
     test('history pages backwards, oldest first within a page', async (t) => {
       const { store } = await freshStore(t, open);
       const ids: Record<string, number> = {};
@@ -303,7 +374,7 @@ for (const [name, open] of OPENERS) {
 
       const reopened = await open(dir);
       t.after(() => reopened.close());
-      assert.deepEqual(await reopened.getUser('alice'), { username: 'alice', passwordHash: 'h', createdAt: 5, lastSeen: 6 });
+      assert.deepEqual(await reopened.getUser('alice'), { id: 1, username: 'alice', passwordHash: 'h', createdAt: 5, lastSeen: 6 });
       assert.deepEqual(await reopened.listBlocks(), [{ blocker: 'alice', blocked: 'bob' }]);
       assert.deepEqual(
         (await reopened.pendingFor('alice')).map((m) => m.id),
@@ -389,6 +460,47 @@ test('a database from schema version 1 keeps its undelivered messages and its hi
   const next = await save(store, direct('alice', 'bob', 'new'));
   assert.ok(next > 2);
   assert.deepEqual(bodies(await store.pendingFor('bob')), ['new']);
+});
+
+test('a database written by schema version 2 opens with every user, message, block and pending delivery; accounts get ids', async (t) => {
+  // test/fixtures/parley-schema-2.db was written through SqliteStore before accounts had ids: users alice (created at 100),
+  // bob (200, last seen 5000), carol (300) and dave (400); alice -> bob "a1" (clientMsgId c1, acknowledged), bob -> alice "b1"
+  // (pending), carol's broadcast "all" to alice (acknowledged) and bob (pending), dave -> alice "from dave" (clientMsgId d1,
+  // acknowledged), alice -> dave "to dave" (acknowledged) and "to dave unread"; carol blocks bob, dave blocks bob; then dave was
+  // removed.
+  const dir = tempDir(t);
+  fs.copyFileSync(fileURLToPath(new URL('fixtures/parley-schema-2.db', import.meta.url)), path.join(dir, 'parley.db'));
+  const store = await openSqliteStore(dir);
+  t.after(() => store.close());
+
+  assert.deepEqual(await store.listUsers(), [
+    { id: 1, username: 'alice', passwordHash: 'hash-alice', createdAt: 100, lastSeen: null },
+    { id: 2, username: 'bob', passwordHash: 'hash-bob', createdAt: 200, lastSeen: 5000 },
+    { id: 3, username: 'carol', passwordHash: 'hash-carol', createdAt: 300, lastSeen: null },
+  ]);
+  assert.deepEqual(await store.listBlocks(), [{ blocker: 'carol', blocked: 'bob' }]);
+  assert.deepEqual(bodies(await store.pendingFor('alice')), ['b1']);
+  assert.deepEqual(bodies(await store.pendingFor('bob')), ['all']);
+  assert.deepEqual(bodies(await store.history('alice', { limit: 10 })), ['a1', 'b1', 'all', 'from dave', 'to dave', 'to dave unread']);
+  assert.deepEqual(bodies(await store.history('alice', { with: 'bob', limit: 10 })), ['a1', 'b1']);
+  assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['a1', 'b1', 'all']);
+  assert.deepEqual(bodies(await store.history('carol', { limit: 10 })), ['all']);
+  assert.equal((await store.findSent('alice', 'c1'))?.body, 'a1');
+  const retried = await store.saveMessage(direct('alice', 'bob', 'a1 again', 'c1'));
+  assert.deepEqual([retried.duplicate, retried.message.body], [true, 'a1']);
+  assert.deepEqual(await store.markDelivered([{ recipient: 'alice', ids: [2] }]), [1]);
+
+  // A new dave is a new account: nothing of the old one's, whichever way it went.
+  await store.putUser('dave', 'hash-new-dave', 600);
+  assert.equal((await store.getUser('dave'))?.id, 4);
+  assert.deepEqual(await store.history('dave', { limit: 10 }), []);
+  assert.deepEqual(await store.history('dave', { with: 'alice', limit: 10 }), []);
+  assert.deepEqual(await store.pendingFor('dave'), []);
+  assert.equal(await store.findSent('dave', 'd1'), undefined);
+  assert.deepEqual(bodies(await store.history('alice', { with: 'dave', limit: 10 })), []);
+  const next = await save(store, direct('dave', 'alice', 'hello again'));
+  assert.ok(next > 6, 'message ids go on from the old ones');
+  assert.deepEqual(bodies(await store.history('dave', { limit: 10 })), ['hello again']);
 });
 
 test('a store worker that stops is replaced: what it had committed stays, the calls it held fail, later calls go through', async (t) => {

@@ -98,8 +98,8 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       if (state === 'signed-in') this.register();
     });
     this.subscribe('signedOut', (event) => {
-      // The user left, or the account is gone: end every chat. Idle time-outs and shutdowns end only the server session.
-      if (event.reason === 'logout' || event.reason === 'account-removed') void this.signOut();
+      // The user left, the account is gone or its password changed: end every chat. Idle time-outs and shutdowns end only the server session.
+      if (event.reason === 'logout' || event.reason === 'account-removed' || event.reason === 'password-changed') void this.signOut();
     });
     this.subscribe('privateRevoked', (event) => {
       if (typeof event?.username !== 'string' || typeof event.at !== 'number') return;

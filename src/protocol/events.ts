@@ -33,7 +33,7 @@ export interface PresenceEvent {
   at: number;
 }
 
-export type SignOutReason = 'logout' | 'idle' | 'shutdown' | 'account-removed';
+export type SignOutReason = 'logout' | 'idle' | 'shutdown' | 'account-removed' | 'password-changed';
 
 export interface SignedOutEvent {
   reason: SignOutReason;

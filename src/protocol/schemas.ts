@@ -7,10 +7,20 @@ export const usernameSchema = z
   .max(LIMITS.usernameMax, `a username has at most ${LIMITS.usernameMax} characters`)
   .regex(USERNAME_PATTERN, 'a username may hold only letters, digits, ".", "_" and "-"');
 
+/** The one password rule: sign-in, admin.sock and the users CLI all apply it. */
+export const passwordSchema = z
+  .string()
+  .min(1, 'a password is required')
+  .max(LIMITS.passwordMax, `a password has at most ${LIMITS.passwordMax} characters`);
+
+/** The store cannot keep U+0000 (SQLite's text ends there), so no stored string may hold one. */
+const withoutNul = (s: string): boolean => !s.includes('\0');
+
 const bodySchema = z
   .string()
   .max(LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`)
-  .refine((s) => s.trim().length > 0, 'a message cannot be empty');
+  .refine((s) => s.trim().length > 0, 'a message cannot be empty')
+  .refine(withoutNul, 'a message cannot contain the character U+0000 (NUL)');
 
 /** An X25519 or Ed25519 public key: the 32 raw bytes in base64url, without padding (a JWK's `x`). */
 export const publicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a public key is 32 bytes in base64url');
@@ -19,11 +29,16 @@ export const publicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a public
 const ipSchema = z.string().refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success, 'an IP address is expected');
 
 /** A client-chosen id that makes a send idempotent across retries. */
-const clientMsgIdSchema = z.string().min(1).max(LIMITS.clientMsgIdMax).optional();
+const clientMsgIdSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.clientMsgIdMax)
+  .refine(withoutNul, 'a clientMsgId cannot contain the character U+0000 (NUL)')
+  .optional();
 
 /** Payload schemas of every client-to-server event; `.strict()` so that typos are reported, not ignored. */
 export const requestSchemas = {
-  login: z.object({ username: usernameSchema, password: z.string().min(1).max(LIMITS.passwordMax) }).strict(),
+  login: z.object({ username: usernameSchema, password: passwordSchema }).strict(),
   whoelse: z.object({}).strict(),
   wholast: z
     .object({ minutes: z.number().int('minutes must be a whole number').min(1).max(59, 'minutes must be between 1 and 59') })

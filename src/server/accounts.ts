@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { usernameSchema } from '../protocol';
+import { describeIssues, passwordSchema, usernameSchema } from '../protocol';
 import { decoyHash, hashPassword, verifyPassword, type ScryptCost } from './passwords';
 import type { Store } from './store/store';
 
@@ -20,8 +20,10 @@ export function parseCredentials(text: string): { entries: { username: string; p
     if (!line || line.startsWith('#')) return;
     const [username = '', password, ...extra] = line.split(/\s+/);
     const checked = usernameSchema.safeParse(username);
+    const refusal = password === undefined ? undefined : passwordProblem(password);
     if (!checked.success) rejected.push({ line: index + 1, reason: `invalid username "${username}"` });
     else if (!password || extra.length) rejected.push({ line: index + 1, reason: 'expected "username password"' });
+    else if (refusal) rejected.push({ line: index + 1, reason: refusal });
     else entries.push({ username, password });
   });
   return { entries, rejected };
@@ -35,6 +37,7 @@ export class Accounts {
   private decoy: Promise<string> | undefined;
   private readonly names = new Set<string>();
   private readonly removedListeners: ((username: string) => void)[] = [];
+  private readonly passwordListeners: ((username: string) => void)[] = [];
 
   private constructor(
     private readonly store: Store,
@@ -61,9 +64,15 @@ export class Accounts {
     this.removedListeners.push(listener);
   }
 
+  /** Called after a user's password changed, so that the sessions signed in with the old one end. */
+  onPasswordChanged(listener: (username: string) => void): void {
+    this.passwordListeners.push(listener);
+  }
+
   async add(username: string, password: string): Promise<void> {
     if (!usernameSchema.safeParse(username).success) throw new Error(`"${username}" is not a valid username`);
     if (this.names.has(username)) throw new Error(`user "${username}" already exists`);
+    assertPassword(password);
     await this.store.putUser(username, await hashPassword(password, this.cost), this.clock());
     this.names.add(username);
   }
@@ -71,7 +80,9 @@ export class Accounts {
   async setPassword(username: string, password: string): Promise<void> {
     const user = await this.store.getUser(username);
     if (!user) throw new Error(`no user "${username}"`);
+    assertPassword(password);
     await this.store.putUser(username, await hashPassword(password, this.cost), user.createdAt);
+    for (const listener of this.passwordListeners) listener(username);
   }
 
   async remove(username: string): Promise<boolean> {
@@ -110,4 +121,15 @@ export class Accounts {
     }
     return report;
   }
+}
+
+/** Why a password breaks the sign-in rule (passwordSchema), in its words; undefined when it is fine. */
+export function passwordProblem(password: string): string | undefined {
+  const checked = passwordSchema.safeParse(password);
+  return checked.success ? undefined : describeIssues(checked.error);
+}
+
+function assertPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem) throw new Error(problem);
 }

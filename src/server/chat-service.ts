@@ -45,6 +45,8 @@ export class ChatService {
     );
     this.privateChat = new PrivateChat(deps);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
+    // Whoever signed in with the old password, an intruder perhaps, must not stay signed in.
+    deps.accounts.onPasswordChanged((username) => this.signOutEverywhere(username, 'password-changed', 'Your password was changed.'));
   }
 
   readonly handlers: { [E in RequestName]: Handler<E> } = {
@@ -236,11 +238,14 @@ export class ChatService {
 
   /** A removed account's sessions end at once, and it leaves presence and every block list. */
   private forgetUser(username: string): void {
-    for (const conn of this.deps.presence.sessionsOf(username)) {
-      this.signOut(conn, 'account-removed', 'Your account was removed.');
-    }
+    this.signOutEverywhere(username, 'account-removed', 'Your account was removed.');
     this.deps.blocks.forget(username);
     this.deps.presence.forget(username);
+  }
+
+  private signOutEverywhere(username: string, reason: SignOutReason, message: string): void {
+    // A copy: signing out removes the session from the set.
+    for (const conn of [...this.deps.presence.sessionsOf(username)]) this.signOut(conn, reason, message);
   }
 
   private async save(

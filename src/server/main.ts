@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ask } from '../cli/prompt';
-import { Accounts } from './accounts';
+import { Accounts, passwordProblem } from './accounts';
 import { runningServerAdmin, serveAdmin, type AccountAdmin } from './admin-socket';
 import { streamLogger } from './log';
 import { DEFAULT_SCRYPT_COST } from './passwords';
@@ -117,7 +117,9 @@ async function manage(accounts: AccountAdmin, action: string, name: string | und
     return 0;
   }
   const password = await ask(`Password for ${name}: `, { hidden: true });
-  if (!password) throw new UsageError('the password cannot be empty');
+  // Checked here too: a password too long for the admin socket's request would be refused with a vaguer error.
+  const problem = passwordProblem(password);
+  if (problem) throw new UsageError(problem);
   if (action === 'add') await accounts.add(name!, password);
   else await accounts.setPassword(name!, password);
   console.log(action === 'add' ? `Added ${name}.` : `Changed the password of ${name}.`);

@@ -50,6 +50,8 @@ export interface SessionEvents {
   problem: [error: ParleyRequestError];
   /** The session ended without the user asking (idle timeout, account removed, server gone). */
   ended: [message: string];
+  /** The server signed this session out, with its reason; while the connection still names the server and user. */
+  signedOut: [event: SignedOutEvent];
   /**
    * A private chat could not be used (refused, peer unreachable, no channel open): the UI offers to
    * send through the server instead. Nothing is ever rerouted without the user choosing it.
@@ -619,7 +621,11 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       this.endServerSession(`Could not sign in again: ${error.message}`);
       this.emit('problem', error);
     });
-    client.on('signedOut', (event) => current() && this.onSignedOut(client, event));
+    client.on('signedOut', (event) => {
+      if (!current()) return;
+      this.emit('signedOut', event);
+      this.onSignedOut(client, event);
+    });
   }
 
   private onMessage(message: ChatMessage): void {

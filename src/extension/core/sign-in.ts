@@ -1,4 +1,5 @@
 import type { ParleyRequestError } from '../../client/parley-client';
+import type { SignedOutEvent } from '../../protocol';
 import type { ChatSession } from './chat-session';
 import { describeSignInError, passwordPrompt, type SignInProblem } from './errors';
 import { normalizeUrl } from './urls';
@@ -43,6 +44,7 @@ export interface SignInLog {
 
 export class Auth {
   private readonly onProblem = (error: ParleyRequestError): void => void this.afterProblem(error);
+  private readonly onSignedOut = (event: SignedOutEvent): void => void this.afterSignedOut(event);
 
   constructor(
     private readonly secrets: SecretStore,
@@ -51,6 +53,7 @@ export class Auth {
     private readonly log: SignInLog,
   ) {
     session.on('problem', this.onProblem);
+    session.on('signedOut', this.onSignedOut);
   }
 
   private secretKey(url: string, username: string): string {
@@ -135,7 +138,15 @@ export class Auth {
     if (describeSignInError(error, url, username).forgetPassword) await this.forgetPassword(url, username);
   }
 
+  /** The stored password no longer signs in once it was changed, or the account removed. */
+  private async afterSignedOut(event: SignedOutEvent): Promise<void> {
+    if (event.reason !== 'password-changed' && event.reason !== 'account-removed') return;
+    const { url, username } = this.session.state.connection;
+    if (url && username) await this.forgetPassword(url, username);
+  }
+
   dispose(): void {
     this.session.off('problem', this.onProblem);
+    this.session.off('signedOut', this.onSignedOut);
   }
 }

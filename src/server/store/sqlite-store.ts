@@ -73,9 +73,55 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX deliveries_pending;
   ALTER TABLE deliveries DROP COLUMN delivered;
   `,
+  // Accounts get an id of their own, never reused (AUTOINCREMENT), and messages belong to their sender's
+  // and recipient's accounts: a user removed and added again is a new account that inherits none of the
+  // old one's messages. Names stay for display. A name with no account (one removed before this, or a
+  // store used without accounts) has id 0. Deliveries and pending rows are the recipient's own and keep
+  // the name: removeUser deletes them, and putUser clears what an account removed before this left.
+  `
+  CREATE TABLE users_v3 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen     INTEGER
+  );
+  INSERT INTO users_v3 (username, password_hash, created_at, last_seen)
+    SELECT username, password_hash, created_at, last_seen FROM users ORDER BY created_at, username;
+  DROP TABLE users;
+  ALTER TABLE users_v3 RENAME TO users;
+
+  CREATE TABLE messages_v3 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender        TEXT NOT NULL,
+    sender_id     INTEGER NOT NULL,                  -- users.id, or 0: no account
+    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast')),
+    recipient     TEXT,                              -- NULL for a broadcast
+    recipient_id  INTEGER,                           -- likewise; NULL for a broadcast
+    body          TEXT NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    client_msg_id TEXT,
+    UNIQUE (sender_id, sender, client_msg_id)
+  );
+  INSERT INTO messages_v3 (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
+    SELECT m.id, m.sender, coalesce(s.id, 0), m.kind, m.recipient,
+           CASE WHEN m.recipient IS NULL THEN NULL ELSE coalesce(r.id, 0) END, m.body, m.sent_at, m.client_msg_id
+    FROM messages m LEFT JOIN users s ON s.username = m.sender LEFT JOIN users r ON r.username = m.recipient;
+  -- Ids are never reused, even those of the newest messages if they were ever deleted.
+  UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'messages')) WHERE name = 'messages_v3';
+  DROP TABLE messages;
+  ALTER TABLE messages_v3 RENAME TO messages;
+  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id);
+  CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
+  `,
 ];
 
 const MESSAGE_COLUMNS = 'm.id, m.sender, m.recipient, m.kind, m.body, m.sent_at';
+/** The id of the account named by parameter `n`, 0 if there is none: with the name, what a message belongs to. */
+const accountId = (n: number): string => `coalesce((SELECT id FROM users WHERE username = ?${n}), 0)`;
+/** Messages that `sender` (parameter `n`) sent: its account's, or the bare name's. */
+const sentBy = (n: number): string => `sender_id = ${accountId(n)} AND sender = ?${n}`;
+const sentTo = (n: number): string => `recipient_id = ${accountId(n)} AND recipient = ?${n}`;
 
 /** Every statement the store runs, prepared once at open. */
 const SQL = {
@@ -87,20 +133,25 @@ const SQL = {
   rollbackToSavepoint: 'ROLLBACK TO op',
 
   getUser: 'SELECT * FROM users WHERE username = ?',
+  // Run before putUser: a new account starts with nothing addressed to its bare name (a message that was
+  // stored for an account removed meanwhile, say).
+  clearUnowned: 'DELETE FROM pending WHERE recipient = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
+  clearUnownedDeliveries: 'DELETE FROM deliveries WHERE recipient = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
   listUsers: 'SELECT * FROM users ORDER BY username',
   putUser: `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
             ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash`,
   deleteUser: 'DELETE FROM users WHERE username = ?',
   deleteBlocksOf: 'DELETE FROM blocks WHERE blocker = ?1 OR blocked = ?1',
-  deleteUndeliveredOf:
-    'DELETE FROM deliveries WHERE recipient = ?1 AND message_id IN (SELECT message_id FROM pending WHERE recipient = ?1)',
+  // Their receipts too: a later account of that name must not find them in its history.
+  deleteDeliveriesOf: 'DELETE FROM deliveries WHERE recipient = ?',
   deletePendingOf: 'DELETE FROM pending WHERE recipient = ?',
   setLastSeen: 'UPDATE users SET last_seen = ? WHERE username = ?',
 
-  findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.sender = ? AND m.client_msg_id = ?`,
+  findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${sentBy(1)} AND client_msg_id = ?2`,
   // A retried send (same sender and clientMsgId) inserts nothing; NULL ids never conflict.
-  insertMessage: `INSERT INTO messages (sender, kind, recipient, body, sent_at, client_msg_id)
-                  VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_msg_id) DO NOTHING`,
+  insertMessage: `INSERT INTO messages (sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
+                  VALUES (?1, ${accountId(1)}, ?2, ?3, iif(?3 IS NULL, NULL, ${accountId(3)}), ?4, ?5, ?6)
+                  ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING`,
   insertPending: 'INSERT INTO pending (recipient, message_id) VALUES (?, ?)',
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
                WHERE p.recipient = ? ORDER BY p.message_id`,
@@ -111,12 +162,12 @@ const SQL = {
                     WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
   markDelivered: 'DELETE FROM pending WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))',
 
-  // What a user sent, was delivered, and has yet to acknowledge. Each branch takes its newest `limit`
+  // What a user's account sent, was delivered, and has yet to acknowledge. Each branch takes its newest `limit`
   // rows through its own index, so a page costs O(limit) however long the history; the outer query
   // keeps the newest `limit` of them all.
   history: `
     WITH page (id) AS (
-      SELECT id FROM (SELECT id FROM messages WHERE sender = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3)
+      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(1)} AND id < ?2 ORDER BY id DESC LIMIT ?3)
       UNION
       SELECT id FROM (SELECT message_id AS id FROM deliveries
                       WHERE recipient = ?1 AND message_id < ?2 ORDER BY message_id DESC LIMIT ?3)
@@ -127,11 +178,9 @@ const SQL = {
     SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
   historyWith: `
     WITH page (id) AS (
-      SELECT id FROM (SELECT id FROM messages WHERE sender = ?1 AND recipient = ?2 AND id < ?3
-                      ORDER BY id DESC LIMIT ?4)
+      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(1)} AND ${sentTo(2)} AND id < ?3 ORDER BY id DESC LIMIT ?4)
       UNION ALL
-      SELECT id FROM (SELECT id FROM messages WHERE sender = ?2 AND recipient = ?1 AND id < ?3
-                      ORDER BY id DESC LIMIT ?4)
+      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(2)} AND ${sentTo(1)} AND id < ?3 ORDER BY id DESC LIMIT ?4)
       ORDER BY id DESC LIMIT ?4)
     SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
 
@@ -159,11 +208,13 @@ class Prepared {
   }
 
   run(values: SQLiteValue[] = []): RunResult {
+    refuseNul(values);
     return this.guard(() => this.stmt.run(values));
   }
 
   /** all() rather than get(): get() leaves the statement mid-step, holding its read open. */
   all(values: SQLiteValue[] = []): Row[] {
+    refuseNul(values);
     return this.guard(() => this.stmt.all(values) as Row[]);
   }
 
@@ -183,6 +234,17 @@ class Prepared {
       this.stmt = this.db.prepare(this.sql);
       throw error;
     }
+  }
+}
+
+/**
+ * node-sqlite3-wasm binds text as a C string, so a value would be cut at its first U+0000: stored
+ * shorter than acknowledged, or matched against another row. Requests are validated before this;
+ * this keeps a caller that was not from losing text silently.
+ */
+function refuseNul(values: SQLiteValue[]): void {
+  for (const value of values) {
+    if (typeof value === 'string' && value.includes('\0')) throw new Error('the store cannot keep text that contains U+0000 (NUL)');
   }
 }
 
@@ -254,6 +316,8 @@ export class SqliteStore implements Store {
 
   putUser(username: string, passwordHash: string, createdAt: number): Promise<void> {
     return this.write(() => {
+      this.stmts.clearUnowned.run([username]);
+      this.stmts.clearUnownedDeliveries.run([username]);
       this.stmts.putUser.run([username, passwordHash, createdAt]);
     });
   }
@@ -261,7 +325,7 @@ export class SqliteStore implements Store {
   removeUser(username: string): Promise<boolean> {
     return this.write(() => {
       this.stmts.deleteBlocksOf.run([username]);
-      this.stmts.deleteUndeliveredOf.run([username]);
+      this.stmts.deleteDeliveriesOf.run([username]);
       this.stmts.deletePendingOf.run([username]);
       return this.stmts.deleteUser.run([username]).changes > 0;
     });
@@ -491,16 +555,28 @@ function migrate(db: Database, file: string): void {
   if (version > MIGRATIONS.length) {
     throw new Error(`${file} has schema version ${version}; this server knows up to ${MIGRATIONS.length}`);
   }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(MIGRATIONS[v] ?? '');
-      db.exec(`PRAGMA user_version = ${v + 1}`);
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
+  if (version === MIGRATIONS.length) return;
+  // SQLite's way to change a table's constraints is to rebuild it, and dropping a table that others
+  // reference fails while foreign keys are enforced (this build enforces them); the check below
+  // stands in for them. The pragma cannot change inside a transaction.
+  const [fk] = db.all('PRAGMA foreign_keys') as Row[];
+  db.exec('PRAGMA foreign_keys = OFF');
+  try {
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec(MIGRATIONS[v] ?? '');
+        const broken = db.all('PRAGMA foreign_key_check');
+        if (broken.length > 0) throw new Error(`migration ${v + 1} of ${file} left ${broken.length} rows without what they reference`);
+        db.exec(`PRAGMA user_version = ${v + 1}`);
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
     }
+  } finally {
+    if (fk && int(fk, 'foreign_keys') === 1) db.exec('PRAGMA foreign_keys = ON');
   }
 }
 
@@ -508,6 +584,7 @@ function migrate(db: Database, file: string): void {
 
 function toUser(row: Row): UserRecord {
   return {
+    id: int(row, 'id'),
     username: text(row, 'username'),
     passwordHash: text(row, 'password_hash'),
     createdAt: int(row, 'created_at'),

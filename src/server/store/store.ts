@@ -1,6 +1,8 @@
 import type { ChatMessage, MessageKind } from '../../protocol';
 
 export interface UserRecord {
+  /** The account's own identity: never reused, so a user removed and added again is a new account. */
+  id: number;
   username: string;
   /** A self-describing scrypt hash (see ../passwords.ts); never a plaintext password. */
   passwordHash: string;
@@ -27,7 +29,7 @@ export interface Acknowledgement {
 }
 
 export interface HistoryQuery {
-  /** Only the direct conversation with this user; otherwise everything `user` sent or received. */
+  /** Only the direct conversation with this user's account; otherwise everything `user`'s account sent or received. */
   with?: string;
   /** Only messages with a smaller id (paging backwards). */
   before?: number;
@@ -42,9 +44,12 @@ export interface HistoryQuery {
 export interface Store {
   getUser(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
-  /** Creates the user or replaces the password hash. */
+  /** Creates the user (a new account, with nothing left under its name) or replaces the password hash. */
   putUser(username: string, passwordHash: string, createdAt: number): Promise<void>;
-  /** Removes the user with their blocks and undelivered messages; false if there was none. */
+  /**
+   * Removes the user with their blocks and deliveries; false if there was none. What they sent stays
+   * in the others' history, but belongs to no later account of that name.
+   */
   removeUser(username: string): Promise<boolean>;
   setLastSeen(username: string, at: number): Promise<void>;
 
