@@ -22,12 +22,20 @@ import { ChatService, type Handler } from './chat-service';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { streamLogger, type Logger } from './log';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, engineOptions, type ServerOptions } from './options';
+import {
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_SIGN_IN_LIMITS,
+  DEFAULT_TIMINGS,
+  engineOptions,
+  type ServerOptions,
+} from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
 import { Request } from './request';
 import { RequestQueue } from './request-queue';
+import { SignInGate } from './sign-in-gate';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
@@ -75,6 +83,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   });
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(timings));
 
+  const gate = new SignInGate({ accounts, clock, log }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const service = new ChatService({
     store,
@@ -87,6 +96,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     clock,
     log,
     tickets: new TicketIssuer(clock, timings.ticketTtlMs),
+    gate,
   });
 
   const connections = new Set<Connection>();
@@ -183,7 +193,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
   const sweep = setInterval(() => {
     const now = clock();
-    service.throttle.prune(now);
+    gate.prune(now);
     const span =
       timings.idleTimeoutMs % 60_000 === 0
         ? plural(timings.idleTimeoutMs / 60_000, 'minute')
