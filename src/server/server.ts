@@ -39,6 +39,7 @@ import { SignInGate } from './sign-in-gate';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
+import { TransportGuard, tooManyConnections } from './transport-guard';
 import { WriteCoalescer } from './write-coalescer';
 
 export interface ParleyServer {
@@ -103,6 +104,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const coalescer = new WriteCoalescer();
   const perAddress = new Map<string, number>();
   const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock);
 
   io.use((socket, next) => {
     const version = (socket.handshake.auth as { protocol?: unknown }).protocol;
@@ -115,13 +117,14 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     );
   });
 
-  // Last of the checks, so that every connection counted here is one that opens (and will close).
+  // Last of the checks, so that every connection counted here is one that opens (and will close). The guard
+  // counts transports; this counts Socket.IO connections, of which one transport may carry several.
   io.use((socket, next) => {
     const address = socket.handshake.address;
     const open = perAddress.get(address) ?? 0;
     if (open >= maxPerAddress) {
       return next(
-        handshakeRefusal(`Too many connections from ${address} (at most ${maxPerAddress}); close some and try again.`, {
+        handshakeRefusal(tooManyConnections(address, maxPerAddress), {
           code: 'RATE_LIMITED',
         }),
       );
@@ -151,6 +154,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       const answer = handler(conn, request.payload as never, request);
       if (!answer) return; // it answers through the request itself, when its work is done
       request.reply(await answer);
+      if (event === 'login' && conn.user) guard.signedIn(conn.socket);
     } catch (err) {
       log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
       return request.reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
@@ -167,6 +171,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     const conn = new Connection(socket, socket.handshake.address, clock(), rate);
     coalescer.attach(socket.conn);
     connections.add(conn);
+    guard.joined(socket);
     const requests = new RequestQueue(execute);
 
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -194,6 +199,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const sweep = setInterval(() => {
     const now = clock();
     gate.prune(now);
+    guard.sweep(now);
     const span =
       timings.idleTimeoutMs % 60_000 === 0
         ? plural(timings.idleTimeoutMs / 60_000, 'minute')
