@@ -125,6 +125,28 @@ describe('bounds on password checks before sign-in', () => {
     assert.equal(checks.calls, 2, "bob's dropped attempt was never hashed");
   });
 
+  test('places in the queue held by sockets that have gone are given to the next sign-in', async (ctx) => {
+    const t = await startServer({ users: ['alice', 'bob', 'carol'], signInLimits: { concurrentChecks: 1, queuedChecks: 1 } });
+    ctx.after(() => t.close());
+    const arrivals = countLogins(t);
+    const checks = watchChecks(t.server.accounts);
+    const [alice, bob, carol] = [await rawSocket(t.url), await rawSocket(t.url), await rawSocket(t.url)];
+    ctx.after(() => [alice, carol].forEach((s) => s.close()));
+    const aliceReply = login(alice, 'alice', passwordOf('alice'));
+    await eventually(() => checks.calls === 1, 5000, "alice's check");
+    void login(bob, 'bob', passwordOf('bob')).catch(() => undefined);
+    await eventually(() => arrivals.arrived === 2, 5000, "bob's login");
+    bob.close();
+    await eventually(() => t.server.io.sockets.sockets.size === 2, 5000, 'the server to see bob leave');
+
+    const carolReply = login(carol, 'carol', passwordOf('carol'));
+    await eventually(() => arrivals.arrived === 3, 5000, "carol's login");
+    checks.release();
+    assert.equal((await aliceReply).ok, true);
+    assert.deepEqual(await carolReply, { ok: true, username: 'carol', online: ['alice'] });
+    assert.equal(checks.calls, 2);
+  });
+
   test('one address gets a few sign-in attempts a second across all usernames, even one socket at a time', async (ctx) => {
     const t = await startServer({ users: ['alice'], signInLimits: { burst: 3, perSecond: 1 } });
     ctx.after(() => t.close());

@@ -26,10 +26,11 @@ export class HashLimiter {
 
   async run<T>(address: string, wanted: () => boolean, work: () => Promise<T>): Promise<Limited<T>> {
     if (!wanted()) return { ran: false, reason: 'gone' };
+    // Places held by sockets that have gone (sign-in and disconnect at once) are given back before refusing.
+    if (this.full(address)) this.dropGone();
+    if (this.full(address)) return { ran: false, reason: 'busy' };
     const held = this.byAddress.get(address) ?? 0;
-    if (held >= this.limits.perAddress) return { ran: false, reason: 'busy' };
     if (this.running >= this.limits.concurrency) {
-      if (this.queue.length >= this.limits.queued) return { ran: false, reason: 'busy' };
       this.byAddress.set(address, held + 1);
       const turn = await new Promise<boolean>((resolve) =>
         this.queue.push({ address, wanted, start: () => resolve(true), drop: () => resolve(false) }),
@@ -60,6 +61,21 @@ export class HashLimiter {
       }
       this.running += 1;
       waiting.start();
+    }
+  }
+
+  private full(address: string): boolean {
+    if ((this.byAddress.get(address) ?? 0) >= this.limits.perAddress) return true;
+    return this.running >= this.limits.concurrency && this.queue.length >= this.limits.queued;
+  }
+
+  private dropGone(): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const waiting = this.queue[i]!;
+      if (waiting.wanted()) continue;
+      this.queue.splice(i, 1);
+      this.release(waiting.address);
+      waiting.drop();
     }
   }
 
