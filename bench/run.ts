@@ -158,7 +158,7 @@ async function main(): Promise<number> {
   const needed = Math.max(sizes.rampCap, sizes.clients) + 512;
   const notes = [
     `Parley's seeded users are hashed with scrypt N=${BENCH_SCRYPT.N}, r=${BENCH_SCRYPT.r}, p=${BENCH_SCRYPT.p} instead of the shipped N=2^17: the cost is stored in each hash, so this changes only what a sign-in costs, not messaging.`,
-    `Parley's per-connection rate limit is raised to ${BENCH_RATE_LIMIT.burst.toExponential(0)} requests so that the rate limiter is not what is measured (shipped: burst 30, 10/s); its limit of connections per address (shipped: 256) is lifted, as every load client comes from 127.0.0.1.`,
+    `Parley's per-connection rate limit is raised to ${BENCH_RATE_LIMIT.burst.toExponential(0)} requests so that the rate limiter is not what is measured (shipped: burst 30, 10/s); its limit of connections per address (shipped: 256) and its per-address bounds on sign-in attempts and waiting password checks are lifted, as every load client comes from 127.0.0.1.`,
     'Parley runs with its embedded SQLite store as shipped (WAL, synchronous=FULL, group commit); its log is silenced. Load clients acknowledge received messages as ParleyClient does.',
     `Each server runs alone in its own process (node --expose-gc); ${sizes.agents} load-agent processes hold the clients; all on 127.0.0.1 on ${os.cpus().length} cores, so the load generator shares the machine with the server (see the agents' CPU rows).`,
     `Open files: soft ${limits.soft}, hard ${limits.hard}; needed per process about ${needed}${needed > limits.soft ? (needed > limits.hard ? ' — MORE THAN THE HARD LIMIT: raise it (ulimit -Hn) or lower --cap' : ', raised for the children with ulimit -n') : ''}.`,

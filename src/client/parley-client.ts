@@ -53,7 +53,21 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Passed to socket.io-client (reconnection delays, transports...). */
   socket?: Partial<ManagerOptions & SocketOptions>;
+  /**
+   * A sign-in the server refuses as RATE_LIMITED (busy checking others, e.g. everyone signing in again after
+   * a restart) is sent again after a delay that doubles from `delayMs` up to `maxDelayMs`, `attempts` in all.
+   * Default 8 attempts, 500 ms to 8 s.
+   */
+  signInRetry?: Partial<SignInRetry>;
 }
+
+export interface SignInRetry {
+  attempts: number;
+  delayMs: number;
+  maxDelayMs: number;
+}
+
+const DEFAULT_SIGN_IN_RETRY: SignInRetry = { attempts: 8, delayMs: 500, maxDelayMs: 8_000 };
 
 type Body<E extends RequestName> = ReplyBodies[E];
 
@@ -83,6 +97,9 @@ const SEEN_IDS_KEPT = 50_000;
 export class ParleyClient extends EventEmitter<ClientEvents> {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly requestTimeoutMs: number;
+  private readonly signInRetry: SignInRetry;
+  /** Counts connections, so that a sign-in that waits to retry knows when its connection has been replaced. */
+  private connections = 0;
   private credentials: { username: string; password: string } | undefined;
   private resumeAfterShutdown = false;
   private currentState: ConnectionState = 'offline';
@@ -97,6 +114,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   ) {
     super();
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.signInRetry = { ...DEFAULT_SIGN_IN_RETRY, ...options.signInRetry };
     const auth: HandshakeAuth = { protocol: PROTOCOL_VERSION };
     this.socket = io(url, {
       autoConnect: false,
@@ -106,7 +124,10 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
       ...options.socket,
       auth,
     });
-    this.socket.on('connect', () => void this.onConnect());
+    this.socket.on('connect', () => {
+      this.connections += 1;
+      void this.onConnect();
+    });
     this.socket.on('disconnect', (reason) => {
       // After the server's goodbye (logout, idle, shutdown) or close(), socket.io does not reconnect.
       const willReconnect = this.socket.io.reconnection() && reason !== 'io server disconnect' && reason !== 'io client disconnect';
@@ -169,7 +190,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   }
 
   async login(username: string, password: string): Promise<Body<'login'>> {
-    const reply = await this.request('login', { username, password });
+    const reply = await this.signIn({ username, password });
     this.credentials = { username, password };
     this.setState('signed-in');
     return reply;
@@ -306,14 +327,38 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   private async onConnect(): Promise<void> {
     const credentials = this.credentials;
     if (!credentials) return this.setState('connected');
+    const connection = this.connections;
     try {
-      await this.request('login', credentials);
+      await this.signIn(credentials);
       this.setState('signed-in');
       this.emit('resumed');
     } catch (err) {
+      if (connection !== this.connections) return; // the next connection signs in by itself
       this.forgetSession();
       this.setState('connected');
       this.emit('problem', err instanceof ParleyRequestError ? err : new ParleyRequestError({ code: 'INTERNAL', message: String(err) }));
+    }
+  }
+
+  /**
+   * `login`, sent again after a growing, jittered delay while the server refuses it as RATE_LIMITED: a
+   * refusal that says "busy", not "wrong", and that would otherwise end the session of every client that
+   * comes back together after a restart. Stops when the connection it was sent on is gone.
+   */
+  private async signIn(credentials: { username: string; password: string }): Promise<Body<'login'>> {
+    const connection = this.connections;
+    const { attempts, delayMs, maxDelayMs } = this.signInRetry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.request('login', credentials);
+      } catch (err) {
+        if (!(err instanceof ParleyRequestError) || err.code !== 'RATE_LIMITED' || attempt >= attempts) throw err;
+        const delay = Math.min(maxDelayMs, delayMs * 2 ** (attempt - 1));
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
+        if (connection !== this.connections || !this.socket.connected) {
+          throw new ParleyRequestError({ code: 'TIMEOUT', message: 'The connection closed before "login" was answered.' });
+        }
+      }
     }
   }
 

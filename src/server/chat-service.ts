@@ -5,12 +5,12 @@ import type { Blocks } from './blocks';
 import type { Clock } from './clock';
 import { userRoom, type Connection } from './connection';
 import type { Logger } from './log';
-import { LoginThrottle } from './login-throttle';
 import type { Timings } from './options';
 import type { Presence } from './presence';
 import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
 import type { Request } from './request';
+import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
 import type { Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 
@@ -29,17 +29,17 @@ export interface ChatServiceDeps {
   clock: Clock;
   log: Logger;
   tickets: TicketIssuer;
+  /** Lockout and the bounds on password checks that every `login` passes first. */
+  gate: SignInGate;
 }
 
 /** The message center's rules: what each request does. Transport, validation and limits live in server.ts. */
 export class ChatService {
-  readonly throttle: LoginThrottle;
   /** `received` requests, gathered into one store write per turn; the server flushes it before the store closes. */
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
 
   constructor(private readonly deps: ChatServiceDeps) {
-    this.throttle = new LoginThrottle(deps.timings.maxLoginFailures, deps.timings.blockMs);
     this.acknowledgements = new AcknowledgementBatcher(deps.store, (error, acknowledgements) =>
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
@@ -164,28 +164,9 @@ export class ChatService {
   };
 
   private async login(conn: Connection, username: string, password: string, request: Request): Promise<ReplyTo<'login'>> {
-    const { throttle } = this;
-    const now = this.deps.clock();
-    const attempt = throttle.begin(username, conn.address, now);
-    if (attempt.lockedForMs > 0) return lockedOut(attempt.lockedForMs, 'This account is blocked from your address for now.');
-    if (attempt.busy)
-      return failure('RATE_LIMITED', 'Other sign-in attempts for this user are still being checked; try again in a moment.');
-
-    let valid: boolean;
-    try {
-      valid = await this.deps.accounts.verify(username, password);
-    } catch (err) {
-      throttle.fail(username, conn.address, this.deps.clock());
-      throw err;
-    }
-    if (!valid) {
-      const { attemptsLeft, lockedForMs } = throttle.fail(username, conn.address, this.deps.clock());
-      this.deps.log.warn('failed login', { username, address: conn.address, attemptsLeft });
-      if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
-      return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
-    }
-    throttle.succeed(username, conn.address);
-    if (conn.socket.disconnected) return failure('INTERNAL', 'The connection closed during sign-in.');
+    const refusal = await this.deps.gate.check(username, password, conn.address, () => conn.socket.connected);
+    if (refusal) return refusal;
+    if (conn.socket.disconnected) return closedDuringSignIn();
     if (this.deps.singleSession && this.deps.presence.isOnline(username)) {
       return failure('ALREADY_SIGNED_IN', `${username} is already signed in elsewhere.`);
     }
@@ -312,10 +293,3 @@ export class ChatService {
 
 /** Up to this many recipients' sessions, a message is sent to each rather than through rooms. */
 const FEW_SESSIONS = 4;
-
-function lockedOut(ms: number, message: string): ReplyTo<'login'> {
-  const seconds = Math.ceil(ms / 1000);
-  return failure('LOCKED_OUT', `${message} Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
-    retryAfterSeconds: seconds,
-  });
-}

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { ServerOptions as EngineOptions } from 'socket.io';
 import { LIMITS } from '../protocol';
 import type { Clock } from './clock';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   rateLimit?: { burst: number; perSecond: number };
   /** Open connections one address may hold; more are refused with RATE_LIMITED. Default 256 (an office behind one NAT fits). */
   maxConnectionsPerAddress?: number;
+  /** Bounds on password checks before sign-in (see SignInLimits); each field defaults on its own. */
+  signInLimits?: Partial<SignInLimits>;
   scryptCost?: ScryptCost;
   clock?: Clock;
   log?: Logger;
@@ -48,6 +51,26 @@ export interface Timings {
    * was not sent stays pending until it signs in again and acknowledges it.
    */
   maxQueuedPackets: number;
+  /** A connection (even one that never sent Socket.IO's CONNECT) not signed in this long after it opened is closed. */
+  signInDeadlineMs: number;
+}
+
+/**
+ * Password checks cost 128 MiB and most of a core each at the default scrypt cost: these bound how many run,
+ * wait and may be asked for, so that a flood of sign-ins cannot exhaust the server or starve real users.
+ */
+export interface SignInLimits {
+  /** Password checks running at once across the server. */
+  concurrentChecks: number;
+  /** Checks that may wait for a free slot; a sign-in beyond them is refused with RATE_LIMITED. */
+  queuedChecks: number;
+  /** Places (running or waiting) one address may hold, so that one address cannot fill the queue. */
+  checksPerAddress: number;
+  /** Sign-in attempts one address may make across all usernames: `burst` at once, then `perSecond`. */
+  burst: number;
+  perSecond: number;
+  /** Attempts that may wait for the in-flight checks of one username and address ([6.3] of the protocol). */
+  waitingPerUser: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -60,6 +83,16 @@ export const DEFAULT_TIMINGS: Timings = {
   ticketTtlMs: 60_000,
   presenceBatchMs: 100,
   maxQueuedPackets: 5_000,
+  signInDeadlineMs: 30_000,
+};
+
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
+  concurrentChecks: Math.min(4, availableParallelism()),
+  queuedChecks: 32,
+  checksPerAddress: 8,
+  burst: 10,
+  perSecond: 1,
+  waitingPerUser: 8,
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };

@@ -22,15 +22,24 @@ import { ChatService, type Handler } from './chat-service';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { streamLogger, type Logger } from './log';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, engineOptions, type ServerOptions } from './options';
+import {
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_SIGN_IN_LIMITS,
+  DEFAULT_TIMINGS,
+  engineOptions,
+  type ServerOptions,
+} from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
 import { Request } from './request';
 import { RequestQueue } from './request-queue';
+import { SignInGate } from './sign-in-gate';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
+import { TransportGuard, tooManyConnections } from './transport-guard';
 import { WriteCoalescer } from './write-coalescer';
 
 export interface ParleyServer {
@@ -75,6 +84,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   });
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(timings));
 
+  const gate = new SignInGate({ accounts, clock, log }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const service = new ChatService({
     store,
@@ -87,12 +97,14 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     clock,
     log,
     tickets: new TicketIssuer(clock, timings.ticketTtlMs),
+    gate,
   });
 
   const connections = new Set<Connection>();
   const coalescer = new WriteCoalescer();
   const perAddress = new Map<string, number>();
   const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock);
 
   io.use((socket, next) => {
     const version = (socket.handshake.auth as { protocol?: unknown }).protocol;
@@ -105,13 +117,14 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     );
   });
 
-  // Last of the checks, so that every connection counted here is one that opens (and will close).
+  // Last of the checks, so that every connection counted here is one that opens (and will close). The guard
+  // counts transports; this counts Socket.IO connections, of which one transport may carry several.
   io.use((socket, next) => {
     const address = socket.handshake.address;
     const open = perAddress.get(address) ?? 0;
     if (open >= maxPerAddress) {
       return next(
-        handshakeRefusal(`Too many connections from ${address} (at most ${maxPerAddress}); close some and try again.`, {
+        handshakeRefusal(tooManyConnections(address, maxPerAddress), {
           code: 'RATE_LIMITED',
         }),
       );
@@ -141,6 +154,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       const answer = handler(conn, request.payload as never, request);
       if (!answer) return; // it answers through the request itself, when its work is done
       request.reply(await answer);
+      if (event === 'login' && conn.user) guard.signedIn(conn.socket);
     } catch (err) {
       log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
       return request.reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
@@ -157,6 +171,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     const conn = new Connection(socket, socket.handshake.address, clock(), rate);
     coalescer.attach(socket.conn);
     connections.add(conn);
+    guard.joined(socket);
     const requests = new RequestQueue(execute);
 
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -183,7 +198,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
   const sweep = setInterval(() => {
     const now = clock();
-    service.throttle.prune(now);
+    gate.prune(now);
+    guard.sweep(now);
     const span =
       timings.idleTimeoutMs % 60_000 === 0
         ? plural(timings.idleTimeoutMs / 60_000, 'minute')

@@ -1,0 +1,86 @@
+import { failure, type Failure } from '../protocol';
+import type { Accounts } from './accounts';
+import { AddressRate } from './address-rate';
+import type { Clock } from './clock';
+import { HashLimiter } from './hash-limiter';
+import type { Logger } from './log';
+import { LoginThrottle } from './login-throttle';
+import type { SignInLimits, Timings } from './options';
+
+/**
+ * Everything a `login` goes through before its password is accepted, cheapest first: the lockout, the
+ * address's rate of attempts, the wait for earlier checks of the same username and address, and a place
+ * among the server's few password checks. A socket that has gone by then costs no hash.
+ */
+export class SignInGate {
+  readonly throttle: LoginThrottle;
+  readonly hashes: HashLimiter;
+  private readonly attempts: AddressRate;
+
+  constructor(
+    private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
+    timings: Pick<Timings, 'maxLoginFailures' | 'blockMs'>,
+    limits: SignInLimits,
+  ) {
+    this.throttle = new LoginThrottle(timings.maxLoginFailures, timings.blockMs, limits.waitingPerUser);
+    this.attempts = new AddressRate(limits);
+    this.hashes = new HashLimiter({
+      concurrency: limits.concurrentChecks,
+      queued: limits.queuedChecks,
+      perAddress: limits.checksPerAddress,
+    });
+  }
+
+  /** Checks a sign-in; resolves with its refusal, or nothing when the password is right. */
+  async check(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
+    const { throttle, deps } = this;
+    const lockedForMs = throttle.lockedFor(username, address, deps.clock());
+    if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is blocked from your address for now.');
+    if (!this.attempts.take(address, deps.clock()))
+      return failure('RATE_LIMITED', 'Too many sign-in attempts from your address; wait a moment and try again.');
+
+    const reservation = await throttle.reserve(username, address, deps.clock, wanted);
+    if (reservation === 'gone') return closedDuringSignIn();
+    if (reservation === 'busy')
+      return failure('RATE_LIMITED', 'Other sign-in attempts for this user are still being checked; try again in a moment.');
+    if (reservation !== 'reserved') return lockedOut(reservation.lockedForMs, 'This account is blocked from your address for now.');
+
+    let checked;
+    try {
+      checked = await this.hashes.run(address, wanted, () => deps.accounts.verify(username, password));
+    } catch (err) {
+      throttle.fail(username, address, deps.clock());
+      throw err;
+    }
+    if (!checked.ran) {
+      throttle.cancel(username, address, deps.clock());
+      if (checked.reason === 'gone') return closedDuringSignIn();
+      return failure('RATE_LIMITED', 'The server is busy checking other sign-ins; try again in a moment.');
+    }
+    if (!checked.value) {
+      const { attemptsLeft, lockedForMs } = throttle.fail(username, address, deps.clock());
+      deps.log.warn('failed login', { username, address, attemptsLeft });
+      if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
+      return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
+    }
+    throttle.succeed(username, address);
+    return undefined;
+  }
+
+  /** Forgets lockouts and address rates that no longer count. */
+  prune(now: number): void {
+    this.throttle.prune(now);
+    this.attempts.prune(now);
+  }
+}
+
+export function closedDuringSignIn(): Failure {
+  return failure('INTERNAL', 'The connection closed during sign-in.');
+}
+
+function lockedOut(ms: number, message: string): Failure {
+  const seconds = Math.ceil(ms / 1000);
+  return failure('LOCKED_OUT', `${message} Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`, {
+    retryAfterSeconds: seconds,
+  });
+}
