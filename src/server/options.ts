@@ -22,6 +22,11 @@ export interface ServerOptions {
   rateLimit?: { burst: number; perSecond: number };
   /** Open connections one address may hold; more are refused with RATE_LIMITED. Default 256 (an office behind one NAT fits). */
   maxConnectionsPerAddress?: number;
+  /**
+   * Web origins (`https://chat.example.org`) whose pages may connect. Handshakes with any other `Origin` header are
+   * refused: otherwise any page the user visits could reach a server on their loopback. Node clients send none.
+   */
+  allowedOrigins?: readonly string[];
   scryptCost?: ScryptCost;
   clock?: Clock;
   log?: Logger;
