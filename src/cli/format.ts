@@ -149,7 +149,12 @@ export function formatPrivateClosed(info: PrivateClosed): string {
 /** A connection to this client's listener that was refused: the user hears of attempts on their name. */
 export function formatPrivateRefused(info: PrivateRefused): string {
   const claiming = info.claimed === undefined ? '' : ` claiming to be ${name(info.claimed)}`;
-  return `* refused a direct connection from ${name(info.address || 'an unknown address')}${claiming}: ${info.message}`;
+  const flood = [
+    ...(info.held ? [`${info.held} more refused since the last one shown`] : []),
+    ...(info.quiet ? ['the next ones are not shown for a while'] : []),
+  ];
+  const counts = flood.length ? ` (${flood.join('; ')})` : '';
+  return `* refused a direct connection from ${name(info.address || 'an unknown address')}${claiming}: ${info.message}${counts}`;
 }
 
 /** The message center went away while private chats are open: they go on, and the user is told how to end. */
