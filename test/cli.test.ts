@@ -42,6 +42,28 @@ function parserError(line: string): string {
   return result.ok ? '' : result.error;
 }
 
+/** Terminal controls, C1 controls, escape sequences, bidi controls and zero-width characters, with a second line. */
+const HOSTILE = '\x1b]0;owned\x07\x1b[2J\u009b1m\u200b\u200e\u202e\u2066\ufeff\r\nfake line';
+
+/** Whatever in `text` could drive a terminal or hide in it. */
+function unsafeCharacters(text: string): string[] {
+  return [...text].filter((c) => {
+    const code = c.codePointAt(0)!;
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f)) return true;
+    return /[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/u.test(c);
+  });
+}
+
+/** A small real Socket.IO server that plays a hostile message center as `setup` says; resolves with its port. */
+async function hostileServer(t: TestContext, setup: (io: Server) => void): Promise<number> {
+  const http = createServer();
+  const io = new Server(http);
+  setup(io);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => io.close(() => resolve(undefined))));
+  return (http.address() as AddressInfo).port;
+}
+
 after(async () => {
   for (const cli of processes) cli.kill();
   await Promise.all([...servers].map((s) => s.close()));
@@ -241,6 +263,66 @@ describe('parley terminal client', { concurrency: 3 }, () => {
     });
     assert.deepEqual(controls, [], 'no control characters in the output');
     assert.doesNotMatch(cli.stdout, /^\[00:00\] admin/m, 'the second line cannot pose as a message');
+  });
+
+  test('a hostile server: its handshake refusal is printed inert', async (t) => {
+    const fake = await hostileServer(t, (io) =>
+      io.use((_socket, next) => next(Object.assign(new Error(`Update${HOSTILE}now`), { data: { code: 'UNSUPPORTED_VERSION' } }))),
+    );
+    const cli = launch(t, ['127.0.0.1', String(fake)]);
+    assert.equal(await cli.exitCode(), 1);
+    assert.match(
+      cli.stdout,
+      /^Update\^\[\]0;owned\^G\^\[\[2J<U\+009B>1m<U\+200B><U\+200E><U\+202E><U\+2066><U\+FEFF>\^M\n {4}fake linenow$/m,
+    );
+    assert.deepEqual(unsafeCharacters(cli.stdout + cli.stderr), []);
+  });
+
+  test('a hostile server: names, presence, messages, replies, errors and its goodbye are printed inert', async (t) => {
+    const fake = await hostileServer(t, (io) =>
+      io.on('connection', (socket) => {
+        socket.onAny((event: string, ...args: unknown[]) => {
+          const ack = args.at(-1) as (reply: unknown) => void;
+          if (event === 'login') {
+            ack({ ok: true, username: `eve${HOSTILE}`, online: [`bob${HOSTILE}`] });
+            socket.emit('presence', [{ username: `carl${HOSTILE}`, online: true, at: Date.now() }]);
+            const body = `hi${HOSTILE} \u{1f469}\u200d\u{1f4bb} a\u200db`;
+            socket.emit('message', { id: 1, from: `mal${HOSTILE}`, to: 'eve', kind: 'direct', body, sentAt: Date.now() });
+          } else if (event === 'peer' || event === 'whoelse')
+            ack({ ok: false, error: { code: 'INTERNAL', message: `${event}${HOSTILE}` } });
+          else if (event === 'wholast') ack({ ok: true, users: [`dan${HOSTILE}`] });
+          else if (event === 'logout') {
+            ack({ ok: true });
+            socket.emit('signedOut', { reason: 'logout', message: `bye${HOSTILE}` });
+          }
+        });
+      }),
+    );
+    const cli = launch(t, ['127.0.0.1', String(fake)]);
+    cli.write('eve', 'whatever');
+    await cli.waitFor(/mal\^\[\]0;owned.*: hi\^\[\]0;owned/);
+    cli.write('whoelse');
+    await cli.waitFor(/^error: whoelse\^\[\]0;owned/m);
+    cli.write('wholast 5');
+    await cli.waitFor(/^Online in the last 5 minutes: dan\^\[\]0;owned/m);
+    cli.write('logout');
+    assert.equal(await cli.exitCode(), 0);
+
+    const inert = '^[]0;owned^G^[[2J<U+009B>1m<U+200B><U+200E><U+202E><U+2066><U+FEFF>^M';
+    const out = cli.stdout;
+    for (const shown of [
+      `Welcome to Parley, eve${inert}^Jfake line!`,
+      `Online now: bob${inert}^Jfake line`,
+      `* carl${inert}^Jfake line is online`,
+      `error: direct connections are unavailable: peer${inert}\n    fake line`,
+      `bye${inert}\n    fake line`,
+    ]) {
+      assert.ok(out.includes(shown), `expected ${JSON.stringify(shown)} in:\n${out}`);
+    }
+    assert.ok(out.includes(' \u{1f469}\u200d\u{1f4bb} a<U+200D>b'), 'a joiner inside an emoji sequence is kept, any other is shown');
+    assert.doesNotMatch(out, /^fake line/m, 'no line of the server’s text stands on its own');
+    assert.deepEqual(unsafeCharacters(out.replace('\u{1f469}\u200d\u{1f4bb}', '')), []);
+    assert.deepEqual(unsafeCharacters(cli.stderr), []);
   });
 
   test('end of input signs out and exits 0', async (t) => {

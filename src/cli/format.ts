@@ -10,27 +10,46 @@ import { COMMAND_HELP, type ChatMessage, type PresenceEvent } from '../protocol'
 /** Continuation lines of a multi-line message are indented, so that no line of a message can pose as a line of its own. */
 export const CONTINUATION = '    ';
 
-/** Bidirectional overrides and isolates: they can reorder what a line appears to say. */
-const BIDI_CONTROLS = new Set([0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
+/** Bidirectional overrides, isolates and marks: they can reorder what a line appears to say. */
+const BIDI_CONTROLS = new Set([0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]);
+
+/** Zero-width characters: a name with one in it looks like another name. */
+const ZERO_WIDTH = new Set([0x200b, 0x200c, 0x200d, 0x2060, 0xfeff]);
+
+const ZERO_WIDTH_JOINER = 0x200d;
+
+const PICTOGRAPH = /^\p{Extended_Pictographic}$/u;
+
+/** What an emoji sequence may have before a joiner: a pictograph, the emoji presentation selector, a skin tone. */
+function joinsAfter(ch: string): boolean {
+  const code = ch.codePointAt(0) ?? 0;
+  return code === 0xfe0f || (code >= 0x1f3fb && code <= 0x1f3ff) || PICTOGRAPH.test(ch);
+}
 
 function isUnsafe(code: number): boolean {
-  return (code < 0x20 && code !== 0x09 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f) || BIDI_CONTROLS.has(code);
+  return (
+    (code < 0x20 && code !== 0x09 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f) || BIDI_CONTROLS.has(code) || ZERO_WIDTH.has(code)
+  );
 }
 
 /**
  * Makes text from the network inert on a terminal: C0 controls other than tab and newline are shown in
- * caret notation (ESC as `^[`, CR as `^M`), DEL as `^?`, C1 controls and bidi overrides as `<U+XXXX>`.
- * With `multiline: false`, tabs and newlines are escaped too (for names and one-line fields).
+ * caret notation (ESC as `^[`, CR as `^M`), DEL as `^?`, C1 controls, bidi controls and zero-width characters
+ * as `<U+XXXX>` (shown rather than dropped, so that `al<U+200B>ice` cannot pass for `alice`). The one exception
+ * is a joiner inside an emoji sequence (👩‍💻), which only joins pictographs. With `multiline: false`, tabs and
+ * newlines are escaped too (for names and one-line fields). Every line the terminal client prints passes here.
  */
 export function sanitize(text: string, { multiline = true } = {}): string {
+  const chars = [...text];
   let out = '';
-  for (const ch of text) {
+  chars.forEach((ch, i) => {
     const code = ch.codePointAt(0)!;
-    if (!isUnsafe(code) && (multiline || (code !== 0x09 && code !== 0x0a))) out += ch;
+    const joinsEmoji = code === ZERO_WIDTH_JOINER && joinsAfter(chars[i - 1] ?? '') && PICTOGRAPH.test(chars[i + 1] ?? '');
+    if (joinsEmoji || (!isUnsafe(code) && (multiline || (code !== 0x09 && code !== 0x0a)))) out += ch;
     else if (code < 0x20) out += '^' + String.fromCharCode(code + 0x40);
     else if (code === 0x7f) out += '^?';
     else out += `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
-  }
+  });
   return out;
 }
 
@@ -116,7 +135,12 @@ export function formatBlocklist(users: readonly string[]): string {
 }
 
 export function formatError(message: string): string {
-  return `error: ${sanitize(message)}`;
+  return `error: ${formatServerText(message)}`;
+}
+
+/** Free text from the server (a refusal, an error, a goodbye): inert, and no line of it can pose as a line of its own. */
+export function formatServerText(text: string): string {
+  return formatBody(text);
 }
 
 export function formatHelp(): string {
@@ -149,7 +173,12 @@ export function formatPrivateClosed(info: PrivateClosed): string {
 /** A connection to this client's listener that was refused: the user hears of attempts on their name. */
 export function formatPrivateRefused(info: PrivateRefused): string {
   const claiming = info.claimed === undefined ? '' : ` claiming to be ${name(info.claimed)}`;
-  return `* refused a direct connection from ${name(info.address || 'an unknown address')}${claiming}: ${info.message}`;
+  const flood = [
+    ...(info.held ? [`${info.held} more refused since the last one shown`] : []),
+    ...(info.quiet ? ['the next ones are not shown for a while'] : []),
+  ];
+  const counts = flood.length ? ` (${flood.join('; ')})` : '';
+  return `* refused a direct connection from ${name(info.address || 'an unknown address')}${claiming}: ${info.message}${counts}`;
 }
 
 /** The message center went away while private chats are open: they go on, and the user is told how to end. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ParleyClient } from '../client/parley-client';
 import { USAGE, parseCliArgs } from './args';
+import { sanitize } from './format';
 import { TerminalClient } from './terminal-client';
 
 async function main(argv: string[]): Promise<number> {
@@ -32,7 +33,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code
 main(process.argv.slice(2)).then(
   (code) => process.stdout.write('', () => process.exit(code)),
   (err: unknown) => {
-    process.stderr.write(`parley: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`parley: ${sanitize(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     process.exit(1);
   },
 );

@@ -17,6 +17,7 @@ import {
   formatPrivateRefused,
   formatPrivateSent,
   formatSent,
+  formatServerText,
   formatUnblocked,
   formatWelcome,
   formatWhoElse,
@@ -126,7 +127,7 @@ export class TerminalClient {
     try {
       await this.client.connect();
     } catch (err) {
-      this.print(err instanceof Error ? err.message : String(err));
+      this.print(formatServerText(err instanceof Error ? err.message : String(err)));
       return 1;
     }
     const signedIn = await this.signIn();
@@ -173,7 +174,7 @@ export class TerminalClient {
         return undefined;
       } catch (err) {
         const error = asRequestError(err);
-        this.print(sanitize(error.message));
+        this.print(formatServerText(error.message));
         if (!RETRY_SIGN_IN.has(error.code)) return 1;
       }
     }
@@ -275,7 +276,7 @@ export class TerminalClient {
 
   private onSignedOut(event: SignedOutEvent): void {
     if (this.phase === 'done') return;
-    this.print(sanitize(event.message));
+    this.print(formatServerText(event.message));
     // A server shutting down is usually restarting; the client core waits for it and signs in again.
     if (event.reason === 'shutdown' && this.phase === 'chatting') this.print('Waiting for the server to come back (Ctrl-C to quit)...');
     else if (event.reason === 'idle' && this.keepForPrivate()) return;
@@ -299,7 +300,9 @@ export class TerminalClient {
     else if (this.phase === 'signing-in') this.backlog.push(show);
   }
 
-  private print(text: string): void {
+  /** Every line goes through the sanitiser on its way out, whatever built it: a field left raw cannot reach the terminal. */
+  private print(line: string): void {
+    const text = sanitize(line);
     if (this.phase === 'chatting' && this.lines) this.lines.writeAbove(this.streams.output, text + '\n');
     else this.streams.output.write(text + '\n');
   }

@@ -42,6 +42,10 @@ export interface PrivateRefused {
   /** The username the ticket names as the caller, when it could be read. */
   claimed?: string;
   address: string;
+  /** Refusals not reported since the last one that was: a flood is reported in part (NoticeLimiter). */
+  held?: number;
+  /** The refusals that follow are not reported for a while (their number comes with the next one that is). */
+  quiet?: boolean;
 }
 
 export interface PrivateChannelsEvents {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { LIMITS, PEER_REFUSALS, decodeTicket, type ReplyBodies } from '../protocol';
 import type { ClientEvents, ConnectionState, ParleyClient } from './parley-client';
 import { dialPeer } from './peer-dial';
+import { NoticeLimiter } from './notice-limiter';
 import { listenAddress } from './peer-address';
 import type { Admission, PeerListener, PeerListenerHandlers } from './peer-listener';
 import {
@@ -55,6 +56,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
    */
   private readonly confirming = new Set<Entry>();
   private readonly checker: TicketChecker;
+  private readonly refusalNotices: NoticeLimiter;
   /** Wall-clock time, for message times. */
   private readonly clock: () => number;
   /** What ticket ages are measured with: monotonic unless a test injects a clock, so that a wall-clock step changes nothing. */
@@ -79,6 +81,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.clock = options.clock ?? Date.now;
     this.ticketClock = options.clock ?? monotonicNow;
     this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? 5_000);
+    this.refusalNotices = new NoticeLimiter(this.ticketClock);
     this.followClient();
   }
 
@@ -253,10 +256,12 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         // The key peers reach this sign-in with; the server vouches for it in every ticket to this client.
         this.keys ??= generatePeerKeys();
         const { bind, advertise } = listenAddress(this.client.url, this.options.host, this.options.advertise?.host);
-        this.listening ??= startPeerListener<Admitted>(bind, {
+        const handlers: PeerListenerHandlers<Admitted> = {
           admit: (auth, address) => this.admit(auth, address),
           connected: (s, v, address) => this.accept(s, v, address),
-        }).catch((err: unknown) => {
+          turnedAway: (code, address) => this.refused({ code, message: PEER_REFUSALS[code], address }),
+        };
+        this.listening ??= startPeerListener(bind, handlers, this.ticketClock).catch((err: unknown) => {
           this.listening = undefined; // the next sign-in tries again
           throw err;
         });
@@ -454,8 +459,11 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     if (this.entries.get(entry.username) === entry) this.entries.delete(entry.username);
   }
 
+  /** Reported to the user, but a flood of junk handshakes only in part (with how many were not). */
   private refused(info: PrivateRefused): void {
-    this.emit('refused', info);
+    const count = this.refusalNotices.pass();
+    if (!count) return;
+    this.emit('refused', { ...info, ...(count.held > 0 && { held: count.held }), ...(count.quiet && { quiet: true }) });
   }
 }
 
@@ -480,7 +488,7 @@ function failedToOpen(username: string, reason: PrivateCloseReason, byPeer: bool
  * Socket.IO's server is loaded at the first sign-in rather than with this module: it is the largest
  * part of what the extension would otherwise load (and evaluate) at activation.
  */
-async function startPeerListener<T>(host: string, handlers: PeerListenerHandlers<T>): Promise<PeerListener> {
+async function startPeerListener<T>(host: string, handlers: PeerListenerHandlers<T>, clock: () => number): Promise<PeerListener> {
   const { PeerListener } = await import('./peer-listener');
-  return PeerListener.start(host, handlers);
+  return PeerListener.start(host, handlers, clock);
 }

@@ -112,9 +112,12 @@ export type PeerPlaintext = z.infer<typeof peerPlaintextSchema>;
 
 /**
  * Why a listener refused a connection, sent back as the Socket.IO connect error's `data.code`
- * (and reported locally through the `refused` event).
+ * (and reported locally through the `refused` event). `WEB_PAGE` and `RATE_LIMITED` come before the
+ * handshake is read: the caller gets an HTTP error instead, with the text as its body.
  */
 export const PEER_REFUSALS = {
+  WEB_PAGE: 'the connection came from a web page (it named an origin), not from a Parley client',
+  RATE_LIMITED: 'too many refused connections from this address; try again in a minute',
   BAD_HANDSHAKE: 'the connection did not present a ticket and key',
   NOT_READY: 'this client is not registered with a message center yet',
   BAD_TICKET: 'the ticket is malformed or its signature is not the message center’s (forged)',

@@ -13,11 +13,16 @@ export class TokenBucket {
   }
 
   take(now: number): boolean {
+    if (!this.peek(now)) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Whether `take` would succeed now, without taking. */
+  peek(now: number): boolean {
     const elapsed = Math.max(0, now - this.updatedAt) / 1000;
     this.tokens = Math.min(this.burst, this.tokens + elapsed * this.perSecond);
     this.updatedAt = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.tokens >= 1;
   }
 }

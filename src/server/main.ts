@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ask } from '../cli/prompt';
+import { normalizeOrigin } from '../protocol/origin';
 import { Accounts, passwordProblem } from './accounts';
 import { runningServerAdmin, serveAdmin, type AccountAdmin } from './admin-socket';
 import { streamLogger } from './log';
@@ -14,6 +15,7 @@ const USAGE = `Parley message center
 usage:
   parley-server [port] [--host ADDRESS] [--data DIR] [--credentials FILE]
                 [--single-session] [--block-time SECONDS] [--timeout SECONDS]
+                [--allow-origin ORIGIN]...
   parley-server users add|passwd|remove NAME [--data DIR]
   parley-server users list [--data DIR]
 
@@ -24,6 +26,8 @@ usage:
   --single-session refuse a second sign-in of a user who is already online
   --block-time     lockout after 3 wrong passwords, in seconds (default 60)
   --timeout        sign out a session after this many seconds without a command (default 1800)
+  --allow-origin   a web origin (e.g. https://chat.example.org) whose pages may connect; repeatable.
+                   Connections from any other web page are refused (default: none allowed)
 
 The users commands work on the data directory, or through the server that is running on it (only
 the system user that started it can). Passwords are asked for on the terminal, or read as one line
@@ -40,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       'single-session': { type: 'boolean', default: false },
       'block-time': { type: 'string', default: '60' },
       timeout: { type: 'string', default: '1800' },
+      'allow-origin': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
       idleTimeoutMs: toNumber(values.timeout, '--timeout', 1) * 1000,
     },
     ...(values.credentials !== undefined && { credentialsFile: values.credentials }),
+    allowedOrigins: values['allow-origin'].map(toOrigin),
     log,
   });
   await server.listen();
@@ -133,6 +139,12 @@ function toNumber(text: string, what: string, min = 0): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`${what} must be a whole number, not "${text}"`);
   if (n < min) throw new UsageError(`${what} must be at least ${min}`);
   return n;
+}
+
+function toOrigin(text: string): string {
+  const origin = normalizeOrigin(text);
+  if (!origin) throw new UsageError(`--allow-origin takes a web origin such as https://chat.example.org, not "${text}"`);
+  return origin;
 }
 
 main(process.argv.slice(2)).then(

@@ -25,6 +25,11 @@ export interface ServerOptions {
   maxConnectionsPerAddress?: number;
   /** Bounds on password checks before sign-in (see SignInLimits); each field defaults on its own. */
   signInLimits?: Partial<SignInLimits>;
+  /**
+   * Web origins (`https://chat.example.org`) whose pages may connect. Handshakes with any other `Origin` header are
+   * refused: otherwise any page the user visits could reach a server on their loopback. Node clients send none.
+   */
+  allowedOrigins?: readonly string[];
   scryptCost?: ScryptCost;
   clock?: Clock;
   log?: Logger;

@@ -16,6 +16,7 @@ import {
   type RequestName,
   type ServerToClientEvents,
 } from '../protocol';
+import { refuseForeignOrigins } from '../protocol/origin';
 import { Accounts } from './accounts';
 import { Blocks } from './blocks';
 import { ChatService, type Handler } from './chat-service';
@@ -60,6 +61,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const log = options.log ?? streamLogger();
   const timings = { ...DEFAULT_TIMINGS, ...options.timings };
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const allowRequest = refuseForeignOrigins(options.allowedOrigins ?? [], originRefusal); // throws before anything is opened
   const store = options.store ?? (await openStoreFor(options.dataDir, log));
   let accounts: Accounts;
   try {
@@ -82,7 +84,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const http: HttpServer = createServer((_req, res) => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
   });
-  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(timings));
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
+    ...engineOptions(timings),
+    allowRequest,
+  });
 
   const gate = new SignInGate({ accounts, clock, log }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
@@ -268,6 +273,11 @@ const PIPELINED: ReadonlySet<string> = new Set(['message', 'broadcast', 'receive
 /** A refused handshake: clients see `message` and `data` in their `connect_error` (docs/protocol.md 1.1). */
 function handshakeRefusal(message: string, data: { code: ErrorCode; supported?: number[] }): Error {
   return Object.assign(new Error(message), { data });
+}
+
+/** Why a handshake from a web page was refused (docs/protocol.md 1.1); the origin is quoted, and cut, since anyone can write it. */
+function originRefusal(origin: string): string {
+  return `Refused a connection from the web page ${JSON.stringify(origin.slice(0, 200))}: this message center accepts web pages only from origins allowed with --allow-origin.`;
 }
 
 /**
