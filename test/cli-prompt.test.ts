@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { LineInput } from '../src/cli/prompt';
+import { LineInput } from '../src/tty/line-input';
 
 /** What a terminal sends when keys are typed: a stream that says it is a TTY and takes raw mode. */
 class FakeKeyboard extends PassThrough {

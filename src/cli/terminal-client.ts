@@ -24,7 +24,7 @@ import {
   formatWhoLast,
   sanitize,
 } from './format';
-import { LineInput } from './prompt';
+import { LineInput } from '../tty/line-input';
 
 export interface TerminalStreams {
   /** Sign-in answers and commands, one a line. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ask } from '../cli/prompt';
+import { ask } from '../tty/line-input';
 import { normalizeOrigin } from '../protocol/origin';
 import { Accounts, passwordProblem } from './accounts';
 import { runningServerAdmin, serveAdmin, type AccountAdmin } from './admin-socket';

@@ -1,32 +1,9 @@
 import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 
 /**
- * Asks for one line on the terminal. With `hidden`, typed characters are not echoed (passwords).
- * When stdin is not a terminal (a pipe, a test), it reads the next line as it is.
+ * The terminal's line editor, shared by the terminal client and the server's command line (which imports
+ * nothing else of the client's): lines read in order, passwords hidden, output printed above the prompt.
  */
-export function ask(question: string, { hidden = false } = {}): Promise<string> {
-  const input = process.stdin;
-  const output = process.stderr;
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input, output, terminal: input.isTTY === true });
-    if (hidden && input.isTTY) {
-      // readline echoes through _writeToOutput; swallow everything but the question itself.
-      const writer = rl as unknown as { _writeToOutput: (s: string) => void };
-      const original = writer._writeToOutput.bind(rl);
-      writer._writeToOutput = (s: string) => (s.startsWith(question) ? original(question) : undefined);
-    }
-    let answered = false;
-    rl.question(question, (answer) => {
-      answered = true;
-      if (hidden && input.isTTY) output.write('\n');
-      rl.close();
-      resolve(answer);
-    });
-    rl.on('close', () => {
-      if (!answered) reject(new Error('input ended'));
-    });
-  });
-}
 
 type Input = NodeJS.ReadableStream & { isTTY?: boolean };
 type Output = NodeJS.WritableStream & { isTTY?: boolean };
@@ -134,5 +111,20 @@ export class LineInput {
     if (rows > 0) moveCursor(this.output, 0, -rows);
     cursorTo(this.output, 0);
     clearScreenDown(this.output);
+  }
+}
+
+/**
+ * Asks one question on the terminal (a password with `hidden`), or reads the next line of a pipe as it is;
+ * rejects when input ends first.
+ */
+export async function ask(question: string, { hidden = false } = {}): Promise<string> {
+  const input = new LineInput(process.stdin, process.stderr);
+  try {
+    const line = await input.read(question, { hidden });
+    if (line === undefined) throw new Error('input ended');
+    return line;
+  } finally {
+    input.close();
   }
 }
