@@ -331,7 +331,7 @@ describe('a client that reads too slowly', () => {
     let logged = '';
     const srv = await startServer({
       users: ['alice', 'bob'],
-      timings: { maxQueuedPackets: 200 },
+      timings: { maxQueuedBytes: 512 * 1024 },
       rateLimit: { burst: 100_000, perSecond: 100_000 },
       log: streamLogger((text) => (logged += text)),
     });

@@ -10,6 +10,7 @@ import type { Timings } from './options';
 import type { Presence } from './presence';
 import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
+import { REPLAY_PAGE, type Replay } from './replay';
 import type { Request } from './request';
 import type { Store } from './store/store';
 import type { TicketIssuer } from './tickets';
@@ -192,22 +193,37 @@ export class ChatService {
     conn.signedInAs = username;
     void conn.socket.join(userRoom(username));
     conn.lastCommandAt = this.deps.clock();
-    conn.beginReplay();
+    const replay = conn.beginReplay(username);
     const first = this.deps.presence.add(username, conn);
     this.deps.feed.signedIn(conn);
     if (first) this.deps.feed.changed(username, true);
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
 
-    request.defer(async () => {
-      let pending: ChatMessage[] = [];
-      try {
-        pending = await this.deps.store.pendingFor(username);
-      } finally {
-        // Even when the store fails, live messages must flow; the stored ones come at the next sign-in.
-        if (conn.user === username) conn.finishReplay(pending);
-      }
-    });
+    request.defer(() => this.replay(conn, username, replay));
     return { ok: true, username, online: this.visibleTo(username, this.deps.presence.online()) };
+  }
+
+  /**
+   * Sends the user's stored messages to a session that signed in, a page at a time: the next page is read
+   * once the last has been written to the client, so that what the server holds for one session stays about
+   * a page however much is stored, and a client that does not read is left to the slow-reader sweep.
+   */
+  private async replay(conn: Connection, username: string, replay: Replay): Promise<void> {
+    try {
+      for (;;) {
+        const page = await this.deps.store.pendingFor(username, { after: replay.after, limit: REPLAY_PAGE });
+        if (!conn.replayingWith(replay)) return;
+        replay.send(page);
+        if (page.length < REPLAY_PAGE) return;
+        await conn.drained();
+        if (!conn.replayingWith(replay)) return;
+      }
+    } catch (err) {
+      // Live messages must still flow; what was not sent comes at the next sign-in.
+      this.deps.log.error('replay failed', { username, err: err instanceof Error ? err.stack : String(err) });
+    } finally {
+      conn.finishReplay(replay);
+    }
   }
 
   /** Ends a connection with a reason told to the client (even one still at its password prompt). */

@@ -43,11 +43,12 @@ export interface Timings {
   /** Presence changes are gathered for this long and sent together (see presence-feed.ts). */
   presenceBatchMs: number;
   /**
-   * A connection with more packets than this waiting to be written at two sweeps in a row (a client that
+   * A connection with more bytes than this waiting to be written at two sweeps in a row (a client that
    * reads slower than it is sent to) is closed: its memory is bounded, and nothing is lost, since what it
-   * was not sent stays pending until it signs in again and acknowledges it.
+   * was not sent stays pending until it signs in again and acknowledges it. Keep it above a replay page
+   * (about 420 KB, see replay.ts), or a sign-in to a slow link could trip it.
    */
-  maxQueuedPackets: number;
+  maxQueuedBytes: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -59,7 +60,7 @@ export const DEFAULT_TIMINGS: Timings = {
   heartbeatTimeoutMs: 10_000,
   ticketTtlMs: 60_000,
   presenceBatchMs: 100,
-  maxQueuedPackets: 5_000,
+  maxQueuedBytes: 4 * 1024 * 1024,
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };

@@ -191,9 +191,9 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     for (const conn of connections) {
       if (now - conn.lastCommandAt >= timings.idleTimeoutMs) {
         service.signOut(conn, 'idle', `You were signed out after ${span} without activity.`);
-      } else if (conn.backlogged(timings.maxQueuedPackets)) {
+      } else if (conn.backlogged(timings.maxQueuedBytes)) {
         // Closing the transport (not a server disconnect) lets the client reconnect by itself, and replay.
-        log.warn('closed a connection that reads too slowly', { username: conn.user, queued: conn.queuedPackets });
+        log.warn('closed a connection that reads too slowly', { username: conn.user, queuedBytes: conn.queuedBytes });
         conn.socket.conn.close();
       }
     }
