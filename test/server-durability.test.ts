@@ -333,6 +333,7 @@ describe('a client that reads too slowly', () => {
       users: ['alice', 'bob'],
       timings: { maxQueuedBytes: 512 * 1024 },
       rateLimit: { burst: 100_000, perSecond: 100_000 },
+      maxPendingPerSender: 100_000,
       log: streamLogger((text) => (logged += text)),
     });
     t.after(() => srv.close());

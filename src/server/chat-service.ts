@@ -12,7 +12,8 @@ import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
 import { REPLAY_PAGE, type Replay } from './replay';
 import type { Request } from './request';
-import type { Store } from './store/store';
+import { SendRate } from './send-rate';
+import type { Refused, Saved, Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 
 /** Resolves with the reply; or returns nothing, and answers through `request` itself (see `received`). */
@@ -26,6 +27,10 @@ export interface ChatServiceDeps {
   feed: PresenceFeed;
   blocks: Blocks;
   timings: Timings;
+  /** Per user, across sessions: `message` and `broadcast` (see send-rate.ts). */
+  sendRate: { burst: number; perSecond: number };
+  /** Unacknowledged messages one sender may have waiting for one recipient. */
+  maxPendingPerSender: number;
   singleSession: boolean;
   clock: Clock;
   log: Logger;
@@ -38,6 +43,7 @@ export class ChatService {
   /** `received` requests, gathered into one store write per turn; the server flushes it before the store closes. */
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
+  private readonly sendRate: SendRate;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.throttle = new LoginThrottle(deps.timings.maxLoginFailures, deps.timings.blockMs);
@@ -45,6 +51,7 @@ export class ChatService {
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
     this.privateChat = new PrivateChat(deps);
+    this.sendRate = new SendRate(deps.sendRate);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
   }
 
@@ -60,6 +67,7 @@ export class ChatService {
 
     message: async (conn, { to, body, clientMsgId }) => {
       const from = conn.user!;
+      if (!this.sendRate.take(from, this.deps.clock())) return sendingTooFast();
       if (to === from) return failure('SELF', 'You cannot send a message to yourself.');
       if (!this.deps.accounts.has(to)) return failure('UNKNOWN_USER', `There is no user named "${to}".`);
       const refusal = this.deps.blocks.has(to, from)
@@ -70,12 +78,17 @@ export class ChatService {
       // A retry of a send that was stored before the block (its answer lost) still gets that first answer.
       const earlier = refusal && clientMsgId !== undefined ? await this.deps.store.findSent(from, clientMsgId) : undefined;
       if (refusal && !earlier) return refusal;
-      const message = earlier ?? (await this.save(conn, { kind: 'direct', body, recipients: [to], clientMsgId }));
+      const message = earlier ?? (await this.save(conn, { kind: 'direct', body, recipients: [to], clientMsgId })).message;
+      if (!message) {
+        const cap = this.deps.maxPendingPerSender;
+        return failure('QUEUE_FULL', `${to} has ${cap} of your messages waiting already; send more once they have read some.`);
+      }
       return { ok: true, id: message.id, sentAt: message.sentAt, online: this.deps.presence.isOnline(to) };
     },
 
     broadcast: async (conn, { body, to, clientMsgId }) => {
       const from = conn.user!;
+      if (!this.sendRate.take(from, this.deps.clock())) return sendingTooFast();
       const named = to !== undefined;
       if (named) {
         const unknown = to.filter((u) => !this.deps.accounts.has(u));
@@ -84,13 +97,15 @@ export class ChatService {
       // A named broadcast reaches offline users later; "broadcast message" goes to whoever is online now.
       const candidates = [...new Set(named ? to : this.deps.presence.online())].filter((u) => u !== from);
       const recipients = candidates.filter((u) => !this.deps.blocks.between(from, u));
-      const message = await this.save(conn, { kind: 'broadcast', body, recipients, clientMsgId });
+      const { message, full } = await this.save(conn, { kind: 'broadcast', body, recipients, clientMsgId });
+      if (!message) throw new Error('the store refused a broadcast; it refuses only direct messages');
       return {
         ok: true,
         id: message.id,
         sentAt: message.sentAt,
-        delivered: recipients.length,
-        skipped: candidates.length - recipients.length,
+        delivered: recipients.length - full.length,
+        skipped: candidates.length - recipients.length + full.length,
+        queueFull: full,
       };
     },
 
@@ -257,24 +272,31 @@ export class ChatService {
     }
     this.deps.blocks.forget(username);
     this.deps.presence.forget(username);
+    this.sendRate.forget(username);
   }
 
   private async save(
     conn: Connection,
     m: { kind: ChatMessage['kind']; body: string; recipients: string[]; clientMsgId: string | undefined },
-  ): Promise<ChatMessage> {
+  ): Promise<Saved | Refused> {
     const from = conn.user!;
-    const { message, duplicate } = await this.deps.store.saveMessage({
-      from,
-      kind: m.kind,
-      body: m.body,
-      sentAt: this.deps.clock(),
-      recipients: m.recipients,
-      ...(m.clientMsgId !== undefined && { clientMsgId: m.clientMsgId }),
-    });
-    // The sender's other windows show what was sent from this one.
-    if (!duplicate) this.deliver(message, [...m.recipients, from], conn);
-    return message;
+    const saved = await this.deps.store.saveMessage(
+      {
+        from,
+        kind: m.kind,
+        body: m.body,
+        sentAt: this.deps.clock(),
+        recipients: m.recipients,
+        ...(m.clientMsgId !== undefined && { clientMsgId: m.clientMsgId }),
+      },
+      this.deps.maxPendingPerSender,
+    );
+    // The sender's other windows show what was sent from this one; recipients whose queue was full get nothing.
+    if (saved.message && !saved.duplicate) {
+      const to = saved.full.length ? m.recipients.filter((u) => !saved.full.includes(u)) : m.recipients;
+      this.deliver(saved.message, [...to, from], conn);
+    }
+    return saved;
   }
 
   /**
@@ -323,6 +345,10 @@ export class ChatService {
 
 /** Up to this many recipients' sessions, a message is sent to each rather than through rooms. */
 const FEW_SESSIONS = 4;
+
+function sendingTooFast(): ReplyTo<'message'> & ReplyTo<'broadcast'> {
+  return failure('RATE_LIMITED', 'You are sending messages too fast (across all your sessions); wait a moment and try again.');
+}
 
 function lockedOut(ms: number, message: string): ReplyTo<'login'> {
   const seconds = Math.ceil(ms / 1000);

@@ -20,6 +20,10 @@ export interface ServerOptions {
   singleSession?: boolean;
   timings?: Partial<Timings>;
   rateLimit?: { burst: number; perSecond: number };
+  /** `message` and `broadcast` requests one user may make, across all their sessions. Default `rateLimit`, else DEFAULT_SEND_RATE. */
+  sendRate?: { burst: number; perSecond: number };
+  /** Messages one sender may have waiting (unacknowledged) for one recipient; more are QUEUE_FULL. Default 1 000. */
+  maxPendingPerSender?: number;
   /** Open connections one address may hold; more are refused with RATE_LIMITED. Default 256 (an office behind one NAT fits). */
   maxConnectionsPerAddress?: number;
   scryptCost?: ScryptCost;
@@ -66,6 +70,15 @@ export const DEFAULT_TIMINGS: Timings = {
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };
 
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+/** One connection's rate: more windows do not let a user send faster. */
+export const DEFAULT_SEND_RATE = { burst: 30, perSecond: 10 };
+
+/**
+ * A recipient's queue is bounded per sender rather than as a whole: a whole-queue cap would let one sender
+ * fill it and shut out everyone else's messages. A thousand is days of a busy conversation.
+ */
+export const DEFAULT_MAX_PENDING_PER_SENDER = 1_000;
 
 /** Socket.IO's settings for the message center (the bench's bare baseline uses them too, so that only the application differs). */
 export function engineOptions(timings: Pick<Timings, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs'>): Partial<EngineOptions> {

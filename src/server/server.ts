@@ -22,7 +22,15 @@ import { ChatService, type Handler } from './chat-service';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { streamLogger, type Logger } from './log';
-import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_RATE_LIMIT, DEFAULT_TIMINGS, engineOptions, type ServerOptions } from './options';
+import {
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_PENDING_PER_SENDER,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_SEND_RATE,
+  DEFAULT_TIMINGS,
+  engineOptions,
+  type ServerOptions,
+} from './options';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
@@ -83,6 +91,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     feed,
     blocks,
     timings,
+    sendRate: options.sendRate ?? options.rateLimit ?? DEFAULT_SEND_RATE,
+    maxPendingPerSender: options.maxPendingPerSender ?? DEFAULT_MAX_PENDING_PER_SENDER,
     singleSession: options.singleSession ?? false,
     clock,
     log,
