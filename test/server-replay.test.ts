@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Socket } from 'socket.io-client';
-import type { ParleyClient } from '../src/client/parley-client';
+import { ParleyClient } from '../src/client/parley-client';
 import type { ChatMessage } from '../src/protocol';
 import type { Store } from '../src/server/store/store';
 import { eventually, startServer } from './helpers/server';
@@ -96,5 +96,23 @@ describe('replay at sign-in', () => {
       got.map((m) => m.id),
       stored,
     );
+  });
+
+  test('over long-polling too, where the transport is writable only while the client polls', async (t) => {
+    const srv = await startServer({ users: ['alice', 'bob'] });
+    t.after(() => srv.close());
+    const stored = await queue(srv.server.store, 'alice', 'bob', 250, (i) => `stored ${i}`);
+    const bob = new ParleyClient(srv.url, { requestTimeoutMs: 3000, socket: { transports: ['polling'] } });
+    srv.clients.push(bob);
+    await bob.connect();
+    const got = arrivals(bob);
+    await bob.login('bob', 'bob-pw');
+    await eventually(() => got.length >= stored.length, 10_000, `all ${stored.length} messages (${got.length} so far)`);
+    assert.deepEqual(
+      got.map((m) => m.id),
+      stored,
+    );
+    // The login's replay is over: the connection's next request is answered.
+    await bob.whoelse();
   });
 });
