@@ -224,14 +224,16 @@ export class ChatService {
    * a page however much is stored, and a client that does not read is left to the slow-reader sweep.
    */
   private async replay(conn: Connection, username: string, replay: Replay): Promise<void> {
+    // A session that ended (a closed connection drains at once) must not read the rest of the queue.
+    const going = (): boolean => conn.user === username && conn.replayingWith(replay);
     try {
       for (;;) {
         const page = await this.deps.store.pendingFor(username, { after: replay.after, limit: REPLAY_PAGE });
-        if (!conn.replayingWith(replay)) return;
+        if (!going()) return;
         replay.send(page);
         if (page.length < REPLAY_PAGE) return;
         await conn.drained();
-        if (!conn.replayingWith(replay)) return;
+        if (!going()) return;
       }
     } catch (err) {
       // Live messages must still flow; what was not sent comes at the next sign-in.

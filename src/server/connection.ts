@@ -76,7 +76,7 @@ export class Connection {
     const internals = engine as unknown as EngineInternals;
     return new Promise((resolve) => {
       let transport = engine.transport;
-      // After engine.io's own listener: by then it has handed the transport whatever was waiting.
+      // On 'ready', engine.io's own listener runs first and hands the transport whatever was waiting.
       const check = (): void => {
         if (engine.readyState !== 'closed' && !(transport.writable && internals.writeBuffer.length === 0)) return;
         transport.off('ready', check);
