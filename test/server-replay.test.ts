@@ -4,7 +4,8 @@ import type { Socket } from 'socket.io-client';
 import { ParleyClient } from '../src/client/parley-client';
 import type { ChatMessage } from '../src/protocol';
 import type { Store } from '../src/server/store/store';
-import { eventually, startServer } from './helpers/server';
+import { collect, eventually, next, startServer } from './helpers/server';
+import { streamLogger } from '../src/server/log';
 
 /** The client core's Socket.IO socket: what really arrives, duplicates included. */
 const socketOf = (client: ParleyClient): Socket => (client as unknown as { socket: Socket }).socket;
@@ -95,6 +96,34 @@ describe('replay at sign-in', () => {
     assert.deepEqual(
       got.map((m) => m.id),
       stored,
+    );
+  });
+
+  test('a session that stops reading during its replay is closed by the byte guard, and gets the rest once it reads', async (t) => {
+    let logged = '';
+    const srv = await startServer({
+      users: ['alice', 'bob'],
+      timings: { maxQueuedBytes: 100_000 },
+      log: streamLogger((text) => (logged += text)),
+    });
+    t.after(() => srv.close());
+    const stored = await queue(srv.server.store, 'alice', 'bob', 5000, (i) => `${i} ${'x'.repeat(3900)}`);
+
+    const bob = await srv.connect();
+    const got = collect(bob, 'message');
+    const tcp = (bob as unknown as { socket: { io: { engine: { transport: { ws: { _socket: { pause(): void; resume(): void } } } } } } })
+      .socket.io.engine.transport.ws._socket;
+    await bob.login('bob', 'bob-pw');
+    tcp.pause();
+    await eventually(() => logged.includes('closed a connection that reads too slowly'), 20_000, 'the server closing it');
+    const resumed = next(bob, 'resumed', () => true, 20_000);
+    tcp.resume();
+    await resumed;
+    await eventually(() => got.length >= stored.length, 30_000, `all ${stored.length} messages (${got.length} so far)`);
+    assert.deepEqual(
+      got.map(([m]) => m.id),
+      stored,
+      'in order, each shown once',
     );
   });
 
