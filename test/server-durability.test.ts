@@ -373,8 +373,9 @@ describe('a client that reads too slowly', () => {
     let logged = '';
     const srv = await startServer({
       users: ['alice', 'bob'],
-      timings: { maxQueuedPackets: 200 },
+      timings: { maxQueuedBytes: 512 * 1024 },
       rateLimit: { burst: 100_000, perSecond: 100_000 },
+      maxPendingPerSender: 100_000,
       log: streamLogger((text) => (logged += text)),
     });
     t.after(() => srv.close());

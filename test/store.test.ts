@@ -212,6 +212,47 @@ for (const [name, open] of OPENERS) {
       );
     });
 
+    test('pendingFor pages: after an id, at most a limit, oldest first', async (t) => {
+      const { store } = await freshStore(t, open);
+      const ids = await Promise.all(Array.from({ length: 7 }, (_, i) => save(store, direct('alice', 'bob', `m${i}`))));
+      await save(store, direct('alice', 'carol', 'not for bob'));
+      await store.markDelivered([{ recipient: 'bob', ids: [ids[3]!] }]);
+      const page = async (after: number, limit: number) => (await store.pendingFor('bob', { after, limit })).map((m) => m.id);
+      assert.deepEqual(await page(0, 3), ids.slice(0, 3));
+      assert.deepEqual(await page(ids[2]!, 3), [ids[4], ids[5], ids[6]], 'an acknowledged one is skipped');
+      assert.deepEqual(await page(ids[5]!, 3), [ids[6]]);
+      assert.deepEqual(await page(ids[6]!, 3), []);
+      assert.deepEqual(
+        (await store.pendingFor('bob', { after: ids[4]! })).map((m) => m.id),
+        ids.slice(5),
+      );
+    });
+
+    test('a cap per sender and recipient: a full queue refuses a direct message, a broadcast leaves it out', async (t) => {
+      const { store } = await freshStore(t, open);
+      // Within one batch too: the count sees the writes queued before it.
+      const first = await Promise.all([1, 2, 3].map((i) => store.saveMessage(direct('alice', 'bob', `a${i}`, `c${i}`), 2)));
+      assert.deepEqual(
+        first.map((r) => r.full),
+        [[], [], ['bob']],
+      );
+      assert.equal(first[2]!.message, undefined, 'refused, not stored');
+      const retry = await store.saveMessage(direct('alice', 'bob', 'a1 again', 'c1'), 2);
+      assert.equal(retry.message && retry.duplicate, true, 'a retry of a stored send keeps its first answer');
+      assert.equal((await store.saveMessage(direct('carol', 'bob', 'from carol'), 2)).full.length, 0, 'other senders are not held up');
+
+      const cast = await store.saveMessage(broadcast('alice', ['bob', 'carol'], 'to both'), 2);
+      assert.ok(cast.message);
+      assert.deepEqual(cast.full, ['bob']);
+      assert.deepEqual(bodies(await store.pendingFor('bob')), ['a1', 'a2', 'from carol']);
+      assert.deepEqual(bodies(await store.pendingFor('carol')), ['to both']);
+
+      // An acknowledgement makes room again.
+      await store.markDelivered([{ recipient: 'bob', ids: [first[0]!.message!.id] }]);
+      const after = await store.saveMessage(direct('alice', 'bob', 'a4'), 2);
+      assert.deepEqual([after.message?.body, after.full], ['a4', []]);
+    });
+
     test('a direct message needs exactly one recipient', async (t) => {
       const { store } = await freshStore(t, open);
       await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: [] }), /exactly one/);
@@ -454,6 +495,7 @@ test('a database from schema version 1 keeps its undelivered messages and its hi
   t.after(() => store.close());
   assert.deepEqual(bodies(await store.pendingFor('bob')), ['unseen']);
   assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['seen', 'unseen']);
+  assert.deepEqual((await store.saveMessage(direct('alice', 'bob', 'over'), 1)).full, ['bob'], 'the upgraded row counts for its sender');
   assert.deepEqual(await store.markDelivered([{ recipient: 'bob', ids: [1, 2] }]), [1]);
   assert.deepEqual(await store.pendingFor('bob'), []);
   assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['seen', 'unseen'], 'each once');

@@ -23,7 +23,7 @@ export async function startBaseline(port = 0): Promise<RunningServer> {
     socket.on('broadcast', ({ body }, ack) => {
       const message: ChatMessage = { id: nextId++, from: socket.data.name, to: null, kind: 'broadcast', body, sentAt: Date.now() };
       socket.broadcast.emit('message', message);
-      ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: io.engine.clientsCount - 1, skipped: 0 });
+      ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: io.engine.clientsCount - 1, skipped: 0, queueFull: [] });
     });
   });
 

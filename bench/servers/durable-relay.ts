@@ -36,7 +36,7 @@ export async function startDurableRelay(dataDir: string): Promise<RunningServer>
         .saveMessage({ from: socket.data.name, kind: 'broadcast', body, sentAt: Date.now(), recipients, clientMsgId })
         .then(({ message }) => {
           socket.broadcast.emit('message', message);
-          ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: recipients.length, skipped: 0 });
+          ack({ ok: true, id: message.id, sentAt: message.sentAt, delivered: recipients.length, skipped: 0, queueFull: [] });
         }, refuse(ack));
     });
     socket.on('received', ({ ids }) => acknowledgements.add(socket.data.name, ids, UNANSWERED));

@@ -114,9 +114,11 @@ export function formatSent(to: string, online: boolean): string {
   return online ? `Sent to ${name(to)}.` : `Sent to ${name(to)}, who is offline and will get it on signing in.`;
 }
 
-export function formatBroadcast(result: { delivered: number; skipped: number }, named: boolean): string {
-  const { delivered, skipped } = result;
-  const refused = skipped > 0 ? `; some users could not receive it (${skipped})` : '';
+/** `queueFull` (from servers that send it) names those left out because too many of the sender's messages wait for them. */
+export function formatBroadcast(result: { delivered: number; skipped: number; queueFull?: string[] }, named: boolean): string {
+  const { delivered, skipped, queueFull = [] } = result;
+  const full = queueFull.length ? `: ${list(queueFull)} ${queueFull.length === 1 ? 'has' : 'have'} too many of your messages waiting` : '';
+  const refused = skipped > 0 ? `; some users could not receive it (${skipped})${full}` : '';
   if (delivered > 0) return `Broadcast sent to ${plural(delivered, 'user')}${refused}.`;
   if (skipped > 0) return `Broadcast not delivered${refused}.`;
   return named ? 'Broadcast not delivered: nobody else was named.' : 'Broadcast sent, but nobody else is online to receive it.';

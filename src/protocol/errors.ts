@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'TOO_LONG',
   'TOO_MANY_RECIPIENTS',
   'RATE_LIMITED',
+  /** message: the recipient already has as many of the sender's messages waiting as one sender may queue for them. */
+  'QUEUE_FULL',
   'INTERNAL',
 ] as const;
 

@@ -46,7 +46,8 @@ export interface ReplyBodies {
   whoelse: { users: string[] };
   wholast: { users: string[] };
   message: { id: number; sentAt: number; online: boolean };
-  broadcast: { id: number; sentAt: number; delivered: number; skipped: number };
+  /** `skipped` counts those left out by a block or a full queue; `queueFull` names the latter. */
+  broadcast: { id: number; sentAt: number; delivered: number; skipped: number; queueFull: string[] };
   block: { username: string };
   unblock: { username: string };
   blocklist: { users: string[] };

@@ -9,9 +9,11 @@ import type { Timings } from './options';
 import type { Presence } from './presence';
 import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
+import { REPLAY_PAGE, type Replay } from './replay';
 import type { Request } from './request';
+import { SendRate } from './send-rate';
 import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
-import type { Store } from './store/store';
+import type { Refused, Saved, Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 
 /** Resolves with the reply; or returns nothing, and answers through `request` itself (see `received`). */
@@ -25,6 +27,10 @@ export interface ChatServiceDeps {
   feed: PresenceFeed;
   blocks: Blocks;
   timings: Timings;
+  /** Per user, across sessions: `message` and `broadcast` (see send-rate.ts). */
+  sendRate: { burst: number; perSecond: number };
+  /** Unacknowledged messages one sender may have waiting for one recipient. */
+  maxPendingPerSender: number;
   singleSession: boolean;
   clock: Clock;
   log: Logger;
@@ -38,12 +44,14 @@ export class ChatService {
   /** `received` requests, gathered into one store write per turn; the server flushes it before the store closes. */
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
+  private readonly sendRate: SendRate;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.acknowledgements = new AcknowledgementBatcher(deps.store, (error, acknowledgements) =>
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
     this.privateChat = new PrivateChat(deps);
+    this.sendRate = new SendRate(deps.sendRate);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
     // Whoever signed in with the old password, an intruder perhaps, must not stay signed in.
     deps.accounts.onPasswordChanged((username) => this.signOutEverywhere(username, 'password-changed', 'Your password was changed.'));
@@ -61,6 +69,7 @@ export class ChatService {
 
     message: async (conn, { to, body, clientMsgId }) => {
       const from = conn.user!;
+      if (!this.sendRate.take(from, this.deps.clock())) return sendingTooFast();
       if (to === from) return failure('SELF', 'You cannot send a message to yourself.');
       if (!this.deps.accounts.has(to)) return failure('UNKNOWN_USER', `There is no user named "${to}".`);
       const refusal = this.deps.blocks.has(to, from)
@@ -71,12 +80,17 @@ export class ChatService {
       // A retry of a send that was stored before the block (its answer lost) still gets that first answer.
       const earlier = refusal && clientMsgId !== undefined ? await this.deps.store.findSent(from, clientMsgId) : undefined;
       if (refusal && !earlier) return refusal;
-      const message = earlier ?? (await this.save(conn, { kind: 'direct', body, recipients: [to], clientMsgId }));
+      const message = earlier ?? (await this.save(conn, { kind: 'direct', body, recipients: [to], clientMsgId })).message;
+      if (!message) {
+        const cap = this.deps.maxPendingPerSender;
+        return failure('QUEUE_FULL', `${to} has ${cap} of your messages waiting already; send more once they have read some.`);
+      }
       return { ok: true, id: message.id, sentAt: message.sentAt, online: this.deps.presence.isOnline(to) };
     },
 
     broadcast: async (conn, { body, to, clientMsgId }) => {
       const from = conn.user!;
+      if (!this.sendRate.take(from, this.deps.clock())) return sendingTooFast();
       const named = to !== undefined;
       if (named) {
         const unknown = to.filter((u) => !this.deps.accounts.has(u));
@@ -85,13 +99,15 @@ export class ChatService {
       // A named broadcast reaches offline users later; "broadcast message" goes to whoever is online now.
       const candidates = [...new Set(named ? to : this.deps.presence.online())].filter((u) => u !== from);
       const recipients = candidates.filter((u) => !this.deps.blocks.between(from, u));
-      const message = await this.save(conn, { kind: 'broadcast', body, recipients, clientMsgId });
+      const { message, full } = await this.save(conn, { kind: 'broadcast', body, recipients, clientMsgId });
+      if (!message) throw new Error('the store refused a broadcast; it refuses only direct messages');
       return {
         ok: true,
         id: message.id,
         sentAt: message.sentAt,
-        delivered: recipients.length,
-        skipped: candidates.length - recipients.length,
+        delivered: recipients.length - full.length,
+        skipped: candidates.length - recipients.length + full.length,
+        queueFull: full,
       };
     },
 
@@ -175,22 +191,39 @@ export class ChatService {
     conn.signedInAs = username;
     void conn.socket.join(userRoom(username));
     conn.lastCommandAt = this.deps.clock();
-    conn.beginReplay();
+    const replay = conn.beginReplay(username);
     const first = this.deps.presence.add(username, conn);
     this.deps.feed.signedIn(conn);
     if (first) this.deps.feed.changed(username, true);
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
 
-    request.defer(async () => {
-      let pending: ChatMessage[] = [];
-      try {
-        pending = await this.deps.store.pendingFor(username);
-      } finally {
-        // Even when the store fails, live messages must flow; the stored ones come at the next sign-in.
-        if (conn.user === username) conn.finishReplay(pending);
-      }
-    });
+    request.defer(() => this.replay(conn, username, replay));
     return { ok: true, username, online: this.visibleTo(username, this.deps.presence.online()) };
+  }
+
+  /**
+   * Sends the user's stored messages to a session that signed in, a page at a time: the next page is read
+   * once the last has been written to the client, so that what the server holds for one session stays about
+   * a page however much is stored, and a client that does not read is left to the slow-reader sweep.
+   */
+  private async replay(conn: Connection, username: string, replay: Replay): Promise<void> {
+    // A session that ended (a closed connection drains at once) must not read the rest of the queue.
+    const going = (): boolean => conn.user === username && conn.replayingWith(replay);
+    try {
+      for (;;) {
+        const page = await this.deps.store.pendingFor(username, { after: replay.after, limit: REPLAY_PAGE });
+        if (!going()) return;
+        replay.send(page);
+        if (page.length < REPLAY_PAGE) return;
+        await conn.drained();
+        if (!going()) return;
+      }
+    } catch (err) {
+      // Live messages must still flow; what was not sent comes at the next sign-in.
+      this.deps.log.error('replay failed', { username, err: err instanceof Error ? err.stack : String(err) });
+    } finally {
+      conn.finishReplay(replay);
+    }
   }
 
   /** Ends a connection with a reason told to the client (even one still at its password prompt). */
@@ -222,6 +255,7 @@ export class ChatService {
     this.signOutEverywhere(username, 'account-removed', 'Your account was removed.');
     this.deps.blocks.forget(username);
     this.deps.presence.forget(username);
+    this.sendRate.forget(username);
   }
 
   private signOutEverywhere(username: string, reason: SignOutReason, message: string): void {
@@ -232,19 +266,25 @@ export class ChatService {
   private async save(
     conn: Connection,
     m: { kind: ChatMessage['kind']; body: string; recipients: string[]; clientMsgId: string | undefined },
-  ): Promise<ChatMessage> {
+  ): Promise<Saved | Refused> {
     const from = conn.user!;
-    const { message, duplicate } = await this.deps.store.saveMessage({
-      from,
-      kind: m.kind,
-      body: m.body,
-      sentAt: this.deps.clock(),
-      recipients: m.recipients,
-      ...(m.clientMsgId !== undefined && { clientMsgId: m.clientMsgId }),
-    });
-    // The sender's other windows show what was sent from this one.
-    if (!duplicate) this.deliver(message, [...m.recipients, from], conn);
-    return message;
+    const saved = await this.deps.store.saveMessage(
+      {
+        from,
+        kind: m.kind,
+        body: m.body,
+        sentAt: this.deps.clock(),
+        recipients: m.recipients,
+        ...(m.clientMsgId !== undefined && { clientMsgId: m.clientMsgId }),
+      },
+      this.deps.maxPendingPerSender,
+    );
+    // The sender's other windows show what was sent from this one; recipients whose queue was full get nothing.
+    if (saved.message && !saved.duplicate) {
+      const to = saved.full.length ? m.recipients.filter((u) => !saved.full.includes(u)) : m.recipients;
+      this.deliver(saved.message, [...to, from], conn);
+    }
+    return saved;
   }
 
   /**
@@ -293,3 +333,7 @@ export class ChatService {
 
 /** Up to this many recipients' sessions, a message is sent to each rather than through rooms. */
 const FEW_SESSIONS = 4;
+
+function sendingTooFast(): ReplyTo<'message'> & ReplyTo<'broadcast'> {
+  return failure('RATE_LIMITED', 'You are sending messages too fast (across all your sessions); wait a moment and try again.');
+}

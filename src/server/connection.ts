@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from '../protocol';
 import { TokenBucket } from '../protocol/token-bucket';
+import { Replay } from './replay';
 
 export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -29,8 +30,8 @@ export class Connection {
   private backlogSweeps = 0;
   /** Set by the `peer` request; forgotten with the connection. */
   peer: PeerEndpoint | undefined;
-  /** While stored messages are being replayed at sign-in, live ones wait here so that order holds. */
-  private replayQueue: ChatMessage[] | undefined;
+  /** While stored messages are being replayed at sign-in, live ones wait in it so that order holds. */
+  private replay: Replay | undefined;
 
   constructor(
     readonly socket: ParleySocket,
@@ -43,47 +44,95 @@ export class Connection {
   }
 
   /**
-   * Packets waiting in engine.io's write buffer for this client: a packet waits there while the transport
-   * is busy writing, and a flush hands the whole buffer over. Read from engine.io's socket when the sweep
-   * asks (it is not in its types), rather than counted through its events: two listener calls per packet
-   * sent, for every client. test/server-durability.test.ts's slow reader fails if this stops counting.
+   * Bytes waiting to be written to this client, as characters of encoded packets (what they hold in
+   * memory): in engine.io's write buffer, where a packet waits while the transport is busy writing, and in
+   * the WebSocket's, which a client that does not read fills first. Read when the sweep asks (neither is in
+   * engine.io's types), rather than counted through events: two listener calls per packet sent, for every
+   * client. test/server-durability.test.ts's slow reader fails if this stops counting.
    */
-  get queuedPackets(): number {
-    return (this.socket.conn as unknown as { writeBuffer: readonly unknown[] }).writeBuffer.length;
+  get queuedBytes(): number {
+    const engine = this.socket.conn as unknown as EngineInternals;
+    const buffered = engine.transport.socket?.bufferedAmount;
+    let bytes = typeof buffered === 'number' ? buffered : 0;
+    for (const packet of engine.writeBuffer) bytes += sizeOf(packet.data);
+    return bytes;
   }
 
   /**
-   * True when over `max` packets have waited at two sweeps in a row: a burst (a replay hands thousands
-   * at once to a busy transport) clears within one, a client that does not read does not.
+   * True when over `max` bytes have waited at two sweeps in a row: a burst clears within one, a client
+   * that does not read does not.
    */
   backlogged(max: number): boolean {
-    this.backlogSweeps = this.queuedPackets > max ? this.backlogSweeps + 1 : 0;
+    this.backlogSweeps = this.queuedBytes > max ? this.backlogSweeps + 1 : 0;
     return this.backlogSweeps >= 2;
   }
 
-  /** While replaying, live messages must go through send() (which queues them), not straight to the socket. */
+  /**
+   * Resolves once nothing waits to be written to this client (or it has closed): the transport has
+   * finished its writes and engine.io's buffer is empty. The replay's pace: a page at a time.
+   */
+  drained(): Promise<void> {
+    const engine = this.socket.conn;
+    const internals = engine as unknown as EngineInternals;
+    return new Promise((resolve) => {
+      let transport = engine.transport;
+      // On 'ready', engine.io's own listener runs first and hands the transport whatever was waiting.
+      const check = (): void => {
+        if (engine.readyState !== 'closed' && !(transport.writable && internals.writeBuffer.length === 0)) return;
+        transport.off('ready', check);
+        engine.off('upgrade', moved);
+        engine.off('close', check);
+        resolve();
+      };
+      const moved = (): void => {
+        transport.off('ready', check);
+        transport = engine.transport;
+        transport.on('ready', check);
+        check();
+      };
+      transport.on('ready', check);
+      engine.on('upgrade', moved);
+      engine.on('close', check);
+      check();
+    });
+  }
+
+  /** While replaying, live messages must go through send() (which holds them), not straight to the socket. */
   get replaying(): boolean {
-    return this.replayQueue !== undefined;
+    return this.replay !== undefined;
   }
 
   send(message: ChatMessage): void {
-    if (this.replayQueue) this.replayQueue.push(message);
+    if (this.replay) this.replay.hold(message);
     else this.socket.emit('message', message);
   }
 
-  beginReplay(): void {
-    this.replayQueue = [];
+  /** Live messages are held from now until the replay returned ends (see finishReplay). */
+  beginReplay(user: string): Replay {
+    return (this.replay = new Replay(user, (message) => this.socket.emit('message', message)));
   }
 
-  /** Sends the stored messages, then whatever arrived meanwhile, each id once. */
-  finishReplay(stored: ChatMessage[]): void {
-    const queued = this.replayQueue ?? [];
-    this.replayQueue = undefined;
-    const sent = new Set<number>();
-    for (const message of [...stored, ...queued]) {
-      if (sent.has(message.id)) continue;
-      sent.add(message.id);
-      this.socket.emit('message', message);
-    }
+  /** Whether `replay` is still this connection's (not ended, nor replaced by a later sign-in). */
+  replayingWith(replay: Replay): boolean {
+    return this.replay === replay;
   }
+
+  /** Sends what `replay` still holds; live messages go straight out from now on. */
+  finishReplay(replay: Replay): void {
+    if (this.replay !== replay) return;
+    this.replay = undefined;
+    replay.end();
+  }
+}
+
+/** The parts of engine.io's socket that its types leave out. */
+interface EngineInternals {
+  writeBuffer: readonly { data?: unknown }[];
+  transport: { writable: boolean; socket?: { bufferedAmount?: unknown } };
+}
+
+function sizeOf(data: unknown): number {
+  if (typeof data === 'string') return data.length;
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
 }

@@ -21,6 +21,10 @@ export interface ServerOptions {
   singleSession?: boolean;
   timings?: Partial<Timings>;
   rateLimit?: { burst: number; perSecond: number };
+  /** `message` and `broadcast` requests one user may make, across all their sessions. Default `rateLimit`, else DEFAULT_SEND_RATE. */
+  sendRate?: { burst: number; perSecond: number };
+  /** Messages one sender may have waiting (unacknowledged) for one recipient; more are QUEUE_FULL. Default 1 000. */
+  maxPendingPerSender?: number;
   /** Open connections one address may hold; more are refused with RATE_LIMITED. Default 256 (an office behind one NAT fits). */
   maxConnectionsPerAddress?: number;
   /** Bounds on password checks before sign-in (see SignInLimits); each field defaults on its own. */
@@ -51,11 +55,12 @@ export interface Timings {
   /** Presence changes are gathered for this long and sent together (see presence-feed.ts). */
   presenceBatchMs: number;
   /**
-   * A connection with more packets than this waiting to be written at two sweeps in a row (a client that
+   * A connection with more bytes than this waiting to be written at two sweeps in a row (a client that
    * reads slower than it is sent to) is closed: its memory is bounded, and nothing is lost, since what it
-   * was not sent stays pending until it signs in again and acknowledges it.
+   * was not sent stays pending until it signs in again and acknowledges it. Keep it above a replay page
+   * (about 420 KB, see replay.ts), or a sign-in to a slow link could trip it.
    */
-  maxQueuedPackets: number;
+  maxQueuedBytes: number;
   /** A connection (even one that never sent Socket.IO's CONNECT) not signed in this long after it opened is closed. */
   signInDeadlineMs: number;
 }
@@ -87,7 +92,7 @@ export const DEFAULT_TIMINGS: Timings = {
   heartbeatTimeoutMs: 10_000,
   ticketTtlMs: 60_000,
   presenceBatchMs: 100,
-  maxQueuedPackets: 5_000,
+  maxQueuedBytes: 4 * 1024 * 1024,
   signInDeadlineMs: 30_000,
 };
 
@@ -103,6 +108,15 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };
 
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
+/** One connection's rate: more windows do not let a user send faster. */
+export const DEFAULT_SEND_RATE = { burst: 30, perSecond: 10 };
+
+/**
+ * A recipient's queue is bounded per sender rather than as a whole: a whole-queue cap would let one sender
+ * fill it and shut out everyone else's messages. A thousand is days of a busy conversation.
+ */
+export const DEFAULT_MAX_PENDING_PER_SENDER = 1_000;
 
 /** Socket.IO's settings for the message center (the bench's bare baseline uses them too, so that only the application differs). */
 export function engineOptions(timings: Pick<Timings, 'heartbeatIntervalMs' | 'heartbeatTimeoutMs'>): Partial<EngineOptions> {

@@ -25,7 +25,9 @@ import { Connection, type ParleySocket } from './connection';
 import { streamLogger, type Logger } from './log';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_PENDING_PER_SENDER,
   DEFAULT_RATE_LIMIT,
+  DEFAULT_SEND_RATE,
   DEFAULT_SIGN_IN_LIMITS,
   DEFAULT_TIMINGS,
   engineOptions,
@@ -98,6 +100,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     feed,
     blocks,
     timings,
+    sendRate: options.sendRate ?? options.rateLimit ?? DEFAULT_SEND_RATE,
+    maxPendingPerSender: options.maxPendingPerSender ?? DEFAULT_MAX_PENDING_PER_SENDER,
     singleSession: options.singleSession ?? false,
     clock,
     log,
@@ -212,9 +216,9 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     for (const conn of connections) {
       if (now - conn.lastCommandAt >= timings.idleTimeoutMs) {
         service.signOut(conn, 'idle', `You were signed out after ${span} without activity.`);
-      } else if (conn.backlogged(timings.maxQueuedPackets)) {
+      } else if (conn.backlogged(timings.maxQueuedBytes)) {
         // Closing the transport (not a server disconnect) lets the client reconnect by itself, and replay.
-        log.warn('closed a connection that reads too slowly', { username: conn.user, queued: conn.queuedPackets });
+        log.warn('closed a connection that reads too slowly', { username: conn.user, queuedBytes: conn.queuedBytes });
         conn.socket.conn.close();
       }
     }

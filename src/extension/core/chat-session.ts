@@ -259,12 +259,12 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     return { message, online: reply.online };
   }
 
-  async broadcast(body: string, to?: string[]): Promise<{ message: ChatMessage; delivered: number; skipped: number }> {
+  async broadcast(body: string, to?: string[]): Promise<{ message: ChatMessage; delivered: number; skipped: number; queueFull: string[] }> {
     const me = this.requireMe();
     const reply = await this.requireClient().broadcast(body, to);
     const message: ChatMessage = { id: reply.id, from: me, to: null, kind: 'broadcast', body, sentAt: reply.sentAt };
     this.state.addMessages([message], true);
-    return { message, delivered: reply.delivered, skipped: reply.skipped };
+    return { message, delivered: reply.delivered, skipped: reply.skipped, queueFull: reply.queueFull ?? [] };
   }
 
   async block(username: string): Promise<void> {

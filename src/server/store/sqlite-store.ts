@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Database, type RunResult, type SQLiteValue, type Statement } from 'node-sqlite3-wasm';
 import type { ChatMessage, MessageKind } from '../../protocol';
 import { claimDataDir } from './data-dir';
-import type { Acknowledgement, HistoryQuery, NewMessage, Store, UserRecord } from './store';
+import type { Acknowledgement, HistoryQuery, NewMessage, PendingPage, Refused, Saved, Store, UserRecord } from './store';
 
 /**
  * How SQLite journals. 'wal' (the default) needs locking_mode=EXCLUSIVE because the
@@ -114,6 +114,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_by_sender ON messages (sender_id, sender, id);
   CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
   `,
+  // Pending rows name their sender, so that what one sender has queued for one recipient is counted
+  // through an index (the cap in saveMessage) rather than by walking the recipient's whole queue.
+  `
+  ALTER TABLE pending ADD COLUMN sender TEXT;
+  UPDATE pending SET sender = (SELECT sender FROM messages WHERE id = pending.message_id);
+  CREATE INDEX pending_by_pair ON pending (recipient, sender);
+  `,
 ];
 
 const MESSAGE_COLUMNS = 'm.id, m.sender, m.recipient, m.kind, m.body, m.sent_at';
@@ -152,9 +159,11 @@ const SQL = {
   insertMessage: `INSERT INTO messages (sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
                   VALUES (?1, ${accountId(1)}, ?2, ?3, iif(?3 IS NULL, NULL, ${accountId(3)}), ?4, ?5, ?6)
                   ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING`,
-  insertPending: 'INSERT INTO pending (recipient, message_id) VALUES (?, ?)',
+  insertPending: 'INSERT INTO pending (recipient, message_id, sender) VALUES (?, ?, ?)',
+  // Stops counting at the cap: a full queue costs no more to check than one just under it.
+  countPendingFrom: 'SELECT count(*) AS n FROM (SELECT 1 FROM pending WHERE recipient = ? AND sender = ? LIMIT ?)',
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
-               WHERE p.recipient = ? ORDER BY p.message_id`,
+               WHERE p.recipient = ? AND p.message_id > ? ORDER BY p.message_id LIMIT ?`,
   // An acknowledgement moves its rows from pending to deliveries, two statements for any number of ids
   // (a JSON array). OR IGNORE: databases written before this kept both rows from the start.
   recordDelivered: `INSERT OR IGNORE INTO deliveries (message_id, recipient)
@@ -337,27 +346,42 @@ export class SqliteStore implements Store {
     });
   }
 
-  saveMessage(message: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }> {
+  saveMessage(message: NewMessage): Promise<Saved>;
+  saveMessage(message: NewMessage, maxPendingPerSender: number): Promise<Saved | Refused>;
+  saveMessage(message: NewMessage, maxPendingPerSender = Infinity): Promise<Saved | Refused> {
     const recipients = [...new Set(message.recipients)];
     const to = message.kind === 'direct' ? recipients[0] : null;
     if (to === undefined || (message.kind === 'direct' && recipients.length !== 1)) {
       return Promise.reject(new Error('a direct message needs exactly one recipient'));
     }
     const clientMsgId = message.clientMsgId ?? null;
-    // The conflict check runs inside the batch transaction, so it also catches a duplicate queued in the same batch.
+    // The conflict check and the count run inside the batch transaction, so they also see writes queued in the same batch.
     return this.write(() => {
       const { from, kind, body, sentAt } = message;
+      const full = recipients.filter((recipient) => this.pendingFrom(from, recipient, maxPendingPerSender) >= maxPendingPerSender);
+      if (to !== null && full.length > 0) {
+        // A retry of a send stored before the queue filled still gets its first answer.
+        const [first] = clientMsgId === null ? [] : this.rows('findByClientId', [from, clientMsgId]);
+        return first ? { message: toMessage(first), duplicate: true, full: [] } : { message: undefined, full };
+      }
       const inserted = this.stmts.insertMessage.run([from, kind, to, body, sentAt, clientMsgId]);
       if (inserted.changes === 0) {
         const [first] = this.rows('findByClientId', [from, clientMsgId]);
         if (!first) throw new Error(`message ${from}/${String(clientMsgId)} conflicted but cannot be found`);
-        return { message: toMessage(first), duplicate: true };
+        return { message: toMessage(first), duplicate: true, full: [] };
       }
       const id = Number(inserted.lastInsertRowid);
       // Only the small pending table is written before delivery; see markDelivered.
-      for (const recipient of recipients) this.stmts.insertPending.run([recipient, id]);
-      return { message: { id, from, to, kind, body, sentAt }, duplicate: false };
+      for (const recipient of recipients) if (!full.includes(recipient)) this.stmts.insertPending.run([recipient, id, from]);
+      return { message: { id, from, to, kind, body, sentAt }, duplicate: false, full };
     });
+  }
+
+  /** How many of `from`'s messages wait for `recipient`, counted up to `cap`. */
+  private pendingFrom(from: string, recipient: string, cap: number): number {
+    if (cap === Infinity) return 0;
+    const [row] = this.rows('countPendingFrom', [recipient, from, cap]);
+    return row ? int(row, 'n') : 0;
   }
 
   findSent(from: string, clientMsgId: string): Promise<ChatMessage | undefined> {
@@ -367,8 +391,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  pendingFor(recipient: string): Promise<ChatMessage[]> {
-    return this.read(() => this.rows('pendingFor', [recipient]).map(toMessage));
+  pendingFor(recipient: string, page: PendingPage = {}): Promise<ChatMessage[]> {
+    const { after = 0, limit = -1 } = page; // a negative LIMIT is none in SQLite
+    return this.read(() => this.rows('pendingFor', [recipient, after, limit]).map(toMessage));
   }
 
   markDelivered(acks: readonly Acknowledgement[]): Promise<number[]> {

@@ -28,6 +28,25 @@ export interface Acknowledgement {
   ids: number[];
 }
 
+/** A page of pending messages: those after the id `after` (default: from the first), at most `limit` (default: all). */
+export interface PendingPage {
+  after?: number;
+  limit?: number;
+}
+
+/** A stored message; `full` names the recipients left out because their queue from this sender was full. */
+export interface Saved {
+  message: ChatMessage;
+  duplicate: boolean;
+  full: string[];
+}
+
+/** A direct message not stored: its recipient's queue from this sender is full. */
+export interface Refused {
+  message: undefined;
+  full: string[];
+}
+
 export interface HistoryQuery {
   /** Only the direct conversation with this user's account; otherwise everything `user`'s account sent or received. */
   with?: string;
@@ -54,11 +73,16 @@ export interface Store {
   setLastSeen(username: string, at: number): Promise<void>;
 
   /** Stores a message and its pending deliveries; `duplicate` is true when clientMsgId was seen before. */
-  saveMessage(message: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }>;
+  saveMessage(message: NewMessage): Promise<Saved>;
+  /**
+   * The same, but a recipient who already has `maxPendingPerSender` messages of this sender pending is left
+   * out (`full`); a direct message to such a recipient is not stored at all (Refused).
+   */
+  saveMessage(message: NewMessage, maxPendingPerSender: number): Promise<Saved | Refused>;
   /** What `from` sent with this clientMsgId, if anything (a retried send). */
   findSent(from: string, clientMsgId: string): Promise<ChatMessage | undefined>;
-  /** Messages to `recipient` not yet acknowledged, oldest first. */
-  pendingFor(recipient: string): Promise<ChatMessage[]>;
+  /** Messages to `recipient` not yet acknowledged, oldest first; all of them, or one page. */
+  pendingFor(recipient: string, page?: PendingPage): Promise<ChatMessage[]>;
   /**
    * Marks deliveries acknowledged, several recipients' in one write and in order; returns, for each
    * acknowledgement, how many of its ids were pending.
