@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatBroadcast } from '../src/cli/format';
+import { formatBroadcast } from '../src/client/sentences';
 
 describe('formatBroadcast', () => {
   test('names the users whose queue was full, and says nothing of it when there were none', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
-import { formatPrivateRefused } from '../src/cli/format';
+import { formatPrivateRefused } from '../src/client/sentences';
 import { PEER_REFUSALS, PRIVATE_PROTOCOL } from '../src/protocol';
 import { startServer } from './helpers/server';
 import { closeLeftoverPeers, closePeers, handshake, nextPrivate, peer, recordPrivate, ticketFor } from './private-helpers';

@@ -1,6 +1,7 @@
-import type { PrivateClosed, PrivateMessage, PrivateRefused } from '../client/private-channels';
+import type { PrivateClosed, PrivateMessage } from '../client/private-channels';
+import { formatWhoElse } from '../client/sentences';
 import { privateCloseReason } from '../client/private-api';
-import { COMMAND_HELP, type ChatMessage, type PresenceEvent } from '../protocol';
+import { type ChatMessage, type PresenceEvent } from '../protocol';
 
 /**
  * Pure formatting for the terminal client: every line it prints is built here, from data only,
@@ -95,45 +96,8 @@ export function formatPresence(event: PresenceEvent): string {
 
 const list = (users: readonly string[]): string => users.map(name).join(', ');
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 export function formatWelcome(username: string, online: readonly string[]): string {
   return `Welcome to Parley, ${name(username)}! Type "help" for the commands.\n${formatWhoElse(online)}`;
-}
-
-export function formatWhoElse(users: readonly string[]): string {
-  return users.length ? `Online now: ${list(users)}` : 'Nobody else is online.';
-}
-
-export function formatWhoLast(users: readonly string[], minutes: number): string {
-  const span = plural(minutes, 'minute');
-  return users.length ? `Online in the last ${span}: ${list(users)}` : `Nobody else was online in the last ${span}.`;
-}
-
-export function formatSent(to: string, online: boolean): string {
-  return online ? `Sent to ${name(to)}.` : `Sent to ${name(to)}, who is offline and will get it on signing in.`;
-}
-
-/** `queueFull` (from servers that send it) names those left out because too many of the sender's messages wait for them. */
-export function formatBroadcast(result: { delivered: number; skipped: number; queueFull?: string[] }, named: boolean): string {
-  const { delivered, skipped, queueFull = [] } = result;
-  const full = queueFull.length ? `: ${list(queueFull)} ${queueFull.length === 1 ? 'has' : 'have'} too many of your messages waiting` : '';
-  const refused = skipped > 0 ? `; some users could not receive it (${skipped})${full}` : '';
-  if (delivered > 0) return `Broadcast sent to ${plural(delivered, 'user')}${refused}.`;
-  if (skipped > 0) return `Broadcast not delivered${refused}.`;
-  return named ? 'Broadcast not delivered: nobody else was named.' : 'Broadcast sent, but nobody else is online to receive it.';
-}
-
-export function formatBlocked(username: string): string {
-  return `Blocked ${name(username)}: no messages either way, and neither of you sees the other online.`;
-}
-
-export function formatUnblocked(username: string): string {
-  return `Unblocked ${name(username)}.`;
-}
-
-export function formatBlocklist(users: readonly string[]): string {
-  return users.length ? `Blocked: ${list(users)}` : 'You have not blocked anyone.';
 }
 
 export function formatError(message: string): string {
@@ -143,11 +107,6 @@ export function formatError(message: string): string {
 /** Free text from the server (a refusal, an error, a goodbye): inert, and no line of it can pose as a line of its own. */
 export function formatServerText(text: string): string {
   return formatBody(text);
-}
-
-export function formatHelp(): string {
-  const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
-  return ['Commands:', ...COMMAND_HELP.map((h) => `  ${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
 }
 
 /** An incoming private message, marked so that it cannot be mistaken for one that went through the server. */
@@ -170,17 +129,6 @@ export function formatPrivateAlreadyOpen(username: string): string {
 export function formatPrivateClosed(info: PrivateClosed): string {
   const who = name(info.username);
   return `* private chat with ${who} is closed (${privateCloseReason(info, who, { blocked: 'blocked', lost: 'connection lost' })})`;
-}
-
-/** A connection to this client's listener that was refused: the user hears of attempts on their name. */
-export function formatPrivateRefused(info: PrivateRefused): string {
-  const claiming = info.claimed === undefined ? '' : ` claiming to be ${name(info.claimed)}`;
-  const flood = [
-    ...(info.held ? [`${info.held} more refused since the last one shown`] : []),
-    ...(info.quiet ? ['the next ones are not shown for a while'] : []),
-  ];
-  const counts = flood.length ? ` (${flood.join('; ')})` : '';
-  return `* refused a direct connection from ${name(info.address || 'an unknown address')}${claiming}: ${info.message}${counts}`;
 }
 
 /** The message center went away while private chats are open: they go on, and the user is told how to end. */

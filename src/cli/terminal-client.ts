@@ -2,11 +2,7 @@ import { ParleyRequestError, type ConnectionState, type ParleyClient } from '../
 import { PrivateChannels, type PrivateChannelsOptions } from '../client/private-channels';
 import { parseCommand, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
 import {
-  formatBlocked,
-  formatBlocklist,
-  formatBroadcast,
   formatError,
-  formatHelp,
   formatMessage,
   formatPresence,
   formatPrivateAlreadyOpen,
@@ -14,16 +10,22 @@ import {
   formatPrivateMessage,
   formatPrivateOnly,
   formatPrivateOpened,
-  formatPrivateRefused,
   formatPrivateSent,
-  formatSent,
   formatServerText,
-  formatUnblocked,
   formatWelcome,
-  formatWhoElse,
-  formatWhoLast,
   sanitize,
 } from './format';
+import {
+  formatBlocked,
+  formatBlocklist,
+  formatBroadcast,
+  formatHelp,
+  formatPrivateRefused,
+  formatSent,
+  formatUnblocked,
+  formatWhoElse,
+  formatWhoLast,
+} from '../client/sentences';
 import { LineInput } from '../tty/line-input';
 
 export interface TerminalStreams {

@@ -18,7 +18,7 @@ import {
   formatUnblocked,
   formatWhoElse,
   formatWhoLast,
-} from '../../cli/format';
+} from '../../client/sentences';
 import {
   COMMAND_NAMES,
   LIMITS,

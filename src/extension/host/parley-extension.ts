@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { formatBroadcast, formatWhoElse, formatWhoLast } from '../../cli/format';
+import { formatBroadcast, formatWhoElse, formatWhoLast } from '../../client/sentences';
 import type { ChatMessage } from '../../protocol';
 import { usernameSchema } from '../../protocol';
 import type { Logger } from '../local-server-bundle';
