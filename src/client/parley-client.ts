@@ -46,6 +46,21 @@ export interface ClientEvents {
   problem: [error: ParleyRequestError];
   /** One of the two users blocked the other: a private chat between them must close (see PrivateChannels). */
   privateRevoked: [event: PrivateRevokedEvent];
+  /** The server issued a new session token (at a sign-in with the password, also one made by itself on reconnect). */
+  token: [token: SessionToken];
+}
+
+/** A session token (protocol 2) and when it expires unless used: sign in with it instead of the password. */
+export interface SessionToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** What the client signs in again with after a dropped connection: the token first, the password if that is refused. */
+interface Credentials {
+  username: string;
+  password?: string;
+  token?: SessionToken;
 }
 
 export interface ClientOptions {
@@ -83,7 +98,7 @@ const SEEN_IDS_KEPT = 50_000;
 export class ParleyClient extends EventEmitter<ClientEvents> {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly requestTimeoutMs: number;
-  private credentials: { username: string; password: string } | undefined;
+  private credentials: Credentials | undefined;
   private resumeAfterShutdown = false;
   private currentState: ConnectionState = 'offline';
   /** Ids already shown: the server may send a message again until it hears that it arrived. */
@@ -168,9 +183,26 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     });
   }
 
+  /** The session token to keep for the next sign-in (e.g. in the editor's secret storage), while signed in. */
+  get sessionToken(): SessionToken | undefined {
+    return this.credentials?.token;
+  }
+
   async login(username: string, password: string): Promise<Body<'login'>> {
     const reply = await this.request('login', { username, password });
     this.credentials = { username, password };
+    this.keepToken(reply);
+    this.setState('signed-in');
+    return reply;
+  }
+
+  /**
+   * Signs in with a session token instead of the password (no password hash on the server); INVALID_TOKEN when
+   * it expired or was revoked. Reconnects use it too, but have no password to fall back to.
+   */
+  async resume(token: string, username?: string): Promise<Body<'login'>> {
+    const reply = await this.request('login', { token, ...(username !== undefined && { username }) });
+    this.credentials = { username: reply.username, token: { token, expiresAt: reply.tokenExpiresAt ?? 0 } };
     this.setState('signed-in');
     return reply;
   }
@@ -307,7 +339,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     const credentials = this.credentials;
     if (!credentials) return this.setState('connected');
     try {
-      await this.request('login', credentials);
+      await this.signInAgain(credentials);
       this.setState('signed-in');
       this.emit('resumed');
     } catch (err) {
@@ -315,6 +347,29 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
       this.setState('connected');
       this.emit('problem', err instanceof ParleyRequestError ? err : new ParleyRequestError({ code: 'INTERNAL', message: String(err) }));
     }
+  }
+
+  /** With the token when there is one, so that a reconnect costs the server no password hash; the password if it is refused. */
+  private async signInAgain(credentials: Credentials): Promise<void> {
+    const { username, password, token } = credentials;
+    if (token) {
+      try {
+        const reply = await this.request('login', { username, token: token.token });
+        token.expiresAt = reply.tokenExpiresAt ?? token.expiresAt;
+        return;
+      } catch (err) {
+        if (!(err instanceof ParleyRequestError && err.code === 'INVALID_TOKEN' && password !== undefined)) throw err;
+        credentials.token = undefined;
+      }
+    }
+    if (password === undefined) throw new ParleyRequestError({ code: 'INTERNAL', message: 'No password or token to sign in again with.' });
+    this.keepToken(await this.request('login', { username, password }));
+  }
+
+  private keepToken(reply: Body<'login'>): void {
+    if (!this.credentials || reply.token === undefined || reply.tokenExpiresAt === undefined) return;
+    this.credentials.token = { token: reply.token, expiresAt: reply.tokenExpiresAt };
+    this.emit('token', this.credentials.token);
   }
 
   private onMessage(message: ChatMessage): void {

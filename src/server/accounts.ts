@@ -72,6 +72,8 @@ export class Accounts {
     const user = await this.store.getUser(username);
     if (!user) throw new Error(`no user "${username}"`);
     await this.store.putUser(username, await hashPassword(password, this.cost), user.createdAt);
+    // Whoever held the old password may hold a token from it too.
+    await this.store.deleteSessionTokensOf(username);
   }
 
   async remove(username: string): Promise<boolean> {

@@ -1,4 +1,12 @@
-import { failure, type ChatMessage, type RequestName, type RequestPayload, type ReplyTo, type SignOutReason } from '../protocol';
+import {
+  TOKEN_PROTOCOL_VERSION,
+  failure,
+  type ChatMessage,
+  type RequestName,
+  type RequestPayload,
+  type ReplyTo,
+  type SignOutReason,
+} from '../protocol';
 import { AcknowledgementBatcher } from './acknowledgements';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
@@ -11,6 +19,7 @@ import type { Presence } from './presence';
 import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
 import type { Request } from './request';
+import { SessionTokens, type IssuedToken } from './session-tokens';
 import type { Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 
@@ -37,8 +46,10 @@ export class ChatService {
   /** `received` requests, gathered into one store write per turn; the server flushes it before the store closes. */
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
+  private readonly tokens: SessionTokens;
 
   constructor(private readonly deps: ChatServiceDeps) {
+    this.tokens = new SessionTokens(deps.store, deps.clock, deps.timings.sessionTokenTtlMs);
     this.throttle = new LoginThrottle(deps.timings.maxLoginFailures, deps.timings.blockMs);
     this.acknowledgements = new AcknowledgementBatcher(deps.store, (error, acknowledgements) =>
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
@@ -48,7 +59,8 @@ export class ChatService {
   }
 
   readonly handlers: { [E in RequestName]: Handler<E> } = {
-    login: (conn, { username, password }, request) => this.login(conn, username, password, request),
+    login: (conn, { username, password, token }, request) =>
+      token === undefined ? this.login(conn, username!, password!, request) : this.loginWithToken(conn, token, username, request),
 
     whoelse: async (conn) => ({ ok: true, users: this.visibleTo(conn.user!, this.deps.presence.online()) }),
 
@@ -156,6 +168,8 @@ export class ChatService {
     startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
 
     logout: async (conn, _payload, request) => {
+      // Awaited: a logout that answered ok while its token still worked would be a lie.
+      if (conn.sessionToken !== undefined) await this.tokens.revoke(conn.sessionToken);
       request.defer(() => this.signOut(conn, 'logout', 'You have signed out.'));
       return { ok: true };
     },
@@ -183,6 +197,29 @@ export class ChatService {
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
     throttle.succeed(username, conn.address);
+    const token = conn.protocol >= TOKEN_PROTOCOL_VERSION ? await this.tokens.issue(username) : undefined;
+    return this.startSession(conn, username, request, token);
+  }
+
+  /** Protocol 2: signs in with a session token instead of a password; costs no password hash and no lockout try. */
+  private async loginWithToken(conn: Connection, token: string, username: string | undefined, request: Request): Promise<ReplyTo<'login'>> {
+    if (conn.protocol < TOKEN_PROTOCOL_VERSION) {
+      return failure(
+        'BAD_REQUEST',
+        `Signing in with a token needs protocol ${TOKEN_PROTOCOL_VERSION}; this connection speaks ${conn.protocol}.`,
+      );
+    }
+    // per-address sign-in rate: wired at merge (a token sign-in counts like any sign-in there)
+    const resumed = await this.tokens.resume(token, username);
+    if (!resumed || !this.deps.accounts.has(resumed.username)) {
+      this.deps.log.warn('refused session token', { username, address: conn.address });
+      return failure('INVALID_TOKEN', 'This session token is unknown, expired or revoked: sign in with the password.');
+    }
+    return this.startSession(conn, resumed.username, request, resumed);
+  }
+
+  /** Makes a checked sign-in a session; `token` (protocol 2) goes back in the reply and is revoked at logout. */
+  private startSession(conn: Connection, username: string, request: Request, token: IssuedToken | undefined): ReplyTo<'login'> {
     if (conn.socket.disconnected) return failure('INTERNAL', 'The connection closed during sign-in.');
     if (this.deps.singleSession && this.deps.presence.isOnline(username)) {
       return failure('ALREADY_SIGNED_IN', `${username} is already signed in elsewhere.`);
@@ -190,6 +227,7 @@ export class ChatService {
 
     conn.user = username;
     conn.signedInAs = username;
+    conn.sessionToken = token?.token;
     void conn.socket.join(userRoom(username));
     conn.lastCommandAt = this.deps.clock();
     conn.beginReplay();
@@ -207,7 +245,8 @@ export class ChatService {
         if (conn.user === username) conn.finishReplay(pending);
       }
     });
-    return { ok: true, username, online: this.visibleTo(username, this.deps.presence.online()) };
+    const online = this.visibleTo(username, this.deps.presence.online());
+    return { ok: true, username, online, ...(token && { token: token.token, tokenExpiresAt: token.expiresAt }) };
   }
 
   /** Ends a connection with a reason told to the client (even one still at its password prompt). */
