@@ -8,19 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { ParleyClient, ParleyRequestError } from '../src/client/parley-client';
 import { DEFAULT_TIMINGS } from '../src/server/options';
 import type { Reply } from '../src/protocol';
-import { next, passwordOf, startServer, type TestServer } from './helpers/server';
-
-/** Counts the password checks a server makes (each one a scrypt), calling through to the real one. */
-function countHashes(t: TestServer): { readonly count: number } {
-  const accounts = t.server.accounts;
-  const verify = accounts.verify.bind(accounts);
-  const counter = { count: 0 };
-  accounts.verify = (username, password) => {
-    counter.count += 1;
-    return verify(username, password);
-  };
-  return counter;
-}
+import { countHashes, next, passwordOf, startServer, type TestServer } from './helpers/server';
 
 async function tokenOf(t: TestServer, username: string): Promise<{ client: ParleyClient; token: string; expiresAt: number }> {
   const client = await t.signIn(username);
