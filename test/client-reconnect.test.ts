@@ -43,7 +43,8 @@ describe('the client core across a server restart', () => {
 
   test('while the server is away, requests fail with UNREACHABLE and the client keeps trying until closed', async () => {
     const t = await startServer({ users: ['alice'] });
-    const alice = new ParleyClient(t.url, { requestTimeoutMs: 200, socket: { reconnectionDelay: 50 } });
+    // Long enough for a sign-in, which commits its session token, on a busy machine.
+    const alice = new ParleyClient(t.url, { requestTimeoutMs: 1000, socket: { reconnectionDelay: 50 } });
     await alice.connect();
     await alice.login('alice', 'alice-pw');
     await t.stop();

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { ChatSession } from '../src/extension/core/chat-session';
 import { Auth, type SecretStore, type SignInUi } from '../src/extension/core/sign-in';
+import { DEFAULT_TIMINGS } from '../src/server/options';
 import { sessionFor } from './helpers/extension-session';
 import { Accounts } from '../src/server/accounts';
 import { openSqliteStore } from '../src/server/store/sqlite-store';
-import { eventually, startServer, TEST_SCRYPT, type TestServer } from './helpers/server';
+import { countHashes, eventually, startServer, TEST_SCRYPT, type TestServer } from './helpers/server';
 
 /** VS Code's SecretStorage, in memory. */
 class MemorySecrets implements SecretStore {
@@ -30,7 +31,7 @@ class Answers implements SignInUi {
 
   constructor(
     private saved: { url: string; username: string },
-    private readonly passwords: string[] = [],
+    readonly passwords: string[] = [],
   ) {}
 
   settings = (): { url: string; username: string } => ({ ...this.saved });
@@ -54,7 +55,9 @@ class Answers implements SignInUi {
   }
 }
 
-describe('signing in from the editor: the password in the secret store', () => {
+const tokenKey = (t: TestServer, username: string): string => `parley.token:${t.url}:${username}`;
+
+describe('signing in from the editor: the session token in the secret store', () => {
   let t: TestServer;
   const sessions: ChatSession[] = [];
   const auths: Auth[] = [];
@@ -76,22 +79,52 @@ describe('signing in from the editor: the password in the secret store', () => {
   });
   after(() => t.close());
 
-  test('the password is asked once, kept, and used from the store on the next sign-in', async () => {
+  test('the password is asked once; the session token is kept in its place and signs the next window in without a password hash', async () => {
     const secrets = new MemorySecrets();
     const ui = new Answers({ url: t.url, username: 'alice' }, ['alice-pw']);
     const first = make(secrets, ui);
     assert.equal(await first.auth.signIn({ interactive: true }), 'alice');
     assert.deepEqual(ui.prompts, [`Password for alice on ${t.url}`]);
-    assert.deepEqual([...secrets.values.values()], ['alice-pw']);
+    const token = first.session.sessionToken?.token;
+    assert.ok(token);
+    assert.deepEqual([...secrets.values], [[tokenKey(t, 'alice'), token]], 'the token, not the password');
     assert.equal(first.session.state.connection.phase, 'signed-in');
 
     // The window closes (no sign-out) and another opens: signed in again without a question, even without prompts.
     first.session.dispose();
+    const hashes = countHashes(t);
     const second = make(secrets, ui);
     assert.equal(await second.auth.signIn({ interactive: false }), 'alice');
     assert.equal(second.session.state.connection.phase, 'signed-in');
     assert.equal(ui.prompts.length, 1, 'asked once only');
-    ui.assertNeverShown('alice-pw');
+    assert.equal(hashes.count, 0, 'no password was checked');
+    ui.assertNeverShown('alice-pw', token);
+  });
+
+  test('a password kept by an earlier version signs in once and is replaced by a token', async () => {
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'carol' });
+    const { session, auth } = make(secrets, ui);
+    await secrets.store(`parley.password:${t.url}:carol`, 'carol-pw');
+    assert.equal(await auth.signIn({ interactive: false }), 'carol');
+    assert.deepEqual([...secrets.values], [[tokenKey(t, 'carol'), session.sessionToken?.token]]);
+  });
+
+  test('a stored token the server refused is forgotten, and the password is asked for', async () => {
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'bob' }, ['bob-pw']);
+    const first = make(secrets, ui);
+    assert.equal(await first.auth.signIn({ interactive: true }), 'bob');
+    first.session.dispose();
+    await t.server.store.deleteSessionTokensOf('bob');
+
+    const second = make(secrets, ui);
+    assert.equal(await second.auth.signIn({ interactive: false }), undefined, 'no token, no password: not without asking');
+    assert.equal(secrets.values.size, 0, 'the refused token is gone');
+    ui.passwords.push('bob-pw');
+    assert.equal(await second.auth.signIn({ interactive: true }), 'bob');
+    assert.equal(ui.prompts.length, 2);
+    assert.deepEqual([...secrets.values.keys()], [tokenKey(t, 'bob')]);
   });
 
   test('signing out forgets the password: the next sign-in asks again', async () => {
@@ -123,7 +156,7 @@ describe('signing in from the editor: the password in the secret store', () => {
     assert.equal(await auth.signIn({ interactive: true }), 'bob');
     assert.equal(ui.prompts.length, 1);
     assert.match(ui.prompts[0]!, /^Password for bob on .+ \(wrong password: 1 attempt left\)$/);
-    assert.deepEqual([...secrets.values.values()], ['bob-pw']);
+    assert.deepEqual([...secrets.values.keys()], [tokenKey(t, 'bob')]);
     ui.assertNeverShown('bob-pw', 'not-bobs-password');
   });
 
@@ -148,9 +181,31 @@ describe('signing in from the editor: the password in the secret store', () => {
     assert.equal(await auth.signIn({ url: t.url, username: 'carol', password: 'wrong-one', interactive: false }), undefined);
     assert.equal(secrets.values.size, 0);
     assert.equal(await auth.signIn({ url: t.url, username: 'carol', password: 'carol-pw', interactive: false }), 'carol');
-    assert.deepEqual([...secrets.values.values()], ['carol-pw']);
+    assert.deepEqual([...secrets.values.keys()], [tokenKey(t, 'carol')]);
     assert.deepEqual(ui.settings(), { url: t.url, username: 'carol' }, 'the address and username are saved as settings');
     ui.assertNeverShown('carol-pw', 'wrong-one');
+  });
+});
+
+describe('after an idle sign-out', () => {
+  test('the token is kept: the editor signs back in on its own', async () => {
+    const t = await startServer({ users: ['fay'] });
+    const session = sessionFor(t);
+    const secrets = new MemorySecrets();
+    const ui = new Answers({ url: t.url, username: 'fay' }, ['fay-pw']);
+    const auth = new Auth(secrets, session, ui, ui.log);
+    try {
+      assert.equal(await auth.signIn({ interactive: true }), 'fay');
+      t.clock.advance(DEFAULT_TIMINGS.idleTimeoutMs);
+      await eventually(() => session.state.connection.phase === 'signed-out', 3000, 'the idle sign-out');
+      assert.equal(secrets.values.size, 1);
+      assert.equal(await auth.signIn({ interactive: false }), 'fay');
+      assert.equal(ui.prompts.length, 1, 'not asked again');
+    } finally {
+      auth.dispose();
+      session.dispose();
+      await t.close();
+    }
   });
 });
 

@@ -158,6 +158,43 @@ for (const [name, open] of OPENERS) {
       assert.deepEqual(bodies(await store.history('bob', { limit: 10 })), ['too late']);
     });
 
+    test("session tokens: put, get, renew, delete one, delete a user's; expired ones go at the next put", async (t) => {
+      const { store } = await freshStore(t, open);
+      const token = (tokenHash: string, username: string, createdAt: number, expiresAt: number) => ({
+        tokenHash,
+        username,
+        createdAt,
+        expiresAt,
+      });
+      await store.putSessionToken(token('h1', 'alice', 10, 100));
+      await store.putSessionToken(token('h2', 'alice', 20, 200));
+      await store.putSessionToken(token('h3', 'bob', 30, 300));
+      assert.deepEqual(await store.getSessionToken('h1'), token('h1', 'alice', 10, 100));
+      assert.equal(await store.getSessionToken('nope'), undefined);
+      await store.renewSessionToken('h1', 150);
+      assert.equal((await store.getSessionToken('h1'))?.expiresAt, 150);
+      await store.deleteSessionToken('h2');
+      assert.equal(await store.getSessionToken('h2'), undefined);
+      assert.equal(await store.deleteSessionTokensOf('alice'), 1);
+      assert.equal(await store.getSessionToken('h1'), undefined);
+      assert.ok(await store.getSessionToken('h3'));
+      // A put at 300 forgets h3, expired at 300.
+      await store.putSessionToken(token('h4', 'bob', 300, 400));
+      assert.equal(await store.getSessionToken('h3'), undefined);
+      assert.ok(await store.getSessionToken('h4'));
+    });
+
+    test('removeUser deletes their session tokens', async (t) => {
+      const { store } = await freshStore(t, open);
+      await store.putUser('alice', 'hash', 1);
+      await store.putUser('bob', 'hash', 1);
+      await store.putSessionToken({ tokenHash: 'a', username: 'alice', createdAt: 1, expiresAt: 100 });
+      await store.putSessionToken({ tokenHash: 'b', username: 'bob', createdAt: 1, expiresAt: 100 });
+      assert.equal(await store.removeUser('alice'), true);
+      assert.equal(await store.getSessionToken('a'), undefined);
+      assert.ok(await store.getSessionToken('b'));
+    });
+
     test('saveMessage, pendingFor and markDelivered', async (t) => {
       const { store } = await freshStore(t, open);
       const first = await store.saveMessage(direct('alice', 'bob', 'one'));

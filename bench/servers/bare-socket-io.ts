@@ -19,7 +19,8 @@ export function namedSockets(io: BareServer): Map<string, BareSocket> {
   const byName = new Map<string, BareSocket>();
   io.on('connection', (socket) => {
     socket.data.name = socket.id;
-    socket.on('login', ({ username }, ack) => {
+    // A token sign-in (protocol 2) names nobody: the socket keeps its id.
+    socket.on('login', ({ username = socket.id }, ack) => {
       socket.data.name = username;
       byName.set(username, socket);
       ack({ ok: true, username, online: [] });

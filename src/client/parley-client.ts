@@ -46,6 +46,21 @@ export interface ClientEvents {
   problem: [error: ParleyRequestError];
   /** One of the two users blocked the other: a private chat between them must close (see PrivateChannels). */
   privateRevoked: [event: PrivateRevokedEvent];
+  /** The server issued a new session token (at a sign-in with the password, also one made by itself on reconnect). */
+  token: [token: SessionToken];
+}
+
+/** A session token (protocol 2) and when it expires unless used: sign in with it instead of the password. */
+export interface SessionToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** What the client signs in again with after a dropped connection: the token first, the password if that is refused. */
+interface Credentials {
+  username: string;
+  password?: string;
+  token?: SessionToken;
 }
 
 export interface ClientOptions {
@@ -100,7 +115,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   private readonly signInRetry: SignInRetry;
   /** Counts connections, so that a sign-in that waits to retry knows when its connection has been replaced. */
   private connections = 0;
-  private credentials: { username: string; password: string } | undefined;
+  private credentials: Credentials | undefined;
   private resumeAfterShutdown = false;
   private currentState: ConnectionState = 'offline';
   /** Ids already shown: the server may send a message again until it hears that it arrived. */
@@ -189,9 +204,26 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     });
   }
 
+  /** The session token to keep for the next sign-in (e.g. in the editor's secret storage), while signed in. */
+  get sessionToken(): SessionToken | undefined {
+    return this.credentials?.token;
+  }
+
   async login(username: string, password: string): Promise<Body<'login'>> {
     const reply = await this.signIn({ username, password });
     this.credentials = { username, password };
+    this.keepToken(reply);
+    this.setState('signed-in');
+    return reply;
+  }
+
+  /**
+   * Signs in with a session token instead of the password (no password hash on the server); INVALID_TOKEN when
+   * it expired or was revoked. Reconnects use it too, but have no password to fall back to.
+   */
+  async resume(token: string, username?: string): Promise<Body<'login'>> {
+    const reply = await this.signIn({ token, ...(username !== undefined && { username }) });
+    this.credentials = { username: reply.username, token: { token, expiresAt: reply.tokenExpiresAt ?? 0 } };
     this.setState('signed-in');
     return reply;
   }
@@ -329,7 +361,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
     if (!credentials) return this.setState('connected');
     const connection = this.connections;
     try {
-      await this.signIn(credentials);
+      await this.signInAgain(credentials);
       this.setState('signed-in');
       this.emit('resumed');
     } catch (err) {
@@ -345,12 +377,12 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
    * refusal that says "busy", not "wrong", and that would otherwise end the session of every client that
    * comes back together after a restart. Stops when the connection it was sent on is gone.
    */
-  private async signIn(credentials: { username: string; password: string }): Promise<Body<'login'>> {
+  private async signIn(payload: RequestPayload<'login'>): Promise<Body<'login'>> {
     const connection = this.connections;
     const { attempts, delayMs, maxDelayMs } = this.signInRetry;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.request('login', credentials);
+        return await this.request('login', payload);
       } catch (err) {
         if (!(err instanceof ParleyRequestError) || err.code !== 'RATE_LIMITED' || attempt >= attempts) throw err;
         const delay = Math.min(maxDelayMs, delayMs * 2 ** (attempt - 1));
@@ -360,6 +392,29 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
         }
       }
     }
+  }
+
+  /** With the token when there is one, so that a reconnect costs the server no password hash; the password if it is refused. */
+  private async signInAgain(credentials: Credentials): Promise<void> {
+    const { username, password, token } = credentials;
+    if (token) {
+      try {
+        const reply = await this.signIn({ username, token: token.token });
+        token.expiresAt = reply.tokenExpiresAt ?? token.expiresAt;
+        return;
+      } catch (err) {
+        if (!(err instanceof ParleyRequestError && err.code === 'INVALID_TOKEN' && password !== undefined)) throw err;
+        credentials.token = undefined;
+      }
+    }
+    if (password === undefined) throw new ParleyRequestError({ code: 'INTERNAL', message: 'No password or token to sign in again with.' });
+    this.keepToken(await this.signIn({ username, password }));
+  }
+
+  private keepToken(reply: Body<'login'>): void {
+    if (!this.credentials || reply.token === undefined || reply.tokenExpiresAt === undefined) return;
+    this.credentials.token = { token: reply.token, expiresAt: reply.tokenExpiresAt };
+    this.emit('token', this.credentials.token);
   }
 
   private onMessage(message: ChatMessage): void {

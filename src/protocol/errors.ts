@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'ALREADY_SIGNED_IN',
   'INVALID_CREDENTIALS',
   'LOCKED_OUT',
+  /** login with a session token that is unknown, expired or revoked (protocol 2); not a password guess. */
+  'INVALID_TOKEN',
   'UNKNOWN_USER',
   'BLOCKED',
   'NOT_BLOCKED',

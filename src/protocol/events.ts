@@ -42,7 +42,8 @@ export interface SignedOutEvent {
 
 /** Success bodies, one per request. */
 export interface ReplyBodies {
-  login: { username: string; online: string[] };
+  /** `token` and `tokenExpiresAt` only in protocol 2: the session token to sign in with next time, and when it expires. */
+  login: { username: string; online: string[]; token?: string; tokenExpiresAt?: number };
   whoelse: { users: string[] };
   wholast: { users: string[] };
   message: { id: number; sentAt: number; online: boolean };

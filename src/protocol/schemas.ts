@@ -28,6 +28,29 @@ export const publicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a public
 /** An IPv4 or IPv6 literal: the server hands out addresses, never names, so that nobody's client looks a name up for another. */
 const ipSchema = z.string().refine((s) => z.ipv4().safeParse(s).success || z.ipv6().safeParse(s).success, 'an IP address is expected');
 
+/** A session token (docs/protocol.md 6.11): 32 random bytes in base64url, without padding. */
+export const sessionTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a session token is 43 characters of base64url');
+
+/**
+ * Protocol 1 sends { username, password }; protocol 2 may send { token } instead of the password, with or
+ * without the username (when given, it must be the token's).
+ */
+const loginSchema = z
+  .object({
+    username: usernameSchema.optional(),
+    password: passwordSchema.optional(),
+    token: sessionTokenSchema.optional(),
+  })
+  .strict()
+  .superRefine((login, ctx) => {
+    if (login.password !== undefined && login.token !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'give a password or a token, not both' });
+    else if (login.password === undefined && login.token === undefined)
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'a password (or, in protocol 2, a token) is required' });
+    else if (login.password !== undefined && login.username === undefined)
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'a username is required' });
+  });
+
 /** A client-chosen id that makes a send idempotent across retries. */
 const clientMsgIdSchema = z
   .string()
@@ -38,7 +61,7 @@ const clientMsgIdSchema = z
 
 /** Payload schemas of every client-to-server event; `.strict()` so that typos are reported, not ignored. */
 export const requestSchemas = {
-  login: z.object({ username: usernameSchema, password: passwordSchema }).strict(),
+  login: loginSchema,
   whoelse: z.object({}).strict(),
   wholast: z
     .object({ minutes: z.number().int('minutes must be a whole number').min(1).max(59, 'minutes must be between 1 and 59') })

@@ -82,6 +82,8 @@ export class Accounts {
     if (!user) throw new Error(`no user "${username}"`);
     assertPassword(password);
     await this.store.putUser(username, await hashPassword(password, this.cost), user.createdAt);
+    // Whoever held the old password may hold a token from it too.
+    await this.store.deleteSessionTokensOf(username);
     for (const listener of this.passwordListeners) listener(username);
   }
 

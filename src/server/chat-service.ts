@@ -1,4 +1,12 @@
-import { failure, type ChatMessage, type RequestName, type RequestPayload, type ReplyTo, type SignOutReason } from '../protocol';
+import {
+  TOKEN_PROTOCOL_VERSION,
+  failure,
+  type ChatMessage,
+  type RequestName,
+  type RequestPayload,
+  type ReplyTo,
+  type SignOutReason,
+} from '../protocol';
 import { AcknowledgementBatcher } from './acknowledgements';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
@@ -12,6 +20,7 @@ import { PrivateChat } from './private-chat';
 import { REPLAY_PAGE, type Replay } from './replay';
 import type { Request } from './request';
 import { SendRate } from './send-rate';
+import { SessionTokens, type IssuedToken } from './session-tokens';
 import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
 import type { Refused, Saved, Store } from './store/store';
 import type { TicketIssuer } from './tickets';
@@ -45,8 +54,10 @@ export class ChatService {
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
   private readonly sendRate: SendRate;
+  private readonly tokens: SessionTokens;
 
   constructor(private readonly deps: ChatServiceDeps) {
+    this.tokens = new SessionTokens(deps.store, deps.clock, deps.timings.sessionTokenTtlMs);
     this.acknowledgements = new AcknowledgementBatcher(deps.store, (error, acknowledgements) =>
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
@@ -58,7 +69,8 @@ export class ChatService {
   }
 
   readonly handlers: { [E in RequestName]: Handler<E> } = {
-    login: (conn, { username, password }, request) => this.login(conn, username, password, request),
+    login: (conn, { username, password, token }, request) =>
+      token === undefined ? this.login(conn, username!, password!, request) : this.loginWithToken(conn, token, username, request),
 
     whoelse: async (conn) => ({ ok: true, users: this.visibleTo(conn.user!, this.deps.presence.online()) }),
 
@@ -174,21 +186,57 @@ export class ChatService {
     startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
 
     logout: async (conn, _payload, request) => {
+      // Awaited: a logout that answered ok while its token still worked would be a lie.
+      if (conn.sessionToken !== undefined) await this.tokens.revoke(conn.sessionToken);
       request.defer(() => this.signOut(conn, 'logout', 'You have signed out.'));
       return { ok: true };
     },
   };
 
   private async login(conn: Connection, username: string, password: string, request: Request): Promise<ReplyTo<'login'>> {
-    const refusal = await this.deps.gate.check(username, password, conn.address, () => conn.socket.connected);
+    const refusal =
+      (await this.deps.gate.check(username, password, conn.address, () => conn.socket.connected)) ?? this.sessionRefusal(conn, username);
     if (refusal) return refusal;
+    const token = conn.protocol >= TOKEN_PROTOCOL_VERSION ? await this.tokens.issue(username) : undefined;
+    return this.startSession(conn, username, request, token);
+  }
+
+  /** Protocol 2: signs in with a session token instead of a password; costs no password hash and no lockout try. */
+  private async loginWithToken(conn: Connection, token: string, username: string | undefined, request: Request): Promise<ReplyTo<'login'>> {
+    if (conn.protocol < TOKEN_PROTOCOL_VERSION) {
+      return failure(
+        'BAD_REQUEST',
+        `Signing in with a token needs protocol ${TOKEN_PROTOCOL_VERSION}; this connection speaks ${conn.protocol}.`,
+      );
+    }
+    const limited = this.deps.gate.checkRate(conn.address);
+    if (limited) return limited;
+    const resumed = await this.tokens.resume(token, username);
+    if (!resumed || !this.deps.accounts.has(resumed.username)) {
+      this.deps.log.warn('refused session token', { username, address: conn.address });
+      return failure('INVALID_TOKEN', 'This session token is unknown, expired or revoked: sign in with the password.');
+    }
+    return this.startSession(conn, resumed.username, request, resumed);
+  }
+
+  /** Why a checked sign-in cannot become a session now, if it cannot. */
+  private sessionRefusal(conn: Connection, username: string): ReplyTo<'login'> | undefined {
     if (conn.socket.disconnected) return closedDuringSignIn();
     if (this.deps.singleSession && this.deps.presence.isOnline(username)) {
       return failure('ALREADY_SIGNED_IN', `${username} is already signed in elsewhere.`);
     }
+    return undefined;
+  }
+
+  /** Makes a checked sign-in a session; `token` (protocol 2) goes back in the reply and is revoked at logout. */
+  private startSession(conn: Connection, username: string, request: Request, token: IssuedToken | undefined): ReplyTo<'login'> {
+    // Checked again: the token's write took a turn, in which the connection may have closed or another session begun.
+    const refusal = this.sessionRefusal(conn, username);
+    if (refusal) return refusal;
 
     conn.user = username;
     conn.signedInAs = username;
+    conn.sessionToken = token?.token;
     void conn.socket.join(userRoom(username));
     conn.lastCommandAt = this.deps.clock();
     const replay = conn.beginReplay(username);
@@ -198,7 +246,8 @@ export class ChatService {
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
 
     request.defer(() => this.replay(conn, username, replay));
-    return { ok: true, username, online: this.visibleTo(username, this.deps.presence.online()) };
+    const online = this.visibleTo(username, this.deps.presence.online());
+    return { ok: true, username, online, ...(token && { token: token.token, tokenExpiresAt: token.expiresAt }) };
   }
 
   /**

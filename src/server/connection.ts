@@ -28,6 +28,8 @@ export class Connection {
   readonly bucket: TokenBucket;
   /** Sweeps in a row that found more than the limit waiting. */
   private backlogSweeps = 0;
+  /** The session token this session holds (protocol 2): `logout` revokes it. */
+  sessionToken: string | undefined;
   /** Set by the `peer` request; forgotten with the connection. */
   peer: PeerEndpoint | undefined;
   /** While stored messages are being replayed at sign-in, live ones wait in it so that order holds. */
@@ -36,6 +38,8 @@ export class Connection {
   constructor(
     readonly socket: ParleySocket,
     readonly address: string,
+    /** The protocol version from the handshake. */
+    readonly protocol: number,
     now: number,
     rate: { burst: number; perSecond: number },
   ) {

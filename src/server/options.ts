@@ -52,6 +52,8 @@ export interface Timings {
   heartbeatTimeoutMs: number;
   /** How long a private-chat ticket may be presented to the peer after it is issued. */
   ticketTtlMs: number;
+  /** A session token stops working after this long without being used (each token sign-in starts it again). */
+  sessionTokenTtlMs: number;
   /** Presence changes are gathered for this long and sent together (see presence-feed.ts). */
   presenceBatchMs: number;
   /**
@@ -91,6 +93,7 @@ export const DEFAULT_TIMINGS: Timings = {
   heartbeatIntervalMs: 10_000,
   heartbeatTimeoutMs: 10_000,
   ticketTtlMs: 60_000,
+  sessionTokenTtlMs: 30 * 24 * 60 * 60_000,
   presenceBatchMs: 100,
   maxQueuedBytes: 4 * 1024 * 1024,
   signInDeadlineMs: 30_000,

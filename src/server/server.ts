@@ -12,6 +12,7 @@ import {
   requestSchemas,
   type ClientToServerEvents,
   type ErrorCode,
+  type HandshakeAuth,
   type Reply,
   type RequestName,
   type ServerToClientEvents,
@@ -177,7 +178,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   }
 
   io.on('connection', (socket: ParleySocket) => {
-    const conn = new Connection(socket, socket.handshake.address, clock(), rate);
+    const protocol = (socket.handshake.auth as HandshakeAuth).protocol; // checked by the first io.use
+    const conn = new Connection(socket, socket.handshake.address, protocol, clock(), rate);
     coalescer.attach(socket.conn);
     connections.add(conn);
     guard.joined(socket);

@@ -32,12 +32,18 @@ export class SignInGate {
   }
 
   /** Checks a sign-in; resolves with its refusal, or nothing when the password is right. */
+  /** Takes one of the address's sign-in attempts; a token sign-in, which checks no password, counts here too. */
+  checkRate(address: string): Failure | undefined {
+    if (this.attempts.take(address, this.deps.clock())) return undefined;
+    return failure('RATE_LIMITED', 'Too many sign-in attempts from your address; wait a moment and try again.');
+  }
+
   async check(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
     const { throttle, deps } = this;
     const lockedForMs = throttle.lockedFor(username, address, deps.clock());
     if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is blocked from your address for now.');
-    if (!this.attempts.take(address, deps.clock()))
-      return failure('RATE_LIMITED', 'Too many sign-in attempts from your address; wait a moment and try again.');
+    const limited = this.checkRate(address);
+    if (limited) return limited;
 
     const reservation = await throttle.reserve(username, address, deps.clock, wanted);
     if (reservation === 'gone') return closedDuringSignIn();

@@ -115,6 +115,18 @@ export async function startServer(
   };
 }
 
+/** Counts the password checks (each one a scrypt) a server makes, calling through to the real one. */
+export function countHashes(t: TestServer): { readonly count: number } {
+  const accounts = t.server.accounts;
+  const verify = accounts.verify.bind(accounts);
+  const counter = { count: 0 };
+  accounts.verify = (username, password) => {
+    counter.count += 1;
+    return verify(username, password);
+  };
+  return counter;
+}
+
 /** Resolves with the next `event` a client emits that matches, or rejects after `ms`. */
 export function next<E extends keyof ClientEvents>(
   client: ParleyClient,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ParleyClient, ParleyRequestError, type ClientOptions, type ConnectionState } from '../../client/parley-client';
+import { ParleyClient, ParleyRequestError, type ClientOptions, type ConnectionState, type SessionToken } from '../../client/parley-client';
 import {
   PrivateChannels,
   PrivateChatError,
@@ -48,6 +48,8 @@ export interface SessionEvents {
   notify: [event: NotifyEvent];
   /** Signing in again after a dropped connection failed (e.g. the password changed). */
   problem: [error: ParleyRequestError];
+  /** The server issued a new session token to keep for the next sign-in (also one made by the client itself on reconnect). */
+  token: [event: { url: string; username: string; token: SessionToken }];
   /** The session ended without the user asking (idle timeout, account removed, server gone). */
   ended: [message: string];
   /** The server signed this session out, with its reason; while the connection still names the server and user. */
@@ -136,8 +138,16 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     return this.client?.url;
   }
 
-  /** Connects and signs in; rejects with the client core's ParleyRequestError (see errors.ts for the words). */
-  async connect(url: string, username: string, password: string): Promise<void> {
+  /** The session token of this sign-in, to keep for the next one (undefined when signed out). */
+  get sessionToken(): SessionToken | undefined {
+    return this.client?.sessionToken;
+  }
+
+  /**
+   * Connects and signs in with a password or a session token; rejects with the client core's ParleyRequestError
+   * (see errors.ts for the words).
+   */
+  async connect(url: string, username: string, secret: string | { token: string }): Promise<void> {
     const identity = `${url}\n${username}`;
     // Private chats that outlived the last server session go on with this one, for the same user on the same server.
     const kept = !this.client && this.identity === identity ? this.channels : undefined;
@@ -154,7 +164,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     let online: string[];
     try {
       await client.connect();
-      online = (await client.login(username, password)).online;
+      const reply = typeof secret === 'string' ? await client.login(username, secret) : await client.resume(secret.token, username);
+      online = reply.online;
     } catch (err) {
       if (this.client === client) this.endServerSession(asRequestError(err).message);
       throw asRequestError(err);
@@ -625,6 +636,9 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       if (!current()) return;
       this.emit('signedOut', event);
       this.onSignedOut(client, event);
+    });
+    client.on('token', (token) => {
+      if (current() && client.username !== undefined) this.emit('token', { url: client.url, username: client.username, token });
     });
   }
 

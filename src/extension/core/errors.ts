@@ -4,7 +4,7 @@ import { ParleyRequestError } from '../../client/parley-client';
 export interface SignInProblem {
   code: ParleyRequestError['code'];
   message: string;
-  /** The stored password is wrong and must be forgotten. */
+  /** The stored password or session token is wrong and must be forgotten. */
   forgetPassword: boolean;
   /** Worth asking for the password again right away. */
   askAgain: boolean;
@@ -35,6 +35,13 @@ export function describeSignInError(err: unknown, url: string, username: string)
         code: error.code,
         message:
           `Wrong username or password for ${username} on ${url}. ${error.message.replace(/^Invalid username or password\.\s*/, '')}`.trim(),
+        forgetPassword: true,
+        askAgain: true,
+      };
+    case 'INVALID_TOKEN':
+      return {
+        code: error.code,
+        message: `The saved sign-in for ${username} on ${url} has expired or was revoked: sign in with your password.`,
         forgetPassword: true,
         askAgain: true,
       };

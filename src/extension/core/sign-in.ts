@@ -5,9 +5,11 @@ import { describeSignInError, passwordPrompt, type SignInProblem } from './error
 import { normalizeUrl } from './urls';
 
 /**
- * Signing in, without VS Code: the server address and username come from the settings (or prompts), the
- * password from the secret store, where it stays until sign-out or a failed login. host/auth.ts gives it
- * VS Code's SecretStorage, settings and input boxes. The password is never logged.
+ * Signing in, without VS Code: the server address and username come from the settings (or prompts). The secret
+ * store keeps the session token the server issues (protocol 2), not the password: the editor signs back in on its
+ * own with it (after a reload, or an idle sign-out) until sign-out, a password change or 30 days unused, and a copy
+ * of it is revocable and good for one server only. host/auth.ts gives it VS Code's SecretStorage, settings and
+ * input boxes. Neither the password nor the token is ever logged.
  */
 
 export interface SignInRequest {
@@ -45,6 +47,8 @@ export interface SignInLog {
 export class Auth {
   private readonly onProblem = (error: ParleyRequestError): void => void this.afterProblem(error);
   private readonly onSignedOut = (event: SignedOutEvent): void => void this.afterSignedOut(event);
+  private readonly onToken = ({ url, username, token }: { url: string; username: string; token: { token: string } }): void =>
+    void Promise.resolve(this.secrets.store(this.tokenKey(url, username), token.token)).catch(() => {});
 
   constructor(
     private readonly secrets: SecretStore,
@@ -54,17 +58,25 @@ export class Auth {
   ) {
     session.on('problem', this.onProblem);
     session.on('signedOut', this.onSignedOut);
+    session.on('token', this.onToken);
   }
 
+  /** Where earlier versions kept the password: read once more to sign in, then replaced by a token. */
   private secretKey(url: string, username: string): string {
     return `parley.password:${url}:${username}`;
+  }
+
+  private tokenKey(url: string, username: string): string {
+    return `parley.token:${url}:${username}`;
   }
 
   config(): { url: string; username: string } {
     return this.ui.settings();
   }
 
+  /** Forgets what signs this user in by itself: the session token, and a password an earlier version kept. */
   async forgetPassword(url: string, username: string): Promise<void> {
+    await this.secrets.delete(this.tokenKey(url, username));
     await this.secrets.delete(this.secretKey(url, username));
   }
 
@@ -93,6 +105,10 @@ export class Auth {
     }
     if (!username) return undefined;
 
+    if (request.password === undefined) {
+      const resumed = await this.resume(url, username);
+      if (resumed !== 'refused') return resumed;
+    }
     let password = request.password ?? (await this.secrets.get(this.secretKey(url, username)));
     let previous: SignInProblem | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -103,7 +119,7 @@ export class Auth {
       }
       try {
         await this.session.connect(url, username, password);
-        await this.secrets.store(this.secretKey(url, username), password);
+        await this.keepToken(url, username);
         await this.ui.saveSettings(url, username);
         this.log.info(`Signed in as ${username} on ${url}.`);
         return username;
@@ -123,7 +139,38 @@ export class Auth {
     return undefined;
   }
 
-  /** Signs out and forgets the password: the next sign-in asks for it. */
+  /**
+   * Signs in with the stored session token, if there is one: the username, undefined when it failed for another
+   * reason than the token (after saying why), or 'refused' when there is none or the server refused it (forgotten).
+   */
+  private async resume(url: string, username: string): Promise<string | undefined | 'refused'> {
+    const token = await this.secrets.get(this.tokenKey(url, username));
+    if (!token) return 'refused';
+    try {
+      await this.session.connect(url, username, { token });
+    } catch (err) {
+      const problem = describeSignInError(err, url, username);
+      this.log.warn(`Sign-in with the saved token failed (${problem.code}): ${problem.message}`);
+      if (problem.code === 'INVALID_TOKEN') {
+        await this.secrets.delete(this.tokenKey(url, username));
+        return 'refused';
+      }
+      this.ui.explain(problem);
+      return undefined;
+    }
+    await this.ui.saveSettings(url, username);
+    this.log.info(`Signed in as ${username} on ${url}.`);
+    return username;
+  }
+
+  /** After a sign-in with the password: the token takes the password's place in the secret store. */
+  private async keepToken(url: string, username: string): Promise<void> {
+    const token = this.session.sessionToken;
+    if (token) await this.secrets.store(this.tokenKey(url, username), token.token);
+    await this.secrets.delete(this.secretKey(url, username));
+  }
+
+  /** Signs out (the server revokes this session's token) and forgets the token: the next sign-in asks for the password. */
   async signOut(): Promise<void> {
     const { url, username } = this.session.state.connection;
     await this.session.signOut();
@@ -148,5 +195,6 @@ export class Auth {
   dispose(): void {
     this.session.off('problem', this.onProblem);
     this.session.off('signedOut', this.onSignedOut);
+    this.session.off('token', this.onToken);
   }
 }

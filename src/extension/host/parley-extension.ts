@@ -154,7 +154,7 @@ export class ParleyExtension implements vscode.Disposable {
     this.registerCommands();
   }
 
-  /** Connects at start only when the settings say so (parley.autoConnect) and a password is stored. */
+  /** Connects at start only when the settings say so (parley.autoConnect) and a session token (or an old password) is stored. */
   autoConnect(): void {
     const config = vscode.workspace.getConfiguration('parley');
     if (!config.get<boolean>('autoConnect', false)) return;

@@ -3,7 +3,17 @@ import path from 'node:path';
 import { Database, type RunResult, type SQLiteValue, type Statement } from 'node-sqlite3-wasm';
 import type { ChatMessage, MessageKind } from '../../protocol';
 import { claimDataDir } from './data-dir';
-import type { Acknowledgement, HistoryQuery, NewMessage, PendingPage, Refused, Saved, Store, UserRecord } from './store';
+import type {
+  Acknowledgement,
+  HistoryQuery,
+  NewMessage,
+  PendingPage,
+  Refused,
+  Saved,
+  SessionTokenRecord,
+  Store,
+  UserRecord,
+} from './store';
 
 /**
  * How SQLite journals. 'wal' (the default) needs locking_mode=EXCLUSIVE because the
@@ -121,6 +131,17 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE pending SET sender = (SELECT sender FROM messages WHERE id = pending.message_id);
   CREATE INDEX pending_by_pair ON pending (recipient, sender);
   `,
+  // Session tokens (protocol 2): only their SHA-256 is kept, so that a copy of the file signs nobody in.
+  `
+  CREATE TABLE session_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username   TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX session_tokens_by_user ON session_tokens (username);
+  CREATE INDEX session_tokens_by_expiry ON session_tokens (expires_at);
+  `,
 ];
 
 const MESSAGE_COLUMNS = 'm.id, m.sender, m.recipient, m.kind, m.body, m.sent_at';
@@ -144,6 +165,7 @@ const SQL = {
   // stored for an account removed meanwhile, say).
   clearUnowned: 'DELETE FROM pending WHERE recipient = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
   clearUnownedDeliveries: 'DELETE FROM deliveries WHERE recipient = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
+  clearUnownedTokens: 'DELETE FROM session_tokens WHERE username = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
   listUsers: 'SELECT * FROM users ORDER BY username',
   putUser: `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
             ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash`,
@@ -153,6 +175,13 @@ const SQL = {
   deleteDeliveriesOf: 'DELETE FROM deliveries WHERE recipient = ?',
   deletePendingOf: 'DELETE FROM pending WHERE recipient = ?',
   setLastSeen: 'UPDATE users SET last_seen = ? WHERE username = ?',
+
+  putSessionToken: 'INSERT INTO session_tokens (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)',
+  deleteExpiredTokens: 'DELETE FROM session_tokens WHERE expires_at <= ?',
+  getSessionToken: 'SELECT * FROM session_tokens WHERE token_hash = ?',
+  renewSessionToken: 'UPDATE session_tokens SET expires_at = ? WHERE token_hash = ?',
+  deleteSessionToken: 'DELETE FROM session_tokens WHERE token_hash = ?',
+  deleteSessionTokensOf: 'DELETE FROM session_tokens WHERE username = ?',
 
   findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${sentBy(1)} AND client_msg_id = ?2`,
   // A retried send (same sender and clientMsgId) inserts nothing; NULL ids never conflict.
@@ -327,6 +356,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       this.stmts.clearUnowned.run([username]);
       this.stmts.clearUnownedDeliveries.run([username]);
+      this.stmts.clearUnownedTokens.run([username]);
       this.stmts.putUser.run([username, passwordHash, createdAt]);
     });
   }
@@ -336,6 +366,7 @@ export class SqliteStore implements Store {
       this.stmts.deleteBlocksOf.run([username]);
       this.stmts.deleteDeliveriesOf.run([username]);
       this.stmts.deletePendingOf.run([username]);
+      this.stmts.deleteSessionTokensOf.run([username]);
       return this.stmts.deleteUser.run([username]).changes > 0;
     });
   }
@@ -344,6 +375,36 @@ export class SqliteStore implements Store {
     return this.write(() => {
       this.stmts.setLastSeen.run([at, username]);
     });
+  }
+
+  putSessionToken(token: SessionTokenRecord): Promise<void> {
+    return this.write(() => {
+      this.stmts.deleteExpiredTokens.run([token.createdAt]);
+      this.stmts.putSessionToken.run([token.tokenHash, token.username, token.createdAt, token.expiresAt]);
+    });
+  }
+
+  getSessionToken(tokenHash: string): Promise<SessionTokenRecord | undefined> {
+    return this.read(() => {
+      const [row] = this.rows('getSessionToken', [tokenHash]);
+      return row && toSessionToken(row);
+    });
+  }
+
+  renewSessionToken(tokenHash: string, expiresAt: number): Promise<void> {
+    return this.write(() => {
+      this.stmts.renewSessionToken.run([expiresAt, tokenHash]);
+    });
+  }
+
+  deleteSessionToken(tokenHash: string): Promise<void> {
+    return this.write(() => {
+      this.stmts.deleteSessionToken.run([tokenHash]);
+    });
+  }
+
+  deleteSessionTokensOf(username: string): Promise<number> {
+    return this.write(() => this.stmts.deleteSessionTokensOf.run([username]).changes);
   }
 
   saveMessage(message: NewMessage): Promise<Saved>;
@@ -614,6 +675,15 @@ function toUser(row: Row): UserRecord {
     passwordHash: text(row, 'password_hash'),
     createdAt: int(row, 'created_at'),
     lastSeen: row['last_seen'] === null ? null : int(row, 'last_seen'),
+  };
+}
+
+function toSessionToken(row: Row): SessionTokenRecord {
+  return {
+    tokenHash: text(row, 'token_hash'),
+    username: text(row, 'username'),
+    createdAt: int(row, 'created_at'),
+    expiresAt: int(row, 'expires_at'),
   };
 }
 

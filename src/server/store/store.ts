@@ -11,6 +11,14 @@ export interface UserRecord {
   lastSeen: number | null;
 }
 
+/** A session token as stored: only its SHA-256, never the token (see ../session-tokens.ts). */
+export interface SessionTokenRecord {
+  tokenHash: string;
+  username: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface NewMessage {
   from: string;
   kind: MessageKind;
@@ -66,8 +74,8 @@ export interface Store {
   /** Creates the user (a new account, with nothing left under its name) or replaces the password hash. */
   putUser(username: string, passwordHash: string, createdAt: number): Promise<void>;
   /**
-   * Removes the user with their blocks and deliveries; false if there was none. What they sent stays
-   * in the others' history, but belongs to no later account of that name.
+   * Removes the user with their blocks, deliveries and session tokens; false if there was none. What they
+   * sent stays in the others' history, but belongs to no later account of that name.
    */
   removeUser(username: string): Promise<boolean>;
   setLastSeen(username: string, at: number): Promise<void>;
@@ -94,6 +102,15 @@ export interface Store {
   listBlocks(): Promise<{ blocker: string; blocked: string }[]>;
   addBlock(blocker: string, blocked: string): Promise<void>;
   removeBlock(blocker: string, blocked: string): Promise<void>;
+
+  /** Stores a session token, and forgets tokens that expired by its `createdAt` (so that the table stays small). */
+  putSessionToken(token: SessionTokenRecord): Promise<void>;
+  getSessionToken(tokenHash: string): Promise<SessionTokenRecord | undefined>;
+  /** Moves an existing token's expiry (sliding expiry); nothing if it was revoked meanwhile. */
+  renewSessionToken(tokenHash: string, expiresAt: number): Promise<void>;
+  deleteSessionToken(tokenHash: string): Promise<void>;
+  /** Revokes every token of a user (password change); returns how many there were. */
+  deleteSessionTokensOf(username: string): Promise<number>;
 
   /** Flushes pending writes and releases the files. */
   close(): Promise<void>;

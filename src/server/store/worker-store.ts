@@ -111,6 +111,11 @@ class WorkerStore implements Store {
   listBlocks = this.method('listBlocks');
   addBlock = this.method('addBlock');
   removeBlock = this.method('removeBlock');
+  putSessionToken = this.method('putSessionToken');
+  getSessionToken = this.method('getSessionToken');
+  renewSessionToken = this.method('renewSessionToken');
+  deleteSessionToken = this.method('deleteSessionToken');
+  deleteSessionTokensOf = this.method('deleteSessionTokensOf');
 
   private get dir(): string {
     return this.init.dir;
