@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ask } from '../cli/prompt';
 import { Accounts } from './accounts';
@@ -14,6 +15,7 @@ const USAGE = `Parley message center
 usage:
   parley-server [port] [--host ADDRESS] [--data DIR] [--credentials FILE]
                 [--single-session] [--block-time SECONDS] [--timeout SECONDS]
+                [--tls-cert FILE --tls-key FILE] [--trust-proxy ADDRESS[,ADDRESS...]]
   parley-server users add|passwd|remove NAME [--data DIR]
   parley-server users list [--data DIR]
 
@@ -24,6 +26,9 @@ usage:
   --single-session refuse a second sign-in of a user who is already online
   --block-time     lockout after 3 wrong passwords, in seconds (default 60)
   --timeout        sign out a session after this many seconds without a command (default 1800)
+  --tls-cert       serve https/wss with this PEM certificate (chain); reloaded when the file changes
+  --tls-key        the PEM private key of --tls-cert
+  --trust-proxy    reverse proxies (IP addresses) whose X-Forwarded-For header gives the client's address
 
 The users commands work on the data directory, or through the server that is running on it (only
 the system user that started it can). Passwords are asked for on the terminal, or read as one line
@@ -40,6 +45,9 @@ async function main(argv: string[]): Promise<number> {
       'single-session': { type: 'boolean', default: false },
       'block-time': { type: 'string', default: '60' },
       timeout: { type: 'string', default: '1800' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -51,6 +59,11 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
 
   const port = toNumber(positionals[0] ?? '4000', 'port');
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const trustProxy = values['trust-proxy']?.split(',').map((a) => a.trim());
+  if (trustProxy?.some((a) => isIP(a) === 0)) throw new UsageError(`--trust-proxy takes IP addresses, not "${values['trust-proxy']}"`);
   const log = streamLogger();
   const server = await createParleyServer({
     port,
@@ -62,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       idleTimeoutMs: toNumber(values.timeout, '--timeout', 1) * 1000,
     },
     ...(values.credentials !== undefined && { credentialsFile: values.credentials }),
+    ...(cert !== undefined && key !== undefined && { tls: { cert, key } }),
+    ...(trustProxy && { trustProxy }),
     log,
   });
   await server.listen();

@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { Server } from 'socket.io';
@@ -19,6 +19,7 @@ import {
 import { Accounts } from './accounts';
 import { Blocks } from './blocks';
 import { ChatService, type Handler } from './chat-service';
+import { ClientAddresses, isLoopback } from './client-address';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { streamLogger, type Logger } from './log';
@@ -31,6 +32,7 @@ import { RequestQueue } from './request-queue';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
+import { createTlsServer } from './tls';
 import { WriteCoalescer } from './write-coalescer';
 
 export interface ParleyServer {
@@ -70,10 +72,18 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     userList.flatMap((u) => (u.lastSeen === null ? [] : [[u.username, u.lastSeen] as [string, number]])),
   );
   const blocks = new Blocks(await store.listBlocks());
-  const http: HttpServer = createServer((_req, res) => {
+  const addresses = new ClientAddresses(options.trustProxy);
+  const notFound = (_req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
-  });
+  };
+  const tls = options.tls && createTlsServer(options.tls, log, notFound);
+  const http: HttpServer = tls ? tls.server : createServer(notFound);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(timings));
+  // First of the checks: from here on, handshake.address is the client's own (see client-address.ts), for every check and for the session.
+  io.use((socket, next) => {
+    socket.handshake.address = addresses.resolve(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
+    next();
+  });
 
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const service = new ChatService({
@@ -211,18 +221,25 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
           http.off('error', reject);
           const address = http.address() as AddressInfo;
-          log.info('listening', { address: address.address, port: address.port, protocol: PROTOCOL_VERSION });
+          log.info('listening', { address: address.address, port: address.port, protocol: PROTOCOL_VERSION, tls: tls !== undefined });
+          if (!tls && !isLoopback(address.address)) {
+            log.warn(
+              'listening beyond this machine without TLS: passwords and messages will cross the network in clear; give --tls-cert and --tls-key, or put a TLS proxy in front (docs/deploy.md)',
+            );
+          }
           resolve(address);
         });
       }),
     urls: () => {
       const address = http.address();
       if (!address || typeof address === 'string') return [];
-      return hostsFor(address.address).map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${address.port}`);
+      const scheme = tls ? 'https' : 'http';
+      return hostsFor(address.address).map((h) => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${address.port}`);
     },
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        tls?.stop();
         feed.dispose(); // everyone is leaving: nobody needs to hear who
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
         coalescer.flushNow();
