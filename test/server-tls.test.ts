@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { after, describe, test } from 'node:test';
 import { ParleyClient, ParleyRequestError } from '../src/client/parley-client';
+import { trustedCaOptions } from '../src/extension/core/tls-settings';
 import { streamLogger } from '../src/server/log';
 import { CliProcess } from './helpers/cli-harness';
 import { makePki } from './helpers/certificates';
+import { sessionFor } from './helpers/extension-session';
 import { eventually, passwordOf, startServer, tempDir, type TestServer } from './helpers/server';
 
 const dir = tempDir('parley-tls-');
@@ -123,5 +125,34 @@ describe('TLS built in', () => {
       assert.ok(quiet.lines.some((l) => l.includes('listening')));
       assert.ok(!quiet.lines.some((l) => l.includes('in clear')), JSON.stringify(options));
     }
+  });
+});
+
+describe('the extension trusts the CA of the user settings only', () => {
+  test('parley.tls.caFile from the user settings signs in over wss; from a workspace it is ignored, and said so', async (t) => {
+    const srv = await startServer({ users: ['alice'], tls: { cert: first.cert, key: first.key } });
+    t.after(() => srv.close());
+    const url = srv.server.urls()[0]!;
+    const read = (path: string): string => readFileSync(path, 'utf8');
+
+    const user = trustedCaOptions({ globalValue: pki.caFile }, read);
+    assert.deepEqual(user.problems, []);
+    const trusting = sessionFor(srv, { client: () => ({ ...user.options, requestTimeoutMs: 3000 }) });
+    t.after(() => trusting.dispose());
+    await trusting.connect(url, 'alice', passwordOf('alice'));
+    assert.equal(trusting.signedIn, true);
+
+    const planted = trustedCaOptions({ workspaceValue: pki.caFile, workspaceFolderValue: pki.caFile }, read);
+    assert.match(planted.problems.join(), /ignored in workspace settings/);
+    const refusing = sessionFor(srv, { client: () => ({ ...planted.options, requestTimeoutMs: 3000, socket: { reconnection: false } }) });
+    t.after(() => refusing.dispose());
+    await assert.rejects(refusing.connect(url, 'alice', passwordOf('alice')), (err: unknown) => {
+      assert.equal((err as ParleyRequestError).code, 'UNTRUSTED_CERTIFICATE');
+      return true;
+    });
+
+    const missing = trustedCaOptions({ globalValue: `${dir}/no-such-ca.pem` }, read);
+    assert.deepEqual(missing.options, {});
+    assert.match(missing.problems.join(), /no-such-ca\.pem\) cannot be read: ENOENT/);
   });
 });
