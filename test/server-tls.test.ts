@@ -7,6 +7,7 @@ import { trustedCaOptions } from '../src/extension/core/tls-settings';
 import { streamLogger } from '../src/server/log';
 import { CliProcess } from './helpers/cli-harness';
 import { makePki } from './helpers/certificates';
+import { Program } from './helpers/processes';
 import { sessionFor } from './helpers/extension-session';
 import { eventually, passwordOf, startServer, tempDir, type TestServer } from './helpers/server';
 
@@ -154,5 +155,25 @@ describe('the extension trusts the CA of the user settings only', () => {
     const missing = trustedCaOptions({ globalValue: `${dir}/no-such-ca.pem` }, read);
     assert.deepEqual(missing.options, {});
     assert.match(missing.problems.join(), /no-such-ca\.pem\) cannot be read: ENOENT/);
+  });
+});
+
+describe('parley-server with TLS flags', () => {
+  test('a certificate that does not load, or a bad --trust-proxy, stops the start with a clear error', async (t) => {
+    const data = tempDir();
+    t.after(() => rmSync(data, { recursive: true, force: true }));
+    const start = async (...args: string[]): Promise<Program> => {
+      const program = new Program('src/server/main.ts', ['0', '--data', data, ...args]);
+      t.after(() => program.kill());
+      assert.equal(await program.exitCode(), args.includes('--tls-key') || args.includes('--trust-proxy') ? 1 : 2);
+      return program;
+    };
+    assert.match((await start('--tls-cert', first.cert)).stderr, /--tls-cert and --tls-key go together/);
+    assert.match(
+      (await start('--tls-cert', `${dir}/none.pem`, '--tls-key', first.key)).stderr,
+      /TLS certificate .*none\.pem and key .* do not load: ENOENT/,
+    );
+    assert.match((await start('--tls-cert', second.cert, '--tls-key', first.key)).stderr, /do not load: .*key values mismatch/);
+    assert.match((await start('--trust-proxy', '127.0.0.1,proxy.lan')).stderr, /--trust-proxy takes IP addresses, not "proxy\.lan"/);
   });
 });

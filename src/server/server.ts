@@ -53,7 +53,16 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const log = options.log ?? streamLogger();
   const timings = { ...DEFAULT_TIMINGS, ...options.timings };
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
-  const store = options.store ?? (await openStoreFor(options.dataDir, log));
+  const addresses = new ClientAddresses(options.trustProxy);
+  // Before the store opens, so that a certificate that does not load stops the start with nothing to undo.
+  const tls = options.tls && createTlsServer(options.tls, log, notFound);
+  let store: Store;
+  try {
+    store = options.store ?? (await openStoreFor(options.dataDir, log));
+  } catch (err) {
+    tls?.stop();
+    throw err;
+  }
   let accounts: Accounts;
   try {
     accounts = await Accounts.open(store, options.scryptCost ?? DEFAULT_SCRYPT_COST, clock);
@@ -63,6 +72,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       for (const r of report.rejected) log.warn('credentials line skipped', r);
     }
   } catch (err) {
+    tls?.stop();
     await store.close();
     throw err;
   }
@@ -72,11 +82,6 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     userList.flatMap((u) => (u.lastSeen === null ? [] : [[u.username, u.lastSeen] as [string, number]])),
   );
   const blocks = new Blocks(await store.listBlocks());
-  const addresses = new ClientAddresses(options.trustProxy);
-  const notFound = (_req: IncomingMessage, res: ServerResponse): void => {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
-  };
-  const tls = options.tls && createTlsServer(options.tls, log, notFound);
   const http: HttpServer = tls ? tls.server : createServer(notFound);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, engineOptions(timings));
   // First of the checks: from here on, handshake.address is the client's own (see client-address.ts), for every check and for the session.
@@ -249,6 +254,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         log.info('stopped');
       })()),
   };
+}
+
+function notFound(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
 }
 
 async function openStoreFor(dataDir: string | undefined, log: Logger): Promise<Store> {

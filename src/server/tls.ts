@@ -25,7 +25,14 @@ export function createTlsServer(
   log: Logger,
   handler: Parameters<typeof createServer>[1],
 ): { server: HttpsServer; stop(): void } {
-  const server = createServer(readPair(files), handler); // a bad pair at start is the operator's to fix: it throws
+  let server: HttpsServer;
+  try {
+    server = createServer(readPair(files), handler);
+  } catch (err) {
+    // At start there is no certificate to keep: the operator must fix the files.
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`The TLS certificate ${files.cert} and key ${files.key} do not load: ${reason}`, { cause: err });
+  }
   let settle: NodeJS.Timeout | undefined;
   const reload = (): void => {
     try {
