@@ -83,6 +83,11 @@ describe('TLS built in', () => {
     t.after(() => untrusted.kill());
     assert.equal(await untrusted.exitCode(), 1);
     assert.match(untrusted.stdout, /does not trust .*--ca FILE/);
+
+    const unreadable = new CliProcess(['--ca', `${dir}/no-such-ca.pem`, '127.0.0.1', String(srv.port)]);
+    t.after(() => unreadable.kill());
+    assert.equal(await unreadable.exitCode(), 2);
+    assert.match(unreadable.stderr, /cannot read the CA certificate .*no-such-ca\.pem: ENOENT/);
   });
 
   test('a renewed certificate is served to the next connection; a bad pair keeps the one in use and is logged', async (t) => {
