@@ -159,9 +159,12 @@ describe('extension manifest (package.json)', () => {
       'parley.privateChat.advertiseHost',
       'parley.privateChat.listenHost',
       'parley.serverUrl',
+      'parley.tls.caFile',
       'parley.username',
     ]);
     assert.equal(props['parley.localServer.port']!.default, 4000);
+    // A workspace must not be able to name a CA to trust (a cloned repository would plant one).
+    assert.ok(['machine', 'application'].includes(String((props['parley.tls.caFile'] as { scope?: string }).scope)));
     assert.equal(props['parley.localServer.allowNetwork']!.default, false);
     // The extension's README (shown in the Extensions view) lists every setting.
     const readme = readFileSync('media/extension-readme.md', 'utf8');

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { ParleyClient } from '../client/parley-client';
 import { USAGE, parseCliArgs } from './args';
 import { sanitize } from './format';
@@ -14,8 +15,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`parley: ${args.error}\n\n${USAGE}\n`);
     return 2;
   }
+  let ca: string | undefined;
+  try {
+    ca = args.ca === undefined ? undefined : readFileSync(args.ca, 'utf8');
+  } catch (err) {
+    process.stderr.write(`parley: cannot read the CA certificate ${args.ca}: ${(err as Error).message}\n`);
+    return 2;
+  }
   const terminal = new TerminalClient(
-    new ParleyClient(args.url),
+    new ParleyClient(args.url, ca === undefined ? {} : { socket: { ca } }),
     {
       input: process.stdin,
       output: process.stdout,

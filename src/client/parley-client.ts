@@ -18,12 +18,13 @@ import {
   type ServerToClientEvents,
   type SignedOutEvent,
 } from '../protocol';
+import { untrustedCertificate } from './tls-failure';
 
 export type ConnectionState = 'offline' | 'connecting' | 'connected' | 'signed-in' | 'reconnecting';
 
-/** A request the server refused, or one that could not reach it (`TIMEOUT`, `UNREACHABLE`). */
+/** A request the server refused, or one that could not reach it (`TIMEOUT`, `UNREACHABLE`, `UNTRUSTED_CERTIFICATE`). */
 export class ParleyRequestError extends Error {
-  readonly code: ErrorCode | 'TIMEOUT' | 'UNREACHABLE';
+  readonly code: ErrorCode | 'TIMEOUT' | 'UNREACHABLE' | 'UNTRUSTED_CERTIFICATE';
   readonly retryAfterSeconds: number | undefined;
 
   constructor(error: { code: ParleyRequestError['code']; message: string; retryAfterSeconds?: number }) {
@@ -195,6 +196,8 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
         this.setState('offline');
         // The server's refusals (another protocol version, too many connections) carry their own words.
         const code = err.data?.code === 'UNSUPPORTED_VERSION' || err.data?.code === 'RATE_LIMITED' ? err.data.code : 'UNREACHABLE';
+        const untrusted = untrustedCertificate(this.url, err);
+        if (untrusted) return reject(new ParleyRequestError({ code: 'UNTRUSTED_CERTIFICATE', message: untrusted }));
         const message = code === 'UNREACHABLE' ? `Cannot reach a Parley server at ${this.url} (${err.message}).` : err.message;
         reject(new ParleyRequestError({ code, message }));
       };

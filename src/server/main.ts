@@ -16,6 +16,7 @@ usage:
   parley-server [port] [--host ADDRESS] [--data DIR] [--credentials FILE]
                 [--single-session] [--block-time SECONDS] [--timeout SECONDS]
                 [--allow-origin ORIGIN]...
+                [--tls-cert FILE --tls-key FILE] [--trust-proxy ADDRESS[,ADDRESS...]]
   parley-server users add|passwd|remove NAME [--data DIR]
   parley-server users list [--data DIR]
 
@@ -28,6 +29,9 @@ usage:
   --timeout        sign out a session after this many seconds without a command (default 1800)
   --allow-origin   a web origin (e.g. https://chat.example.org) whose pages may connect; repeatable.
                    Connections from any other web page are refused (default: none allowed)
+  --tls-cert       serve https/wss with this PEM certificate (chain); reloaded when the file changes
+  --tls-key        the PEM private key of --tls-cert
+  --trust-proxy    reverse proxies (IP addresses) whose X-Forwarded-For header gives the client's address
 
 The users commands work on the data directory, or through the server that is running on it (only
 the system user that started it can). Passwords are asked for on the terminal, or read as one line
@@ -45,6 +49,9 @@ async function main(argv: string[]): Promise<number> {
       'block-time': { type: 'string', default: '60' },
       timeout: { type: 'string', default: '1800' },
       'allow-origin': { type: 'string', multiple: true, default: [] },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -56,6 +63,10 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
 
   const port = toNumber(positionals[0] ?? '4000', 'port');
+  const cert = values['tls-cert'];
+  const key = values['tls-key'];
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const trustProxy = values['trust-proxy']?.split(',').map((a) => a.trim());
   const log = streamLogger();
   const server = await createParleyServer({
     port,
@@ -68,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
     },
     ...(values.credentials !== undefined && { credentialsFile: values.credentials }),
     allowedOrigins: values['allow-origin'].map(toOrigin),
+    ...(cert !== undefined && key !== undefined && { tls: { cert, key } }),
+    ...(trustProxy && { trustProxy }),
     log,
   });
   await server.listen();

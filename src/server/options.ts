@@ -5,6 +5,7 @@ import type { Clock } from './clock';
 import type { Logger } from './log';
 import type { ScryptCost } from './passwords';
 import type { Store } from './store/store';
+import type { TlsFiles } from './tls';
 
 export interface ServerOptions {
   /** Port to listen on; 0 picks a free one. Default 0. */
@@ -17,6 +18,10 @@ export interface ServerOptions {
   store?: Store;
   /** A `username password` file whose users are added at start (existing users are left alone). */
   credentialsFile?: string;
+  /** Serve https/wss with this certificate and key, reloaded when the files change. Default: plain http. */
+  tls?: TlsFiles;
+  /** Reverse proxies (IP addresses) whose X-Forwarded-For names the client: see client-address.ts. Default none. */
+  trustProxy?: string[];
   /** Refuse a second session of a user who is already signed in (the original's behaviour). */
   singleSession?: boolean;
   timings?: Partial<Timings>;

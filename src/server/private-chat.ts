@@ -2,6 +2,7 @@ import { BlockList } from 'node:net';
 import { failure, type RequestPayload, type ReplyTo } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
+import { unmapped } from './client-address';
 import type { Clock } from './clock';
 import type { Connection, PeerEndpoint } from './connection';
 import type { Logger } from './log';
@@ -128,9 +129,4 @@ const meansOwnMachine = (address: string): boolean => OWN_MACHINE.check(address,
 export function peerHostRefusal(host: string, connectedFrom: string): string | undefined {
   if (!meansOwnMachine(host) || meansOwnMachine(connectedFrom)) return undefined;
   return `Invalid "peer": host ${host} would have others dial their own machine; it is accepted only from a client on the server's machine. Leave host out to have the server hand out the address it sees.`;
-}
-
-/** `::ffff:10.0.0.5` → `10.0.0.5`: an IPv4 client on a dual-stack socket, as another IPv4 client must dial it. */
-function unmapped(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { Server } from 'socket.io';
@@ -21,6 +21,7 @@ import { refuseForeignOrigins } from '../protocol/origin';
 import { Accounts } from './accounts';
 import { Blocks } from './blocks';
 import { ChatService, type Handler } from './chat-service';
+import { ClientAddresses, isLoopback } from './client-address';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { streamLogger, type Logger } from './log';
@@ -43,6 +44,7 @@ import { SignInGate } from './sign-in-gate';
 import type { Store } from './store/store';
 import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
+import { createTlsServer } from './tls';
 import { TransportGuard, tooManyConnections } from './transport-guard';
 import { WriteCoalescer } from './write-coalescer';
 
@@ -65,7 +67,16 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const timings = { ...DEFAULT_TIMINGS, ...options.timings };
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const allowRequest = refuseForeignOrigins(options.allowedOrigins ?? [], originRefusal); // throws before anything is opened
-  const store = options.store ?? (await openStoreFor(options.dataDir, log));
+  const addresses = new ClientAddresses(options.trustProxy);
+  // Before the store opens, so that a certificate that does not load stops the start with nothing to undo.
+  const tls = options.tls && createTlsServer(options.tls, log, notFound);
+  let store: Store;
+  try {
+    store = options.store ?? (await openStoreFor(options.dataDir, log));
+  } catch (err) {
+    tls?.stop();
+    throw err;
+  }
   let accounts: Accounts;
   try {
     accounts = await Accounts.open(store, options.scryptCost ?? DEFAULT_SCRYPT_COST, clock);
@@ -75,6 +86,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       for (const r of report.rejected) log.warn('credentials line skipped', r);
     }
   } catch (err) {
+    tls?.stop();
     await store.close();
     throw err;
   }
@@ -84,12 +96,15 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     userList.flatMap((u) => (u.lastSeen === null ? [] : [[u.username, u.lastSeen] as [string, number]])),
   );
   const blocks = new Blocks(await store.listBlocks());
-  const http: HttpServer = createServer((_req, res) => {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
-  });
+  const http: HttpServer = tls ? tls.server : createServer(notFound);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     ...engineOptions(timings),
     allowRequest,
+  });
+  // First of the checks: from here on, handshake.address is the client's own (see client-address.ts), for every check and for the session.
+  io.use((socket, next) => {
+    socket.handshake.address = addresses.resolve(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
+    next();
   });
 
   const gate = new SignInGate({ accounts, clock, log }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
@@ -114,7 +129,9 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const coalescer = new WriteCoalescer();
   const perAddress = new Map<string, number>();
   const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
-  const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock);
+  const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock, (transport) =>
+    addresses.resolve(transport.remoteAddress, transport.request.headers['x-forwarded-for']),
+  );
 
   io.use((socket, next) => {
     const version = (socket.handshake.auth as { protocol?: unknown }).protocol;
@@ -238,18 +255,25 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
           http.off('error', reject);
           const address = http.address() as AddressInfo;
-          log.info('listening', { address: address.address, port: address.port, protocol: PROTOCOL_VERSION });
+          log.info('listening', { address: address.address, port: address.port, protocol: PROTOCOL_VERSION, tls: tls !== undefined });
+          if (!tls && !isLoopback(address.address)) {
+            log.warn(
+              'listening beyond this machine without TLS: passwords and messages will cross the network in clear; give --tls-cert and --tls-key, or put a TLS proxy in front (docs/deploy.md)',
+            );
+          }
           resolve(address);
         });
       }),
     urls: () => {
       const address = http.address();
       if (!address || typeof address === 'string') return [];
-      return hostsFor(address.address).map((h) => `http://${h.includes(':') ? `[${h}]` : h}:${address.port}`);
+      const scheme = tls ? 'https' : 'http';
+      return hostsFor(address.address).map((h) => `${scheme}://${h.includes(':') ? `[${h}]` : h}:${address.port}`);
     },
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        tls?.stop();
         feed.dispose(); // everyone is leaving: nobody needs to hear who
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
         coalescer.flushNow();
@@ -259,6 +283,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         log.info('stopped');
       })()),
   };
+}
+
+function notFound(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
 }
 
 async function openStoreFor(dataDir: string | undefined, log: Logger): Promise<Store> {

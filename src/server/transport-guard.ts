@@ -22,12 +22,14 @@ export class TransportGuard {
     io: Server,
     private readonly limits: { maxPerAddress: number; signInDeadlineMs: number },
     private readonly clock: Clock,
+    /** The client's address (behind a trusted proxy, the one it forwards; see client-address.ts). */
+    private readonly addressOf: (transport: Transport) => string,
   ) {
     io.engine.on('connection', (transport: Transport) => this.opened(transport));
   }
 
   private opened(transport: Transport): void {
-    const address = transport.remoteAddress;
+    const address = this.addressOf(transport);
     const open = (this.perAddress.get(address) ?? 0) + 1;
     this.perAddress.set(address, open);
     transport.once('close', () => {

@@ -83,7 +83,8 @@ export type InputResult =
   | { kind: 'logout' };
 
 export interface SessionOptions {
-  client?: ClientOptions;
+  /** The client core's options; a function is asked at each sign-in (the trusted CA is a setting). */
+  client?: ClientOptions | (() => ClientOptions);
   /** Messages per history request (at most LIMITS.historyPageMax). */
   historyPage?: number;
   now?: () => number;
@@ -154,7 +155,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.closeClient({ keepChannels: kept !== undefined });
     this.endMessage = undefined;
     this.state.setConnection({ phase: 'connecting', url, username });
-    const client = new ParleyClient(url, this.options.client);
+    const client = new ParleyClient(url, typeof this.options.client === 'function' ? this.options.client() : this.options.client);
     this.client = client;
     this.wire(client);
     const channels = kept ?? new PrivateChannels(client, this.privateOptions());

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -7,9 +8,11 @@ import { usernameSchema } from '../../protocol';
 import type { Logger } from '../local-server-bundle';
 import { EVERYONE, directId, privateId, type HostAction, type ShownMessage, type TimelineItem } from '../../view-protocol';
 import { classifyLink } from '../../view-protocol';
+import type { ClientOptions } from '../../client/parley-client';
 import type { PrivateChannelsOptions } from '../../client/private-channels';
 import { ChatSession } from '../core/chat-session';
 import { privateChatOptions } from '../core/private-settings';
+import { trustedCaOptions } from '../core/tls-settings';
 import type { Person, StateSnapshot } from '../core/chat-state';
 import { COMMANDS, VIEW_IDS, type CommandKey } from '../core/command-ids';
 import { asRequestError } from '../core/errors';
@@ -45,7 +48,7 @@ function usernameOf(arg: PersonArg): string | undefined {
 
 /** The extension: the session and every piece of VS Code UI around it. Created by activate(), disposed on deactivate. */
 export class ParleyExtension implements vscode.Disposable {
-  readonly session = new ChatSession({ private: () => this.privateChatOptions() });
+  readonly session = new ChatSession({ private: () => this.privateChatOptions(), client: () => this.clientOptions() });
   private readonly log: vscode.LogOutputChannel;
   private serverLogChannel: vscode.LogOutputChannel | undefined;
   private readonly auth: Auth;
@@ -161,6 +164,17 @@ export class ParleyExtension implements vscode.Disposable {
     const { url, username } = this.auth.config();
     if (!url || !username) return;
     setTimeout(() => void this.auth.signIn({ interactive: false }), 0);
+  }
+
+  /** The CA to trust from the user's settings (never a workspace's), read at each sign-in. */
+  private clientOptions(): ClientOptions {
+    const setting = vscode.workspace.getConfiguration('parley').inspect<string>('tls.caFile');
+    const { options, problems } = trustedCaOptions(setting, (path) => readFileSync(path, 'utf8'));
+    for (const problem of problems) {
+      this.log.warn(problem);
+      void vscode.window.showWarningMessage(`Parley: ${problem}`);
+    }
+    return options;
   }
 
   /** The peer listener's interface and advertised address from the settings, read at each sign-in. */
