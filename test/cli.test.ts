@@ -412,6 +412,7 @@ describe('parley terminal client', { concurrency: 3 }, () => {
     // (test/server-admin-socket.test.ts), so this stands for one changed on the stopped data directory while the client waited.
     const { createdAt } = (await srv.server.store.getUser('uma'))!;
     await srv.server.store.putUser('uma', await hashPassword('changed-meanwhile', TEST_SCRYPT), createdAt);
+    await srv.server.store.deleteSessionTokensOf('uma'); // and its session token gone: the client falls back to the password
     const sockets = [...srv.server.io.sockets.sockets.values()];
     assert.equal(sockets.length, 1, "only the terminal client's connection");
     sockets[0]!.conn.close();

@@ -236,3 +236,20 @@ describe('session tokens on disk and across restarts', () => {
     assert.equal(hashes.count, 1);
   });
 });
+
+describe('session tokens and the sign-in rate', () => {
+  test("a token sign-in costs no hash, but counts against the address's sign-in rate like any sign-in", async (t) => {
+    const srv = await startServer({ users: ['alice'], signInLimits: { burst: 3, perSecond: 1e-9 } });
+    t.after(() => srv.close());
+    const { token } = await tokenOf(srv, 'alice'); // the first of the three
+    for (let i = 0; i < 2; i++) {
+      const client = await srv.connect();
+      assert.equal((await client.resume(token)).username, 'alice');
+    }
+    const raw = await rawSocket(srv.url, 2);
+    t.after(() => raw.close());
+    const reply = await ask(raw, 'login', { token });
+    assert.equal(reply.ok, false);
+    assert.equal(!reply.ok && reply.error.code, 'RATE_LIMITED');
+  });
+});
