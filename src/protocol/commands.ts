@@ -88,7 +88,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     forms: [{ tokens: [user, text], summary: 'send to one user, online or not' }],
     aliases: [],
     request: 'message',
-    parse: (rest) => userAndText('message', rest, (to, body) => ({ name: 'message', to, body })),
+    parse: userAndText('message'),
   },
   {
     name: 'startprivate',
@@ -96,63 +96,35 @@ export const COMMANDS: readonly CommandSpec[] = [
     // The original handed out the peer's address; here it opens the same verified channel.
     aliases: [{ name: 'getaddress', summary: 'the same as startprivate (the original name)' }],
     request: 'startprivate',
-    parse: (rest, typed) =>
-      oneUser(
-        typed,
-        rest,
-        '(with whom?)',
-        (u) => `; then "private ${u} <text>" sends`,
-        (username) => ({ name: 'startprivate', username }),
-      ),
+    parse: oneUser('startprivate', '(with whom?)', (u) => `; then "private ${u} <text>" sends`),
   },
   {
     name: 'private',
     forms: [{ tokens: [user, text], summary: 'send over the direct chat only, never through the server' }],
     aliases: [],
     request: undefined,
-    parse: (rest) => userAndText('private', rest, (to, body) => ({ name: 'private', to, body })),
+    parse: userAndText('private'),
   },
   {
     name: 'stopprivate',
     forms: [{ tokens: [user], summary: 'close the direct chat with a user' }],
     aliases: [],
     request: undefined,
-    parse: (rest) =>
-      oneUser(
-        'stopprivate',
-        rest,
-        '(with whom?)',
-        () => '',
-        (username) => ({ name: 'stopprivate', username }),
-      ),
+    parse: oneUser('stopprivate', '(with whom?)'),
   },
   {
     name: 'block',
     forms: [{ tokens: [user], summary: 'stop messages and presence from a user' }],
     aliases: [],
     request: 'block',
-    parse: (rest) =>
-      oneUser(
-        'block',
-        rest,
-        '(whom?)',
-        () => '',
-        (username) => ({ name: 'block', username }),
-      ),
+    parse: oneUser('block', '(whom?)'),
   },
   {
     name: 'unblock',
     forms: [{ tokens: [user], summary: 'undo block' }],
     aliases: [],
     request: 'unblock',
-    parse: (rest) =>
-      oneUser(
-        'unblock',
-        rest,
-        '(whom?)',
-        () => '',
-        (username) => ({ name: 'unblock', username }),
-      ),
+    parse: oneUser('unblock', '(whom?)'),
   },
   {
     name: 'blocklist',
@@ -241,25 +213,23 @@ function parseWholast(rest: string): ParseResult {
 }
 
 /** `<name> <user>`: `missing` says what a bare command lacks; `more` adds to the error for extra words. */
-function oneUser(
-  name: string,
-  rest: string,
-  missing: string,
-  more: (user: string) => string,
-  make: (user: string) => Command,
-): ParseResult {
-  const [user, extra] = shift(rest);
-  if (!user) return fail(`${usage(name)} ${missing}`);
-  if (extra.trim()) return fail(`${name} takes one username${more(user)}`);
-  const bad = checkUsername(user);
-  return bad ? fail(bad) : ok(make(user));
+function oneUser(name: 'startprivate' | 'stopprivate' | 'block' | 'unblock', missing: string, more = (_user: string) => '') {
+  return (rest: string, typed: string): ParseResult => {
+    const [user, extra] = shift(rest);
+    if (!user) return fail(`${usage(typed)} ${missing}`);
+    if (extra.trim()) return fail(`${typed} takes one username${more(user)}`);
+    const bad = checkUsername(user);
+    return bad ? fail(bad) : ok({ name, username: user });
+  };
 }
 
-function userAndText(name: string, rest: string, make: (user: string, body: string) => Command): ParseResult {
-  const [user, body] = shift(rest);
-  if (!user) return fail(`${usage(name)} (to whom?)`);
-  const bad = checkUsername(user) ?? checkBody(body, name);
-  return bad ? fail(bad) : ok(make(user, body));
+function userAndText(name: 'message' | 'private') {
+  return (rest: string): ParseResult => {
+    const [user, body] = shift(rest);
+    if (!user) return fail(`${usage(name)} (to whom?)`);
+    const bad = checkUsername(user) ?? checkBody(body, name);
+    return bad ? fail(bad) : ok({ name, to: user, body });
+  };
 }
 
 function parseBroadcast(rest: string): ParseResult {
