@@ -38,6 +38,8 @@ export async function startParley(dataDir: string, { port = 0, shipped = false }
       signInLimits: {
         burst: Number.MAX_SAFE_INTEGER,
         perSecond: Number.MAX_SAFE_INTEGER,
+        tokenBurst: Number.MAX_SAFE_INTEGER,
+        tokenPerSecond: Number.MAX_SAFE_INTEGER,
         queuedChecks: Number.MAX_SAFE_INTEGER,
         checksPerAddress: Number.MAX_SAFE_INTEGER,
       },

@@ -209,7 +209,7 @@ export class ChatService {
         `Signing in with a token needs protocol ${TOKEN_PROTOCOL_VERSION}; this connection speaks ${conn.protocol}.`,
       );
     }
-    const limited = this.deps.gate.checkRate(conn.address);
+    const limited = this.deps.gate.checkRate(conn.address, 'token');
     if (limited) return limited;
     const resumed = await this.tokens.resume(token, username);
     if (!resumed || !this.deps.accounts.has(resumed.username)) {

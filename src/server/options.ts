@@ -83,9 +83,16 @@ export interface SignInLimits {
   queuedChecks: number;
   /** Places (running or waiting) one address may hold, so that one address cannot fill the queue. */
   checksPerAddress: number;
-  /** Sign-in attempts one address may make across all usernames: `burst` at once, then `perSecond`. */
+  /** Password sign-in attempts one address may make across all usernames: `burst` at once, then `perSecond`. */
   burst: number;
   perSecond: number;
+  /**
+   * Sign-ins with a session token one address may make: a bucket of its own, larger, since a token costs a
+   * SHA-256 rather than a password check and cannot be guessed, and every window behind one NAT comes back
+   * at once after a restart. Default: as many as the connections an address may hold, then 10 per second.
+   */
+  tokenBurst: number;
+  tokenPerSecond: number;
   /** Attempts that may wait for the in-flight checks of one username and address ([6.3] of the protocol). */
   waitingPerUser: number;
 }
@@ -104,18 +111,20 @@ export const DEFAULT_TIMINGS: Timings = {
   signInDeadlineMs: 30_000,
 };
 
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
 export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   concurrentChecks: Math.min(4, availableParallelism()),
   queuedChecks: 32,
   checksPerAddress: 8,
   burst: 10,
   perSecond: 1,
+  tokenBurst: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  tokenPerSecond: 10,
   waitingPerUser: 8,
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };
-
-export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 
 /** One connection's rate: more windows do not let a user send faster. */
 export const DEFAULT_SEND_RATE = { burst: 30, perSecond: 10 };

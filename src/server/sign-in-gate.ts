@@ -16,6 +16,7 @@ export class SignInGate {
   readonly throttle: LoginThrottle;
   readonly hashes: HashLimiter;
   private readonly attempts: AddressRate;
+  private readonly tokenAttempts: AddressRate;
 
   constructor(
     private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
@@ -24,6 +25,7 @@ export class SignInGate {
   ) {
     this.throttle = new LoginThrottle(timings.maxLoginFailures, timings.blockMs, limits.waitingPerUser);
     this.attempts = new AddressRate(limits);
+    this.tokenAttempts = new AddressRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
     this.hashes = new HashLimiter({
       concurrency: limits.concurrentChecks,
       queued: limits.queuedChecks,
@@ -31,12 +33,13 @@ export class SignInGate {
     });
   }
 
-  /** Checks a sign-in; resolves with its refusal, or nothing when the password is right. */
-  /** Takes one of the address's sign-in attempts; a token sign-in, which checks no password, counts here too. */
-  checkRate(address: string): Failure | undefined {
-    if (this.attempts.take(address, this.deps.clock())) return undefined;
+  /** Takes one of the address's sign-in attempts, from the password bucket or the session tokens' one. */
+  checkRate(address: string, kind: 'password' | 'token' = 'password'): Failure | undefined {
+    if ((kind === 'token' ? this.tokenAttempts : this.attempts).take(address, this.deps.clock())) return undefined;
     return failure('RATE_LIMITED', 'Too many sign-in attempts from your address; wait a moment and try again.');
   }
+
+  /** Checks a sign-in; resolves with its refusal, or nothing when the password is right. */
 
   async check(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
     const { throttle, deps } = this;
@@ -77,6 +80,7 @@ export class SignInGate {
   prune(now: number): void {
     this.throttle.prune(now);
     this.attempts.prune(now);
+    this.tokenAttempts.prune(now);
   }
 }
 
