@@ -18,7 +18,7 @@ import { DEFAULT_SCRYPT_COST } from '../src/server/passwords';
 import { openSqliteStore } from '../src/server/store/sqlite-store';
 import type { Sizes } from './config';
 import { startChild, type Rpc } from './ipc';
-import { BENCH_PASSWORD, type ServerCommands, type ServerStartArgs } from './protocol';
+import { BENCH_PASSWORD, clockMs, type ReaderCommands, type ServerCommands, type ServerStartArgs } from './protocol';
 import { sleep, track } from './rig';
 import { seedUsers } from './servers/parley';
 import { summarizeLatency, type LatencySummary } from './stats';
@@ -217,9 +217,9 @@ async function replayLoad(sizes: Sizes, tmp: string, messages: number): Promise<
     }
     const loops = clients.map(async (client) => {
       while (observing) {
-        const at = performance.now();
+        const at = clockMs();
         const ms = await client.whoelse().then(
-          () => performance.now() - at,
+          () => clockMs() - at,
           () => Infinity,
         );
         samples.push({ at, ms });
@@ -228,33 +228,21 @@ async function replayLoad(sizes: Sizes, tmp: string, messages: number): Promise<
     });
     await sleep(1_000);
     const rssBeforeBytes = await server.rpc.call('peakRss', undefined);
-
-    const user = new ParleyClient(server.url, { requestTimeoutMs: 60_000 });
-    clients.push(user);
-    let received = 0;
-    let lastAt = 0;
-    const all = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${received} of ${messages} missed messages arrived within ${sizes.phaseTimeoutMs} ms`)),
-        sizes.phaseTimeoutMs,
+    const reader = track(startChild<ReaderCommands>(path.join(__dirname, 'replay-reader.ts'), 'replay reader'));
+    let read: { startAt: number; lastAt: number };
+    try {
+      read = await reader.call(
+        'read',
+        { url: server.url, username: 'victim', messages, timeoutMs: sizes.phaseTimeoutMs },
+        sizes.phaseTimeoutMs + 30_000,
       );
-      user.on('message', () => {
-        received++;
-        lastAt = performance.now();
-        if (received === messages) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    const t0 = performance.now();
-    await user.connect();
-    await user.login('victim', BENCH_PASSWORD);
-    await all;
+    } finally {
+      reader.kill();
+    }
     await sleep(500);
     observing = false;
     await Promise.all(loops);
-    const during = samples.filter((s) => s.at >= t0 && s.at <= lastAt + 500).map((s) => s.ms);
+    const during = samples.filter((s) => s.at >= read.startAt && s.at <= read.lastAt + 500).map((s) => s.ms);
     return {
       messages,
       rssBeforeBytes,
@@ -263,7 +251,7 @@ async function replayLoad(sizes: Sizes, tmp: string, messages: number): Promise<
         during.filter((ms) => Number.isFinite(ms)),
         during.length,
       ),
-      replayMs: lastAt - t0,
+      replayMs: read.lastAt - read.startAt,
     };
   } finally {
     observing = false;

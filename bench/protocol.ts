@@ -168,6 +168,13 @@ export type ServerCommands = {
   stop: [undefined, void];
 };
 
+// ---- the big replay's reader (bench/replay-reader.ts) ----------------------------------------
+
+export type ReaderCommands = {
+  /** Signs in as `username` and reads its `messages` missed messages; when it began and when the last arrived (clockMs). */
+  read: [{ url: string; username: string; messages: number; timeoutMs: number }, { startAt: number; lastAt: number }];
+};
+
 // ---- start-time and store process ---------------------------------------------------------
 
 export interface StartTimeResult {
