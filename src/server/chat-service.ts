@@ -12,6 +12,7 @@ import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
 import type { Clock } from './clock';
 import { userRoom, type Connection } from './connection';
+import { KeyedRate } from './keyed-rate';
 import type { Logger } from './log';
 import type { Timings } from './options';
 import type { Presence } from './presence';
@@ -19,7 +20,6 @@ import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
 import { REPLAY_PAGE, type Replay } from './replay';
 import type { Request } from './request';
-import { SendRate } from './send-rate';
 import { SessionTokens, type IssuedToken } from './session-tokens';
 import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
 import type { Refused, Saved, Store } from './store/store';
@@ -36,7 +36,7 @@ export interface ChatServiceDeps {
   feed: PresenceFeed;
   blocks: Blocks;
   timings: Timings;
-  /** Per user, across sessions: `message` and `broadcast` (see send-rate.ts). */
+  /** Per user, across sessions: `message` and `broadcast`. */
   sendRate: { burst: number; perSecond: number };
   /** Unacknowledged messages one sender may have waiting for one recipient. */
   maxPendingPerSender: number;
@@ -53,7 +53,7 @@ export class ChatService {
   /** `received` requests, gathered into one store write per turn; the server flushes it before the store closes. */
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
-  private readonly sendRate: SendRate;
+  private readonly sendRate: KeyedRate;
   private readonly tokens: SessionTokens;
 
   constructor(private readonly deps: ChatServiceDeps) {
@@ -62,7 +62,7 @@ export class ChatService {
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
     this.privateChat = new PrivateChat(deps);
-    this.sendRate = new SendRate(deps.sendRate);
+    this.sendRate = new KeyedRate(deps.sendRate);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
     // Whoever signed in with the old password, an intruder perhaps, must not stay signed in.
     deps.accounts.onPasswordChanged((username) => this.signOutEverywhere(username, 'password-changed', 'Your password was changed.'));

@@ -1,3 +1,5 @@
+import { Counts } from './counts';
+
 /** What became of a task handed to the limiter. */
 export type Limited<T> = { ran: true; value: T } | { ran: false; reason: 'busy' | 'gone' };
 
@@ -18,7 +20,7 @@ interface Waiting {
 export class HashLimiter {
   private running = 0;
   private readonly queue: Waiting[] = [];
-  private readonly byAddress = new Map<string, number>();
+  private readonly byAddress = new Counts();
   /** Hash checks run so far: for tests and metrics. */
   ran = 0;
 
@@ -29,15 +31,13 @@ export class HashLimiter {
     // Places held by sockets that have gone (sign-in and disconnect at once) are given back before refusing.
     if (this.full(address)) this.dropGone();
     if (this.full(address)) return { ran: false, reason: 'busy' };
-    const held = this.byAddress.get(address) ?? 0;
+    this.byAddress.add(address);
     if (this.running >= this.limits.concurrency) {
-      this.byAddress.set(address, held + 1);
       const turn = await new Promise<boolean>((resolve) =>
         this.queue.push({ address, wanted, start: () => resolve(true), drop: () => resolve(false) }),
       );
       if (!turn) return { ran: false, reason: 'gone' };
     } else {
-      this.byAddress.set(address, held + 1);
       this.running += 1;
     }
     try {
@@ -45,7 +45,7 @@ export class HashLimiter {
       return { ran: true, value: await work() };
     } finally {
       this.running -= 1;
-      this.release(address);
+      this.byAddress.release(address);
       this.next();
     }
   }
@@ -55,7 +55,7 @@ export class HashLimiter {
     while (this.running < this.limits.concurrency && this.queue.length > 0) {
       const waiting = this.queue.shift()!;
       if (!waiting.wanted()) {
-        this.release(waiting.address);
+        this.byAddress.release(waiting.address);
         waiting.drop();
         continue;
       }
@@ -65,7 +65,7 @@ export class HashLimiter {
   }
 
   private full(address: string): boolean {
-    if ((this.byAddress.get(address) ?? 0) >= this.limits.perAddress) return true;
+    if (this.byAddress.of(address) >= this.limits.perAddress) return true;
     return this.running >= this.limits.concurrency && this.queue.length >= this.limits.queued;
   }
 
@@ -74,14 +74,8 @@ export class HashLimiter {
       const waiting = this.queue[i]!;
       if (waiting.wanted()) continue;
       this.queue.splice(i, 1);
-      this.release(waiting.address);
+      this.byAddress.release(waiting.address);
       waiting.drop();
     }
-  }
-
-  private release(address: string): void {
-    const left = (this.byAddress.get(address) ?? 1) - 1;
-    if (left > 0) this.byAddress.set(address, left);
-    else this.byAddress.delete(address);
   }
 }

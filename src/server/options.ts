@@ -26,7 +26,7 @@ export interface ServerOptions {
   singleSession?: boolean;
   timings?: Partial<Timings>;
   rateLimit?: { burst: number; perSecond: number };
-  /** `message` and `broadcast` requests one user may make, across all their sessions. Default `rateLimit`, else DEFAULT_SEND_RATE. */
+  /** `message` and `broadcast` requests one user may make, across all their sessions. Default: `rateLimit`'s. */
   sendRate?: { burst: number; perSecond: number };
   /** Messages one sender may have waiting (unacknowledged) for one recipient; more are QUEUE_FULL. Default 1 000. */
   maxPendingPerSender?: number;
@@ -125,9 +125,6 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
 };
 
 export const DEFAULT_RATE_LIMIT = { burst: 30, perSecond: 10 };
-
-/** One connection's rate: more windows do not let a user send faster. */
-export const DEFAULT_SEND_RATE = { burst: 30, perSecond: 10 };
 
 /**
  * A recipient's queue is bounded per sender rather than as a whole: a whole-queue cap would let one sender

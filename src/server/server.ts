@@ -24,12 +24,12 @@ import { ChatService, type Handler } from './chat-service';
 import { ClientAddresses, isLoopback } from './client-address';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
+import { Counts } from './counts';
 import { streamLogger, type Logger } from './log';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_MAX_PENDING_PER_SENDER,
   DEFAULT_RATE_LIMIT,
-  DEFAULT_SEND_RATE,
   DEFAULT_SIGN_IN_LIMITS,
   DEFAULT_TIMINGS,
   engineOptions,
@@ -116,7 +116,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     feed,
     blocks,
     timings,
-    sendRate: options.sendRate ?? options.rateLimit ?? DEFAULT_SEND_RATE,
+    sendRate: options.sendRate ?? rate,
     maxPendingPerSender: options.maxPendingPerSender ?? DEFAULT_MAX_PENDING_PER_SENDER,
     singleSession: options.singleSession ?? false,
     clock,
@@ -127,7 +127,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
   const connections = new Set<Connection>();
   const coalescer = new WriteCoalescer();
-  const perAddress = new Map<string, number>();
+  const perAddress = new Counts();
   const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock, (transport) =>
     addresses.resolve(transport.remoteAddress, transport.request.headers['x-forwarded-for']),
@@ -148,20 +148,15 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   // counts transports; this counts Socket.IO connections, of which one transport may carry several.
   io.use((socket, next) => {
     const address = socket.handshake.address;
-    const open = perAddress.get(address) ?? 0;
-    if (open >= maxPerAddress) {
+    if (perAddress.of(address) >= maxPerAddress) {
       return next(
         handshakeRefusal(tooManyConnections(address, maxPerAddress), {
           code: 'RATE_LIMITED',
         }),
       );
     }
-    perAddress.set(address, open + 1);
-    socket.once('disconnect', () => {
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left > 0) perAddress.set(address, left);
-      else perAddress.delete(address);
-    });
+    perAddress.add(address);
+    socket.once('disconnect', () => perAddress.release(address));
     next();
   });
 

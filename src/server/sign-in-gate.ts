@@ -1,8 +1,8 @@
 import { failure, type Failure } from '../protocol';
 import type { Accounts } from './accounts';
-import { AddressRate } from './address-rate';
 import type { Clock } from './clock';
 import { HashLimiter } from './hash-limiter';
+import { KeyedRate } from './keyed-rate';
 import type { Logger } from './log';
 import { LoginThrottle } from './login-throttle';
 import type { SignInLimits, Timings } from './options';
@@ -15,8 +15,8 @@ import type { SignInLimits, Timings } from './options';
 export class SignInGate {
   readonly throttle: LoginThrottle;
   readonly hashes: HashLimiter;
-  private readonly attempts: AddressRate;
-  private readonly tokenAttempts: AddressRate;
+  private readonly attempts: KeyedRate;
+  private readonly tokenAttempts: KeyedRate;
 
   constructor(
     private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
@@ -24,8 +24,8 @@ export class SignInGate {
     limits: SignInLimits,
   ) {
     this.throttle = new LoginThrottle(timings.maxLoginFailures, timings.blockMs, limits.waitingPerUser);
-    this.attempts = new AddressRate(limits);
-    this.tokenAttempts = new AddressRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
+    this.attempts = new KeyedRate(limits);
+    this.tokenAttempts = new KeyedRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
     this.hashes = new HashLimiter({
       concurrency: limits.concurrentChecks,
       queued: limits.queuedChecks,
@@ -40,7 +40,6 @@ export class SignInGate {
   }
 
   /** Checks a sign-in; resolves with its refusal, or nothing when the password is right. */
-
   async check(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
     const { throttle, deps } = this;
     const lockedForMs = throttle.lockedFor(username, address, deps.clock());

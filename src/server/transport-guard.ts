@@ -1,5 +1,6 @@
 import type { Server } from 'socket.io';
 import type { Clock } from './clock';
+import { Counts } from './counts';
 import type { ParleySocket } from './connection';
 
 type Transport = ParleySocket['conn'];
@@ -14,7 +15,7 @@ export function tooManyConnections(address: string, max: number): string {
  * and each must sign in within `signInDeadlineMs` of opening, whatever the idle timeout.
  */
 export class TransportGuard {
-  private readonly perAddress = new Map<string, number>();
+  private readonly perAddress = new Counts();
   /** Connections not signed in yet, in the order they opened; `socket` once Socket.IO's CONNECT came. */
   private readonly unsigned = new Map<Transport, { openedAt: number; socket?: ParleySocket }>();
 
@@ -30,11 +31,10 @@ export class TransportGuard {
 
   private opened(transport: Transport): void {
     const address = this.addressOf(transport);
-    const open = (this.perAddress.get(address) ?? 0) + 1;
-    this.perAddress.set(address, open);
+    const open = this.perAddress.add(address);
     transport.once('close', () => {
       this.unsigned.delete(transport);
-      this.release(address);
+      this.perAddress.release(address);
     });
     if (open > this.limits.maxPerAddress) {
       return close(transport, { message: tooManyConnections(address, this.limits.maxPerAddress), data: { code: 'RATE_LIMITED' } });
@@ -64,12 +64,6 @@ export class TransportGuard {
         transport.close();
       } else close(transport, { message, data: { code: 'NOT_SIGNED_IN' } });
     }
-  }
-
-  private release(address: string): void {
-    const left = (this.perAddress.get(address) ?? 1) - 1;
-    if (left > 0) this.perAddress.set(address, left);
-    else this.perAddress.delete(address);
   }
 }
 
