@@ -185,7 +185,7 @@ export class Auth {
     if (describeSignInError(error, url, username).forgetPassword) await this.forgetPassword(url, username);
   }
 
-  /** The stored password no longer signs in once it was changed, or the account removed. */
+  /** What is stored no longer signs in once the password changed or the account was removed (the server revoked the token). */
   private async afterSignedOut(event: SignedOutEvent): Promise<void> {
     if (event.reason !== 'password-changed' && event.reason !== 'account-removed') return;
     const { url, username } = this.session.state.connection;

@@ -6,8 +6,7 @@ import { formatBroadcast, formatWhoElse, formatWhoLast } from '../../client/sent
 import type { ChatMessage } from '../../protocol';
 import { usernameSchema } from '../../protocol';
 import type { Logger } from '../local-server-bundle';
-import { EVERYONE, directId, privateId, type HostAction, type ShownMessage, type TimelineItem } from '../../view-protocol';
-import { classifyLink } from '../../view-protocol';
+import { EVERYONE, classifyLink, directId, privateId, type HostAction, type ShownMessage, type TimelineItem } from '../../view-protocol';
 import type { ClientOptions } from '../../client/parley-client';
 import type { PrivateChannelsOptions } from '../../client/private-channels';
 import { ChatSession } from '../core/chat-session';

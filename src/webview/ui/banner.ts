@@ -1,5 +1,4 @@
-import type { ConnectionView, ConversationSummary, HostAction, PrivateState } from '../../view-protocol';
-import { privatePartnerOf } from '../../view-protocol';
+import { privatePartnerOf, type ConnectionView, type ConversationSummary, type HostAction, type PrivateState } from '../../view-protocol';
 import { el } from './dom';
 
 export const PRIVATE_STATE_WORDS: Record<PrivateState, string> = {
