@@ -57,6 +57,21 @@ class Answers implements SignInUi {
 
 const tokenKey = (t: TestServer, username: string): string => `parley.token:${t.url}:${username}`;
 
+/** A server with one user, and the editor's sign-in for that user; `close` ends them (the server, or the one given). */
+async function editorFor(username: string) {
+  const t = await startServer({ users: [username] });
+  const session = sessionFor(t);
+  const secrets = new MemorySecrets();
+  const ui = new Answers({ url: t.url, username }, [`${username}-pw`]);
+  const auth = new Auth(secrets, session, ui, ui.log);
+  const close = async (server: TestServer = t): Promise<void> => {
+    auth.dispose();
+    session.dispose();
+    await server.close();
+  };
+  return { t, session, secrets, ui, auth, close };
+}
+
 describe('signing in from the editor: the session token in the secret store', () => {
   let t: TestServer;
   const sessions: ChatSession[] = [];
@@ -189,11 +204,7 @@ describe('signing in from the editor: the session token in the secret store', ()
 
 describe('after an idle sign-out', () => {
   test('the token is kept: the editor signs back in on its own', async () => {
-    const t = await startServer({ users: ['fay'] });
-    const session = sessionFor(t);
-    const secrets = new MemorySecrets();
-    const ui = new Answers({ url: t.url, username: 'fay' }, ['fay-pw']);
-    const auth = new Auth(secrets, session, ui, ui.log);
+    const { t, session, secrets, ui, auth, close } = await editorFor('fay');
     try {
       assert.equal(await auth.signIn({ interactive: true }), 'fay');
       t.clock.advance(DEFAULT_TIMINGS.idleTimeoutMs);
@@ -202,20 +213,14 @@ describe('after an idle sign-out', () => {
       assert.equal(await auth.signIn({ interactive: false }), 'fay');
       assert.equal(ui.prompts.length, 1, 'not asked again');
     } finally {
-      auth.dispose();
-      session.dispose();
-      await t.close();
+      await close();
     }
   });
 });
 
 describe('signing in again after the password changed', () => {
   test('a password changed on the running server signs the session out and forgets the stored one', async () => {
-    const t = await startServer({ users: ['fay'] });
-    const session = sessionFor(t);
-    const secrets = new MemorySecrets();
-    const ui = new Answers({ url: t.url, username: 'fay' }, ['fay-pw']);
-    const auth = new Auth(secrets, session, ui, ui.log);
+    const { t, session, secrets, ui, auth, close } = await editorFor('fay');
     try {
       assert.equal(await auth.signIn({ interactive: true }), 'fay');
       assert.equal(secrets.values.size, 1);
@@ -225,19 +230,13 @@ describe('signing in again after the password changed', () => {
       assert.equal(await auth.signIn({ interactive: false }), undefined, 'nothing stored: no sign-in without asking');
       ui.assertNeverShown('fay-pw', 'fays-new-password');
     } finally {
-      auth.dispose();
-      session.dispose();
-      await t.close();
+      await close();
     }
   });
 
   test('the stored password, refused when the connection comes back, is forgotten', async () => {
-    const t = await startServer({ users: ['erin'] });
+    const { t, session, secrets, ui, auth, close } = await editorFor('erin');
     const { port, dataDir } = t;
-    const session = sessionFor(t);
-    const secrets = new MemorySecrets();
-    const ui = new Answers({ url: t.url, username: 'erin' }, ['erin-pw']);
-    const auth = new Auth(secrets, session, ui, ui.log);
     let restarted: TestServer | undefined;
     try {
       assert.equal(await auth.signIn({ interactive: true }), 'erin');
@@ -253,9 +252,7 @@ describe('signing in again after the password changed', () => {
       await eventually(() => secrets.values.size === 0, 3000, 'the refused password forgotten');
       ui.assertNeverShown('erin-pw', 'erins-new-password');
     } finally {
-      auth.dispose();
-      session.dispose();
-      await (restarted ?? t).close();
+      await close(restarted);
     }
   });
 });
