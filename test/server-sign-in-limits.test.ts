@@ -176,6 +176,31 @@ describe('bounds on password checks before sign-in', () => {
     assert.ok(isRefusal(await login(later, 'nobody', 'x'), 'INVALID_CREDENTIALS'), 'a second later one more attempt is allowed');
   });
 
+  test('wrong passwords from one address are few across all usernames: then no more hashing for it', async (ctx) => {
+    const t = await startServer({ users: ['alice'], signInLimits: { failureBurst: 3, failureEverySeconds: 10 } });
+    ctx.after(() => t.close());
+    const checks = watchChecks(t.server.accounts);
+    checks.release();
+    const socket = await rawSocket(t.url, '127.0.0.2');
+    ctx.after(() => socket.close());
+    const replies: Reply[] = [];
+    // Random usernames: the per-username lockout never applies.
+    for (let i = 0; i < 5; i++) replies.push(await login(socket, `nobody${i}`, 'x'));
+    assert.deepEqual(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'RATE_LIMITED', 'RATE_LIMITED'],
+    );
+    assert.match(JSON.stringify(replies[3]), /Too many wrong passwords from your address/);
+    assert.equal(checks.calls, 3, 'no password is checked past the budget');
+    assert.equal((await login(socket, 'alice', passwordOf('alice'))).ok, false, 'not even a right one, until the budget refills');
+
+    const elsewhere = await rawSocket(t.url, '127.0.0.1');
+    ctx.after(() => elsewhere.close());
+    assert.equal((await login(elsewhere, 'alice', passwordOf('alice'))).ok, true, 'another address is not affected');
+    t.clock.advance(10_000);
+    assert.equal((await login(socket, 'alice', passwordOf('alice'))).ok, true, 'ten seconds later one more check is allowed');
+  });
+
   test('windows of one user signing in at once all get in: they wait for the checks in flight', async (ctx) => {
     // Room for every check at once: what is tested is the wait of the lockout's count, not the server-wide bound.
     const t = await startServer({ users: ['alice'], signInLimits: { concurrentChecks: 5 } });

@@ -93,6 +93,13 @@ export interface SignInLimits {
    */
   tokenBurst: number;
   tokenPerSecond: number;
+  /**
+   * Wrong passwords one address may have checked across all usernames: `failureBurst`, then one more every
+   * `failureEverySeconds`. Guesses spread over random usernames escape the per-username lockout; this keeps
+   * what they cost the server near nothing while a whole office behind one address can still mistype.
+   */
+  failureBurst: number;
+  failureEverySeconds: number;
   /** Attempts that may wait for the in-flight checks of one username and address ([6.3] of the protocol). */
   waitingPerUser: number;
 }
@@ -121,6 +128,8 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   perSecond: 1,
   tokenBurst: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   tokenPerSecond: 10,
+  failureBurst: 10,
+  failureEverySeconds: 10,
   waitingPerUser: 8,
 };
 

@@ -9,7 +9,7 @@ import type { SignInLimits, Timings } from './options';
 
 /**
  * Everything a `login` goes through before its password is accepted, cheapest first: the lockout, the
- * address's rate of attempts, the wait for earlier checks of the same username and address, and a place
+ * address's rate of attempts and of wrong passwords, the wait for earlier checks of the same username and address, and a place
  * among the server's few password checks. A socket that has gone by then costs no hash.
  */
 export class SignInGate {
@@ -17,6 +17,7 @@ export class SignInGate {
   readonly hashes: HashLimiter;
   private readonly attempts: KeyedRate;
   private readonly tokenAttempts: KeyedRate;
+  private readonly failures: KeyedRate;
 
   constructor(
     private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
@@ -26,6 +27,7 @@ export class SignInGate {
     this.throttle = new LoginThrottle(timings.maxLoginFailures, timings.blockMs, limits.waitingPerUser);
     this.attempts = new KeyedRate(limits);
     this.tokenAttempts = new KeyedRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
+    this.failures = new KeyedRate({ burst: limits.failureBurst, perSecond: 1 / limits.failureEverySeconds });
     this.hashes = new HashLimiter({
       concurrency: limits.concurrentChecks,
       queued: limits.queuedChecks,
@@ -46,6 +48,9 @@ export class SignInGate {
     if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is blocked from your address for now.');
     const limited = this.checkRate(address);
     if (limited) return limited;
+    if (!this.failures.peek(address, deps.clock())) {
+      return failure('RATE_LIMITED', 'Too many wrong passwords from your address; wait a minute and try again.');
+    }
 
     const reservation = await throttle.reserve(username, address, deps.clock, wanted);
     if (reservation === 'gone') return closedDuringSignIn();
@@ -66,6 +71,7 @@ export class SignInGate {
       return failure('RATE_LIMITED', 'The server is busy checking other sign-ins; try again in a moment.');
     }
     if (!checked.value) {
+      this.failures.take(address, deps.clock());
       const { attemptsLeft, lockedForMs } = throttle.fail(username, address, deps.clock());
       deps.log.warn('failed login', { username, address, attemptsLeft });
       if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
@@ -80,6 +86,7 @@ export class SignInGate {
     this.throttle.prune(now);
     this.attempts.prune(now);
     this.tokenAttempts.prune(now);
+    this.failures.prune(now);
   }
 }
 
