@@ -83,6 +83,8 @@ export interface SignInLimits {
   queuedChecks: number;
   /** Places (running or waiting) one address may hold, so that one address cannot fill the queue. */
   checksPerAddress: number;
+  /** How long a sign-in may wait for a check before it is refused as busy: under the client's request timeout. */
+  checkWaitMs: number;
   /** Password sign-in attempts one address may make across all usernames: `burst` at once, then `perSecond`. */
   burst: number;
   perSecond: number;
@@ -124,6 +126,7 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   concurrentChecks: Math.min(4, availableParallelism()),
   queuedChecks: 32,
   checksPerAddress: 8,
+  checkWaitMs: 5_000,
   burst: 10,
   perSecond: 1,
   tokenBurst: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,

@@ -18,6 +18,8 @@ export class SignInGate {
   private readonly attempts: KeyedRate;
   private readonly tokenAttempts: KeyedRate;
   private readonly failures: KeyedRate;
+  /** Whose password checks go first when the server is busy: nobody flooding from elsewhere can be among them. */
+  private readonly signedInBefore = new RecentPairs(KNOWN_PAIRS, KNOWN_FOR_MS);
 
   constructor(
     private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
@@ -32,6 +34,7 @@ export class SignInGate {
       concurrency: limits.concurrentChecks,
       queued: limits.queuedChecks,
       perAddress: limits.checksPerAddress,
+      maxWaitMs: limits.checkWaitMs,
     });
   }
 
@@ -60,7 +63,8 @@ export class SignInGate {
 
     let checked;
     try {
-      checked = await this.hashes.run(address, wanted, () => deps.accounts.verify(username, password));
+      const known = this.signedInBefore.has(username, address, deps.clock());
+      checked = await this.hashes.run(address, wanted, () => deps.accounts.verify(username, password), known);
     } catch (err) {
       throttle.fail(username, address, deps.clock());
       throw err;
@@ -78,6 +82,7 @@ export class SignInGate {
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
     throttle.succeed(username, address);
+    this.signedInBefore.add(username, address, deps.clock());
     return undefined;
   }
 
@@ -87,6 +92,40 @@ export class SignInGate {
     this.attempts.prune(now);
     this.tokenAttempts.prune(now);
     this.failures.prune(now);
+    this.signedInBefore.prune(now);
+  }
+}
+
+/** How many (username, address) pairs that signed in are remembered, and for how long. */
+const KNOWN_PAIRS = 10_000;
+const KNOWN_FOR_MS = 30 * 24 * 60 * 60_000;
+
+/** (username, address) pairs seen lately, the oldest forgotten first when there are too many. */
+class RecentPairs {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly max: number,
+    private readonly forMs: number,
+  ) {}
+
+  add(username: string, address: string, now: number): void {
+    const key = `${username}\u0000${address}`;
+    this.seen.delete(key); // to the end: the most recent
+    this.seen.set(key, now);
+    if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  has(username: string, address: string, now: number): boolean {
+    const at = this.seen.get(`${username}\u0000${address}`);
+    return at !== undefined && now - at < this.forMs;
+  }
+
+  prune(now: number): void {
+    for (const [key, at] of this.seen) {
+      if (now - at < this.forMs) return; // oldest first: the rest are newer
+      this.seen.delete(key);
+    }
   }
 }
 
