@@ -1,4 +1,5 @@
-import { ParleyRequestError, type ConnectionState, type ParleyClient } from '../client/parley-client';
+import type { ConnectionState, ParleyClient } from '../client/parley-client';
+import { asRequestError } from '../client/request-error';
 import { PrivateChannels, type PrivateChannelsOptions } from '../client/private-channels';
 import { parseCommand, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
 import {
@@ -319,9 +320,4 @@ export class TerminalClient {
     this.phase = 'done';
     this.end(code);
   }
-}
-
-function asRequestError(err: unknown): ParleyRequestError {
-  if (err instanceof ParleyRequestError) return err;
-  return new ParleyRequestError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
 }

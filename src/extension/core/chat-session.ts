@@ -30,7 +30,7 @@ import {
 } from '../../protocol';
 import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import { ChatState, conversationOf, mentions } from './chat-state';
-import { asRequestError } from './errors';
+import { asRequestError } from '../../client/request-error';
 
 /**
  * The extension's chat session: owns the ParleyClient, keeps ChatState up to date, and runs what
