@@ -8,17 +8,8 @@ import {
   type PrivateMessage,
 } from '../../client/private-channels';
 import { privateCloseReason } from '../../client/private-api';
-import {
-  formatBlocked,
-  formatBlocklist,
-  formatBroadcast,
-  formatHelp,
-  formatPrivateRefused,
-  formatSent,
-  formatUnblocked,
-  formatWhoElse,
-  formatWhoLast,
-} from '../../client/sentences';
+import { SIGNED_OUT, formatOffline, formatPrivateRefused } from '../../client/sentences';
+import { runCommand, type CommandPort, type Outcome } from '../../client/command-runner';
 import {
   COMMAND_NAMES,
   LIMITS,
@@ -81,6 +72,14 @@ export type InputResult =
   | { kind: 'command'; command: Command['name']; text: string; users?: string[]; open?: string }
   | { kind: 'error'; error: string }
   | { kind: 'logout' };
+
+/** What this session's requests answer: with the message as shown, and the private chat's conversation. */
+interface SessionReplies {
+  message: { message: ChatMessage; online: boolean };
+  broadcast: { message: ChatMessage; delivered: number; skipped: number; queueFull: string[] };
+  start: { conversation: string; already: boolean };
+  private: ShownMessage;
+}
 
 export interface SessionOptions {
   /** The client core's options; a function is asked at each sign-in (the trusted CA is a setting). */
@@ -432,7 +431,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     const partner = partnerOf(conversation);
     if (partner === undefined) return (await this.broadcast(body)).message;
     const { message, online } = await this.sendDirect(partner, body);
-    if (!online) this.state.addNotice(conversation, `${partner} is offline and will get it on signing in.`, 'info');
+    if (!online) this.state.addNotice(conversation, formatOffline(partner), 'info');
     return message;
   }
 
@@ -472,71 +471,66 @@ export class ChatSession extends EventEmitter<SessionEvents> {
 
   /** Runs one parsed command; its answer becomes a quiet line in `conversation`. */
   async execute(conversation: string, command: Command): Promise<InputResult> {
-    const say = (text: string, extra: { users?: string[] } = {}): InputResult => {
-      this.state.addNotice(conversation, text, 'info');
-      return { kind: 'command', command: command.name, text, ...extra };
-    };
     try {
-      switch (command.name) {
-        case 'help':
-          return say(`${formatHelp()}\nAnything else is sent as a message; Shift+Enter adds a line.`);
-        case 'logout':
-          return { kind: 'logout' };
-        case 'whoelse': {
-          const users = await this.whoelse();
-          return say(formatWhoElse(users), { users });
-        }
-        case 'wholast': {
-          const users = await this.wholast(command.minutes);
-          return say(formatWhoLast(users, command.minutes), { users });
-        }
-        case 'message': {
-          const { message, online } = await this.sendDirect(command.to, command.body);
-          const target = directId(command.to);
-          if (target !== conversation) this.state.addNotice(conversation, formatSent(command.to, online), 'info');
-          else if (!online) this.state.addNotice(target, `${command.to} is offline and will get it on signing in.`, 'info');
-          return { kind: 'sent', conversation: target, message };
-        }
-        case 'broadcast': {
-          const result = await this.broadcast(command.body, command.to);
-          const text = formatBroadcast(result, command.to !== undefined);
-          this.state.addNotice(EVERYONE, text, 'info');
-          return { kind: 'sent', conversation: EVERYONE, message: result.message };
-        }
-        case 'block':
-          await this.block(command.username);
-          return say(formatBlocked(command.username));
-        case 'unblock':
-          await this.unblock(command.username);
-          return say(formatUnblocked(command.username));
-        case 'blocklist': {
-          const users = await this.blocklist();
-          return say(formatBlocklist(users), { users });
-        }
-        case 'startprivate': {
-          const { conversation: target, already } = await this.startPrivate(command.username);
-          const text = already
-            ? `A private chat with ${command.username} is already open; what you send there goes directly to them.`
-            : `Private chat with ${command.username} is open (direct, encrypted).`;
-          if (target !== conversation) this.state.addNotice(conversation, text, 'info');
-          return { kind: 'command', command: command.name, text, open: target };
-        }
-        case 'private': {
-          const message = this.sendPrivate(command.to, command.body);
-          const target = privateId(command.to);
-          if (target !== conversation) this.state.addNotice(conversation, `Sent privately to ${command.to}.`, 'info');
-          return { kind: 'sent', conversation: target, message };
-        }
-        case 'stopprivate':
-          this.stopPrivate(command.username);
-          return say(`Stopping the private chat with ${command.username}.`);
-      }
+      return this.present(conversation, await runCommand(command, this.port));
     } catch (err) {
       const error = asRequestError(err).message;
       // Private-chat failures are already told in the private conversation.
       const told = (command.name === 'startprivate' || command.name === 'private') && conversation === privateId(privateTarget(command));
       if (!told) this.state.addNotice(conversation, error, 'error');
       return { kind: 'error', error };
+    }
+  }
+
+  /** The runner's view of this session: the requests also update the chat state. */
+  private readonly port: CommandPort<SessionReplies> = {
+    requests: {
+      whoelse: async () => ({ users: await this.whoelse() }),
+      wholast: async (minutes) => ({ users: await this.wholast(minutes) }),
+      message: (to, body) => this.sendDirect(to, body),
+      broadcast: (body, to) => this.broadcast(body, to),
+      block: (username) => this.block(username),
+      unblock: (username) => this.unblock(username),
+      blocklist: async () => ({ users: await this.blocklist() }),
+    },
+    private: {
+      start: (username) => this.startPrivate(username),
+      send: (to, body) => this.sendPrivate(to, body),
+      stop: (username) => this.stopPrivate(username),
+    },
+  };
+
+  /** An outcome as quiet lines: where the command was typed, and beside what was sent where it went. */
+  private present(conversation: string, outcome: Outcome<SessionReplies>): InputResult {
+    const note = (where: string, text: string): void => void this.state.addNotice(where, text, 'info');
+    switch (outcome.name) {
+      case 'logout':
+        return { kind: 'logout' };
+      case 'message': {
+        const target = directId(outcome.to);
+        if (target !== conversation) note(conversation, outcome.sentence);
+        else if (!outcome.reply.online) note(target, formatOffline(outcome.to));
+        return { kind: 'sent', conversation: target, message: outcome.reply.message };
+      }
+      case 'broadcast':
+        note(EVERYONE, outcome.sentence);
+        return { kind: 'sent', conversation: EVERYONE, message: outcome.reply.message };
+      case 'private': {
+        const target = privateId(outcome.to);
+        if (target !== conversation) note(conversation, outcome.sentence);
+        return { kind: 'sent', conversation: target, message: outcome.sent };
+      }
+      case 'startprivate': {
+        const target = outcome.reply.conversation;
+        if (target !== conversation) note(conversation, outcome.sentence);
+        return { kind: 'command', command: outcome.name, text: outcome.sentence, open: target };
+      }
+      default: {
+        const text =
+          outcome.name === 'help' ? `${outcome.sentence}\nAnything else is sent as a message; Shift+Enter adds a line.` : outcome.sentence;
+        note(conversation, text);
+        return { kind: 'command', command: outcome.name, text, ...('users' in outcome && { users: outcome.users }) };
+      }
     }
   }
 
@@ -557,7 +551,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.closeClient();
     this.identity = undefined;
     this.state.reset(undefined);
-    this.state.setConnection({ phase: 'signed-out', ...(url !== undefined && { url }), message: 'You have signed out.' });
+    this.state.setConnection({ phase: 'signed-out', ...(url !== undefined && { url }), message: SIGNED_OUT });
   }
 
   /** Closes the connection without signing out (window closing). */
