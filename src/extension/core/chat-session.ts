@@ -9,8 +9,6 @@ import { PrivateChats } from './private-chats';
 import { SessionCommands } from './session-commands';
 import { SessionConnection, type ConnectionOptions } from './session-connection';
 
-export { describePrivateClosed } from './private-chats';
-
 /**
  * The extension's chat session: owns the connection, keeps ChatState up to date, and runs what the user
  * types or picks. A coordinator of its parts (connection, history, people, private chats, commands); no

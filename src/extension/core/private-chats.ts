@@ -133,6 +133,6 @@ export class PrivateChats {
 }
 
 /** "Private chat with bob is closed (bob stopped it)." */
-export function describePrivateClosed(info: PrivateClosed): string {
+function describePrivateClosed(info: PrivateClosed): string {
   return `Private chat with ${info.username} is closed (${privateCloseReason(info, info.username)}).`;
 }
