@@ -3,6 +3,7 @@ import type { Accounts } from './accounts';
 import type { Clock } from './clock';
 import { HashLimiter } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
+import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
 import { LoginThrottle } from './login-throttle';
 import type { SignInLimits, Timings } from './options';
@@ -18,6 +19,7 @@ export class SignInGate {
   private readonly attempts: KeyedRate;
   private readonly tokenAttempts: KeyedRate;
   private readonly failures: KeyedRate;
+  private readonly warnings: LogLimiter;
   /** Whose password checks go first when the server is busy: nobody flooding from elsewhere can be among them. */
   private readonly signedInBefore = new RecentPairs(KNOWN_PAIRS, KNOWN_FOR_MS);
 
@@ -29,6 +31,7 @@ export class SignInGate {
     this.throttle = new LoginThrottle(timings.maxLoginFailures, timings.blockMs, limits.waitingPerUser);
     this.attempts = new KeyedRate(limits);
     this.tokenAttempts = new KeyedRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
+    this.warnings = new LogLimiter(deps.log, deps.clock);
     this.failures = new KeyedRate({ burst: limits.failureBurst, perSecond: 1 / limits.failureEverySeconds });
     this.hashes = new HashLimiter({
       concurrency: limits.concurrentChecks,
@@ -77,7 +80,7 @@ export class SignInGate {
     if (!checked.value) {
       this.failures.take(address, deps.clock());
       const { attemptsLeft, lockedForMs } = throttle.fail(username, address, deps.clock());
-      deps.log.warn('failed login', { username, address, attemptsLeft });
+      this.warnings.warn('failed login', address, { username, attemptsLeft });
       if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
@@ -93,6 +96,12 @@ export class SignInGate {
     this.tokenAttempts.prune(now);
     this.failures.prune(now);
     this.signedInBefore.prune(now);
+    this.warnings.flush(now);
+  }
+
+  /** Logs a session token that was refused, as a wrong password is: limited per address. */
+  refusedToken(username: string | undefined, address: string): void {
+    this.warnings.warn('refused session token', address, { username });
   }
 }
 
