@@ -181,7 +181,7 @@ export class ChatCommands {
         words.push(token.word);
         continue;
       }
-      const word = given(token.arg, args[next++]) ?? (await this.ask(token.arg, spec.name, title, named));
+      const word = given(token.arg, args[next++]) ?? (await this.ask(token.arg, spec.name, title, named, form.summary));
       // Blank text is a change of mind, as in the composer.
       if (word === undefined || !word.trim()) return undefined;
       if (token.arg === 'user' || token.arg === 'users') named.push(...word.split(' '));
@@ -206,8 +206,14 @@ export class ChatCommands {
     return present ? present(result, command, this.host) : presentDefault(result, this.host);
   }
 
-  /** Asks for an argument by its kind; `named` are the users already given, for whom the text is. */
-  private async ask(kind: ArgKind, name: CommandName, title: string, named: readonly string[]): Promise<string | undefined> {
+  /** Asks for an argument by its kind; `named` are the users already given (the text is for them), else the form's summary says. */
+  private async ask(
+    kind: ArgKind,
+    name: CommandName,
+    title: string,
+    named: readonly string[],
+    summary: string,
+  ): Promise<string | undefined> {
     switch (kind) {
       case 'user':
         return this.askUser(USER_QUESTIONS[name] ?? ANYONE, title);
@@ -216,7 +222,7 @@ export class ChatCommands {
       case 'minutes':
         return (await askMinutes(title))?.toString();
       case 'text':
-        return askText(title, `Sent to ${named.length ? named.join(', ') : 'everyone online'}`);
+        return askText(title, named.length ? `Sent to ${named.join(', ')}` : summary.charAt(0).toUpperCase() + summary.slice(1));
     }
   }
 
