@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { COMMANDS, COMMAND_HELP, formUsage, parseCommand, requestSchemas } from '../src/protocol';
 import { complete } from '../src/webview/completion';
 import { sample } from './helpers/commands';
 
 const usernames = ['bob', 'bella', 'carol'];
+
+interface Manifest {
+  contributes: { commands: { command: string; title: string }[]; menus: { commandPalette?: { command: string; when?: string }[] } };
+}
+const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
+const hiddenFromPalette = new Set(
+  (manifest.contributes.menus.commandPalette ?? []).filter((m) => m.when === 'false').map((m) => m.command),
+);
 
 describe('the command table', () => {
   for (const spec of COMMANDS) {
@@ -36,5 +45,26 @@ describe('the command table', () => {
       }
       if (spec.request !== undefined) assert.ok(spec.request in requestSchemas, `${spec.request} is a request`);
     });
+
+    test(`${spec.name}: its palette entries are in package.json, and a command with a request has one or says why not`, () => {
+      const entries = spec.forms.flatMap((form) => form.palette ?? []);
+      if (spec.noPalette !== undefined) {
+        assert.ok(spec.noPalette.trim(), 'the reason is given');
+        assert.deepEqual(entries, [], 'a command without palette entries has none');
+      } else if (spec.request !== undefined) {
+        assert.ok(entries.length > 0, `${spec.name} has a request: give it a palette entry, or say in noPalette why not`);
+      }
+      for (const entry of entries) {
+        const contributed = manifest.contributes.commands.find((c) => c.command === entry.id);
+        assert.ok(contributed, `package.json contributes ${entry.id}`);
+        assert.equal(contributed.title, entry.title, entry.id);
+        assert.equal(hiddenFromPalette.has(entry.id), entry.contextOnly === true, `${entry.id} is hidden from the palette if context only`);
+      }
+    });
   }
+
+  test('no two palette entries share an id', () => {
+    const ids = COMMANDS.flatMap((c) => c.forms.flatMap((f) => (f.palette ?? []).map((e) => e.id)));
+    assert.deepEqual(ids, [...new Set(ids)]);
+  });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { COMMANDS, CONTEXT_ONLY, VIEW_IDS, personContext } from '../src/extension/core/command-ids';
+import { CONTRIBUTED, VIEW_IDS, personContext } from '../src/extension/core/command-ids';
 
 interface Manifest {
   main: string;
@@ -52,13 +52,16 @@ function filesUnder(dir: string): string[] {
 describe('extension manifest (package.json)', () => {
   test('contributes exactly the commands the extension registers, all under the "Parley" category', () => {
     const contributed = manifest.contributes.commands.map((c) => [c.command, c.title]).sort();
-    const registered = Object.values(COMMANDS)
-      .map((c) => [c.id, c.title])
-      .sort();
+    const registered = CONTRIBUTED.map((c) => [c.id, c.title]).sort();
     assert.deepEqual(contributed, registered);
     for (const c of manifest.contributes.commands) assert.equal(c.category, 'Parley');
     const hidden = (manifest.contributes.menus.commandPalette ?? []).filter((m) => m.when === 'false').map((m) => m.command);
-    assert.deepEqual(hidden.sort(), CONTEXT_ONLY.map((k) => COMMANDS[k].id).sort());
+    assert.deepEqual(
+      hidden.sort(),
+      CONTRIBUTED.filter((c) => c.contextOnly)
+        .map((c) => c.id)
+        .sort(),
+    );
     for (const menu of Object.values(manifest.contributes.menus)) {
       for (const item of menu)
         assert.ok(
@@ -94,9 +97,9 @@ describe('extension manifest (package.json)', () => {
     const context = manifest.contributes.menus['view/item/context'] ?? [];
     const whenFor = (menu: { command: string; when?: string }[], command: string): string | undefined =>
       menu.find((m) => m.command === command)?.when;
-    for (const key of ['startPrivateChat', 'stopPrivateChat'] as const) {
-      assert.notEqual(whenFor(palette, COMMANDS[key].id), 'false', `${key} is in the palette`);
-      assert.match(whenFor(context, COMMANDS[key].id) ?? '', /view == parley\.people/);
+    for (const id of ['parley.startPrivateChat', 'parley.stopPrivateChat']) {
+      assert.notEqual(whenFor(palette, id), 'false', `${id} is in the palette`);
+      assert.match(whenFor(context, id) ?? '', /view == parley\.people/);
     }
     // The when clauses match what personContext gives.
     const matches = (when: string, value: string): boolean => {
@@ -104,10 +107,10 @@ describe('extension manifest (package.json)', () => {
       if (regex) return new RegExp(regex[1]!).test(value);
       return new RegExp(`viewItem == ${value}$`).test(when);
     };
-    const start = whenFor(context, COMMANDS.startPrivateChat.id)!;
-    const stop = whenFor(context, COMMANDS.stopPrivateChat.id)!;
-    const block = whenFor(context, COMMANDS.blockPerson.id)!;
-    const unblock = whenFor(context, COMMANDS.unblockPerson.id)!;
+    const start = whenFor(context, 'parley.startPrivateChat')!;
+    const stop = whenFor(context, 'parley.stopPrivateChat')!;
+    const block = whenFor(context, 'parley.blockPerson')!;
+    const unblock = whenFor(context, 'parley.unblockPerson')!;
     const person = { username: 'bob', online: true, blocked: false };
     const online = personContext(person, 'closed');
     const chatting = personContext(person, 'direct');

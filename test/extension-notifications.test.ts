@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { ChatSession, NotifyEvent } from '../src/extension/core/chat-session';
 import { Notifier, toastFor, unreadBadge, type NotifierUi, type ToastAction } from '../src/extension/core/notifications';
-import { toastPreview, toastSafe } from '../src/extension/core/toast-text';
+import { toastPreview, toastSafe } from '../src/extension/core/notifications';
 import { signedInSession } from './helpers/extension-session';
 import { eventually, startServer, type TestServer } from './helpers/server';
 

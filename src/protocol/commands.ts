@@ -3,8 +3,8 @@ import type { RequestName } from './schemas';
 
 /**
  * The text commands, in one table that every client reads: the parser, `help`, the terminal client, the
- * command palette and the chat panel's completion. A command is one entry: its forms (usage and help),
- * its aliases, its parse function and the request it becomes.
+ * command palette and the chat panel's completion. A command is one entry: its forms (usage, help and
+ * palette entries), its aliases, its parse function and the request it becomes.
  */
 export type Command =
   | { name: 'whoelse' }
@@ -34,10 +34,23 @@ export type ArgKind = 'user' | 'users' | 'minutes' | 'text';
 /** One word of a form: a keyword typed as it is (with what completion says of it), or an argument. */
 export type Token = { word: string; hint?: string } | { arg: ArgKind };
 
+/**
+ * A form's command in the editor's palette: plain data, the editor registers it. Its arguments, in the
+ * order of the form's argument tokens, may be passed by a caller; the palette asks for those it is not given.
+ */
+export interface PaletteEntry {
+  /** The editor's command id; package.json lists it with this title (a test checks). */
+  id: string;
+  title: string;
+  /** Run on a person from the people view's context menu, so hidden from the palette. */
+  contextOnly?: true;
+}
+
 export interface CommandForm {
   tokens: readonly Token[];
   /** Its line in `help`. */
   summary: string;
+  palette?: readonly PaletteEntry[];
 }
 
 export interface CommandSpec {
@@ -48,6 +61,8 @@ export interface CommandSpec {
   aliases: readonly { name: string; summary: string }[];
   /** The request a client sends for it; none for what stays on the client (help, the private chat's channel). */
   request: RequestName | undefined;
+  /** Why a command with a request has no palette entry in any form (the table test asks for one otherwise). */
+  noPalette?: string;
   /** Parses what follows the command's name (`typed`, as typed: an alias names itself in errors). */
   parse(rest: string, typed: string): ParseResult;
 }
@@ -58,14 +73,20 @@ const text: Token = { arg: 'text' };
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'whoelse',
-    forms: [{ tokens: [], summary: 'who else is online now' }],
+    forms: [{ tokens: [], summary: 'who else is online now', palette: [{ id: 'parley.whoElse', title: 'Who Else Is Online' }] }],
     aliases: [],
     request: 'whoelse',
     parse: noArguments('whoelse'),
   },
   {
     name: 'wholast',
-    forms: [{ tokens: [{ arg: 'minutes' }], summary: 'who was online in the last 1-59 minutes' }],
+    forms: [
+      {
+        tokens: [{ arg: 'minutes' }],
+        summary: 'who was online in the last 1-59 minutes',
+        palette: [{ id: 'parley.whoLast', title: 'Who Was Online Recently…' }],
+      },
+    ],
     aliases: [],
     request: 'wholast',
     parse: parseWholast,
@@ -73,10 +94,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'broadcast',
     forms: [
-      { tokens: [{ word: 'message', hint: 'to everyone online' }, text], summary: 'send to everyone online' },
+      {
+        tokens: [{ word: 'message', hint: 'to everyone online' }, text],
+        summary: 'send to everyone online',
+        palette: [{ id: 'parley.broadcast', title: 'Broadcast Message…' }],
+      },
       {
         tokens: [{ word: 'user', hint: 'to the users named' }, { arg: 'users' }, { word: 'message', hint: 'then the text' }, text],
         summary: 'send to the users named',
+        palette: [{ id: 'parley.broadcastToUsers', title: 'Broadcast to Users…' }],
       },
     ],
     aliases: [],
@@ -85,14 +111,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'message',
-    forms: [{ tokens: [user, text], summary: 'send to one user, online or not' }],
+    forms: [
+      {
+        tokens: [user, text],
+        summary: 'send to one user, online or not',
+        palette: [{ id: 'parley.sendMessage', title: 'Send Message to User…' }],
+      },
+    ],
     aliases: [],
     request: 'message',
     parse: userAndText('message'),
   },
   {
     name: 'startprivate',
-    forms: [{ tokens: [user], summary: 'open a direct, encrypted chat with a user who is online' }],
+    forms: [
+      {
+        tokens: [user],
+        summary: 'open a direct, encrypted chat with a user who is online',
+        palette: [{ id: 'parley.startPrivateChat', title: 'Start Private Chat…' }],
+      },
+    ],
     // The original handed out the peer's address; here it opens the same verified channel.
     aliases: [{ name: 'getaddress', summary: 'the same as startprivate (the original name)' }],
     request: 'startprivate',
@@ -107,21 +145,45 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'stopprivate',
-    forms: [{ tokens: [user], summary: 'close the direct chat with a user' }],
+    forms: [
+      {
+        tokens: [user],
+        summary: 'close the direct chat with a user',
+        palette: [{ id: 'parley.stopPrivateChat', title: 'Stop Private Chat' }],
+      },
+    ],
     aliases: [],
     request: undefined,
     parse: oneUser('stopprivate', '(with whom?)'),
   },
   {
     name: 'block',
-    forms: [{ tokens: [user], summary: 'stop messages and presence from a user' }],
+    forms: [
+      {
+        tokens: [user],
+        summary: 'stop messages and presence from a user',
+        palette: [
+          { id: 'parley.block', title: 'Block User…' },
+          { id: 'parley.blockPerson', title: 'Block', contextOnly: true },
+        ],
+      },
+    ],
     aliases: [],
     request: 'block',
     parse: oneUser('block', '(whom?)'),
   },
   {
     name: 'unblock',
-    forms: [{ tokens: [user], summary: 'undo block' }],
+    forms: [
+      {
+        tokens: [user],
+        summary: 'undo block',
+        palette: [
+          { id: 'parley.unblock', title: 'Unblock User…' },
+          { id: 'parley.unblockPerson', title: 'Unblock', contextOnly: true },
+        ],
+      },
+    ],
     aliases: [],
     request: 'unblock',
     parse: oneUser('unblock', '(whom?)'),
@@ -131,9 +193,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     forms: [{ tokens: [], summary: 'the users you have blocked' }],
     aliases: [],
     request: 'blocklist',
+    noPalette: 'Unblock User… shows the block list to pick from',
     parse: noArguments('blocklist'),
   },
-  { name: 'logout', forms: [{ tokens: [], summary: 'sign out' }], aliases: [], request: 'logout', parse: noArguments('logout') },
+  {
+    name: 'logout',
+    forms: [{ tokens: [], summary: 'sign out' }],
+    aliases: [],
+    request: 'logout',
+    noPalette: "the editor's own Sign Out, which also forgets the saved session",
+    parse: noArguments('logout'),
+  },
   { name: 'help', forms: [{ tokens: [], summary: 'this list' }], aliases: [], request: undefined, parse: noArguments('help') },
 ];
 

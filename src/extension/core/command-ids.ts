@@ -1,20 +1,11 @@
+import { COMMANDS, type CommandForm, type CommandSpec, type PaletteEntry } from '../../protocol';
 import type { PrivateState } from '../../view-protocol';
 import type { Person } from './chat-state';
 
-/**
- * Every command the extension contributes, with its palette title. package.json's contributes.commands
- * must match this list (a test checks it), and the extension registers exactly these.
- */
-export const COMMANDS = {
+/** The extension's own commands (the chat commands' come from the command table), with their palette titles. */
+export const EDITOR_COMMANDS = {
   connect: { id: 'parley.connect', title: 'Connect to Server…' },
   signOut: { id: 'parley.signOut', title: 'Sign Out' },
-  whoElse: { id: 'parley.whoElse', title: 'Who Else Is Online' },
-  whoLast: { id: 'parley.whoLast', title: 'Who Was Online Recently…' },
-  broadcast: { id: 'parley.broadcast', title: 'Broadcast Message…' },
-  broadcastToUsers: { id: 'parley.broadcastToUsers', title: 'Broadcast to Users…' },
-  sendMessage: { id: 'parley.sendMessage', title: 'Send Message to User…' },
-  block: { id: 'parley.block', title: 'Block User…' },
-  unblock: { id: 'parley.unblock', title: 'Unblock User…' },
   startLocalServer: { id: 'parley.startLocalServer', title: 'Start Local Server' },
   stopLocalServer: { id: 'parley.stopLocalServer', title: 'Stop Local Server' },
   copyJoinAddress: { id: 'parley.copyJoinAddress', title: 'Copy Join Address' },
@@ -24,18 +15,28 @@ export const COMMANDS = {
   openChat: { id: 'parley.openChat', title: 'Open Chat' },
   openChatInEditor: { id: 'parley.openChatInEditor', title: 'Open Chat in Editor Tab' },
   refreshPeople: { id: 'parley.refreshPeople', title: 'Refresh People' },
-  startPrivateChat: { id: 'parley.startPrivateChat', title: 'Start Private Chat…' },
-  stopPrivateChat: { id: 'parley.stopPrivateChat', title: 'Stop Private Chat' },
-  // Context menu of the people view (hidden from the palette).
-  messagePerson: { id: 'parley.messagePerson', title: 'Message' },
-  blockPerson: { id: 'parley.blockPerson', title: 'Block' },
-  unblockPerson: { id: 'parley.unblockPerson', title: 'Unblock' },
-} as const;
+  // The people view's click and context menu: it opens the conversation, so it is not the message command.
+  messagePerson: { id: 'parley.messagePerson', title: 'Message', contextOnly: true },
+} as const satisfies Record<string, PaletteEntry>;
 
-export type CommandKey = keyof typeof COMMANDS;
+export type EditorCommand = keyof typeof EDITOR_COMMANDS;
 
-/** Commands that only make sense with an argument (a person from the tree): hidden from the palette. */
-export const CONTEXT_ONLY: readonly CommandKey[] = ['messagePerson', 'blockPerson', 'unblockPerson'];
+/** A chat command's palette entry, with the command and the form it runs. */
+export interface ChatPaletteEntry {
+  spec: CommandSpec;
+  form: CommandForm;
+  entry: PaletteEntry;
+}
+
+export const CHAT_PALETTE: readonly ChatPaletteEntry[] = COMMANDS.flatMap((spec) =>
+  spec.forms.flatMap((form) => (form.palette ?? []).map((entry) => ({ spec, form, entry }))),
+);
+
+/**
+ * Every command the extension registers: package.json's contributes.commands must match this list, and
+ * hide from the palette exactly those that are context only (a test checks both).
+ */
+export const CONTRIBUTED: readonly PaletteEntry[] = [...Object.values(EDITOR_COMMANDS), ...CHAT_PALETTE.map((c) => c.entry)];
 
 export const VIEW_IDS = { container: 'parley', chat: 'parley.chat', people: 'parley.people', panel: 'parley.chatPanel' } as const;
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger, ParleyServer, ServerOptions } from '../local-server-bundle';
+import type { ChatSession } from './chat-session';
 
 /**
  * The message center started from the editor. It runs inside the extension host process, not in a
@@ -175,4 +176,14 @@ function listenError(err: unknown, port: number): LocalServerError {
     'START_FAILED',
     `The local server could not listen on port ${port}: ${err instanceof Error ? err.message : String(err)}`,
   );
+}
+
+/**
+ * What deactivate does when the window closes: the connection closes (without signing out: another
+ * window of the same user stays signed in), then the local server stops, telling its clients it is
+ * shutting down. A failure to stop is reported, not thrown: the window closes anyway.
+ */
+export async function shutdown(session: ChatSession, local: LocalServer, report: (text: string) => void): Promise<void> {
+  session.dispose();
+  await local.stop().catch((err: unknown) => report(`Stopping the local server failed: ${String(err)}`));
 }

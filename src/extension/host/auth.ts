@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { usernameSchema } from '../../protocol';
 import type { ChatSession } from '../core/chat-session';
 import { Auth, type SignInUi } from '../core/sign-in';
-import { toastSafe } from '../core/toast-text';
+import { toastSafe } from '../core/notifications';
 import { normalizeUrl } from '../core/urls';
 
 /** Signing in (core/sign-in.ts) with VS Code's SecretStorage, the parley.* settings and input boxes. */

@@ -80,6 +80,11 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
     else if (conversation) controller.show(conversation);
   }
 
+  /** The conversation on screen (the sidebar's first), if a chat view is visible. */
+  onScreen(): string | undefined {
+    return this.view?.controller.viewing ?? [...this.panels].find((p) => p.controller.viewing)?.controller.viewing;
+  }
+
   /** For tests: what each chat view is doing. */
   describe(): { where: 'sidebar' | 'editor'; ready: boolean; viewing: string | undefined; active: string; queued: number }[] {
     const all = [...(this.view ? [{ where: 'sidebar' as const, controller: this.view.controller }] : [])];

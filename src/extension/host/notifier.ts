@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
-import { Notifier, type ToastAction } from '../core/notifications';
-import { toastSafe } from '../core/toast-text';
+import { Notifier, toastSafe, type ToastAction } from '../core/notifications';
 
 /** The notifier of core/notifications.ts with VS Code's toasts, input box and setting. */
 export function vscodeNotifier(session: ChatSession, open: (conversation: string) => Promise<void>, log: (text: string) => void): Notifier {

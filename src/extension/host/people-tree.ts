@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
 import { describeLastSeen, type Person } from '../core/chat-state';
-import { COMMANDS, personContext } from '../core/command-ids';
+import { EDITOR_COMMANDS, personContext } from '../core/command-ids';
 
 /** The people view: online first, then the rest by when they were last seen; blocked users marked. */
 export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Disposable {
@@ -40,7 +40,7 @@ export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Dispo
         : new vscode.ThemeIcon('circle-outline');
     item.contextValue = personContext(person, secret);
     item.accessibilityInformation = { label: `${person.username}, ${item.description}` };
-    item.command = { command: COMMANDS.messagePerson.id, title: 'Message', arguments: [person] };
+    item.command = { command: EDITOR_COMMANDS.messagePerson.id, title: 'Message', arguments: [person] };
     return item;
   }
 
