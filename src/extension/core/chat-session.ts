@@ -53,9 +53,16 @@ export interface PrivateFailure {
   body?: string;
 }
 
+export interface BroadcastDelivery {
+  delivered: number;
+  skipped: number;
+  queueFull: string[];
+}
+
 export type InputResult =
   | { kind: 'empty' }
-  | { kind: 'sent'; conversation: string; message: ShownMessage }
+  /** With the server's answer where the user is told of it: whether a direct message's recipient is online, whom a broadcast reached. */
+  | { kind: 'sent'; conversation: string; message: ShownMessage; online?: boolean; delivery?: BroadcastDelivery }
   | { kind: 'command'; command: Command['name']; text: string; users?: string[]; open?: string }
   | { kind: 'error'; error: string }
   | { kind: 'logout' };

@@ -1,9 +1,6 @@
 import type { ParleyRequestError } from '../../client/parley-client';
 import { asRequestError } from '../../client/request-error';
 
-// The host's modules take it from here too.
-export { asRequestError };
-
 /** What went wrong with a sign-in, in words for the notification, and what the extension should do about it. */
 export interface SignInProblem {
   code: ParleyRequestError['code'];

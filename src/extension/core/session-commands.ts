@@ -145,11 +145,13 @@ export class SessionCommands {
         const target = directId(outcome.to);
         if (target !== conversation) note(conversation, outcome.sentence);
         else if (!outcome.reply.online) note(target, formatOffline(outcome.to));
-        return { kind: 'sent', conversation: target, message: outcome.reply.message };
+        return { kind: 'sent', conversation: target, message: outcome.reply.message, online: outcome.reply.online };
       }
-      case 'broadcast':
+      case 'broadcast': {
         note(EVERYONE, outcome.sentence);
-        return { kind: 'sent', conversation: EVERYONE, message: outcome.reply.message };
+        const { message, ...delivery } = outcome.reply;
+        return { kind: 'sent', conversation: EVERYONE, message, delivery };
+      }
       case 'private': {
         const target = privateId(outcome.to);
         if (target !== conversation) note(conversation, outcome.sentence);

@@ -2,10 +2,9 @@ import * as vscode from 'vscode';
 import { formatBroadcast } from '../../client/sentences';
 import type { ArgKind, Command, CommandName } from '../../protocol';
 import { EVERYONE } from '../../view-protocol';
-import type { InputResult } from '../core/chat-session';
+import type { ChatSession, InputResult } from '../core/chat-session';
 import type { Person } from '../core/chat-state';
 import { CHAT_PALETTE, type ChatPaletteEntry } from '../core/command-ids';
-import type { EditorSession } from '../core/editor-session';
 import { toastSafe } from '../core/notifications';
 import { askMinutes, askText, personItem, pickUser, pickUsers, showUsers, type UserItem } from './pickers';
 import type { CommandHandler } from './register-command';
@@ -20,7 +19,7 @@ import type { CommandHandler } from './register-command';
  */
 
 export interface ChatCommandsHost {
-  readonly session: EditorSession;
+  readonly session: ChatSession;
   ensureSignedIn(): Promise<boolean>;
   /** The conversation on screen in a chat view, if one is visible. */
   onScreen(): string | undefined;
@@ -35,7 +34,7 @@ interface UserQuestion {
   /** Its title; the palette entry's by default. */
   title?: string;
   placeholder?: string;
-  items(session: EditorSession): UserItem[] | Promise<UserItem[]>;
+  items(session: ChatSession): UserItem[] | Promise<UserItem[]>;
   /** Whether a username not offered may be typed. */
   typed: boolean;
   /** Said instead of asking when there is nobody to offer. */
@@ -44,7 +43,7 @@ interface UserQuestion {
   takeOnly?: true;
 }
 
-const people = (session: EditorSession, keep: (p: Person) => boolean = () => true): UserItem[] =>
+const people = (session: ChatSession, keep: (p: Person) => boolean = () => true): UserItem[] =>
   session.state.people().filter(keep).map(personItem);
 
 const ANYONE: UserQuestion = { items: (session) => people(session), typed: true };
@@ -81,16 +80,15 @@ type Presenters = { [N in CommandName]?: (result: Shown, command: Extract<Comman
 
 /** How a command's result is shown, and what the command returns, where the default (below) does not fit. */
 const PRESENTERS: Presenters = {
-  broadcast: (result, command, { session }) => {
-    if (result.kind !== 'sent') return undefined;
-    const reply = session.broadcastReply(result.message.id);
-    if (!reply) return undefined;
+  broadcast: (result, command) => {
+    if (result.kind !== 'sent' || !result.delivery) return undefined;
+    const reply = result.delivery;
     void vscode.window.showInformationMessage(`Parley: ${formatBroadcast(reply, command.to !== undefined)}`);
     return { id: result.message.id, delivered: reply.delivered, skipped: reply.skipped };
   },
-  message: (result, command, { session }) => {
+  message: (result, command) => {
     if (result.kind !== 'sent') return undefined;
-    if (session.recipientOnline(result.message.id) === false)
+    if (result.online === false)
       void vscode.window.showInformationMessage(`Parley: sent; ${command.to} is offline and will get it on signing in.`);
     return result.message;
   },

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { HostAction } from '../../view-protocol';
+import { ChatSession } from '../core/chat-session';
 import type { StateSnapshot } from '../core/chat-state';
 import { EDITOR_COMMANDS, VIEW_IDS, type EditorCommand } from '../core/command-ids';
-import { EditorSession } from '../core/editor-session';
 import { LocalServer, shutdown, type ServerFactory } from '../core/local-server';
 import type { Notifier } from '../core/notifications';
 import type { Auth } from '../core/sign-in';
@@ -36,7 +36,7 @@ export interface ParleyTestApi {
  * Created by activate(), disposed on deactivate.
  */
 export class ParleyExtension implements vscode.Disposable {
-  readonly session: EditorSession;
+  readonly session: ChatSession;
   private readonly log: vscode.LogOutputChannel;
   private readonly auth: Auth;
   private readonly local: LocalServer;
@@ -50,7 +50,7 @@ export class ParleyExtension implements vscode.Disposable {
   constructor(context: vscode.ExtensionContext) {
     const log = vscode.window.createOutputChannel('Parley', { log: true });
     this.log = log;
-    const session = new EditorSession({ private: () => peerOptions(log), client: () => clientOptions(log) });
+    const session = new ChatSession({ private: () => peerOptions(log), client: () => clientOptions(log) });
     this.session = session;
     this.auth = vscodeAuth(context.secrets, session, log);
     // The server bundle is loaded only when a local server is started (see local-server.ts for why in-process).

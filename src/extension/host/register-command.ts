@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { asRequestError } from '../core/errors';
+import { asRequestError } from '../../client/request-error';
 import { LocalServerError } from '../core/local-server';
 import { toastSafe } from '../core/notifications';
 

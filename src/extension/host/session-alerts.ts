@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
 import { EDITOR_COMMANDS } from '../core/command-ids';
-import { asRequestError } from '../core/errors';
+import { asRequestError } from '../../client/request-error';
 import { toastSafe } from '../core/notifications';
 
 /**

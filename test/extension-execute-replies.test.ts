@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { EditorSession } from '../src/extension/core/editor-session';
+import { ChatSession } from '../src/extension/core/chat-session';
 import { startServer, type TestServer } from './helpers/server';
 
-describe('the editor session keeps the server’s answer to what a command sent', () => {
+describe('what a command sent comes back with the server’s answer', () => {
   let t: TestServer;
-  const sessions: EditorSession[] = [];
-  const open = async (username: string): Promise<EditorSession> => {
-    const session = new EditorSession({ client: { requestTimeoutMs: 3000 }, now: () => t.clock.now });
+  const sessions: ChatSession[] = [];
+  const open = async (username: string): Promise<ChatSession> => {
+    const session = new ChatSession({ client: { requestTimeoutMs: 3000 }, now: () => t.clock.now });
     sessions.push(session);
     await session.connect(t.url, username, `${username}-pw`);
     return session;
@@ -21,7 +21,7 @@ describe('the editor session keeps the server’s answer to what a command sent'
   });
   after(() => t.close());
 
-  test('a broadcast’s counts and a direct message’s recipient, by the id of the message execute returns, once', async () => {
+  test('a broadcast’s counts and whether a direct message’s recipient is online', async () => {
     const alice = await open('alice');
     await t.signIn('bob');
     const toAll = await alice.execute('everyone', { name: 'broadcast', body: 'hello all' });
@@ -30,13 +30,12 @@ describe('the editor session keeps the server’s answer to what a command sent'
     const toCarolDirect = await alice.execute('everyone', { name: 'message', to: 'carol', body: 'hi carol' });
     assert.ok(toAll.kind === 'sent' && toCarol.kind === 'sent' && toBob.kind === 'sent' && toCarolDirect.kind === 'sent');
 
-    assert.deepEqual(alice.broadcastReply(toAll.message.id), { delivered: 1, skipped: 0, queueFull: [] });
-    assert.equal(alice.broadcastReply(toAll.message.id), undefined, 'taken once');
-    const named = alice.broadcastReply(toCarol.message.id);
-    assert.equal(named?.delivered, 1, 'carol is offline: kept for her');
-    assert.equal(alice.recipientOnline(toBob.message.id), true);
-    assert.equal(alice.recipientOnline(toCarolDirect.message.id), false);
+    assert.deepEqual(toAll.delivery, { delivered: 1, skipped: 0, queueFull: [] });
+    assert.equal(toCarol.delivery?.delivered, 1, 'carol is offline: kept for her');
+    assert.equal(toBob.online, true);
+    assert.equal(toCarolDirect.online, false);
     // A broadcast's answer is not a direct message's.
-    assert.equal(alice.recipientOnline(toAll.message.id), undefined);
+    assert.equal(toAll.online, undefined);
+    assert.equal(toBob.delivery, undefined);
   });
 });
