@@ -1,4 +1,4 @@
-import type { Command, CommandName } from '../protocol';
+import type { Command, CommandName, ReplyBodies, RequestName, RequestPayload } from '../protocol';
 import {
   SIGNED_OUT,
   formatBlocked,
@@ -37,6 +37,8 @@ export interface CommandPort<R extends Replies = Replies> {
     block(username: string): Promise<unknown>;
     unblock(username: string): Promise<unknown>;
     blocklist(): Promise<{ users: string[] }>;
+    /** Any other request, as `ParleyClient.request` sends it: a new command that needs nothing more of a client uses this. */
+    request<E extends RequestName>(event: E, payload: RequestPayload<E>): Promise<ReplyBodies[E]>;
   };
   private: {
     start(username: string): Promise<R['start']>;

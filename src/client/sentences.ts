@@ -11,15 +11,15 @@ import { COMMAND_HELP } from '../protocol';
  * A name from the network, kept to one line so that no part of it can pose as a line of its own: line breaks
  * are written as the terminal writes controls (`^J`, `<U+2028>`).
  */
-const name = (text: string): string =>
+export const name = (text: string): string =>
   text.replace(/[\n\v\f\r\u0085\u2028\u2029]/g, (ch) => {
     const code = ch.charCodeAt(0);
     return code < 0x20 ? `^${String.fromCharCode(code + 64)}` : `<U+${code.toString(16).toUpperCase().padStart(4, '0')}>`;
   });
 
-const list = (users: readonly string[]): string => users.map(name).join(', ');
+export const list = (users: readonly string[]): string => users.map(name).join(', ');
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function formatWhoElse(users: readonly string[]): string {
   return users.length ? `Online now: ${list(users)}` : 'Nobody else is online.';

@@ -127,6 +127,7 @@ export class SessionCommands {
       block: (username) => this.people.block(username),
       unblock: (username) => this.people.unblock(username),
       blocklist: async () => ({ users: await this.blocklist() }),
+      request: (event, payload) => this.connection.requireClient().request(event, payload),
     },
     private: {
       start: (username) => this.privateChats.start(username),
