@@ -17,3 +17,8 @@ export const LIMITS = {
 } as const;
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/** usernameSchema's rule as a yes or no, for a UI that would rather not load zod to ask. */
+export function isUsername(name: string): boolean {
+  return name.length <= LIMITS.usernameMax && USERNAME_PATTERN.test(name);
+}

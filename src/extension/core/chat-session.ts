@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { ParleyClient, ParleyRequestError, type ClientOptions, type ConnectionState, type SessionToken } from '../../client/parley-client';
+import type { ClientOptions, ConnectionState, ParleyClient, SessionToken } from '../../client/parley-client';
+import type { PrivateChannels } from '../../client/private-channels';
 import {
-  PrivateChannels,
   PrivateChatError,
+  privateCloseReason,
   type PrivateChannelsOptions,
   type PrivateClosed,
   type PrivateMessage,
-} from '../../client/private-channels';
-import { privateCloseReason } from '../../client/private-api';
+} from '../../client/private-api';
+import { ParleyRequestError } from '../../client/request-error';
 import {
   formatBlocked,
   formatBlocklist,
@@ -19,15 +20,10 @@ import {
   formatWhoElse,
   formatWhoLast,
 } from '../../client/sentences';
-import {
-  COMMAND_NAMES,
-  LIMITS,
-  parseCommand,
-  type ChatMessage,
-  type Command,
-  type PresenceEvent,
-  type SignedOutEvent,
-} from '../../protocol';
+import type { ChatMessage, PresenceEvent, SignedOutEvent } from '../../protocol';
+// From their own modules, not the index: the index would load the schemas (zod) at activation.
+import { COMMAND_NAMES, parseCommand, type Command } from '../../protocol/commands';
+import { LIMITS } from '../../protocol/limits';
 import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import { ChatState, conversationOf, mentions } from './chat-state';
 import { asRequestError } from './errors';
@@ -149,16 +145,18 @@ export class ChatSession extends EventEmitter<SessionEvents> {
    * (see errors.ts for the words).
    */
   async connect(url: string, username: string, secret: string | { token: string }): Promise<void> {
+    // Socket.IO's client and private chat load at the first connect, not at activation.
+    const stack = await import('./connection-stack');
     const identity = `${url}\n${username}`;
     // Private chats that outlived the last server session go on with this one, for the same user on the same server.
     const kept = !this.client && this.identity === identity ? this.channels : undefined;
     this.closeClient({ keepChannels: kept !== undefined });
     this.endMessage = undefined;
     this.state.setConnection({ phase: 'connecting', url, username });
-    const client = new ParleyClient(url, typeof this.options.client === 'function' ? this.options.client() : this.options.client);
+    const client = new stack.ParleyClient(url, typeof this.options.client === 'function' ? this.options.client() : this.options.client);
     this.client = client;
     this.wire(client);
-    const channels = kept ?? new PrivateChannels(client, this.privateOptions());
+    const channels = kept ?? new stack.PrivateChannels(client, this.privateOptions());
     if (kept) kept.follow(client);
     else this.wirePrivate(channels);
     this.channels = channels;

@@ -1,4 +1,4 @@
-import { ParleyRequestError } from '../../client/parley-client';
+import { ParleyRequestError } from '../../client/request-error';
 
 /** What went wrong with a sign-in, in words for the notification, and what the extension should do about it. */
 export interface SignInProblem {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatBroadcast, formatWhoElse, formatWhoLast } from '../../client/sentences';
 import type { ChatMessage } from '../../protocol';
-import { usernameSchema } from '../../protocol';
+import { isUsername } from '../../protocol/limits';
 import type { Logger } from '../local-server-bundle';
 import { EVERYONE, classifyLink, directId, privateId, type HostAction, type ShownMessage, type TimelineItem } from '../../view-protocol';
 import type { ClientOptions } from '../../client/parley-client';
@@ -461,8 +461,7 @@ export class ParleyExtension implements vscode.Disposable {
       pick.onDidChangeValue((value) => {
         const typed = value.trim();
         const exists = base.some((i) => i.label === typed);
-        pick.items =
-          typed && !exists && usernameSchema.safeParse(typed).success ? [{ label: typed, description: 'username' }, ...base] : base;
+        pick.items = typed && !exists && isUsername(typed) ? [{ label: typed, description: 'username' }, ...base] : base;
       });
       let done = false;
       pick.onDidAccept(() => {
@@ -593,7 +592,7 @@ export class ParleyExtension implements vscode.Disposable {
           value: first && !existing.has(suggested) ? suggested : '',
           ignoreFocusOut: true,
           validateInput: (v) =>
-            !usernameSchema.safeParse(v.trim()).success
+            !isUsername(v.trim())
               ? 'Letters, digits, ".", "_" and "-", at most 32'
               : existing.has(v.trim())
                 ? 'That user exists'
