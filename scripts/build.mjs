@@ -3,10 +3,39 @@
 import { build, context } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { extensionBundle, nodeBundle } from './bundle-options.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
+
+/**
+ * Code the extension loads only when it is needed, each bundled apart so that loading a bundle that uses it
+ * does not parse it: a module that is `import()`ed, or a package imported only by code that is itself
+ * `import()`ed. Either becomes `require('./<out>.js')`, beside the bundle that asks for it. None may hold a
+ * class that its importers also hold (an `instanceof` across two bundles fails).
+ */
+const DEFERRED = [
+  // Private chat's listener (Socket.IO's server), imported at the first sign-in.
+  { in: 'src/client/peer-listener.ts', out: 'peer-listener' },
+  // Socket.IO's client: the connection stack (src/extension/core/connection-stack.ts) is imported at the first connect.
+  { in: 'socket.io-client', out: 'socket-io-client' },
+];
+
+const deferredBundles = {
+  name: 'deferred-bundles',
+  setup(build) {
+    const modules = new Map(DEFERRED.map((d) => [resolve(d.in), d.out]));
+    const packages = new Map(DEFERRED.map((d) => [d.in, d.out]));
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      const out =
+        packages.get(args.path) ??
+        (args.kind === 'dynamic-import' && args.path.startsWith('.') && modules.get(`${resolve(args.resolveDir, args.path)}.ts`));
+      return out ? { path: `./${out}.js`, external: true } : undefined;
+    });
+  },
+};
 
 const entries = [
   { in: 'src/server/main.ts', out: 'server-cli' },
@@ -14,32 +43,29 @@ const entries = [
 ].filter((e) => existsSync(e.in));
 
 const options = {
+  ...nodeBundle,
   entryPoints: entries,
   outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
   sourcemap: true,
   logLevel: 'info',
-  // socket.io's optional native helpers: ws falls back to plain JavaScript without them.
-  external: ['bufferutil', 'utf-8-validate'],
+  plugins: [deferredBundles],
 };
 
-// The VS Code extension: the extension host's bundle (vscode is provided by the editor), the local
-// server it loads only when asked to start one, and the chat webview's bundle for the browser.
+// The VS Code extension: the extension host's bundle, the local server it loads only when asked to start
+// one, the modules it defers, and the chat webview's bundle for the browser.
 const extensionOptions = {
   ...options,
+  ...extensionBundle,
   entryPoints: [
     { in: 'src/extension/extension.ts', out: 'extension' },
     { in: 'src/extension/local-server-bundle.ts', out: 'extension-server' },
     // The embedded store's worker thread, started from beside either server bundle (server-cli, extension-server).
     { in: 'src/server/store/sqlite-worker.ts', out: 'sqlite-worker' },
-  ].filter((e) => existsSync(e.in)),
-  external: [...options.external, 'vscode'],
-  // What ships in the .vsix: minified (names kept for readable stack traces); the source maps stay out of it.
+  ]
+    .filter((e) => existsSync(e.in))
+    // Also required by dist/cli.js, beside it.
+    .concat(DEFERRED),
   minify: !watch,
-  keepNames: true,
 };
 const webviewOptions = {
   entryPoints: [{ in: 'src/webview/ui/main.ts', out: 'webview' }].filter((e) => existsSync(e.in)),

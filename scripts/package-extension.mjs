@@ -10,6 +10,8 @@ const { name, version } = JSON.parse(readFileSync('package.json', 'utf8'));
 for (const file of [
   'dist/extension.js',
   'dist/extension-server.js',
+  'dist/peer-listener.js',
+  'dist/socket-io-client.js',
   'dist/sqlite-worker.js',
   'dist/webview.js',
   'dist/node-sqlite3-wasm.wasm',

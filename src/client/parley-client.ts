@@ -6,7 +6,6 @@ import {
   PROTOCOL_VERSION,
   type ChatMessage,
   type ClientToServerEvents,
-  type ErrorCode,
   type HandshakeAuth,
   type ParleyError,
   type PresenceEvent,
@@ -18,22 +17,13 @@ import {
   type ServerToClientEvents,
   type SignedOutEvent,
 } from '../protocol';
+import { ParleyRequestError } from './request-error';
 import { untrustedCertificate } from './tls-failure';
 
 export type ConnectionState = 'offline' | 'connecting' | 'connected' | 'signed-in' | 'reconnecting';
 
-/** A request the server refused, or one that could not reach it (`TIMEOUT`, `UNREACHABLE`, `UNTRUSTED_CERTIFICATE`). */
-export class ParleyRequestError extends Error {
-  readonly code: ErrorCode | 'TIMEOUT' | 'UNREACHABLE' | 'UNTRUSTED_CERTIFICATE';
-  readonly retryAfterSeconds: number | undefined;
-
-  constructor(error: { code: ParleyRequestError['code']; message: string; retryAfterSeconds?: number }) {
-    super(error.message);
-    this.name = 'ParleyRequestError';
-    this.code = error.code;
-    this.retryAfterSeconds = error.retryAfterSeconds;
-  }
-}
+// Re-exported: ParleyClient's users take its error from here.
+export { ParleyRequestError };
 
 export interface ClientEvents {
   state: [state: ConnectionState];

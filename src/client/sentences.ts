@@ -1,5 +1,5 @@
 import type { PrivateRefused } from './private-channels';
-import { COMMAND_HELP } from '../protocol';
+import { COMMAND_HELP } from '../protocol/commands';
 
 /**
  * What a command's outcome says to the user, in the same words in the terminal and in the editor. Plain text

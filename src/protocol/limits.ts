@@ -23,3 +23,8 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
  * (U+FFFD, or less), and two ids that differ only there would collide. No client that types text sends one.
  */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** usernameSchema's rule as a yes or no, for a UI that would rather not load zod to ask. */
+export function isUsername(name: string): boolean {
+  return name.length <= LIMITS.usernameMax && USERNAME_PATTERN.test(name);
+}

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ParleyRequestError, SessionToken } from '../../client/parley-client';
-import { LIMITS, type ChatMessage, type Command, type SignedOutEvent } from '../../protocol';
+import type { ChatMessage, Command, SignedOutEvent } from '../../protocol';
+import { LIMITS } from '../../protocol/limits';
 import type { ShownMessage } from '../../view-protocol';
 import { ChatState, conversationOf, mentions } from './chat-state';
 import { HistoryPager } from './history-pager';

@@ -1,4 +1,4 @@
-import { COMMANDS, type CommandForm, type CommandSpec, type PaletteEntry } from '../../protocol';
+import { COMMANDS, type CommandForm, type CommandSpec, type PaletteEntry } from '../../protocol/commands';
 import type { PrivateState } from '../../view-protocol';
 import type { Person } from './chat-state';
 

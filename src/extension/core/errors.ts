@@ -1,5 +1,4 @@
-import type { ParleyRequestError } from '../../client/parley-client';
-import { asRequestError } from '../../client/request-error';
+import { asRequestError, type ParleyRequestError } from '../../client/request-error';
 
 /** What went wrong with a sign-in, in words for the notification, and what the extension should do about it. */
 export interface SignInProblem {

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { ParleyRequestError } from '../../client/parley-client';
-import { PrivateChatError, type PrivateChannels, type PrivateClosed, type PrivateMessage } from '../../client/private-channels';
+import { ParleyRequestError } from '../../client/request-error';
+import type { PrivateChannels } from '../../client/private-channels';
+import { PrivateChatError, type PrivateClosed, type PrivateMessage } from '../../client/private-api';
 import { privateCloseReason } from '../../client/private-api';
 import { formatPrivateRefused } from '../../client/sentences';
 import { EVERYONE, privateId, type ShownMessage } from '../../view-protocol';

@@ -1,7 +1,10 @@
 import { runCommand, type CommandPort, type Outcome } from '../../client/command-runner';
 import { asRequestError } from '../../client/request-error';
 import { formatOffline } from '../../client/sentences';
-import { COMMAND_NAMES, LIMITS, parseCommand, type ChatMessage, type Command } from '../../protocol';
+import type { ChatMessage } from '../../protocol';
+// From their own modules, not the index: the index would load the schemas (zod) at activation.
+import { COMMAND_NAMES, parseCommand, type Command } from '../../protocol/commands';
+import { LIMITS } from '../../protocol/limits';
 import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import type { InputResult } from './chat-session';
 import type { ChatState } from './chat-state';

@@ -1,7 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import { ParleyClient, ParleyRequestError, type ClientOptions, type ConnectionState, type SessionToken } from '../../client/parley-client';
-import { PrivateChannels, type PrivateChannelsOptions } from '../../client/private-channels';
-import { asRequestError } from '../../client/request-error';
+import type { ClientOptions, ConnectionState, ParleyClient, SessionToken } from '../../client/parley-client';
+import type { PrivateChannels } from '../../client/private-channels';
+import type { PrivateChannelsOptions } from '../../client/private-api';
+import { ParleyRequestError, asRequestError } from '../../client/request-error';
 import { SIGNED_OUT } from '../../client/sentences';
 import type { ChatMessage, PresenceEvent, SignedOutEvent } from '../../protocol';
 import type { SessionEvents } from './chat-session';
@@ -81,16 +82,18 @@ export class SessionConnection {
 
   /** Connects and signs in; returns the private chats to make ready. Rejects with the client core's ParleyRequestError. */
   async connect(url: string, username: string, secret: string | { token: string }): Promise<PrivateChannels> {
+    // Socket.IO's client and private chat load at the first connect, not at activation.
+    const stack = await import('./connection-stack');
     const identity = `${url}\n${username}`;
     // Private chats that outlived the last server session go on with this one, for the same user on the same server.
     const kept = !this.current && this.identity === identity ? this.privateChats : undefined;
     this.closeClient({ keepChannels: kept !== undefined });
     this.endMessage = undefined;
     this.state.setConnection({ phase: 'connecting', url, username });
-    const client = new ParleyClient(url, typeof this.options.client === 'function' ? this.options.client() : this.options.client);
+    const client = new stack.ParleyClient(url, typeof this.options.client === 'function' ? this.options.client() : this.options.client);
     this.current = client;
     this.wire(client);
-    const channels = kept ?? new PrivateChannels(client, this.privateOptions());
+    const channels = kept ?? new stack.PrivateChannels(client, this.privateOptions());
     if (kept) kept.follow(client);
     else this.hooks.channels(channels);
     this.privateChats = channels;

@@ -1,4 +1,4 @@
-import { LIMITS } from '../../protocol';
+import { LIMITS } from '../../protocol/limits';
 import { locationHref } from '../../view-protocol';
 
 export interface SharedSelection {

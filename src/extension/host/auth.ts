@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { usernameSchema } from '../../protocol';
+import { isUsername } from '../../protocol/limits';
 import type { ChatSession } from '../core/chat-session';
 import { Auth, type SignInUi } from '../core/sign-in';
 import { toastSafe } from '../core/notifications';
@@ -39,7 +39,7 @@ function signInUi(log: vscode.LogOutputChannel): SignInUi {
         prompt: `Your username on ${url}`,
         value: current,
         ignoreFocusOut: true,
-        validateInput: (value) => (usernameSchema.safeParse(value.trim()).success ? undefined : 'Letters, digits, ".", "_" and "-"'),
+        validateInput: (value) => (isUsername(value.trim()) ? undefined : 'Letters, digits, ".", "_" and "-"'),
       }),
     // No progress notification while connecting: the workbench keeps one on screen for at least 800 ms, so a fast
     // failure showed "connecting…" next to its own error. The status item and the chat view say "connecting…".

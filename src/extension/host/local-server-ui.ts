@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
-import { usernameSchema } from '../../protocol';
+import { isUsername } from '../../protocol/limits';
 import type { ChatSession } from '../core/chat-session';
 import { EDITOR_COMMANDS } from '../core/command-ids';
 import { LocalServerError, type LocalServer } from '../core/local-server';
@@ -141,7 +141,7 @@ export class LocalServerUi implements vscode.Disposable {
           value: first && !existing.has(suggested) ? suggested : '',
           ignoreFocusOut: true,
           validateInput: (v) =>
-            !usernameSchema.safeParse(v.trim()).success
+            !isUsername(v.trim())
               ? 'Letters, digits, ".", "_" and "-", at most 32'
               : existing.has(v.trim())
                 ? 'That user exists'

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { usernameSchema } from '../../protocol';
+import { isUsername } from '../../protocol/limits';
 import type { Person } from '../core/chat-state';
 
 /** The boxes and quick picks the palette's commands ask with. Each resolves with undefined when the user gives up. */
@@ -31,8 +31,7 @@ export function pickUser(options: {
       pick.onDidChangeValue((value) => {
         const typed = value.trim();
         const exists = base.some((i) => i.label === typed);
-        pick.items =
-          typed && !exists && usernameSchema.safeParse(typed).success ? [{ label: typed, description: 'username' }, ...base] : base;
+        pick.items = typed && !exists && isUsername(typed) ? [{ label: typed, description: 'username' }, ...base] : base;
       });
     }
     let done = false;

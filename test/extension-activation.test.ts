@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { build, type Metafile } from 'esbuild';
+import { extensionBundle } from '../scripts/bundle-options.mjs';
+import { isUsername } from '../src/protocol/limits';
+import { usernameSchema } from '../src/protocol/schemas';
+
+// What VS Code loads when it activates Parley: the modules dist/extension.js evaluates at load are those its entry
+// reaches through static imports; what only an import() reaches is evaluated when that import() runs. esbuild's
+// metafile lists both kinds of edge.
+
+const ENTRY = 'src/extension/extension.ts';
+
+/** Loaded at the first sign-in or private chat, never at activation. */
+const DEFERRED = [
+  'node_modules/socket.io-client/',
+  'node_modules/engine.io-client/',
+  'node_modules/socket.io/',
+  'node_modules/zod/v4/classic/',
+  'src/protocol/schemas.ts',
+  'src/protocol/private.ts',
+  'src/client/parley-client.ts',
+  'src/client/private-channels.ts',
+  'src/client/private-crypto.ts',
+  'src/client/peer-listener.ts',
+];
+
+async function metafile(): Promise<Metafile> {
+  const result = await build({ ...extensionBundle, entryPoints: [ENTRY], write: false, metafile: true, minify: false, logLevel: 'silent' });
+  return result.metafile;
+}
+
+function reached(meta: Metafile, follow: (kind: string) => boolean): Set<string> {
+  const seen = new Set<string>();
+  const stack = [ENTRY];
+  for (let file = stack.pop(); file !== undefined; file = stack.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const edge of meta.inputs[file]?.imports ?? []) if (!edge.external && follow(edge.kind)) stack.push(edge.path);
+  }
+  return seen;
+}
+
+describe('what activation loads', () => {
+  test('the first view’s code, without Socket.IO, zod’s schemas or private chat, which are loaded when used', async () => {
+    const meta = await metafile();
+    const atLoad = reached(meta, (kind) => kind !== 'dynamic-import');
+    const atAll = reached(meta, () => true);
+    for (const needed of ['src/extension/host/parley-extension.ts', 'src/extension/core/chat-session.ts', 'src/view-protocol/messages.ts'])
+      assert.ok(atLoad.has(needed), `${needed} is loaded at activation`);
+    for (const prefix of DEFERRED) {
+      assert.ok(
+        [...atAll].some((f) => f.startsWith(prefix)),
+        `${prefix} is in the extension at all`,
+      );
+      const eager = [...atLoad].filter((f) => f.startsWith(prefix));
+      assert.deepEqual(eager, [], `${prefix} is loaded at activation`);
+    }
+  });
+
+  test('the username check the editor makes without zod is usernameSchema’s rule', () => {
+    const names = ['alice', 'a', 'A.b_c-9', 'x'.repeat(32), 'x'.repeat(33), '', ' alice', 'al ice', 'ali/ce', 'é', 'alice\n', '.', '-'];
+    for (const name of names) assert.equal(isUsername(name), usernameSchema.safeParse(name).success, JSON.stringify(name));
+  });
+});
