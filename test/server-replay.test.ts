@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { ParleyClient } from '../src/client/parley-client';
 import type { ChatMessage } from '../src/protocol';
+import { REPLAY_PAGE_BYTES, REPLAYS_PER_USER, packetBytes } from '../src/server/replay';
+import { ReplayTurns } from '../src/server/replay-turns';
 import type { Store } from '../src/server/store/store';
-import { collect, eventually, next, startServer } from './helpers/server';
+import { collect, eventually, next, passwordOf, startServer, type TestServer } from './helpers/server';
 import { streamLogger } from '../src/server/log';
 
 /** The client core's Socket.IO socket: what really arrives, duplicates included. */
@@ -24,6 +26,50 @@ async function queue(store: Store, from: string, to: string, count: number, body
   );
   return saved.map((s) => s.message.id);
 }
+
+/** The TCP socket under a Socket.IO client's WebSocket: pausing it makes a client that does not read. */
+type Tcp = { pause(): void; resume(): void };
+const tcpOf = (socket: Socket): Tcp =>
+  (socket as unknown as { io: { engine: { transport: { ws: { _socket: Tcp } } } } }).io.engine.transport.ws._socket;
+
+/**
+ * What the server holds to be written to its clients: the characters of the packets in engine.io's write
+ * buffers and the bytes in the WebSockets' (measured here rather than with the sweep's own count).
+ */
+function heldByServer(srv: TestServer): number {
+  let held = 0;
+  for (const socket of srv.server.io.of('/').sockets.values()) {
+    const engine = socket.conn as unknown as { writeBuffer: { data?: string }[]; transport: { socket?: { bufferedAmount: number } } };
+    held += (engine.transport.socket?.bufferedAmount ?? 0) + engine.writeBuffer.reduce((sum, p) => sum + (p.data?.length ?? 0), 0);
+  }
+  return held;
+}
+
+/** The most the server held, watched until it has not changed for a while: the replays wait for their clients to read. */
+async function mostHeldOnceStill(srv: TestServer): Promise<number> {
+  let most = 0;
+  let last = -1;
+  let still = 0;
+  await eventually(
+    () => {
+      const now = heldByServer(srv);
+      most = Math.max(most, now);
+      still = now > 0 && now === last ? still + 1 : 0;
+      last = now;
+      return still >= 30;
+    },
+    30_000,
+    'the replays to wait for their clients',
+  );
+  return most;
+}
+
+/**
+ * Stores 300 of the largest messages, about 24 KB each as JSON (4 000 characters that JSON escapes as six
+ * each), 7 MB in all: more than the kernel's socket buffers on loopback take from a client that does not read.
+ */
+const queueLarge = (store: Store, from: string, to: string): Promise<number[]> =>
+  queue(store, from, to, 300, (i) => `${i} ${'\u0001'.repeat(4000)}`);
 
 const increasing = (ids: number[]): boolean => ids.every((id, i) => i === 0 || id > ids[i - 1]!);
 
@@ -62,31 +108,12 @@ describe('replay at sign-in', () => {
 
     const bob = await srv.connect();
     const got = arrivals(bob);
-    const tcp = (bob as unknown as { socket: { io: { engine: { transport: { ws: { _socket: { pause(): void; resume(): void } } } } } } })
-      .socket.io.engine.transport.ws._socket;
+    const tcp = tcpOf(socketOf(bob));
     await bob.login('bob', 'bob-pw');
     tcp.pause();
 
-    // What the server holds for bob, watched until it stops changing: the replay waits for him to read.
-    const [server] = srv.server.io.of('/').sockets.values();
-    const engine = server!.conn as unknown as { writeBuffer: { data?: string }[]; transport: { socket: { bufferedAmount: number } } };
-    // engine.io's write buffer, and the WebSocket's (measured here rather than with the sweep's own count).
-    const waiting = (): number =>
-      engine.transport.socket.bufferedAmount + engine.writeBuffer.reduce((sum, p) => sum + (p.data?.length ?? 0), 0);
-    let most = 0;
-    let last = -1;
-    let still = 0;
-    await eventually(
-      () => {
-        const now = waiting();
-        most = Math.max(most, now);
-        still = now > 0 && now === last ? still + 1 : 0;
-        last = now;
-        return still >= 30;
-      },
-      30_000,
-      'the replay to wait for bob',
-    );
+    // What the server holds for bob: the replay waits for him to read.
+    const most = await mostHeldOnceStill(srv);
     const page = 100 * (3900 + 200);
     assert.ok(most <= 2 * page, `at most about a page waits in the server (${most} bytes)`);
     assert.ok(got.length < stored.length, 'bob has not had everything');
@@ -111,8 +138,7 @@ describe('replay at sign-in', () => {
 
     const bob = await srv.connect();
     const got = collect(bob, 'message');
-    const tcp = (bob as unknown as { socket: { io: { engine: { transport: { ws: { _socket: { pause(): void; resume(): void } } } } } } })
-      .socket.io.engine.transport.ws._socket;
+    const tcp = tcpOf(socketOf(bob));
     await bob.login('bob', 'bob-pw');
     tcp.pause();
     await eventually(() => logged.includes('closed a connection that reads too slowly'), 20_000, 'the server closing it');
@@ -144,4 +170,129 @@ describe('replay at sign-in', () => {
     // The login's replay is over: the connection's next request is answered.
     await bob.whoelse();
   });
+
+  test('a page is bounded by bytes too: a session that does not read holds about 256 KiB of large messages, not 100 of them', async (t) => {
+    const srv = await startServer({ users: ['alice', 'bob'] });
+    t.after(() => srv.close());
+    // A page of 100 of these would be 2.4 MB.
+    const stored = await queueLarge(srv.server.store, 'alice', 'bob');
+    const largest = packetBytes((await srv.server.store.pendingFor('bob', { limit: 1 }))[0]!);
+
+    const bob = await bareSession(srv, 'bob');
+    bob.tcp.pause();
+    const most = await mostHeldOnceStill(srv);
+    assert.ok(most <= REPLAY_PAGE_BYTES + largest, `at most a page of bytes waits in the server (${most} bytes)`);
+    assert.ok(bob.got.length < stored.length, 'bob has not had everything');
+
+    bob.tcp.resume();
+    await eventually(() => bob.got.length >= stored.length, 30_000, `all ${stored.length} messages (${bob.got.length} so far)`);
+    assert.deepEqual(
+      bob.got.map((m) => m.id),
+      stored,
+    );
+  });
+
+  test('many sessions of one user that do not read hold a few pages in the server, not one each; each gets everything once it reads', async (t) => {
+    const srv = await startServer({ users: ['alice', 'bob', 'carol'] });
+    t.after(() => srv.close());
+    const stored = await queueLarge(srv.server.store, 'alice', 'bob');
+    const largest = packetBytes((await srv.server.store.pendingFor('bob', { limit: 1 }))[0]!);
+    const carol = await srv.signIn('carol');
+
+    // Bare sessions acknowledge nothing, so every replay has all of it to send.
+    const sessions = [];
+    for (let i = 0; i < 12; i++) {
+      const session = await bareSession(srv, 'bob');
+      session.tcp.pause();
+      sessions.push(session);
+    }
+    const most = await mostHeldOnceStill(srv);
+    const bound = REPLAYS_PER_USER * (REPLAY_PAGE_BYTES + largest);
+    assert.ok(most <= bound, `${sessions.length} sessions of bob make the server hold ${most} bytes (at most ${bound})`);
+    // Another user is answered meanwhile.
+    assert.deepEqual((await carol.whoelse()).users, ['bob']);
+
+    for (const session of sessions) session.tcp.resume();
+    for (const [i, session] of sessions.entries()) {
+      await eventually(
+        () => session.got.length >= stored.length,
+        30_000,
+        `session ${i}: all ${stored.length} (${session.got.length} so far)`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const session of sessions) {
+      assert.deepEqual(
+        session.got.map((m) => m.id),
+        stored,
+        'in order, each once',
+      );
+    }
+  });
+
+  test("a user's replays take turns: a session waits while others hold them, and gets its turn when they close", async (t) => {
+    const srv = await startServer({ users: ['alice', 'bob'] });
+    t.after(() => srv.close());
+    const stored = await queueLarge(srv.server.store, 'alice', 'bob');
+    const stuck = [];
+    for (let i = 0; i < REPLAYS_PER_USER; i++) {
+      const session = await bareSession(srv, 'bob');
+      session.tcp.pause();
+      stuck.push(session);
+    }
+    // One in line behind them leaves before its turn; the newcomer after it must not wait for it.
+    (await bareSession(srv, 'bob')).socket.close();
+    const bob = await bareSession(srv, 'bob');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(bob.got.length, 0, 'nothing while every turn is held');
+
+    // Signed out, though their transports stay open (unread) until the client gives up on them.
+    for (const session of stuck) session.socket.disconnect();
+    await eventually(() => bob.got.length >= stored.length, 10_000, `all ${stored.length} messages (${bob.got.length} so far)`);
+    for (const session of stuck) session.tcp.resume();
+    assert.deepEqual(
+      bob.got.map((m) => m.id),
+      stored,
+    );
+  });
 });
+
+describe('ReplayTurns', () => {
+  test('lets `perUser` replays of a user run, the rest in order; leaving a place or a turn moves the line', async () => {
+    const turns = new ReplayTurns(2);
+    const [a, b, c, d] = [turns.enter('bob'), turns.enter('bob'), turns.enter('bob'), turns.enter('bob')];
+    const other = turns.enter('carol');
+    const started: string[] = [];
+    for (const [name, turn] of Object.entries({ a, b, c, d, other })) void turn.ready.then((ok) => ok && started.push(name));
+    await Promise.resolve();
+    assert.deepEqual(started.sort(), ['a', 'b', 'other'], "another user's replays do not wait for bob's");
+
+    c.leave();
+    assert.equal(await c.ready, false, 'a place given up before its turn never gets one');
+    a.leave();
+    a.leave(); // twice frees one turn, not two
+    await d.ready;
+    assert.deepEqual(started.sort(), ['a', 'b', 'd', 'other']);
+    const e = turns.enter('bob');
+    let eStarted = false;
+    void e.ready.then(() => (eStarted = true));
+    await Promise.resolve();
+    assert.equal(eStarted, false, 'b and d still run');
+    b.leave();
+    assert.equal(await e.ready, true);
+  });
+});
+
+/** A bare Socket.IO client signed in with the password; unlike ParleyClient it acknowledges nothing, so each replay sends it everything. */
+async function bareSession(srv: TestServer, username: string): Promise<{ socket: Socket; tcp: Tcp; got: ChatMessage[] }> {
+  const socket = io(srv.url, { transports: ['websocket'], auth: { protocol: 2 }, forceNew: true, reconnection: false });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('connect_error', reject);
+  });
+  const got: ChatMessage[] = [];
+  socket.on('message', (m: ChatMessage) => got.push(m));
+  const reply = (await socket.timeout(10_000).emitWithAck('login', { username, password: passwordOf(username) })) as { ok: boolean };
+  assert.ok(reply.ok, `${username} signs in`);
+  return { socket, tcp: tcpOf(socket), got };
+}

@@ -18,7 +18,8 @@ import type { Timings } from './options';
 import type { Presence } from './presence';
 import type { PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
-import { REPLAY_PAGE, type Replay } from './replay';
+import { REPLAY_PAGE, REPLAY_PAGE_BYTES, REPLAYS_PER_USER, type Replay } from './replay';
+import { ReplayTurns } from './replay-turns';
 import type { Request } from './request';
 import { SessionTokens, type IssuedToken } from './session-tokens';
 import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
@@ -55,6 +56,7 @@ export class ChatService {
   private readonly privateChat: PrivateChat;
   private readonly sendRate: KeyedRate;
   private readonly tokens: SessionTokens;
+  private readonly replayTurns = new ReplayTurns(REPLAYS_PER_USER);
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.tokens = new SessionTokens(deps.store, deps.clock, deps.timings.sessionTokenTtlMs);
@@ -251,26 +253,38 @@ export class ChatService {
   }
 
   /**
-   * Sends the user's stored messages to a session that signed in, a page at a time: the next page is read
+   * Sends the user's stored messages to a session that signed in, a page at a time: the next page is sent
    * once the last has been written to the client, so that what the server holds for one session stays about
-   * a page however much is stored, and a client that does not read is left to the slow-reader sweep.
+   * a page however much is stored, and a client that does not read is left to the heartbeat and the
+   * slow-reader sweep. A user's sessions take turns (REPLAYS_PER_USER), so that opening more of them does
+   * not make the server hold more pages.
    */
   private async replay(conn: Connection, username: string, replay: Replay): Promise<void> {
     // A session that ended (a closed connection drains at once) must not read the rest of the queue.
     const going = (): boolean => conn.user === username && conn.replayingWith(replay);
+    const turn = this.replayTurns.enter(username);
+    // A session that ends while it waits gives its place up.
+    conn.socket.once('disconnect', turn.leave);
     try {
+      if (!(await turn.ready) || !going()) return;
       for (;;) {
-        const page = await this.deps.store.pendingFor(username, { after: replay.after, limit: REPLAY_PAGE });
+        let page: readonly ChatMessage[] = await this.deps.store.pendingFor(username, { after: replay.after, limit: REPLAY_PAGE });
         if (!going()) return;
-        replay.send(page);
-        if (page.length < REPLAY_PAGE) return;
-        await conn.drained();
-        if (!going()) return;
+        const more = page.length === REPLAY_PAGE;
+        do {
+          page = replay.send(page, REPLAY_PAGE_BYTES);
+          // The last page too: a session that does not read must not leave the turn with a page in the server.
+          await conn.drained();
+          if (!going()) return;
+        } while (page.length > 0);
+        if (!more) return;
       }
     } catch (err) {
       // Live messages must still flow; what was not sent comes at the next sign-in.
       this.deps.log.error('replay failed', { username, err: err instanceof Error ? err.stack : String(err) });
     } finally {
+      conn.socket.off('disconnect', turn.leave);
+      turn.leave();
       conn.finishReplay(replay);
     }
   }

@@ -65,7 +65,7 @@ export interface Timings {
    * A connection with more bytes than this waiting to be written at two sweeps in a row (a client that
    * reads slower than it is sent to) is closed: its memory is bounded, and nothing is lost, since what it
    * was not sent stays pending until it signs in again and acknowledges it. Keep it above a replay page
-   * (about 420 KB, see replay.ts), or a sign-in to a slow link could trip it.
+   * (REPLAY_PAGE_BYTES and one message, see replay.ts), or a sign-in to a slow link could trip it.
    */
   maxQueuedBytes: number;
   /** A connection (even one that never sent Socket.IO's CONNECT) not signed in this long after it opened is closed. */
