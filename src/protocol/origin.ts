@@ -3,6 +3,9 @@
  * page can open a WebSocket to any address, 127.0.0.1 included, and browsers cannot be stopped from
  * doing so: but they always name the page in an `Origin` header, which Node clients never send. So a
  * handshake that carries one is refused unless that origin was allowed explicitly.
+ *
+ * Also the one reading of web addresses as origins: the allowed origins, and a server's address as the terminal
+ * client and the extension take it.
  */
 
 /** What engine.io's `allowRequest` sees of the HTTP request (an `IncomingMessage` is one). */
