@@ -24,14 +24,14 @@ import {
   timeline,
   type Conversation,
 } from './conversation';
-import { People, type Person } from './people';
+import { Roster, type Person } from './roster';
 
 export { NOTICES_MAX, conversationOf } from './conversation';
-export { describeLastSeen, type Person } from './people';
+export { describeLastSeen, type Person } from './roster';
 
 /**
  * All chat state the extension keeps, with no dependency on VS Code or the network: conversations (their timelines
- * in ./conversation.ts), unread counts, private chats' states, how much history is loaded, people (./people.ts) and
+ * in ./conversation.ts), unread counts, private chats' states, how much history is loaded, people (./roster.ts) and
  * the connection. The session (chat-session.ts) feeds it; the views read it and listen to its events.
  */
 
@@ -60,7 +60,7 @@ export interface PrivateMessageIn {
 
 export class ChatState extends EventEmitter<StateEvents> {
   private readonly convs = new Map<string, Conversation>();
-  private readonly persons = new People(
+  private readonly persons = new Roster(
     () => this.me,
     () => this.now(),
     () => queueMicrotask(() => this.emit('people')),

@@ -2,7 +2,7 @@ import type { PresenceEvent, UserSummary } from '../../protocol';
 
 /**
  * Everyone the signed-in user has heard of (from presence, messages, `whoelse`, `wholast`, `users` and blocks),
- * with whether they are online or blocked and when each was last seen. ChatState owns one and says what changed.
+ * with whether they are online or blocked and when each was last seen. ChatState owns one (its roster) and says what changed.
  */
 
 export interface Person {
@@ -15,7 +15,7 @@ export interface Person {
   seenWithinMinutes?: number;
 }
 
-export class People {
+export class Roster {
   private readonly persons = new Map<string, Person>();
 
   /** `me`: the signed-in user, never listed; `added`: someone other than me was heard of for the first time. */
