@@ -125,7 +125,7 @@ export const FULL: Sizes = {
   storeRepeats: 3,
   renderMessages: 10_000,
   floodSockets: 64,
-  floodSignIns: 20,
+  floodSignIns: 40,
   bigReplayMessages: 100_000,
   replayObservers: 20,
   stormClients: 1_000,

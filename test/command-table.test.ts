@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { COMMANDS, COMMAND_HELP, formUsage, parseCommand, requestSchemas, type Token } from '../src/protocol';
+import { COMMANDS, COMMAND_HELP, formUsage, parseCommand, requestSchemas } from '../src/protocol';
 import { complete } from '../src/webview/completion';
-
-/** A line that fills a form with sample arguments. */
-function sample(name: string, tokens: readonly Token[]): string {
-  const words = tokens.map((t) => ('word' in t ? t.word : { user: 'bob', users: 'bob carol', minutes: '5', text: 'hello there' }[t.arg]));
-  return [name, ...words].join(' ');
-}
+import { sample } from './helpers/commands';
 
 const usernames = ['bob', 'bella', 'carol'];
 

@@ -266,6 +266,10 @@ describe('accounts', () => {
     assert.match((await run(['list'])).out, /^carol\tnever seen$/m);
     const bad = await run(['add', 'no good'], 'x');
     assert.notEqual(bad.code, 0);
+    const path = await run(['add', '../etc']);
+    assert.notEqual(path.code, 0);
+    assert.match(path.err, /"\.\.\/etc" is not a valid username/);
+    assert.doesNotMatch(path.err, /Password for/, 'refused before the password is asked for');
 
     const t = await startServer({ dataDir });
     const carol = await t.connect();

@@ -8,7 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { ParleyClient, ParleyRequestError } from '../src/client/parley-client';
 import { DEFAULT_TIMINGS } from '../src/server/options';
 import type { Reply } from '../src/protocol';
-import { countHashes, next, passwordOf, startServer, type TestServer } from './helpers/server';
+import { countHashes, eventually, next, passwordOf, startServer, type TestServer } from './helpers/server';
 
 async function tokenOf(t: TestServer, username: string): Promise<{ client: ParleyClient; token: string; expiresAt: number }> {
   const client = await t.signIn(username);
@@ -251,5 +251,27 @@ describe('session tokens and the sign-in rate', () => {
     const reply = await ask(raw, 'login', { token });
     assert.equal(reply.ok, false);
     assert.equal(!reply.ok && reply.error.code, 'RATE_LIMITED');
+  });
+});
+
+describe('the log under a flood of refused tokens', () => {
+  test('each address gets 20 lines, then one line tells how many were held back', async (ctx) => {
+    const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+    const capture = (message: string, fields?: Record<string, unknown>) => void lines.push({ message, ...(fields && { fields }) });
+    const t = await startServer({ users: ['alice'], log: { info: () => {}, error: () => {}, warn: capture } });
+    ctx.after(() => t.close());
+    const socket = await rawSocket(t.url, 2);
+    ctx.after(() => socket.close());
+    for (let i = 0; i < 30; i++) {
+      const reply = (await socket.emitWithAck('login', { token: 'A'.repeat(42) + String.fromCharCode(65 + (i % 26)) })) as Reply;
+      assert.equal(!reply.ok && reply.error.code, 'INVALID_TOKEN');
+    }
+    const refused = (l: { message: string }) => l.message === 'refused session token';
+    assert.equal(lines.filter(refused).length, 20);
+    // The sweep tells what it held back each time it runs: the counts add up to the lines not written.
+    const heldBack = () =>
+      lines.filter((l) => l.message === 'refused session token: more lines held back').reduce((sum, l) => sum + Number(l.fields?.lines), 0);
+    await eventually(() => heldBack() === 10, 5000, 'the lines held back to be told');
+    assert.equal(lines.filter(refused).length, 20);
   });
 });

@@ -34,6 +34,8 @@ function watchChecks(accounts: Accounts) {
   let open: () => void = () => {};
   const opened = new Promise<void>((resolve) => (open = resolve));
   const watch = {
+    /** The usernames checked, in the order their checks began. */
+    order: [] as string[],
     calls: 0,
     running: 0,
     mostAtOnce: 0,
@@ -45,6 +47,7 @@ function watchChecks(accounts: Accounts) {
   };
   accounts.verify = async (username, password) => {
     watch.calls += 1;
+    watch.order.push(username);
     watch.running += 1;
     watch.mostAtOnce = Math.max(watch.mostAtOnce, watch.running);
     try {
@@ -101,6 +104,67 @@ describe('bounds on password checks before sign-in', () => {
     assert.equal(replies.filter((r) => isRefusal(r, 'INVALID_CREDENTIALS')).length, 4);
     assert.equal(checks.mostAtOnce, 1, 'checks ran at once');
     assert.equal(checks.calls, 5);
+  });
+
+  test('free checks go round the addresses that wait: a flood from one address does not queue ahead of everyone', async (ctx) => {
+    const t = await startServer({ users: ['alice'], signInLimits: { concurrentChecks: 1 } });
+    ctx.after(() => t.close());
+    const arrivals = countLogins(t);
+    const checks = watchChecks(t.server.accounts);
+    const flood = await Promise.all(Array.from({ length: 6 }, () => rawSocket(t.url, '127.0.0.2')));
+    const alice = await rawSocket(t.url, '127.0.0.3');
+    ctx.after(() => [...flood, alice].forEach((s) => s.close()));
+    const floodReplies = Promise.all(flood.map((s, i) => login(s, `guess${i}`, 'x')));
+    await eventually(() => arrivals.arrived === 6 && checks.calls === 1, 5000, 'one check running and five waiting');
+    const aliceReply = login(alice, 'alice', passwordOf('alice'));
+    await eventually(() => arrivals.arrived === 7, 5000, "alice's login");
+    checks.release();
+
+    assert.equal((await aliceReply).ok, true);
+    await floodReplies;
+    assert.deepEqual(checks.order.slice(0, 3), ['guess0', 'guess1', 'alice'], 'her turn came after one more of the flood');
+  });
+
+  test('a user who signed in from an address before goes ahead of those who did not', async (ctx) => {
+    const t = await startServer({ users: ['alice'], signInLimits: { concurrentChecks: 1 } });
+    ctx.after(() => t.close());
+    const first = await rawSocket(t.url, '127.0.0.4');
+    assert.equal((await login(first, 'alice', passwordOf('alice'))).ok, true);
+    first.close();
+    const arrivals = countLogins(t);
+    const checks = watchChecks(t.server.accounts);
+    const flood = [
+      ...(await Promise.all(Array.from({ length: 4 }, () => rawSocket(t.url, '127.0.0.2')))),
+      ...(await Promise.all(Array.from({ length: 3 }, () => rawSocket(t.url, '127.0.0.3')))),
+    ];
+    const alice = await rawSocket(t.url, '127.0.0.4');
+    ctx.after(() => [...flood, alice].forEach((s) => s.close()));
+    const floodReplies = Promise.all(flood.map((s, i) => login(s, `guess${i}`, 'x')));
+    await eventually(() => arrivals.arrived === 7 && checks.calls === 1, 5000, 'the flood waiting');
+    const aliceReply = login(alice, 'alice', passwordOf('alice'));
+    await eventually(() => arrivals.arrived === 8, 5000, "alice's login");
+    checks.release();
+
+    assert.equal((await aliceReply).ok, true);
+    await floodReplies;
+    assert.equal(checks.order[1], 'alice', JSON.stringify(checks.order));
+  });
+
+  test('a sign-in that has waited too long for a check is refused as busy, before the client gives up', async (ctx) => {
+    const t = await startServer({ users: ['alice', 'bob'], signInLimits: { concurrentChecks: 1, checkWaitMs: 300 } });
+    ctx.after(() => t.close());
+    const checks = watchChecks(t.server.accounts);
+    const [alice, bob] = [await rawSocket(t.url), await rawSocket(t.url, '127.0.0.2')];
+    ctx.after(() => [alice, bob].forEach((s) => s.close()));
+    const aliceReply = login(alice, 'alice', passwordOf('alice'));
+    await eventually(() => checks.calls === 1, 5000, "alice's check");
+    const bobReply = await login(bob, 'bob', passwordOf('bob'));
+    assert.ok(isRefusal(bobReply, 'RATE_LIMITED'), JSON.stringify(bobReply));
+    assert.match(JSON.stringify(bobReply), /busy checking other sign-ins/);
+    assert.equal(checks.calls, 1, "alice's check was still running, and bob's never ran");
+    checks.release();
+    assert.equal((await aliceReply).ok, true);
+    assert.equal((await login(bob, 'bob', passwordOf('bob'))).ok, true, 'his place was given back');
   });
 
   test('a login whose socket has gone before its turn costs no hash', async (ctx) => {
@@ -174,6 +238,31 @@ describe('bounds on password checks before sign-in', () => {
     const later = await rawSocket(t.url, '127.0.0.2');
     ctx.after(() => later.close());
     assert.ok(isRefusal(await login(later, 'nobody', 'x'), 'INVALID_CREDENTIALS'), 'a second later one more attempt is allowed');
+  });
+
+  test('wrong passwords from one address are few across all usernames: then no more hashing for it', async (ctx) => {
+    const t = await startServer({ users: ['alice'], signInLimits: { failureBurst: 3, failureEverySeconds: 10 } });
+    ctx.after(() => t.close());
+    const checks = watchChecks(t.server.accounts);
+    checks.release();
+    const socket = await rawSocket(t.url, '127.0.0.2');
+    ctx.after(() => socket.close());
+    const replies: Reply[] = [];
+    // Random usernames: the per-username lockout never applies.
+    for (let i = 0; i < 5; i++) replies.push(await login(socket, `nobody${i}`, 'x'));
+    assert.deepEqual(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'INVALID_CREDENTIALS', 'RATE_LIMITED', 'RATE_LIMITED'],
+    );
+    assert.match(JSON.stringify(replies[3]), /Too many wrong passwords from your address/);
+    assert.equal(checks.calls, 3, 'no password is checked past the budget');
+    assert.equal((await login(socket, 'alice', passwordOf('alice'))).ok, false, 'not even a right one, until the budget refills');
+
+    const elsewhere = await rawSocket(t.url, '127.0.0.1');
+    ctx.after(() => elsewhere.close());
+    assert.equal((await login(elsewhere, 'alice', passwordOf('alice'))).ok, true, 'another address is not affected');
+    t.clock.advance(10_000);
+    assert.equal((await login(socket, 'alice', passwordOf('alice'))).ok, true, 'ten seconds later one more check is allowed');
   });
 
   test('windows of one user signing in at once all get in: they wait for the checks in flight', async (ctx) => {

@@ -377,6 +377,16 @@ for (const [name, open] of OPENERS) {
       assert.deepEqual(await store.listUsers(), []);
     });
 
+    test('text with a lone UTF-16 surrogate is refused rather than stored changed', async (t) => {
+      const { store } = await freshStore(t, open);
+      const lone = /cannot keep text that contains a lone UTF-16 surrogate/;
+      await assert.rejects(store.saveMessage(direct('alice', 'bob', 'mid\uD800\uD800x')), lone);
+      await assert.rejects(store.saveMessage(direct('alice', 'bob', 'first', 'r\uD800\uD800')), lone);
+      const pair = 'kept \u{1F680}';
+      assert.equal((await store.saveMessage(direct('alice', 'bob', pair, 'r\u{1F680}'))).duplicate, false);
+      assert.deepEqual(bodies(await store.pendingFor('bob')), [pair]);
+    });
+
     test('history pages backwards, oldest first within a page', async (t) => {
       const { store } = await freshStore(t, open);
       const ids: Record<string, number> = {};

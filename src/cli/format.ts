@@ -114,14 +114,11 @@ export function formatPrivateMessage(message: PrivateMessage, now: number): stri
   return `[${formatTime(message.at, now)}] ${name(message.from)} (private): ${formatBody(message.body)}`;
 }
 
-export function formatPrivateSent(to: string): string {
-  return `Sent privately to ${name(to)}.`;
-}
-
 export function formatPrivateOpened(username: string, safetyCode: string): string {
   return `* private chat with ${name(username)} is open (direct, encrypted); safety code ${safetyCode}: the same on ${name(username)}'s screen means nobody is in between`;
 }
 
+/** The terminal's own words for it: its hint names the command that sends there. */
 export function formatPrivateAlreadyOpen(username: string): string {
   return `A private chat with ${name(username)} is already open; "private ${name(username)} <text>" sends there.`;
 }

@@ -1,6 +1,7 @@
-import { ParleyRequestError, type ConnectionState, type ParleyClient } from '../client/parley-client';
+import type { ConnectionState, ParleyClient } from '../client/parley-client';
+import { asRequestError } from '../client/request-error';
 import { PrivateChannels, type PrivateChannelsOptions } from '../client/private-channels';
-import { parseCommand, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
+import { findCommand, parseCommand, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
 import {
   formatError,
   formatMessage,
@@ -10,22 +11,12 @@ import {
   formatPrivateMessage,
   formatPrivateOnly,
   formatPrivateOpened,
-  formatPrivateSent,
   formatServerText,
   formatWelcome,
   sanitize,
 } from './format';
-import {
-  formatBlocked,
-  formatBlocklist,
-  formatBroadcast,
-  formatHelp,
-  formatPrivateRefused,
-  formatSent,
-  formatUnblocked,
-  formatWhoElse,
-  formatWhoLast,
-} from '../client/sentences';
+import { SIGNED_OUT, formatPrivateRefused } from '../client/sentences';
+import { runCommand, type CommandPort, type Outcome } from '../client/command-runner';
 import { LineInput } from '../tty/line-input';
 
 export interface TerminalStreams {
@@ -71,6 +62,7 @@ export class TerminalClient {
   private readonly channels: PrivateChannels;
   /** The message center is gone for this session but private chats go on. */
   private privateOnly = false;
+  private readonly port: CommandPort;
 
   constructor(
     private readonly client: ParleyClient,
@@ -81,6 +73,7 @@ export class TerminalClient {
     this.signOutTimeoutMs = options.signOutTimeoutMs ?? 3000;
     // Created before this session's own listeners, so that it has closed its chats when a sign-out is shown.
     this.channels = new PrivateChannels(client, options.private);
+    this.port = { requests: client, private: this.channels };
     this.channels.on('message', (m) => this.whenChatting(() => this.print(formatPrivateMessage(m, this.now()))));
     this.channels.on('opened', (o) => this.whenChatting(() => this.print(formatPrivateOpened(o.username, o.safetyCode))));
     this.channels.on('closed', (c) => this.whenChatting(() => this.onPrivateClosed(formatPrivateClosed(c))));
@@ -183,46 +176,15 @@ export class TerminalClient {
   }
 
   private async execute(command: Exclude<Command, { name: 'logout' }>): Promise<void> {
-    const client = this.client;
-    if (command.name === 'help') return this.print(formatHelp());
-    // The direct channel needs no server: no "not connected" warning, and these work after it is gone.
-    if (command.name === 'private' || command.name === 'stopprivate') return this.executePrivate(command);
-    if (client.state !== 'signed-in') this.print('Not connected right now; the command will run once the connection is back.');
+    // Only requests wait for the server: help and the direct channel's commands work without it.
+    if (findCommand(command.name)?.request !== undefined && this.client.state !== 'signed-in') {
+      this.print('Not connected right now; the command will run once the connection is back.');
+    }
     try {
-      switch (command.name) {
-        case 'whoelse':
-          return this.print(formatWhoElse((await client.whoelse()).users));
-        case 'wholast':
-          return this.print(formatWhoLast((await client.wholast(command.minutes)).users, command.minutes));
-        case 'message':
-          return this.print(formatSent(command.to, (await client.message(command.to, command.body)).online));
-        case 'broadcast':
-          return this.print(formatBroadcast(await client.broadcast(command.body, command.to), command.to !== undefined));
-        case 'block':
-          return this.print(formatBlocked((await client.block(command.username)).username));
-        case 'unblock':
-          return this.print(formatUnblocked((await client.unblock(command.username)).username));
-        case 'blocklist':
-          return this.print(formatBlocklist((await client.blocklist()).users));
-        case 'startprivate': {
-          // The "open" line comes from the channel's own event, on either side.
-          const { already } = await this.channels.start(command.username);
-          if (already) this.print(formatPrivateAlreadyOpen(command.username));
-          return;
-        }
-      }
+      const line = terminalLine(await runCommand(command, this.port));
+      if (line !== undefined) this.print(line);
     } catch (err) {
       this.print(formatError(asRequestError(err).message));
-    }
-  }
-
-  private executePrivate(command: Extract<Command, { name: 'private' | 'stopprivate' }>): void {
-    try {
-      if (command.name === 'stopprivate') return this.channels.stop(command.username);
-      this.channels.send(command.to, command.body);
-      this.print(formatPrivateSent(command.to));
-    } catch (err) {
-      this.print(formatError(err instanceof Error ? err.message : String(err)));
     }
   }
 
@@ -263,7 +225,7 @@ export class TerminalClient {
         clearTimeout(timer);
       }
       // The server's own word usually comes first (onSignedOut); this covers a goodbye that never came.
-      if (!this.isDone()) this.print('You have signed out.');
+      if (!this.isDone()) this.print(SIGNED_OUT);
     })();
     return this.leaving;
   }
@@ -321,7 +283,8 @@ export class TerminalClient {
   }
 }
 
-function asRequestError(err: unknown): ParleyRequestError {
-  if (err instanceof ParleyRequestError) return err;
-  return new ParleyRequestError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+/** Most outcomes in the shared words; a private chat's opening and closing are told by the channel's own events. */
+function terminalLine(outcome: Outcome): string | undefined {
+  if (outcome.name === 'startprivate') return outcome.reply.already ? formatPrivateAlreadyOpen(outcome.username) : undefined;
+  return outcome.name === 'stopprivate' ? undefined : outcome.sentence;
 }

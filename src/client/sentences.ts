@@ -56,9 +56,32 @@ export function formatBlocklist(users: readonly string[]): string {
   return users.length ? `Blocked: ${list(users)}` : 'You have not blocked anyone.';
 }
 
+/** Said once signed out, whoever asked for it. */
+export const SIGNED_OUT = 'You have signed out.';
+
 export function formatHelp(): string {
   const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
   return ['Commands:', ...COMMAND_HELP.map((h) => `  ${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
+}
+
+/** The answer to startprivate; the chat's own "open" notice, with the safety code, comes from the channel. */
+export function formatPrivateStarted(username: string, already: boolean): string {
+  return already
+    ? `A private chat with ${name(username)} is already open; what you send there goes directly to them.`
+    : `Private chat with ${name(username)} is open (direct, encrypted).`;
+}
+
+export function formatPrivateSent(to: string): string {
+  return `Sent privately to ${name(to)}.`;
+}
+
+export function formatPrivateStopping(username: string): string {
+  return `Stopping the private chat with ${name(username)}.`;
+}
+
+/** Beside a direct message in its own conversation, where "Sent to" would say nothing new. */
+export function formatOffline(username: string): string {
+  return `${name(username)} is offline and will get it on signing in.`;
 }
 
 /** A connection to this client's listener that was refused: the user hears of attempts on their name. */

@@ -17,3 +17,9 @@ export const LIMITS = {
 } as const;
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * A UTF-16 surrogate without its pair cannot be written as UTF-8: the store would keep something else
+ * (U+FFFD, or less), and two ids that differ only there would collide. No client that types text sends one.
+ */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { LIMITS, USERNAME_PATTERN } from './limits';
+import { LIMITS, LONE_SURROGATE, USERNAME_PATTERN } from './limits';
 
 export const usernameSchema = z
   .string()
@@ -7,11 +7,15 @@ export const usernameSchema = z
   .max(LIMITS.usernameMax, `a username has at most ${LIMITS.usernameMax} characters`)
   .regex(USERNAME_PATTERN, 'a username may hold only letters, digits, ".", "_" and "-"');
 
+/** Text the store keeps as it was sent: see LONE_SURROGATE. */
+const wellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
+
 /** The one password rule: sign-in, admin.sock and the users CLI all apply it. */
 export const passwordSchema = z
   .string()
   .min(1, 'a password is required')
-  .max(LIMITS.passwordMax, `a password has at most ${LIMITS.passwordMax} characters`);
+  .max(LIMITS.passwordMax, `a password has at most ${LIMITS.passwordMax} characters`)
+  .refine(wellFormed, 'a password cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)');
 
 /** The store cannot keep U+0000 (SQLite's text ends there), so no stored string may hold one. */
 const withoutNul = (s: string): boolean => !s.includes('\0');
@@ -20,7 +24,8 @@ const bodySchema = z
   .string()
   .max(LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`)
   .refine((s) => s.trim().length > 0, 'a message cannot be empty')
-  .refine(withoutNul, 'a message cannot contain the character U+0000 (NUL)');
+  .refine(withoutNul, 'a message cannot contain the character U+0000 (NUL)')
+  .refine(wellFormed, 'a message cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)');
 
 /** An X25519 or Ed25519 public key: the 32 raw bytes in base64url, without padding (a JWK's `x`). */
 export const publicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a public key is 32 bytes in base64url');
@@ -57,6 +62,7 @@ const clientMsgIdSchema = z
   .min(1)
   .max(LIMITS.clientMsgIdMax)
   .refine(withoutNul, 'a clientMsgId cannot contain the character U+0000 (NUL)')
+  .refine(wellFormed, 'a clientMsgId cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)')
   .optional();
 
 /** Payload schemas of every client-to-server event; `.strict()` so that typos are reported, not ignored. */

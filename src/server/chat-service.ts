@@ -213,7 +213,7 @@ export class ChatService {
     if (limited) return limited;
     const resumed = await this.tokens.resume(token, username);
     if (!resumed || !this.deps.accounts.has(resumed.username)) {
-      this.deps.log.warn('refused session token', { username, address: conn.address });
+      this.deps.gate.refusedToken(username, conn.address);
       return failure('INVALID_TOKEN', 'This session token is unknown, expired or revoked: sign in with the password.');
     }
     return this.startSession(conn, resumed.username, request, resumed);

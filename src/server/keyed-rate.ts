@@ -12,10 +12,19 @@ export class KeyedRate {
   constructor(private readonly rate: { burst: number; perSecond: number }) {}
 
   take(key: string, now: number): boolean {
+    return this.entry(key, now).bucket.take(now);
+  }
+
+  /** Whether `take` would succeed now, without taking. */
+  peek(key: string, now: number): boolean {
+    return this.buckets.get(key)?.bucket.peek(now) ?? true;
+  }
+
+  private entry(key: string, now: number): { bucket: TokenBucket; lastAt: number } {
     let entry = this.buckets.get(key);
     if (!entry) this.buckets.set(key, (entry = { bucket: new TokenBucket(this.rate.burst, this.rate.perSecond, now), lastAt: now }));
     entry.lastAt = now;
-    return entry.bucket.take(now);
+    return entry;
   }
 
   forget(key: string): void {

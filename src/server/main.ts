@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ask } from '../tty/line-input';
+import { describeIssues, usernameSchema } from '../protocol';
 import { normalizeOrigin } from '../protocol/origin';
 import { Accounts, passwordProblem } from './accounts';
 import { runningServerAdmin, serveAdmin, type AccountAdmin } from './admin-socket';
@@ -135,6 +136,9 @@ async function manage(accounts: AccountAdmin, action: string, name: string | und
     console.log(`Removed ${name}.`);
     return 0;
   }
+  // Before the password is asked for: a name that cannot be an account is refused at once.
+  const badName = usernameSchema.safeParse(name).error;
+  if (badName) throw new UsageError(`"${name}" is not a valid username: ${describeIssues(badName)}`);
   const password = await ask(`Password for ${name}: `, { hidden: true });
   // Checked here too: a password too long for the admin socket's request would be refused with a vaguer error.
   const problem = passwordProblem(password);

@@ -83,6 +83,8 @@ export interface SignInLimits {
   queuedChecks: number;
   /** Places (running or waiting) one address may hold, so that one address cannot fill the queue. */
   checksPerAddress: number;
+  /** How long a sign-in may wait for a check before it is refused as busy: under the client's request timeout. */
+  checkWaitMs: number;
   /** Password sign-in attempts one address may make across all usernames: `burst` at once, then `perSecond`. */
   burst: number;
   perSecond: number;
@@ -93,6 +95,13 @@ export interface SignInLimits {
    */
   tokenBurst: number;
   tokenPerSecond: number;
+  /**
+   * Wrong passwords one address may have checked across all usernames: `failureBurst`, then one more every
+   * `failureEverySeconds`. Guesses spread over random usernames escape the per-username lockout; this keeps
+   * what they cost the server near nothing while a whole office behind one address can still mistype.
+   */
+  failureBurst: number;
+  failureEverySeconds: number;
   /** Attempts that may wait for the in-flight checks of one username and address ([6.3] of the protocol). */
   waitingPerUser: number;
 }
@@ -117,10 +126,13 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   concurrentChecks: Math.min(4, availableParallelism()),
   queuedChecks: 32,
   checksPerAddress: 8,
+  checkWaitMs: 5_000,
   burst: 10,
   perSecond: 1,
   tokenBurst: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   tokenPerSecond: 10,
+  failureBurst: 10,
+  failureEverySeconds: 10,
   waitingPerUser: 8,
 };
 

@@ -3,13 +3,14 @@ import type { Accounts } from './accounts';
 import type { Clock } from './clock';
 import { HashLimiter } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
+import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
 import { LoginThrottle } from './login-throttle';
 import type { SignInLimits, Timings } from './options';
 
 /**
  * Everything a `login` goes through before its password is accepted, cheapest first: the lockout, the
- * address's rate of attempts, the wait for earlier checks of the same username and address, and a place
+ * address's rate of attempts and of wrong passwords, the wait for earlier checks of the same username and address, and a place
  * among the server's few password checks. A socket that has gone by then costs no hash.
  */
 export class SignInGate {
@@ -17,6 +18,10 @@ export class SignInGate {
   readonly hashes: HashLimiter;
   private readonly attempts: KeyedRate;
   private readonly tokenAttempts: KeyedRate;
+  private readonly failures: KeyedRate;
+  private readonly warnings: LogLimiter;
+  /** Whose password checks go first when the server is busy: nobody flooding from elsewhere can be among them. */
+  private readonly signedInBefore = new RecentPairs(KNOWN_PAIRS, KNOWN_FOR_MS);
 
   constructor(
     private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
@@ -26,10 +31,13 @@ export class SignInGate {
     this.throttle = new LoginThrottle(timings.maxLoginFailures, timings.blockMs, limits.waitingPerUser);
     this.attempts = new KeyedRate(limits);
     this.tokenAttempts = new KeyedRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
+    this.warnings = new LogLimiter(deps.log, deps.clock);
+    this.failures = new KeyedRate({ burst: limits.failureBurst, perSecond: 1 / limits.failureEverySeconds });
     this.hashes = new HashLimiter({
       concurrency: limits.concurrentChecks,
       queued: limits.queuedChecks,
       perAddress: limits.checksPerAddress,
+      maxWaitMs: limits.checkWaitMs,
     });
   }
 
@@ -46,6 +54,9 @@ export class SignInGate {
     if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is blocked from your address for now.');
     const limited = this.checkRate(address);
     if (limited) return limited;
+    if (!this.failures.peek(address, deps.clock())) {
+      return failure('RATE_LIMITED', 'Too many wrong passwords from your address; wait a minute and try again.');
+    }
 
     const reservation = await throttle.reserve(username, address, deps.clock, wanted);
     if (reservation === 'gone') return closedDuringSignIn();
@@ -55,7 +66,8 @@ export class SignInGate {
 
     let checked;
     try {
-      checked = await this.hashes.run(address, wanted, () => deps.accounts.verify(username, password));
+      const known = this.signedInBefore.has(username, address, deps.clock());
+      checked = await this.hashes.run(address, wanted, () => deps.accounts.verify(username, password), known);
     } catch (err) {
       throttle.fail(username, address, deps.clock());
       throw err;
@@ -66,12 +78,14 @@ export class SignInGate {
       return failure('RATE_LIMITED', 'The server is busy checking other sign-ins; try again in a moment.');
     }
     if (!checked.value) {
+      this.failures.take(address, deps.clock());
       const { attemptsLeft, lockedForMs } = throttle.fail(username, address, deps.clock());
-      deps.log.warn('failed login', { username, address, attemptsLeft });
+      this.warnings.warn('failed login', address, { username, attemptsLeft });
       if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
     throttle.succeed(username, address);
+    this.signedInBefore.add(username, address, deps.clock());
     return undefined;
   }
 
@@ -80,6 +94,47 @@ export class SignInGate {
     this.throttle.prune(now);
     this.attempts.prune(now);
     this.tokenAttempts.prune(now);
+    this.failures.prune(now);
+    this.signedInBefore.prune(now);
+    this.warnings.flush(now);
+  }
+
+  /** Logs a session token that was refused, as a wrong password is: limited per address. */
+  refusedToken(username: string | undefined, address: string): void {
+    this.warnings.warn('refused session token', address, { username });
+  }
+}
+
+/** How many (username, address) pairs that signed in are remembered, and for how long. */
+const KNOWN_PAIRS = 10_000;
+const KNOWN_FOR_MS = 30 * 24 * 60 * 60_000;
+
+/** (username, address) pairs seen lately, the oldest forgotten first when there are too many. */
+class RecentPairs {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly max: number,
+    private readonly forMs: number,
+  ) {}
+
+  add(username: string, address: string, now: number): void {
+    const key = `${username}\u0000${address}`;
+    this.seen.delete(key); // to the end: the most recent
+    this.seen.set(key, now);
+    if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  has(username: string, address: string, now: number): boolean {
+    const at = this.seen.get(`${username}\u0000${address}`);
+    return at !== undefined && now - at < this.forMs;
+  }
+
+  prune(now: number): void {
+    for (const [key, at] of this.seen) {
+      if (now - at < this.forMs) return; // oldest first: the rest are newer
+      this.seen.delete(key);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseCommand, type Command } from '../../src/protocol';
+import { parseCommand, type Command, type Token } from '../../src/protocol';
 
 /** The command a line parses to; fails the test with the parser's error otherwise. */
 export function parsed(line: string): Command {
@@ -13,4 +13,10 @@ export function rejected(line: string): string {
   const result = parseCommand(line);
   assert.ok(!result.ok, `expected "${line}" to be rejected`);
   return result.error;
+}
+
+/** A line that fills a form with sample arguments (bob and carol as the users). */
+export function sample(name: string, tokens: readonly Token[]): string {
+  const words = tokens.map((t) => ('word' in t ? t.word : { user: 'bob', users: 'bob carol', minutes: '5', text: 'hello there' }[t.arg]));
+  return [name, ...words].join(' ');
 }

@@ -73,7 +73,7 @@ export async function startServer(
     // Tests move the clock in jumps, past the sign-in deadline of clients that wait at a prompt: tests of it set it.
     timings: { sweepIntervalMs: 20, signInDeadlineMs: 24 * 3_600_000, ...options.timings },
     // The test clock stands still, so an address's sign-in rate would never refill: tests that check it say so.
-    signInLimits: { burst: 10_000, tokenBurst: 10_000, ...options.signInLimits },
+    signInLimits: { burst: 10_000, tokenBurst: 10_000, failureBurst: 10_000, ...options.signInLimits },
   });
   for (const user of options.users ?? []) {
     if (!server.accounts.has(user)) await server.accounts.add(user, passwordOf(user));

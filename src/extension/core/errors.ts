@@ -1,4 +1,8 @@
-import { ParleyRequestError } from '../../client/parley-client';
+import type { ParleyRequestError } from '../../client/parley-client';
+import { asRequestError } from '../../client/request-error';
+
+// The host's modules take it from here too.
+export { asRequestError };
 
 /** What went wrong with a sign-in, in words for the notification, and what the extension should do about it. */
 export interface SignInProblem {
@@ -19,11 +23,6 @@ export function passwordPrompt(username: string, url: string, previous?: SignInP
   if (previous?.code !== 'INVALID_CREDENTIALS') return ask;
   const left = /(\d+) attempts? left/.exec(previous.message)?.[0];
   return `${ask} (wrong password${left ? `: ${left}` : ''})`;
-}
-
-export function asRequestError(err: unknown): ParleyRequestError {
-  if (err instanceof ParleyRequestError) return err;
-  return new ParleyRequestError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
 }
 
 /** Turns the client core's error codes into the messages the extension shows when signing in. */

@@ -1,4 +1,5 @@
 import type { Database, RunResult, SQLiteValue, Statement } from 'node-sqlite3-wasm';
+import { LONE_SURROGATE } from '../../protocol/limits';
 import type { Row } from './sqlite-rows';
 
 /**
@@ -17,13 +18,13 @@ export class Prepared {
   }
 
   run(values: SQLiteValue[] = []): RunResult {
-    refuseNul(values);
+    refuseUnstorable(values);
     return this.guard(() => this.stmt.run(values));
   }
 
   /** all() rather than get(): get() leaves the statement mid-step, holding its read open. */
   all(values: SQLiteValue[] = []): Row[] {
-    refuseNul(values);
+    refuseUnstorable(values);
     return this.guard(() => this.stmt.all(values) as Row[]);
   }
 
@@ -47,12 +48,14 @@ export class Prepared {
 }
 
 /**
- * node-sqlite3-wasm binds text as a C string, so a value would be cut at its first U+0000: stored
- * shorter than acknowledged, or matched against another row. Requests are validated before this;
- * this keeps a caller that was not from losing text silently.
+ * node-sqlite3-wasm binds text as a C string in UTF-8, so a value would be cut at its first U+0000, and a
+ * lone surrogate changed: stored otherwise than acknowledged, or matched against another row. Requests
+ * are validated before this; this keeps a caller that was not from losing text silently.
  */
-function refuseNul(values: SQLiteValue[]): void {
+function refuseUnstorable(values: SQLiteValue[]): void {
   for (const value of values) {
-    if (typeof value === 'string' && value.includes('\0')) throw new Error('the store cannot keep text that contains U+0000 (NUL)');
+    if (typeof value !== 'string') continue;
+    if (value.includes('\0')) throw new Error('the store cannot keep text that contains U+0000 (NUL)');
+    if (LONE_SURROGATE.test(value)) throw new Error('the store cannot keep text that contains a lone UTF-16 surrogate');
   }
 }

@@ -1,0 +1,171 @@
+import { runCommand, type CommandPort, type Outcome } from '../../client/command-runner';
+import { asRequestError } from '../../client/request-error';
+import { formatOffline } from '../../client/sentences';
+import { COMMAND_NAMES, LIMITS, parseCommand, type ChatMessage, type Command } from '../../protocol';
+import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
+import type { InputResult } from './chat-session';
+import type { ChatState } from './chat-state';
+import type { People } from './people';
+import type { PrivateChats } from './private-chats';
+import type { SessionConnection } from './session-connection';
+
+/**
+ * What the user types or picks: the requests as the palette commands use them (each updates the chat state
+ * and returns the answer), and the composer's lines, run through the shared command runner.
+ */
+
+/** What this session's requests answer: with the message as shown, and the private chat's conversation. */
+interface SessionReplies {
+  message: { message: ChatMessage; online: boolean };
+  broadcast: { message: ChatMessage; delivered: number; skipped: number; queueFull: string[] };
+  start: { conversation: string; already: boolean };
+  private: ShownMessage;
+}
+
+export class SessionCommands {
+  constructor(
+    private readonly state: ChatState,
+    private readonly connection: SessionConnection,
+    private readonly people: People,
+    private readonly privateChats: PrivateChats,
+  ) {}
+
+  async whoelse(): Promise<string[]> {
+    const { users } = await this.connection.requireClient().whoelse();
+    this.state.setOnline(users);
+    return users;
+  }
+
+  async wholast(minutes: number): Promise<string[]> {
+    const { users } = await this.connection.requireClient().wholast(minutes);
+    this.state.applyWholast(minutes, users);
+    return users;
+  }
+
+  async sendDirect(to: string, body: string): Promise<{ message: ChatMessage; online: boolean }> {
+    const me = this.connection.requireMe();
+    const reply = await this.connection.requireClient().message(to, body);
+    const message: ChatMessage = { id: reply.id, from: me, to, kind: 'direct', body, sentAt: reply.sentAt };
+    this.state.addMessages([message], true);
+    return { message, online: reply.online };
+  }
+
+  async broadcast(body: string, to?: string[]): Promise<{ message: ChatMessage; delivered: number; skipped: number; queueFull: string[] }> {
+    const me = this.connection.requireMe();
+    const reply = await this.connection.requireClient().broadcast(body, to);
+    const message: ChatMessage = { id: reply.id, from: me, to: null, kind: 'broadcast', body, sentAt: reply.sentAt };
+    this.state.addMessages([message], true);
+    return { message, delivered: reply.delivered, skipped: reply.skipped, queueFull: reply.queueFull ?? [] };
+  }
+
+  async blocklist(): Promise<string[]> {
+    const { users } = await this.connection.requireClient().blocklist();
+    this.state.setBlocked(users);
+    return users;
+  }
+
+  async sendTo(conversation: string, body: string): Promise<ShownMessage> {
+    const secret = privatePartnerOf(conversation);
+    if (secret !== undefined) return this.privateChats.send(secret, body);
+    const partner = partnerOf(conversation);
+    if (partner === undefined) return (await this.broadcast(body)).message;
+    const { message, online } = await this.sendDirect(partner, body);
+    if (!online) this.state.addNotice(conversation, formatOffline(partner), 'info');
+    return message;
+  }
+
+  /** A line from the composer: a command, or text for the conversation (see ChatSession.runInput). */
+  async runInput(conversation: string, line: string): Promise<InputResult> {
+    if (!line.trim()) return { kind: 'empty' };
+    if (line.startsWith('\\')) return this.sendText(conversation, line.slice(1));
+    const first = /^\s*\/?(\S+)/.exec(line)?.[1]?.toLowerCase() ?? '';
+    if (!(COMMAND_NAMES as readonly string[]).includes(first)) return this.sendText(conversation, line);
+    const parsed = parseCommand(line.replace(/^\s*\//, ''));
+    if (!parsed.ok) {
+      const error = `${parsed.error} (start with "\\" to send this line as a message)`;
+      this.state.addNotice(conversation, error, 'error');
+      return { kind: 'error', error };
+    }
+    return this.execute(conversation, parsed.command);
+  }
+
+  private async sendText(conversation: string, body: string): Promise<InputResult> {
+    if (!body.trim()) return { kind: 'empty' };
+    if (body.length > LIMITS.messageMax) {
+      const error = `A message has at most ${LIMITS.messageMax} characters (this one has ${body.length}).`;
+      return { kind: 'error', error };
+    }
+    try {
+      return { kind: 'sent', conversation, message: await this.sendTo(conversation, body) };
+    } catch (err) {
+      const error = asRequestError(err).message;
+      this.state.addNotice(conversation, error, 'error');
+      return { kind: 'error', error };
+    }
+  }
+
+  async execute(conversation: string, command: Command): Promise<InputResult> {
+    try {
+      return this.present(conversation, await runCommand(command, this.port));
+    } catch (err) {
+      const error = asRequestError(err).message;
+      // Private-chat failures are already told in the private conversation.
+      const peer = command.name === 'startprivate' ? command.username : command.name === 'private' ? command.to : undefined;
+      const told = peer !== undefined && conversation === privateId(peer);
+      if (!told) this.state.addNotice(conversation, error, 'error');
+      return { kind: 'error', error };
+    }
+  }
+
+  /** The runner's view of this session: the requests also update the chat state. */
+  private readonly port: CommandPort<SessionReplies> = {
+    requests: {
+      whoelse: async () => ({ users: await this.whoelse() }),
+      wholast: async (minutes) => ({ users: await this.wholast(minutes) }),
+      message: (to, body) => this.sendDirect(to, body),
+      broadcast: (body, to) => this.broadcast(body, to),
+      block: (username) => this.people.block(username),
+      unblock: (username) => this.people.unblock(username),
+      blocklist: async () => ({ users: await this.blocklist() }),
+    },
+    private: {
+      start: (username) => this.privateChats.start(username),
+      send: (to, body) => this.privateChats.send(to, body),
+      stop: (username) => this.privateChats.stop(username),
+    },
+  };
+
+  /** An outcome as quiet lines: where the command was typed, and beside what was sent where it went. */
+  private present(conversation: string, outcome: Outcome<SessionReplies>): InputResult {
+    const note = (where: string, text: string): void => void this.state.addNotice(where, text, 'info');
+    switch (outcome.name) {
+      case 'logout':
+        return { kind: 'logout' };
+      case 'message': {
+        const target = directId(outcome.to);
+        if (target !== conversation) note(conversation, outcome.sentence);
+        else if (!outcome.reply.online) note(target, formatOffline(outcome.to));
+        return { kind: 'sent', conversation: target, message: outcome.reply.message };
+      }
+      case 'broadcast':
+        note(EVERYONE, outcome.sentence);
+        return { kind: 'sent', conversation: EVERYONE, message: outcome.reply.message };
+      case 'private': {
+        const target = privateId(outcome.to);
+        if (target !== conversation) note(conversation, outcome.sentence);
+        return { kind: 'sent', conversation: target, message: outcome.sent };
+      }
+      case 'startprivate': {
+        const target = outcome.reply.conversation;
+        if (target !== conversation) note(conversation, outcome.sentence);
+        return { kind: 'command', command: outcome.name, text: outcome.sentence, open: target };
+      }
+      default: {
+        const text =
+          outcome.name === 'help' ? `${outcome.sentence}\nAnything else is sent as a message; Shift+Enter adds a line.` : outcome.sentence;
+        note(conversation, text);
+        return { kind: 'command', command: outcome.name, text, ...('users' in outcome && { users: outcome.users }) };
+      }
+    }
+  }
+}
