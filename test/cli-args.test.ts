@@ -20,3 +20,11 @@ test('--tls and --ca make HOST PORT an https:// address; an http:// URL with the
   assert.match((parseCliArgs(['chat.lan:4000', '--ca']) as { error: string }).error, /--ca needs the file/);
   assert.match((parseCliArgs(['--ca', 'a.pem', '--ca', 'b.pem', 'chat.lan:4000']) as { error: string }).error, /given twice/);
 });
+
+test("unknown options, a missing server and a bad port are usage errors in the client's words", () => {
+  assert.deepEqual(parseCliArgs(['--verbose', 'chat.lan:4000']), { kind: 'usage', error: 'unknown option --verbose' });
+  assert.deepEqual(parseCliArgs(['-h', '--verbose']), { kind: 'help' });
+  assert.deepEqual(parseCliArgs(['--tls']), { kind: 'usage', error: 'say which server to connect to' });
+  assert.deepEqual(parseCliArgs(['chat.lan', '70000']), { kind: 'usage', error: '"70000" is not a port number (1-65535)' });
+  assert.deepEqual(parseCliArgs(['[::1]', '4000', '--peer-host=::1']), { kind: 'connect', url: 'http://[::1]:4000', peerHost: '::1' });
+});

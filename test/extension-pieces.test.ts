@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { ChatState } from '../src/extension/core/chat-state';
 import { shareBody, shareTooLong } from '../src/extension/core/share';
 import { statusText } from '../src/extension/core/status';
-import { normalizeUrl } from '../src/extension/core/urls';
+import { normalizeOrigin, normalizeServerAddress } from '../src/protocol/origin';
 import { chatHtml } from '../src/extension/core/webview-html';
 import { classifyLink, locationHref, parseLocation } from '../src/view-protocol';
 
@@ -84,12 +84,21 @@ describe('extension pieces without VS Code', () => {
   });
 
   test('server addresses are normalised; anything but http(s)/ws(s) is refused', () => {
-    assert.equal(normalizeUrl('127.0.0.1:4000'), 'http://127.0.0.1:4000');
-    assert.equal(normalizeUrl(' https://chat.example.com/ '), 'https://chat.example.com');
-    assert.equal(normalizeUrl('ws://10.0.0.2:4000'), 'http://10.0.0.2:4000');
-    assert.equal(normalizeUrl('ftp://x'), undefined);
-    assert.equal(normalizeUrl(''), undefined);
-    assert.equal(normalizeUrl('http://'), undefined);
+    assert.equal(normalizeServerAddress('127.0.0.1:4000'), 'http://127.0.0.1:4000');
+    assert.equal(normalizeServerAddress(' https://chat.example.com/ '), 'https://chat.example.com');
+    assert.equal(normalizeServerAddress('ws://10.0.0.2:4000'), 'http://10.0.0.2:4000');
+    assert.equal(normalizeServerAddress('WSS://chat.example.com'), 'https://chat.example.com');
+    assert.equal(normalizeServerAddress('ftp://x'), undefined);
+    assert.equal(normalizeServerAddress(''), undefined);
+    assert.equal(normalizeServerAddress('http://'), undefined);
+  });
+
+  test('web origins must be written out: no bare host, nothing but http(s)', () => {
+    assert.equal(normalizeOrigin('https://chat.example.org/'), 'https://chat.example.org');
+    assert.equal(normalizeOrigin('chat.example.org'), undefined);
+    assert.equal(normalizeOrigin('chat.example.org:4000'), undefined);
+    assert.equal(normalizeOrigin('file:///tmp/x.html'), undefined);
+    assert.equal(normalizeOrigin('ws://10.0.0.2:4000'), undefined);
   });
 
   test('the webview page has a strict CSP with a nonce, and no inline script or style', () => {

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Database } from 'node-sqlite3-wasm';
-import { MIGRATIONS, openSqliteStore } from '../src/server/store/sqlite-store';
+import { MIGRATIONS } from '../src/server/store/sqlite-migrations';
+import { openSqliteStore } from '../src/server/store/sqlite-store';
 import type { NewMessage, Store } from '../src/server/store/store';
 import { crashStoreWorker, openWorkerStore } from '../src/server/store/worker-store';
 

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import { normalizeOrigin } from '../protocol/origin';
 
 export const USAGE = `Parley terminal client
 
@@ -20,42 +22,44 @@ and when standard input is not a terminal the username and password are read fro
 export type CliArgs =
   { kind: 'help' } | { kind: 'connect'; url: string; peerHost?: string; ca?: string } | { kind: 'usage'; error: string };
 
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  tls: { type: 'boolean' },
+  ca: { type: 'string' },
+  'peer-host': { type: 'string' },
+} as const;
+
 /** Reads `parley HOST PORT`, `parley URL` (or `HOST:PORT`), `--peer-host ADDRESS`, `--ca FILE`, `--tls` and `--help`. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
-  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
-  const peerHost = takeValue(argv, '--peer-host');
-  if (peerHost.kind === 'usage') return peerHost;
-  const ca = takeValue(peerHost.rest, '--ca');
-  if (ca.kind === 'usage') return ca;
-  const given = peerHost.value;
-  if (given !== undefined && isIP(given) === 0) return usage(`--peer-host needs an IP address of this machine, not "${given}"`);
-  if (ca.value === '') return usage("--ca needs the file of the CA certificate that signed the server's");
-  const tls = ca.rest.includes('--tls') || ca.value !== undefined;
-  const parsed = parseTarget(
-    ca.rest.filter((a) => a !== '--tls'),
-    tls,
-  );
+  // Not strict: the checks below say what each option needs, in the client's words rather than parseArgs'.
+  const { values, positionals, tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  if (values.help === true) return { kind: 'help' };
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (!Object.hasOwn(OPTIONS, token.name)) return usage(`unknown option ${token.rawName}`);
+    if (seen.has(token.name)) return usage(`${token.rawName} is given twice`);
+    seen.add(token.name);
+  }
+  const { tls, ca, 'peer-host': peerHost } = values;
+  if (typeof tls === 'string') return usage('--tls takes no value');
+  if (peerHost !== undefined && (typeof peerHost !== 'string' || isIP(peerHost) === 0))
+    return usage(`--peer-host needs an IP address of this machine, not "${typeof peerHost === 'string' ? peerHost : ''}"`);
+  if (ca !== undefined && (typeof ca !== 'string' || ca === ''))
+    return usage("--ca needs the file of the CA certificate that signed the server's");
+  const parsed = parseTarget(positionals, tls === true || ca !== undefined);
   if (parsed.kind !== 'connect') return parsed;
-  return { ...parsed, ...(given !== undefined && { peerHost: given }), ...(ca.value !== undefined && { ca: ca.value }) };
-}
-
-/** `--name VALUE` or `--name=VALUE` taken out of argv; `value` is '' when the option has none. */
-function takeValue(
-  argv: readonly string[],
-  name: string,
-): { kind: 'taken'; value: string | undefined; rest: readonly string[] } | { kind: 'usage'; error: string } {
-  const at = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (at < 0) return { kind: 'taken', value: undefined, rest: argv };
-  const inline = argv[at]!.includes('=');
-  const value = inline ? argv[at]!.slice(name.length + 1) : (argv[at + 1] ?? '');
-  if (argv.slice(at + 1).some((a) => a === name || a.startsWith(`${name}=`))) return { kind: 'usage', error: `${name} is given twice` };
-  return { kind: 'taken', value, rest: argv.filter((_, i) => i !== at && (inline || i !== at + 1)) };
+  return { ...parsed, ...(peerHost !== undefined && { peerHost }), ...(ca !== undefined && { ca }) };
 }
 
 /** The server's address; `tls` (from --tls or --ca) makes `HOST PORT` an https:// one, and refuses an http:// URL. */
 function parseTarget(argv: readonly string[], tls: boolean): CliArgs {
-  const option = argv.find((a) => a.startsWith('-') && a !== '-');
-  if (option) return usage(`unknown option ${option}`);
   if (argv.length === 0) return usage('say which server to connect to');
   if (argv.length > 2) return usage(`unexpected arguments: ${argv.slice(2).join(' ')}`);
   const scheme = tls ? 'https' : 'http';
@@ -78,13 +82,8 @@ function parseTarget(argv: readonly string[], tls: boolean): CliArgs {
 }
 
 function toUrl(candidate: string, given: string): CliArgs {
-  try {
-    const url = new URL(candidate);
-    if (!url.hostname) return usage(`"${given}" has no host`);
-    return { kind: 'connect', url: url.origin };
-  } catch {
-    return usage(`"${given}" is not a valid host or address`);
-  }
+  const url = normalizeOrigin(candidate);
+  return url ? { kind: 'connect', url } : usage(`"${given}" is not a valid host or address`);
 }
 
 function usage(error: string): CliArgs {

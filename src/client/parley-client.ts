@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import {
   LIMITS,
   PROTOCOL_VERSION,
@@ -8,44 +8,22 @@ import {
   type ClientToServerEvents,
   type HandshakeAuth,
   type ParleyError,
-  type PresenceEvent,
-  type PrivateRevokedEvent,
   type ReplyBodies,
   type ReplyTo,
   type RequestName,
   type RequestPayload,
   type ServerToClientEvents,
-  type SignedOutEvent,
 } from '../protocol';
+import { Arrivals } from './arrivals';
+import type { ClientEvents, ClientOptions, ConnectionState, SessionToken, SignInRetry } from './client-api';
 import { ParleyRequestError } from './request-error';
 import { untrustedCertificate } from './tls-failure';
 
-export type ConnectionState = 'offline' | 'connecting' | 'connected' | 'signed-in' | 'reconnecting';
+export type * from './client-api';
+export { ACK_DELAY_MS, acknowledgementBatches } from './arrivals';
 
 // Re-exported: ParleyClient's users take its error from here.
 export { ParleyRequestError };
-
-export interface ClientEvents {
-  state: [state: ConnectionState];
-  message: [message: ChatMessage];
-  presence: [event: PresenceEvent];
-  /** The server ended the session (logout, idle timeout, shutdown, account removed). */
-  signedOut: [event: SignedOutEvent];
-  /** Signed in again by itself after a dropped connection. */
-  resumed: [];
-  /** A problem the user should hear about that belongs to no request (e.g. re-login failed). */
-  problem: [error: ParleyRequestError];
-  /** One of the two users blocked the other: a private chat between them must close (see PrivateChannels). */
-  privateRevoked: [event: PrivateRevokedEvent];
-  /** The server issued a new session token (at a sign-in with the password, also one made by itself on reconnect). */
-  token: [token: SessionToken];
-}
-
-/** A session token (protocol 2) and when it expires unless used: sign in with it instead of the password. */
-export interface SessionToken {
-  token: string;
-  expiresAt: number;
-}
 
 /** What the client signs in again with after a dropped connection: the token first, the password if that is refused. */
 interface Credentials {
@@ -54,47 +32,11 @@ interface Credentials {
   token?: SessionToken;
 }
 
-export interface ClientOptions {
-  /** How long a request waits for its answer before it is retried or fails. Default 10 s. */
-  requestTimeoutMs?: number;
-  /** Passed to socket.io-client (reconnection delays, transports...). */
-  socket?: Partial<ManagerOptions & SocketOptions>;
-  /**
-   * A sign-in the server refuses as RATE_LIMITED (busy checking others, e.g. everyone signing in again after
-   * a restart) is sent again after a delay that doubles from `delayMs` up to `maxDelayMs`, `attempts` in all.
-   * Default 8 attempts, 500 ms to 8 s.
-   */
-  signInRetry?: Partial<SignInRetry>;
-}
-
-export interface SignInRetry {
-  attempts: number;
-  delayMs: number;
-  maxDelayMs: number;
-}
-
 const DEFAULT_SIGN_IN_RETRY: SignInRetry = { attempts: 8, delayMs: 500, maxDelayMs: 8_000 };
 
 type Body<E extends RequestName> = ReplyBodies[E];
 
 const DISCONNECTED = Symbol('disconnected');
-
-/**
- * How long arrivals are gathered into one `received`: a burst of messages costs the server one
- * request and one write, not one per message. Acknowledgements only spare a later sign-in the
- * replay: a client flushes them when it closes, and one that crashes sees at most this much again.
- */
-export const ACK_DELAY_MS = 200;
-
-/** Message ids split into `received` payloads the server accepts (at most LIMITS.receivedIdsMax each). */
-export function acknowledgementBatches(ids: readonly number[]): number[][] {
-  const batches: number[][] = [];
-  for (let i = 0; i < ids.length; i += LIMITS.receivedIdsMax) batches.push(ids.slice(i, i + LIMITS.receivedIdsMax));
-  return batches;
-}
-
-/** How many message ids a client remembers for dedupe: far more than one replay can hold. */
-const SEEN_IDS_KEPT = 50_000;
 
 /**
  * The client core, shared by the terminal client and the extension: one connection to a message
@@ -109,10 +51,10 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   private credentials: Credentials | undefined;
   private resumeAfterShutdown = false;
   private currentState: ConnectionState = 'offline';
-  /** Ids already shown: the server may send a message again until it hears that it arrived. */
-  private readonly seen = new Set<number>();
-  private toAcknowledge: number[] = [];
-  private ackTimer: NodeJS.Timeout | undefined;
+  private readonly arrivals = new Arrivals(
+    () => this.currentState === 'signed-in',
+    (ids) => this.socket.emit('received', { ids }),
+  );
 
   constructor(
     readonly url: string,
@@ -260,14 +202,14 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   }
 
   async logout(): Promise<void> {
-    this.flushAcknowledgements();
+    this.arrivals.flush();
     await this.request('logout', {});
     this.credentials = undefined;
   }
 
   /** Closes the connection without signing out on the server's side first. */
   close(): void {
-    this.flushAcknowledgements();
+    this.arrivals.flush();
     this.credentials = undefined;
     this.socket.disconnect();
     this.setState('offline');
@@ -411,41 +353,19 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
   }
 
   private onMessage(message: ChatMessage): void {
-    if (message.from !== this.credentials?.username) {
-      this.toAcknowledge.push(message.id);
-      this.ackTimer ??= setTimeout(() => this.flushAcknowledgements(), ACK_DELAY_MS);
-    }
-    if (this.seen.has(message.id)) return;
-    this.seen.add(message.id);
-    // A Set iterates in insertion order: forget the oldest ids, which the server no longer replays.
-    if (this.seen.size > SEEN_IDS_KEPT) this.seen.delete(this.seen.values().next().value!);
-    this.emit('message', message);
-  }
-
-  /**
-   * Tells the server which messages arrived, in one request per burst. Not while signed out: socket.io
-   * would buffer the request and send it ahead of the next `login`, to be refused; they go after it.
-   */
-  private flushAcknowledgements(): void {
-    clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-    if (this.currentState !== 'signed-in') return;
-    const ids = this.toAcknowledge.splice(0);
-    // No ack callback, so no reply to write and read: one that fails leaves the messages pending, to come
-    // again at the next sign-in, where `seen` drops them.
-    for (const batch of acknowledgementBatches(ids)) this.socket.emit('received', { ids: batch });
+    if (this.arrivals.arrived(message, this.credentials?.username)) this.emit('message', message);
   }
 
   /** Signed out for good: acknowledgements still held are the server's to replay at the next sign-in, maybe as someone else. */
   private forgetSession(): void {
     this.credentials = undefined;
-    this.toAcknowledge = [];
+    this.arrivals.forget();
   }
 
   private setState(state: ConnectionState): void {
     if (state === this.currentState) return;
     this.currentState = state;
-    if (state === 'signed-in' && this.toAcknowledge.length > 0) this.flushAcknowledgements();
+    if (state === 'signed-in' && this.arrivals.hasUnacknowledged) this.arrivals.flush();
     this.emit('state', state);
   }
 }

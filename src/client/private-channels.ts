@@ -10,30 +10,14 @@ import {
   type PrivateChannelsEvents,
   type PrivateChannelsOptions,
   type PrivateMessage,
-  type PrivateOpened,
   type PrivateRefused,
 } from './private-api';
-import { PrivateChannel, type FrameSocket, type PrivateCloseReason } from './private-channel';
+import { PrivateChannel, type FrameSocket } from './private-channel';
+import { Entries, failedToOpen, newEntry, type Entry } from './private-entries';
 import { ChannelCipher, channelKeys, generatePeerKeys, importTicketKey, isFrameFault, type PeerKeyPair } from './private-crypto';
 import { TicketChecker } from './ticket-check';
 
 export * from './private-api';
-
-interface Entry {
-  username: string;
-  /** Who dialled: on a crossing, the channel dialled by the smaller username survives on both sides. */
-  initiator: string;
-  direction: PrivateOpened['direction'];
-  /** Where an incoming caller connected from, for the log. */
-  address: string;
-  state: 'connecting' | 'open' | 'closed';
-  channel: PrivateChannel | undefined;
-  /** Known once the channel's keys are derived. */
-  safetyCode: string;
-  /** Settles when the channel opens or fails to. */
-  opened: Promise<void>;
-  settle: (error?: Error) => void;
-}
 
 interface Admitted {
   from: string;
@@ -47,14 +31,13 @@ interface Admitted {
  * signed-in session, registered with the message center; `start` dials a user with the ticket the
  * center issues; each channel is end-to-end encrypted and closes on `stop`, sign-out or a block.
  * A dropped or stopped message center leaves open channels alone.
+ *
+ * Longer than most files for one concern, the life of each chat: dialling, admitting, confirming, replacing on a
+ * crossing and closing all read and change the same entries and sign-in state. What stands alone is in modules of its
+ * own: the channel, its crypto, the ticket check, the listener, the dial and the table of entries.
  */
 export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
-  private readonly entries = new Map<string, Entry>();
-  /**
-   * Incoming connections that passed the ticket check but have not proved their key yet. They take
-   * the place of a chat with the same user only once they do: a stolen, unused ticket cannot cut a live chat.
-   */
-  private readonly confirming = new Set<Entry>();
+  private readonly entries = new Entries();
   private readonly checker: TicketChecker;
   private readonly refusalNotices: NoticeLimiter;
   /** Wall-clock time, for message times. */
@@ -125,10 +108,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
 
   /** Users with an open private chat, sorted. */
   get open(): string[] {
-    return [...this.entries.values()]
-      .filter((e) => e.state === 'open')
-      .map((e) => e.username)
-      .sort();
+    return this.entries.open();
   }
 
   stateOf(username: string): 'connecting' | 'open' | 'closed' {
@@ -155,15 +135,15 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     }
     const me = this.client.username;
     if (!me) throw new PrivateChatError('NOT_SIGNED_IN', 'Sign in first.');
-    const entry = this.newEntry(username, me, 'outgoing');
-    this.entries.set(username, entry);
+    const entry = newEntry(username, me, 'outgoing');
+    this.entries.add(entry);
     try {
       await this.dial(entry);
     } catch (err) {
       entry.settle(err instanceof Error ? err : new Error(String(err)));
-      this.forget(entry);
+      this.entries.forget(entry);
       // A crossing: the peer dialled this client at the same moment and its channel won; use that one.
-      const winner = this.entries.get(username) ?? [...this.confirming].find((e) => e.username === username);
+      const winner = this.entries.anyWith(username);
       if (winner && winner !== entry) {
         await winner.opened;
         return { username, already: false };
@@ -221,7 +201,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.me = undefined;
     this.checker.reset();
     const closing: Promise<void>[] = [];
-    for (const entry of [...this.entries.values(), ...this.confirming]) {
+    for (const entry of this.entries.all()) {
       if (entry.channel) {
         entry.channel.close('signed-out', true);
         closing.push(entry.channel.gone);
@@ -269,7 +249,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         if (signedOutMeanwhile()) return signedOutMeanwhile();
         this.listener = listener;
         const port = this.options.advertise?.port ?? listener.port;
-        const partners = this.partners();
+        const partners = this.entries.partners();
         const sentAt = this.ticketClock();
         const reply: ReplyBodies['peer'] = await this.client.request('peer', {
           port,
@@ -298,12 +278,6 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     });
   }
 
-  /** Users this client has a chat with, open or being opened, for the server to check against blocks. */
-  private partners(): string[] {
-    const users = new Set([...this.entries.keys(), ...[...this.confirming].map((e) => e.username)]);
-    return [...users].slice(0, LIMITS.privatePartnersMax);
-  }
-
   /** The listener's gate: a valid ticket for this session, and no crossing that this side's own dial wins. */
   private admit(auth: unknown, address: string): Admission<Admitted> {
     const verdict = this.checker.check(auth);
@@ -329,7 +303,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   private accept(socket: FrameSocket, admitted: Admitted, address: string): void {
     const keys = this.keys;
     if (!keys) return socket.disconnect();
-    const entry = this.newEntry(admitted.from, admitted.from, 'incoming', address);
+    const entry = newEntry(admitted.from, admitted.from, 'incoming', address);
     let cipher: ChannelCipher;
     try {
       const derived = channelKeys(keys, admitted.peerKey, admitted.ticket, admitted.nonce, 'responder');
@@ -339,19 +313,8 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       socket.disconnect();
       return this.refused({ code: 'KEY_MISMATCH', message: PEER_REFUSALS.KEY_MISMATCH, address, claimed: admitted.from });
     }
-    this.confirming.add(entry);
+    this.entries.add(entry);
     this.attach(entry, new PrivateChannel(socket, cipher, this.options.confirmTimeoutMs ?? 5_000)).begin();
-  }
-
-  /** A confirmed incoming channel takes the place of whatever this client had with the user (the peer evidently lost it). */
-  private promote(entry: Entry): void {
-    const previous = this.entries.get(entry.username);
-    if (previous && previous !== entry) {
-      this.forget(previous);
-      previous.channel?.close('replaced', false);
-      previous.settle(new PrivateChatError('CLOSED', `${entry.username} opened a private chat with you at the same moment; using theirs.`));
-    }
-    this.entries.set(entry.username, entry);
   }
 
   /** Asks the message center for the user's address and a ticket, dials, and waits for the key confirmation. */
@@ -390,19 +353,12 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     }
   }
 
-  private newEntry(username: string, initiator: string, direction: Entry['direction'], address = ''): Entry {
-    let settle!: Entry['settle'];
-    const opened = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
-    opened.catch(() => {}); // the failure is reported where it is awaited, or not at all
-    return { username, initiator, direction, address, state: 'connecting', channel: undefined, safetyCode: '', opened, settle };
-  }
-
   /** Wires a channel's events to the entry, and through it to this component's events while it is current. */
   private attach(entry: Entry, channel: PrivateChannel): PrivateChannel {
     entry.channel = channel;
-    const current = (): boolean => this.entries.get(entry.username) === entry;
+    const current = (): boolean => this.entries.isCurrent(entry);
     channel.on('open', () => {
-      if (this.confirming.delete(entry)) this.promote(entry);
+      this.entries.confirmed(entry);
       entry.state = 'open';
       entry.settle();
       if (current()) this.emit('opened', { username: entry.username, direction: entry.direction, safetyCode: entry.safetyCode });
@@ -415,7 +371,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
       const wasOpen = entry.state === 'open';
       entry.state = 'closed';
       const isCurrent = current();
-      this.forget(entry);
+      this.entries.forget(entry);
       if (wasOpen) {
         if (isCurrent && reason !== 'replaced') this.emit('closed', { username: entry.username, reason, byPeer });
         return;
@@ -437,7 +393,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
   /** One of the two users blocked the other: end the chat (telling the peer) and refuse tickets for the pair issued until `at`. */
   private endBlocked(username: string, at: number): void {
     this.checker.revoke(username, at);
-    for (const entry of [...this.confirming]) if (entry.username === username) entry.channel?.close('blocked', false);
+    for (const entry of this.entries.confirmingWith(username)) entry.channel?.close('blocked', false);
     this.entries.get(username)?.channel?.close('blocked', true);
     this.abandon(
       username,
@@ -450,13 +406,8 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     const entry = this.entries.get(username);
     if (!entry || entry.channel) return;
     entry.state = 'closed';
-    this.forget(entry);
+    this.entries.forget(entry);
     entry.settle(error);
-  }
-
-  private forget(entry: Entry): void {
-    this.confirming.delete(entry);
-    if (this.entries.get(entry.username) === entry) this.entries.delete(entry.username);
   }
 
   /** Reported to the user, but a flood of junk handshakes only in part (with how many were not). */
@@ -470,18 +421,6 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
 /** Milliseconds since the epoch at the process start plus the monotonic time since: never steps with the wall clock. */
 function monotonicNow(): number {
   return performance.timeOrigin + performance.now();
-}
-
-function failedToOpen(username: string, reason: PrivateCloseReason, byPeer: boolean): PrivateChatError {
-  if (reason === 'signed-out' || reason === 'stopped' || reason === 'replaced' || reason === 'blocked') {
-    return new PrivateChatError('CLOSED', `The private chat with ${username} was closed before it opened (${reason}).`);
-  }
-  if (byPeer && reason === 'lost')
-    return new PrivateChatError('PEER_REFUSED', `${username}'s client closed the connection before the chat opened.`);
-  return new PrivateChatError(
-    'KEY_CONFIRMATION_FAILED',
-    `${username}'s client did not prove it holds the key the message center vouched for (${reason}); the connection was closed.`,
-  );
 }
 
 /**

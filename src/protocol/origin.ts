@@ -3,6 +3,9 @@
  * page can open a WebSocket to any address, 127.0.0.1 included, and browsers cannot be stopped from
  * doing so: but they always name the page in an `Origin` header, which Node clients never send. So a
  * handshake that carries one is refused unless that origin was allowed explicitly.
+ *
+ * Also the one reading of web addresses as origins: the allowed origins, and a server's address as the terminal
+ * client and the extension take it.
  */
 
 /** What engine.io's `allowRequest` sees of the HTTP request (an `IncomingMessage` is one). */
@@ -14,16 +17,28 @@ export interface HandshakeRequest {
 /** engine.io's `allowRequest`: runs on the handshake's HTTP request, before a connection is allocated. */
 export type AllowRequest = (request: HandshakeRequest, callback: (message: string | null | undefined, success: boolean) => void) => void;
 
-/** An origin as browsers write it (`https://chat.example.org`, no path), or undefined when `text` is not one. */
+/** An origin as browsers write it (`https://chat.example.org`, no path), or undefined when `text` is not an http(s) one. */
 export function normalizeOrigin(text: string): string | undefined {
+  return httpOrigin(text.trim());
+}
+
+/**
+ * A server's address as a person types it (`192.168.1.20:4000`, `https://chat.example.org/`, `ws://host:4000`) as
+ * an http(s) origin, or undefined: a bare `host:port` means http://, and ws(s):// is Socket.IO's http(s)://.
+ */
+export function normalizeServerAddress(text: string): string | undefined {
+  const trimmed = text.trim();
+  return httpOrigin(/^[a-z]+:\/\//i.test(trimmed) ? trimmed.replace(/^ws(s?):/i, 'http$1:') : `http://${trimmed}`);
+}
+
+function httpOrigin(text: string): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     return undefined;
   }
-  // `URL.origin` is "null" for schemes without one (file:, data:): nothing a browser would send for a page worth allowing.
-  return url.origin === 'null' ? undefined : url.origin;
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname ? url.origin : undefined;
 }
 
 /**

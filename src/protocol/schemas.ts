@@ -124,14 +124,3 @@ export type RequestPayload<E extends RequestName> = z.infer<(typeof requestSchem
 export function isRequestName(name: string): name is RequestName {
   return Object.hasOwn(requestSchemas, name);
 }
-
-/** Turns a zod failure into one readable sentence: "to: a username is required". */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => {
-      const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-      return where + issue.message;
-    })
-    .join('; ');
-}

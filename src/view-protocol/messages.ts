@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { describeIssues } from '../protocol/issues';
 import { LIMITS } from '../protocol/limits';
 
 /**
@@ -139,23 +140,16 @@ export type WebviewToHost = z.infer<typeof webviewToHostSchema>;
 
 export type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };
 
-function describe(error: z.core.$ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ` : '') + i.message)
-    .join('; ');
-}
-
 /** Checks what the host received from a webview; anything malformed is refused with a reason. */
 export function parseWebviewMessage(data: unknown): Parsed<WebviewToHost> {
   const result = webviewToHostSchema.safeParse(data);
-  return result.success ? { ok: true, message: result.data } : { ok: false, error: describe(result.error) };
+  return result.success ? { ok: true, message: result.data } : { ok: false, error: describeIssues(result.error) };
 }
 
 /** Checks what the webview received from the host. */
 export function parseHostMessage(data: unknown): Parsed<HostToWebview> {
   const result = hostToWebviewSchema.safeParse(data);
-  return result.success ? { ok: true, message: result.data } : { ok: false, error: describe(result.error) };
+  return result.success ? { ok: true, message: result.data } : { ok: false, error: describeIssues(result.error) };
 }
 
 /** Compares two item keys: negative when `a` sorts first. */

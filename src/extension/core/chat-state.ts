@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { ChatMessage, PresenceEvent, UserSummary } from '../../protocol';
 import {
   EVERYONE,
-  compareKeys,
   directId,
   partnerOf,
   privateId,
@@ -15,46 +14,26 @@ import {
   type ShownMessage,
   type TimelineItem,
 } from '../../view-protocol';
+import {
+  byDisplayOrder,
+  conversationOf,
+  insertMessage,
+  insertNotice,
+  messageItem,
+  newConversation,
+  timeline,
+  type Conversation,
+} from './conversation';
+import { Roster, type Person } from './roster';
+
+export { NOTICES_MAX, conversationOf } from './conversation';
+export { describeLastSeen, type Person } from './roster';
 
 /**
- * All chat state the extension keeps, with no dependency on VS Code or the network: conversations,
- * messages (each id once, ordered by id), notices, unread counts, people and the connection.
- * The session (chat-session.ts) feeds it; the views read it and listen to its events.
+ * All chat state the extension keeps, with no dependency on VS Code or the network: conversations (their timelines
+ * in ./conversation.ts), unread counts, private chats' states, how much history is loaded, people (./roster.ts) and
+ * the connection. The session (chat-session.ts) feeds it; the views read it and listen to its events.
  */
-
-export interface Person {
-  username: string;
-  online: boolean;
-  blocked: boolean;
-  /** When they went offline, from a presence event (server time, ms). */
-  lastSeenAt?: number;
-  /** The smallest `wholast` window (minutes) that listed them while offline. */
-  seenWithinMinutes?: number;
-}
-
-interface Notice {
-  kind: 'notice';
-  key: ItemKey;
-  at: number;
-  text: string;
-  tone: NoticeTone;
-}
-
-interface Conversation {
-  id: string;
-  /** Sorted by id (private conversations: ids local to the conversation, counted from 1). */
-  messages: ShownMessage[];
-  ids: Set<number>;
-  /** Sorted by key. */
-  notices: Notice[];
-  unread: number;
-  /** Every message of this conversation with an id >= this is loaded (undefined: only what arrived live). */
-  loadedFrom: number | undefined;
-  /** Whether the server may hold older messages than those loaded. */
-  hasOlder: boolean;
-  /** Order of creation, to sort conversations that have no message yet. */
-  created: number;
-}
 
 export interface StateEvents {
   /** Items added to a conversation; `live` when they just arrived rather than from history. */
@@ -64,30 +43,10 @@ export interface StateEvents {
   connection: [];
 }
 
-export const NOTICES_MAX = 500;
-
 /** `@alice` in a body, as a word: not part of an e-mail address or a longer name. */
 export function mentions(body: string, username: string): boolean {
   const escaped = username.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
   return new RegExp(`(^|[^A-Za-z0-9_.@-])@${escaped}(?![A-Za-z0-9_-])(?!\\.[A-Za-z0-9_-])`, 'i').test(body);
-}
-
-/** The conversation a message belongs to, seen by `me`. */
-export function conversationOf(message: ChatMessage, me: string | undefined): string {
-  if (message.kind === 'broadcast') return EVERYONE;
-  const other = message.from === me ? message.to : message.from;
-  return directId(other ?? message.from);
-}
-
-function insertSorted<T>(list: T[], item: T, compare: (a: T, b: T) => number): void {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compare(list[mid]!, item) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  list.splice(lo, 0, item);
 }
 
 /** A private message as the client core reports it (sent or received over a direct channel). */
@@ -99,13 +58,13 @@ export interface PrivateMessageIn {
   at: number;
 }
 
-function messageItem(message: ShownMessage): TimelineItem {
-  return { kind: 'message', key: [message.id, 0], message };
-}
-
 export class ChatState extends EventEmitter<StateEvents> {
   private readonly convs = new Map<string, Conversation>();
-  private readonly persons = new Map<string, Person>();
+  private readonly persons = new Roster(
+    () => this.me,
+    () => this.now(),
+    () => queueMicrotask(() => this.emit('people')),
+  );
   /** The channel state of each private conversation (kept in memory only, like its messages). */
   private readonly privateStates = new Map<string, PrivateState>();
   private created = 0;
@@ -148,12 +107,10 @@ export class ChatState extends EventEmitter<StateEvents> {
   private ensure(id: string): Conversation {
     let conv = this.convs.get(id);
     if (!conv) {
-      conv = { id, messages: [], ids: new Set(), notices: [], unread: 0, loadedFrom: undefined, hasOlder: true, created: this.created++ };
+      conv = newConversation(id, this.created++);
       this.convs.set(id, conv);
       const partner = partnerOf(id) ?? privatePartnerOf(id);
-      if (partner) this.person(partner);
-      // Private messages live in memory only: there is never anything older on the server.
-      if (privatePartnerOf(id) !== undefined) conv.hasOlder = false;
+      if (partner) this.persons.person(partner);
     }
     return conv;
   }
@@ -206,8 +163,7 @@ export class ChatState extends EventEmitter<StateEvents> {
       body: message.body,
       sentAt: message.at,
     };
-    conv.messages.push(shown);
-    conv.ids.add(shown.id);
+    insertMessage(conv, shown);
     if (live && message.from !== this.me && !this.viewing.has(id)) conv.unread++;
     this.emit('items', id, [messageItem(shown)], live);
     this.emit('conversations');
@@ -239,15 +195,13 @@ export class ChatState extends EventEmitter<StateEvents> {
     for (const message of messages) {
       const id = conversationOf(message, this.me);
       const conv = this.ensure(id);
-      if (conv.ids.has(message.id)) continue;
-      conv.ids.add(message.id);
-      insertSorted(conv.messages, message, (a, b) => a.id - b.id);
+      if (!insertMessage(conv, message)) continue;
       if (live && message.from !== this.me && !this.viewing.has(id)) {
         conv.unread++;
         unreadChanged = true;
       }
-      this.person(message.from);
-      if (message.to) this.person(message.to);
+      this.persons.person(message.from);
+      if (message.to) this.persons.person(message.to);
       let list = added.get(id);
       if (!list) added.set(id, (list = []));
       list.push(message);
@@ -259,11 +213,7 @@ export class ChatState extends EventEmitter<StateEvents> {
 
   /** A quiet line (presence, command results, errors) placed after the newest message of a conversation. */
   addNotice(conversation: string, text: string, tone: NoticeTone, at = this.now()): TimelineItem {
-    const conv = this.ensure(conversation);
-    const last = conv.messages.at(-1)?.id ?? 0;
-    const notice: Notice = { kind: 'notice', key: [last, ++this.noticeSeq], at, text, tone };
-    insertSorted(conv.notices, notice, (a, b) => compareKeys(a.key, b.key));
-    if (conv.notices.length > NOTICES_MAX) conv.notices.splice(0, conv.notices.length - NOTICES_MAX);
+    const notice = insertNotice(this.ensure(conversation), ++this.noticeSeq, at, text, tone);
     this.emit('items', conversation, [notice], true);
     return notice;
   }
@@ -305,30 +255,7 @@ export class ChatState extends EventEmitter<StateEvents> {
   /** The newest `limit` items of a conversation that sort before `before` (all of them without it). */
   items(conversation: string, options: { before?: ItemKey; limit?: number } = {}): { items: TimelineItem[]; olderInMemory: boolean } {
     const conv = this.convs.get(conversation);
-    if (!conv) return { items: [], olderInMemory: false };
-    const all: TimelineItem[] = [];
-    let m = 0;
-    let n = 0;
-    const { messages, notices } = conv;
-    while (m < messages.length || n < notices.length) {
-      const message = messages[m];
-      const notice = notices[n];
-      if (message && (!notice || compareKeys([message.id, 0], notice.key) < 0)) {
-        all.push(messageItem(message));
-        m++;
-      } else {
-        all.push({ kind: 'notice', key: notice!.key, at: notice!.at, text: notice!.text, tone: notice!.tone });
-        n++;
-      }
-    }
-    let end = all.length;
-    if (options.before) {
-      const before = options.before;
-      end = all.findIndex((item) => compareKeys(item.key, before) >= 0);
-      if (end < 0) end = all.length;
-    }
-    const start = options.limit === undefined ? 0 : Math.max(0, end - options.limit);
-    return { items: all.slice(start, end), olderInMemory: start > 0 };
+    return conv ? timeline(conv, options) : { items: [], olderInMemory: false };
   }
 
   messages(conversation: string): readonly ShownMessage[] {
@@ -374,17 +301,7 @@ export class ChatState extends EventEmitter<StateEvents> {
 
   /** Everyone first, then private chats (newest first), then direct conversations, the most recently active first. */
   conversations(): ConversationSummary[] {
-    const list = [...this.convs.values()];
-    const activity = (c: Conversation): number => c.messages.at(-1)?.id ?? 0;
-    const rank = (c: Conversation): number => (c.id === EVERYONE ? 0 : privatePartnerOf(c.id) !== undefined ? 1 : 2);
-    list.sort((a, b) => {
-      const order = rank(a) - rank(b);
-      if (order !== 0) return order;
-      // Private ids are local to each conversation: order those by when they were opened.
-      if (rank(a) === 1) return b.created - a.created;
-      return activity(b) - activity(a) || b.created - a.created;
-    });
-    return list.map((c) => {
+    return [...this.convs.values()].sort(byDisplayOrder).map((c) => {
       const direct = partnerOf(c.id);
       const secret = privatePartnerOf(c.id);
       const partner = direct ?? secret;
@@ -403,50 +320,21 @@ export class ChatState extends EventEmitter<StateEvents> {
 
   // ---- people ----
 
-  private person(username: string): Person {
-    let person = this.persons.get(username);
-    if (!person) {
-      person = { username, online: false, blocked: false };
-      this.persons.set(username, person);
-      if (username !== this.me) queueMicrotask(() => this.emit('people'));
-    }
-    return person;
-  }
-
   applyPresence(event: PresenceEvent): void {
     if (event.username === this.me) return;
-    const person = this.person(event.username);
-    person.online = event.online;
-    if (!event.online) {
-      person.lastSeenAt = event.at;
-      person.seenWithinMinutes = undefined;
-    }
-    this.emit('people');
-    this.emit('conversations');
+    this.persons.applyPresence(event);
+    this.emitPeople();
   }
 
   /** The complete list of who else is online now (login reply, whoelse). */
   setOnline(users: readonly string[]): void {
-    const online = new Set(users);
-    for (const user of users) this.person(user);
-    for (const person of this.persons.values()) {
-      const was = person.online;
-      person.online = online.has(person.username);
-      // Someone who was online and is no longer went offline just now (as far as we can tell).
-      if (was && !person.online) person.lastSeenAt ??= this.now();
-    }
-    this.emit('people');
-    this.emit('conversations');
+    this.persons.setOnline(users);
+    this.emitPeople();
   }
 
   /** A `wholast` answer: users online or seen within `minutes`. */
   applyWholast(minutes: number, users: readonly string[]): void {
-    for (const user of users) {
-      if (user === this.me) continue;
-      const person = this.person(user);
-      if (person.online) continue;
-      if (person.seenWithinMinutes === undefined || minutes < person.seenWithinMinutes) person.seenWithinMinutes = minutes;
-    }
+    this.persons.applyWholast(minutes, users);
     this.emit('people');
   }
 
@@ -455,36 +343,18 @@ export class ChatState extends EventEmitter<StateEvents> {
    * when each was last seen, so that people never seen this session are listed too.
    */
   applyUsers(users: readonly UserSummary[]): void {
-    for (const user of users) {
-      if (user.username === this.me) continue;
-      const person = this.person(user.username);
-      person.online = user.online;
-      person.blocked = user.blocked;
-      if (!user.online) {
-        if (user.lastSeen !== null) person.lastSeenAt = user.lastSeen;
-        else delete person.lastSeenAt;
-        delete person.seenWithinMinutes;
-      }
-    }
-    this.emit('people');
-    this.emit('conversations');
+    this.persons.applyUsers(users);
+    this.emitPeople();
   }
 
   setBlocked(users: readonly string[]): void {
-    const blocked = new Set(users);
-    for (const user of users) this.person(user);
-    for (const person of this.persons.values()) person.blocked = blocked.has(person.username);
-    this.emit('people');
-    this.emit('conversations');
+    this.persons.setBlocked(users);
+    this.emitPeople();
   }
 
   setBlock(username: string, blocked: boolean): void {
-    const person = this.person(username);
-    person.blocked = blocked;
-    // The server hides presence between blocked users: what we knew is no longer news.
-    if (blocked) person.online = false;
-    this.emit('people');
-    this.emit('conversations');
+    this.persons.setBlock(username, blocked);
+    this.emitPeople();
   }
 
   isBlocked(username: string): boolean {
@@ -493,33 +363,21 @@ export class ChatState extends EventEmitter<StateEvents> {
 
   /** Everyone known except me: online first (by name), then by how recently they were seen, then by name. */
   people(): Person[] {
-    const now = this.now();
-    const recency = (p: Person): number => {
-      if (p.lastSeenAt !== undefined) return now - p.lastSeenAt;
-      if (p.seenWithinMinutes !== undefined) return p.seenWithinMinutes * 60_000;
-      return Number.POSITIVE_INFINITY;
-    };
-    return [...this.persons.values()]
-      .filter((p) => p.username !== this.me)
-      .sort((a, b) => {
-        if (a.online !== b.online) return a.online ? -1 : 1;
-        if (!a.online) {
-          const diff = recency(a) - recency(b);
-          if (diff !== 0 && !Number.isNaN(diff)) return diff;
-        }
-        return a.username.localeCompare(b.username);
-      })
-      .map((p) => ({ ...p }));
+    return this.persons.list();
   }
 
   onlineCount(): number {
-    let count = 0;
-    for (const p of this.persons.values()) if (p.online && p.username !== this.me) count++;
-    return count;
+    return this.persons.onlineCount();
   }
 
   usernames(): string[] {
-    return [...this.persons.keys()].filter((u) => u !== this.me).sort();
+    return this.persons.usernames();
+  }
+
+  /** People changed in a way the conversation list shows too (online, blocked). */
+  private emitPeople(): void {
+    this.emit('people');
+    this.emit('conversations');
   }
 
   /** A plain copy of the state for tests and the test API. */
@@ -542,19 +400,4 @@ export interface StateSnapshot {
   conversations: ConversationSummary[];
   people: Person[];
   messages: Record<string, ShownMessage[]>;
-}
-
-/** "last seen 12 min ago", "last seen within 15 min", or "offline". */
-export function describeLastSeen(person: Person, now: number): string {
-  if (person.online) return 'online';
-  if (person.lastSeenAt !== undefined) {
-    const minutes = Math.max(0, Math.floor((now - person.lastSeenAt) / 60_000));
-    if (minutes < 1) return 'last seen just now';
-    if (minutes < 60) return `last seen ${minutes} min ago`;
-    const hours = Math.floor(minutes / 60);
-    if (hours < 48) return `last seen ${hours} h ago`;
-    return `last seen ${Math.floor(hours / 24)} days ago`;
-  }
-  if (person.seenWithinMinutes !== undefined) return `last seen within ${person.seenWithinMinutes} min`;
-  return 'offline';
 }

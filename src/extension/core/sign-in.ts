@@ -1,8 +1,8 @@
 import type { ParleyRequestError } from '../../client/parley-client';
 import type { SignedOutEvent } from '../../protocol';
+import { normalizeServerAddress } from '../../protocol/origin';
 import type { ChatSession } from './chat-session';
 import { describeSignInError, passwordPrompt, type SignInProblem } from './errors';
-import { normalizeUrl } from './urls';
 
 /**
  * Signing in, without VS Code: the server address and username come from the settings (or prompts). The secret
@@ -89,7 +89,7 @@ export class Auth {
       if (answer === undefined) return undefined;
       url = answer;
     }
-    const normalized = normalizeUrl(url);
+    const normalized = normalizeServerAddress(url);
     if (!normalized) {
       if (request.interactive)
         this.ui.explain({ code: 'BAD_ADDRESS', message: `"${url}" is not a server address (e.g. http://127.0.0.1:4000).` });

@@ -3,7 +3,7 @@ import { isUsername } from '../../protocol/limits';
 import type { ChatSession } from '../core/chat-session';
 import { Auth, type SignInUi } from '../core/sign-in';
 import { toastSafe } from '../core/notifications';
-import { normalizeUrl } from '../core/urls';
+import { normalizeServerAddress } from '../../protocol/origin';
 
 /** Signing in (core/sign-in.ts) with VS Code's SecretStorage, the parley.* settings and input boxes. */
 export function vscodeAuth(secrets: vscode.SecretStorage, session: ChatSession, log: vscode.LogOutputChannel): Auth {
@@ -31,7 +31,7 @@ function signInUi(log: vscode.LogOutputChannel): SignInUi {
         prompt: 'The address of the Parley server (a teammate\'s "Copy Join Address" gives it)',
         value: current || 'http://127.0.0.1:4000',
         ignoreFocusOut: true,
-        validateInput: (value) => (normalizeUrl(value) ? undefined : 'An address like http://192.168.1.20:4000'),
+        validateInput: (value) => (normalizeServerAddress(value) ? undefined : 'An address like http://192.168.1.20:4000'),
       }),
     askUsername: (url, current) =>
       vscode.window.showInputBox({

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Database, type RunResult, type SQLiteValue, type Statement } from 'node-sqlite3-wasm';
-import type { ChatMessage, MessageKind } from '../../protocol';
-import { LONE_SURROGATE } from '../../protocol/limits';
+import { Database, type SQLiteValue } from 'node-sqlite3-wasm';
+import type { ChatMessage } from '../../protocol';
 import { claimDataDir } from './data-dir';
+import { GroupCommit } from './group-commit';
+import { migrate } from './sqlite-migrations';
+import { Prepared } from './sqlite-prepared';
+import { SQL, type QueryName } from './sqlite-queries';
+import { int, text, toMessage, toSessionToken, toUser, type Row } from './sqlite-rows';
 import type {
   Acknowledgement,
   HistoryQuery,
@@ -15,6 +19,9 @@ import type {
   Store,
   UserRecord,
 } from './store';
+
+// The embedded store: opening the file, and each Store method as statements run through the group commit. The schema
+// is in ./sqlite-migrations.ts, the SQL in ./sqlite-queries.ts.
 
 /**
  * How SQLite journals. 'wal' (the default) needs locking_mode=EXCLUSIVE because the
@@ -29,271 +36,8 @@ export interface SqliteStoreOptions {
   journal?: JournalChoice;
 }
 
-/** A batch this big is committed at once instead of waiting for the timer. */
-const MAX_BATCH = 512;
 /** SQLite's page cache, at most (see configure). */
 const CACHE_KIB = 32 * 1024;
-
-/** Append-only: entry i takes the schema from user_version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE users (
-    username      TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    created_at    INTEGER NOT NULL,
-    last_seen     INTEGER
-  );
-  CREATE TABLE blocks (
-    blocker TEXT NOT NULL,
-    blocked TEXT NOT NULL,
-    PRIMARY KEY (blocker, blocked)
-  ) WITHOUT ROWID;
-  CREATE TABLE messages (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: ids are never reused
-    sender        TEXT NOT NULL,
-    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast')),
-    recipient     TEXT,                              -- NULL for a broadcast
-    body          TEXT NOT NULL,
-    sent_at       INTEGER NOT NULL,
-    client_msg_id TEXT,
-    UNIQUE (sender, client_msg_id)
-  );
-  -- The primary key also serves history: everything a user received, by id.
-  CREATE TABLE deliveries (
-    message_id INTEGER NOT NULL REFERENCES messages (id),
-    recipient  TEXT NOT NULL,
-    delivered  INTEGER NOT NULL DEFAULT 0 CHECK (delivered IN (0, 1)),
-    PRIMARY KEY (recipient, message_id)
-  ) WITHOUT ROWID;
-  -- Delivered rows stay for history; this keeps pendingFor from walking over them.
-  CREATE INDEX deliveries_pending ON deliveries (recipient, message_id) WHERE delivered = 0;
-  CREATE INDEX messages_by_sender ON messages (sender, id);
-  CREATE INDEX messages_by_pair ON messages (sender, recipient, id) WHERE recipient IS NOT NULL;
-  `,
-  // Unacknowledged deliveries move to a table of their own. It holds only what is in flight, so it
-  // stays a few pages that every commit shares; a flag and a partial index on `deliveries` (keyed by
-  // recipient, spread over the whole file) cost a page write per recipient twice: when stored, when
-  // acknowledged.
-  `
-  CREATE TABLE pending (
-    recipient  TEXT NOT NULL,
-    message_id INTEGER NOT NULL REFERENCES messages (id),
-    PRIMARY KEY (recipient, message_id)
-  ) WITHOUT ROWID;
-  INSERT INTO pending (recipient, message_id) SELECT recipient, message_id FROM deliveries WHERE delivered = 0;
-  DROP INDEX deliveries_pending;
-  ALTER TABLE deliveries DROP COLUMN delivered;
-  `,
-  // Accounts get an id of their own, never reused (AUTOINCREMENT), and messages belong to their sender's
-  // and recipient's accounts: a user removed and added again is a new account that inherits none of the
-  // old one's messages. Names stay for display. A name with no account (one removed before this, or a
-  // store used without accounts) has id 0. Deliveries and pending rows are the recipient's own and keep
-  // the name: removeUser deletes them, and putUser clears what an account removed before this left.
-  `
-  CREATE TABLE users_v3 (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    username      TEXT NOT NULL UNIQUE,
-    password_hash TEXT NOT NULL,
-    created_at    INTEGER NOT NULL,
-    last_seen     INTEGER
-  );
-  INSERT INTO users_v3 (username, password_hash, created_at, last_seen)
-    SELECT username, password_hash, created_at, last_seen FROM users ORDER BY created_at, username;
-  DROP TABLE users;
-  ALTER TABLE users_v3 RENAME TO users;
-
-  CREATE TABLE messages_v3 (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    sender        TEXT NOT NULL,
-    sender_id     INTEGER NOT NULL,                  -- users.id, or 0: no account
-    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast')),
-    recipient     TEXT,                              -- NULL for a broadcast
-    recipient_id  INTEGER,                           -- likewise; NULL for a broadcast
-    body          TEXT NOT NULL,
-    sent_at       INTEGER NOT NULL,
-    client_msg_id TEXT,
-    UNIQUE (sender_id, sender, client_msg_id)
-  );
-  INSERT INTO messages_v3 (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
-    SELECT m.id, m.sender, coalesce(s.id, 0), m.kind, m.recipient,
-           CASE WHEN m.recipient IS NULL THEN NULL ELSE coalesce(r.id, 0) END, m.body, m.sent_at, m.client_msg_id
-    FROM messages m LEFT JOIN users s ON s.username = m.sender LEFT JOIN users r ON r.username = m.recipient;
-  -- Ids are never reused, even those of the newest messages if they were ever deleted.
-  UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'messages')) WHERE name = 'messages_v3';
-  DROP TABLE messages;
-  ALTER TABLE messages_v3 RENAME TO messages;
-  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id);
-  CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
-  `,
-  // Pending rows name their sender, so that what one sender has queued for one recipient is counted
-  // through an index (the cap in saveMessage) rather than by walking the recipient's whole queue.
-  `
-  ALTER TABLE pending ADD COLUMN sender TEXT;
-  UPDATE pending SET sender = (SELECT sender FROM messages WHERE id = pending.message_id);
-  CREATE INDEX pending_by_pair ON pending (recipient, sender);
-  `,
-  // Session tokens (protocol 2): only their SHA-256 is kept, so that a copy of the file signs nobody in.
-  `
-  CREATE TABLE session_tokens (
-    token_hash TEXT PRIMARY KEY,
-    username   TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL
-  ) WITHOUT ROWID;
-  CREATE INDEX session_tokens_by_user ON session_tokens (username);
-  CREATE INDEX session_tokens_by_expiry ON session_tokens (expires_at);
-  `,
-];
-
-const MESSAGE_COLUMNS = 'm.id, m.sender, m.recipient, m.kind, m.body, m.sent_at';
-/** The id of the account named by parameter `n`, 0 if there is none: with the name, what a message belongs to. */
-const accountId = (n: number): string => `coalesce((SELECT id FROM users WHERE username = ?${n}), 0)`;
-/** Messages that `sender` (parameter `n`) sent: its account's, or the bare name's. */
-const sentBy = (n: number): string => `sender_id = ${accountId(n)} AND sender = ?${n}`;
-const sentTo = (n: number): string => `recipient_id = ${accountId(n)} AND recipient = ?${n}`;
-
-/** Every statement the store runs, prepared once at open. */
-const SQL = {
-  begin: 'BEGIN IMMEDIATE',
-  commit: 'COMMIT',
-  rollback: 'ROLLBACK',
-  savepoint: 'SAVEPOINT op',
-  release: 'RELEASE op',
-  rollbackToSavepoint: 'ROLLBACK TO op',
-
-  getUser: 'SELECT * FROM users WHERE username = ?',
-  // Run before putUser: a new account starts with nothing addressed to its bare name (a message that was
-  // stored for an account removed meanwhile, say).
-  clearUnowned: 'DELETE FROM pending WHERE recipient = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
-  clearUnownedDeliveries: 'DELETE FROM deliveries WHERE recipient = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
-  clearUnownedTokens: 'DELETE FROM session_tokens WHERE username = ?1 AND NOT EXISTS (SELECT 1 FROM users WHERE username = ?1)',
-  listUsers: 'SELECT * FROM users ORDER BY username',
-  putUser: `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
-            ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash`,
-  deleteUser: 'DELETE FROM users WHERE username = ?',
-  deleteBlocksOf: 'DELETE FROM blocks WHERE blocker = ?1 OR blocked = ?1',
-  // Their receipts too: a later account of that name must not find them in its history.
-  deleteDeliveriesOf: 'DELETE FROM deliveries WHERE recipient = ?',
-  deletePendingOf: 'DELETE FROM pending WHERE recipient = ?',
-  setLastSeen: 'UPDATE users SET last_seen = ? WHERE username = ?',
-
-  putSessionToken: 'INSERT INTO session_tokens (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)',
-  deleteExpiredTokens: 'DELETE FROM session_tokens WHERE expires_at <= ?',
-  getSessionToken: 'SELECT * FROM session_tokens WHERE token_hash = ?',
-  renewSessionToken: 'UPDATE session_tokens SET expires_at = ? WHERE token_hash = ?',
-  deleteSessionToken: 'DELETE FROM session_tokens WHERE token_hash = ?',
-  deleteSessionTokensOf: 'DELETE FROM session_tokens WHERE username = ?',
-
-  findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${sentBy(1)} AND client_msg_id = ?2`,
-  // A retried send (same sender and clientMsgId) inserts nothing; NULL ids never conflict.
-  insertMessage: `INSERT INTO messages (sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
-                  VALUES (?1, ${accountId(1)}, ?2, ?3, iif(?3 IS NULL, NULL, ${accountId(3)}), ?4, ?5, ?6)
-                  ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING`,
-  insertPending: 'INSERT INTO pending (recipient, message_id, sender) VALUES (?, ?, ?)',
-  // Stops counting at the cap: a full queue costs no more to check than one just under it.
-  countPendingFrom: 'SELECT count(*) AS n FROM (SELECT 1 FROM pending WHERE recipient = ? AND sender = ? LIMIT ?)',
-  pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
-               WHERE p.recipient = ? AND p.message_id > ? ORDER BY p.message_id LIMIT ?`,
-  // An acknowledgement moves its rows from pending to deliveries, two statements for any number of ids
-  // (a JSON array). OR IGNORE: databases written before this kept both rows from the start.
-  recordDelivered: `INSERT OR IGNORE INTO deliveries (message_id, recipient)
-                    SELECT message_id, recipient FROM pending
-                    WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))`,
-  markDelivered: 'DELETE FROM pending WHERE recipient = ?1 AND message_id IN (SELECT value FROM json_each(?2))',
-
-  // What a user's account sent, was delivered, and has yet to acknowledge. Each branch takes its newest `limit`
-  // rows through its own index, so a page costs O(limit) however long the history; the outer query
-  // keeps the newest `limit` of them all.
-  history: `
-    WITH page (id) AS (
-      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(1)} AND id < ?2 ORDER BY id DESC LIMIT ?3)
-      UNION
-      SELECT id FROM (SELECT message_id AS id FROM deliveries
-                      WHERE recipient = ?1 AND message_id < ?2 ORDER BY message_id DESC LIMIT ?3)
-      UNION
-      SELECT id FROM (SELECT message_id AS id FROM pending
-                      WHERE recipient = ?1 AND message_id < ?2 ORDER BY message_id DESC LIMIT ?3)
-      ORDER BY id DESC LIMIT ?3)
-    SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
-  historyWith: `
-    WITH page (id) AS (
-      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(1)} AND ${sentTo(2)} AND id < ?3 ORDER BY id DESC LIMIT ?4)
-      UNION ALL
-      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(2)} AND ${sentTo(1)} AND id < ?3 ORDER BY id DESC LIMIT ?4)
-      ORDER BY id DESC LIMIT ?4)
-    SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
-
-  listBlocks: 'SELECT blocker, blocked FROM blocks ORDER BY blocker, blocked',
-  addBlock: 'INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?, ?)',
-  removeBlock: 'DELETE FROM blocks WHERE blocker = ? AND blocked = ?',
-} as const;
-
-type Statements = Record<keyof typeof SQL, Prepared>;
-type Row = Record<string, SQLiteValue>;
-
-/**
- * A statement prepared once and reused. After a failed step, node-sqlite3-wasm refuses to
- * bind it again (sqlite3_reset repeats the step's error), so a statement that failed is
- * replaced by a fresh one; this only happens on the error path.
- */
-class Prepared {
-  private stmt: Statement;
-
-  constructor(
-    private readonly db: Database,
-    private readonly sql: string,
-  ) {
-    this.stmt = db.prepare(sql);
-  }
-
-  run(values: SQLiteValue[] = []): RunResult {
-    refuseUnstorable(values);
-    return this.guard(() => this.stmt.run(values));
-  }
-
-  /** all() rather than get(): get() leaves the statement mid-step, holding its read open. */
-  all(values: SQLiteValue[] = []): Row[] {
-    refuseUnstorable(values);
-    return this.guard(() => this.stmt.all(values) as Row[]);
-  }
-
-  finalize(): void {
-    this.stmt.finalize();
-  }
-
-  private guard<T>(step: () => T): T {
-    try {
-      return step();
-    } catch (error) {
-      try {
-        this.stmt.finalize();
-      } catch {
-        // finalize reports the failed step's error again
-      }
-      this.stmt = this.db.prepare(this.sql);
-      throw error;
-    }
-  }
-}
-
-/**
- * node-sqlite3-wasm binds text as a C string in UTF-8, so a value would be cut at its first U+0000, and a
- * lone surrogate changed: stored otherwise than acknowledged, or matched against another row. Requests
- * are validated before this; this keeps a caller that was not from losing text silently.
- */
-function refuseUnstorable(values: SQLiteValue[]): void {
-  for (const value of values) {
-    if (typeof value !== 'string') continue;
-    if (value.includes('\0')) throw new Error('the store cannot keep text that contains U+0000 (NUL)');
-    if (LONE_SURROGATE.test(value)) throw new Error('the store cannot keep text that contains a lone UTF-16 surrogate');
-  }
-}
-
-/** A queued write: `run` applies it inside the batch transaction and returns how to settle its promise after COMMIT. */
-interface QueuedWrite {
-  run(): () => void;
-  reject(error: unknown): void;
-}
 
 /** Opens (creating if needed) the store in `dataDir`, on this thread, after claiming the directory for this process. */
 export async function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -327,21 +71,23 @@ export function openClaimedSqliteStore(dir: string, options: SqliteStoreOptions,
   }
 }
 
+type Statements = Record<QueryName, Prepared>;
+
 /** Use openSqliteStore, which takes the data directory's locks first. */
 export class SqliteStore implements Store {
   private readonly stmts: Statements;
-  private queue: QueuedWrite[] = [];
-  private cancelScheduledFlush: (() => void) | undefined;
+  private readonly commits: GroupCommit;
   private closed = false;
 
   constructor(
     private readonly db: Database,
     private readonly dir: string,
-    private readonly maxDelayMs: number,
+    maxDelayMs: number,
     private readonly releaseDir: () => void,
   ) {
     const entries = Object.entries(SQL).map(([name, sql]) => [name, new Prepared(db, sql)] as const);
     this.stmts = Object.fromEntries(entries) as Statements;
+    this.commits = new GroupCommit(db, maxDelayMs);
   }
 
   getUser(username: string): Promise<UserRecord | undefined> {
@@ -505,11 +251,12 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.flush();
+      this.commits.flush();
     } finally {
       try {
         // close_v2 would leave the file open as a "zombie" while any statement lives.
         for (const stmt of Object.values(this.stmts)) stmt.finalize();
+        this.commits.finalize();
         this.db.close();
       } finally {
         this.releaseDir();
@@ -517,7 +264,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  private rows(name: keyof typeof SQL, values: SQLiteValue[] = []): Row[] {
+  private rows(name: QueryName, values: SQLiteValue[] = []): Row[] {
     return this.stmts[name].all(values);
   }
 
@@ -528,97 +275,18 @@ export class SqliteStore implements Store {
   /** Reads see every write queued before them: the queue is committed first. */
   private async read<T>(query: () => T): Promise<T> {
     this.assertOpen();
-    if (this.queue.length > 0) this.flush();
+    if (this.commits.hasQueued) this.commits.flush();
     return query();
   }
 
-  /** Queues a write; it resolves once the batch holding it is committed and fsynced. */
+  /** A write resolves once the batch holding it is committed and fsynced. */
   private write<T>(apply: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.assertOpen();
-      this.queue.push({
-        run: () => {
-          const result = apply();
-          return () => resolve(result);
-        },
-        reject,
-      });
-      if (this.queue.length >= MAX_BATCH) this.flush();
-      else this.scheduleFlush();
-    });
-  }
-
-  private scheduleFlush(): void {
-    if (this.cancelScheduledFlush) return;
-    if (this.maxDelayMs > 0) {
-      const timer = setTimeout(() => this.flush(), this.maxDelayMs);
-      this.cancelScheduledFlush = () => clearTimeout(timer);
-    } else {
-      const immediate = setImmediate(() => this.flush());
-      this.cancelScheduledFlush = () => clearImmediate(immediate);
-    }
-  }
-
-  /**
-   * Commits every queued write in one transaction, so that a burst of sends costs one fsync.
-   * The batch first runs plainly; if a write throws (a constraint, say), the batch is rolled back
-   * and run again with a savepoint per write, so that the failing one is undone and rejected
-   * alone and the rest still commits. Writes only touch the database, so running one twice is safe.
-   */
-  private flush(): void {
-    this.cancelScheduledFlush?.();
-    this.cancelScheduledFlush = undefined;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-
-    let settlers: (() => void)[];
     try {
-      settlers = this.commitBatch(batch, false) ?? this.commitBatch(batch, true) ?? [];
+      this.assertOpen();
     } catch (error) {
-      for (const write of batch) write.reject(error);
-      try {
-        if (this.db.inTransaction) this.stmts.rollback.run();
-      } catch {
-        // Nothing more to undo; the next batch's BEGIN reports a broken connection to its writers.
-      }
-      return;
+      return Promise.reject(error);
     }
-    for (const settle of settlers) settle();
-  }
-
-  /**
-   * Runs and commits a batch; returns how to settle each write. Without savepoints, a failing write
-   * rolls the whole batch back and returns undefined (to be run again with them).
-   */
-  private commitBatch(batch: QueuedWrite[], savepoints: boolean): (() => void)[] | undefined {
-    const { begin, commit, rollback, savepoint, release, rollbackToSavepoint } = this.stmts;
-    const settlers: (() => void)[] = [];
-    begin.run();
-    for (const write of batch) {
-      if (!savepoints) {
-        try {
-          settlers.push(write.run());
-        } catch (error) {
-          if (!this.db.inTransaction) throw error;
-          rollback.run();
-          return undefined;
-        }
-        continue;
-      }
-      savepoint.run();
-      try {
-        settlers.push(write.run());
-      } catch (error) {
-        // Some errors (I/O, disk full) make SQLite roll back the whole transaction.
-        if (!this.db.inTransaction) throw error;
-        rollbackToSavepoint.run();
-        settlers.push(() => write.reject(error));
-      }
-      release.run();
-    }
-    commit.run();
-    return settlers;
+    return this.commits.write(apply);
   }
 }
 
@@ -636,84 +304,4 @@ function configure(db: Database, journal: JournalChoice): void {
   // thousand active users evict each other's pages and every commit reads them back. The cache only
   // grows as pages are used, up to this.
   db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
-}
-
-function migrate(db: Database, file: string): void {
-  const [row] = db.all('PRAGMA user_version') as Row[];
-  const version = row ? int(row, 'user_version') : 0;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`${file} has schema version ${version}; this server knows up to ${MIGRATIONS.length}`);
-  }
-  if (version === MIGRATIONS.length) return;
-  // SQLite's way to change a table's constraints is to rebuild it, and dropping a table that others
-  // reference fails while foreign keys are enforced (this build enforces them); the check below
-  // stands in for them. The pragma cannot change inside a transaction.
-  const [fk] = db.all('PRAGMA foreign_keys') as Row[];
-  db.exec('PRAGMA foreign_keys = OFF');
-  try {
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        db.exec(MIGRATIONS[v] ?? '');
-        const broken = db.all('PRAGMA foreign_key_check');
-        if (broken.length > 0) throw new Error(`migration ${v + 1} of ${file} left ${broken.length} rows without what they reference`);
-        db.exec(`PRAGMA user_version = ${v + 1}`);
-        db.exec('COMMIT');
-      } catch (error) {
-        db.exec('ROLLBACK');
-        throw error;
-      }
-    }
-  } finally {
-    if (fk && int(fk, 'foreign_keys') === 1) db.exec('PRAGMA foreign_keys = ON');
-  }
-}
-
-// Row mappers: node-sqlite3-wasm returns untyped rows; these check each column once.
-
-function toUser(row: Row): UserRecord {
-  return {
-    id: int(row, 'id'),
-    username: text(row, 'username'),
-    passwordHash: text(row, 'password_hash'),
-    createdAt: int(row, 'created_at'),
-    lastSeen: row['last_seen'] === null ? null : int(row, 'last_seen'),
-  };
-}
-
-function toSessionToken(row: Row): SessionTokenRecord {
-  return {
-    tokenHash: text(row, 'token_hash'),
-    username: text(row, 'username'),
-    createdAt: int(row, 'created_at'),
-    expiresAt: int(row, 'expires_at'),
-  };
-}
-
-function toMessage(row: Row): ChatMessage {
-  return {
-    id: int(row, 'id'),
-    from: text(row, 'sender'),
-    to: row['recipient'] === null ? null : text(row, 'recipient'),
-    kind: kind(text(row, 'kind')),
-    body: text(row, 'body'),
-    sentAt: int(row, 'sent_at'),
-  };
-}
-
-function kind(value: string): MessageKind {
-  if (value === 'direct' || value === 'broadcast') return value;
-  throw new Error(`unknown message kind in the database: ${value}`);
-}
-
-function text(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== 'string') throw new Error(`column ${column}: expected text, got ${typeof value}`);
-  return value;
-}
-
-function int(row: Row, column: string): number {
-  const value = row[column];
-  if (typeof value === 'number' || typeof value === 'bigint') return Number(value);
-  throw new Error(`column ${column}: expected an integer, got ${typeof value}`);
 }

@@ -1,0 +1,147 @@
+import type { Database } from 'node-sqlite3-wasm';
+import { int, type Row } from './sqlite-rows';
+
+// The embedded store's schema: each migration, and how a database file is brought up to the newest.
+
+/** Append-only: entry i takes the schema from user_version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen     INTEGER
+  );
+  CREATE TABLE blocks (
+    blocker TEXT NOT NULL,
+    blocked TEXT NOT NULL,
+    PRIMARY KEY (blocker, blocked)
+  ) WITHOUT ROWID;
+  CREATE TABLE messages (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: ids are never reused
+    sender        TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast')),
+    recipient     TEXT,                              -- NULL for a broadcast
+    body          TEXT NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    client_msg_id TEXT,
+    UNIQUE (sender, client_msg_id)
+  );
+  -- The primary key also serves history: everything a user received, by id.
+  CREATE TABLE deliveries (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    recipient  TEXT NOT NULL,
+    delivered  INTEGER NOT NULL DEFAULT 0 CHECK (delivered IN (0, 1)),
+    PRIMARY KEY (recipient, message_id)
+  ) WITHOUT ROWID;
+  -- Delivered rows stay for history; this keeps pendingFor from walking over them.
+  CREATE INDEX deliveries_pending ON deliveries (recipient, message_id) WHERE delivered = 0;
+  CREATE INDEX messages_by_sender ON messages (sender, id);
+  CREATE INDEX messages_by_pair ON messages (sender, recipient, id) WHERE recipient IS NOT NULL;
+  `,
+  // Unacknowledged deliveries move to a table of their own. It holds only what is in flight, so it
+  // stays a few pages that every commit shares; a flag and a partial index on `deliveries` (keyed by
+  // recipient, spread over the whole file) cost a page write per recipient twice: when stored, when
+  // acknowledged.
+  `
+  CREATE TABLE pending (
+    recipient  TEXT NOT NULL,
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    PRIMARY KEY (recipient, message_id)
+  ) WITHOUT ROWID;
+  INSERT INTO pending (recipient, message_id) SELECT recipient, message_id FROM deliveries WHERE delivered = 0;
+  DROP INDEX deliveries_pending;
+  ALTER TABLE deliveries DROP COLUMN delivered;
+  `,
+  // Accounts get an id of their own, never reused (AUTOINCREMENT), and messages belong to their sender's
+  // and recipient's accounts: a user removed and added again is a new account that inherits none of the
+  // old one's messages. Names stay for display. A name with no account (one removed before this, or a
+  // store used without accounts) has id 0. Deliveries and pending rows are the recipient's own and keep
+  // the name: removeUser deletes them, and putUser clears what an account removed before this left.
+  `
+  CREATE TABLE users_v3 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    last_seen     INTEGER
+  );
+  INSERT INTO users_v3 (username, password_hash, created_at, last_seen)
+    SELECT username, password_hash, created_at, last_seen FROM users ORDER BY created_at, username;
+  DROP TABLE users;
+  ALTER TABLE users_v3 RENAME TO users;
+
+  CREATE TABLE messages_v3 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender        TEXT NOT NULL,
+    sender_id     INTEGER NOT NULL,                  -- users.id, or 0: no account
+    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast')),
+    recipient     TEXT,                              -- NULL for a broadcast
+    recipient_id  INTEGER,                           -- likewise; NULL for a broadcast
+    body          TEXT NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    client_msg_id TEXT,
+    UNIQUE (sender_id, sender, client_msg_id)
+  );
+  INSERT INTO messages_v3 (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
+    SELECT m.id, m.sender, coalesce(s.id, 0), m.kind, m.recipient,
+           CASE WHEN m.recipient IS NULL THEN NULL ELSE coalesce(r.id, 0) END, m.body, m.sent_at, m.client_msg_id
+    FROM messages m LEFT JOIN users s ON s.username = m.sender LEFT JOIN users r ON r.username = m.recipient;
+  -- Ids are never reused, even those of the newest messages if they were ever deleted.
+  UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'messages')) WHERE name = 'messages_v3';
+  DROP TABLE messages;
+  ALTER TABLE messages_v3 RENAME TO messages;
+  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id);
+  CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
+  `,
+  // Pending rows name their sender, so that what one sender has queued for one recipient is counted
+  // through an index (the cap in saveMessage) rather than by walking the recipient's whole queue.
+  `
+  ALTER TABLE pending ADD COLUMN sender TEXT;
+  UPDATE pending SET sender = (SELECT sender FROM messages WHERE id = pending.message_id);
+  CREATE INDEX pending_by_pair ON pending (recipient, sender);
+  `,
+  // Session tokens (protocol 2): only their SHA-256 is kept, so that a copy of the file signs nobody in.
+  `
+  CREATE TABLE session_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username   TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX session_tokens_by_user ON session_tokens (username);
+  CREATE INDEX session_tokens_by_expiry ON session_tokens (expires_at);
+  `,
+];
+
+/** Brings `db` (the file `file`) from its `user_version` to the newest schema, a transaction per migration. */
+export function migrate(db: Database, file: string): void {
+  const [row] = db.all('PRAGMA user_version') as Row[];
+  const version = row ? int(row, 'user_version') : 0;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`${file} has schema version ${version}; this server knows up to ${MIGRATIONS.length}`);
+  }
+  if (version === MIGRATIONS.length) return;
+  // SQLite's way to change a table's constraints is to rebuild it, and dropping a table that others
+  // reference fails while foreign keys are enforced (this build enforces them); the check below
+  // stands in for them. The pragma cannot change inside a transaction.
+  const [fk] = db.all('PRAGMA foreign_keys') as Row[];
+  db.exec('PRAGMA foreign_keys = OFF');
+  try {
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec(MIGRATIONS[v] ?? '');
+        const broken = db.all('PRAGMA foreign_key_check');
+        if (broken.length > 0) throw new Error(`migration ${v + 1} of ${file} left ${broken.length} rows without what they reference`);
+        db.exec(`PRAGMA user_version = ${v + 1}`);
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    if (fk && int(fk, 'foreign_keys') === 1) db.exec('PRAGMA foreign_keys = ON');
+  }
+}
