@@ -8,6 +8,7 @@ import type { ChatMessage } from '../src/protocol';
 import { createClient, type BenchClient } from './drivers';
 import { serve } from './ipc';
 import { clockMs, cpuSample, makeBody, parseBody, userName, type AgentCommands, type AgentEvents, type AgentInit } from './protocol';
+import { errorMessage } from '../src/protocol/errors';
 
 /** No sample array grows beyond this (a bound on memory, far above what any phase collects). */
 const MAX_SAMPLES = 2_000_000;
@@ -169,7 +170,7 @@ const events = serve<AgentCommands, AgentEvents>({
           opened++;
         } catch (error) {
           failed++;
-          firstError ??= error instanceof Error ? error.message : String(error);
+          firstError ??= errorMessage(error);
         }
       }
     };

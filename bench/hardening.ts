@@ -22,6 +22,7 @@ import { BENCH_PASSWORD, clockMs, type ReaderCommands, type ServerCommands, type
 import { sleep, track } from './rig';
 import { seedUsers } from './servers/parley';
 import { summarizeLatency, type LatencySummary } from './stats';
+import { errorMessage } from '../src/protocol/errors';
 
 const USER_ADDRESS = '127.0.0.2';
 const FLOOD_ADDRESS = '127.0.0.3';
@@ -84,7 +85,7 @@ async function timedSignIns(url: string, username: string, count: number, timeou
       await client.logout();
     } catch (error) {
       failed++;
-      firstError ??= error instanceof Error ? error.message : String(error);
+      firstError ??= errorMessage(error);
     } finally {
       client.close();
     }

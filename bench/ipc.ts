@@ -6,6 +6,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { errorDetail } from '../src/protocol/errors';
 
 /** A command map: name -> [argument, result]. */
 export type Commands = Record<string, [unknown, unknown]>;
@@ -130,7 +131,7 @@ export function serve<C extends Commands, E extends Record<string, unknown> = Re
       .then(() => handler(args))
       .then(
         (result) => answer({ rpc, ok: true, result }),
-        (error: unknown) => answer({ rpc, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+        (error: unknown) => answer({ rpc, ok: false, error: errorDetail(error) }),
       );
   });
   return {

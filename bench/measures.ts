@@ -20,6 +20,7 @@ import {
 } from './protocol';
 import { machineBusyPct, machineSample, track, sleep, type Rig } from './rig';
 import { spread, summarizeLatency, type LatencySummary, type Spread } from './stats';
+import { errorMessage } from '../src/protocol/errors';
 
 export interface LoadSpreads {
   /** Server process CPU, % of one core. */
@@ -318,7 +319,7 @@ export async function measureRamp(rig: Rig, sizes: Sizes, log: (line: string) =>
     try {
       connect = await signInStep(rig, sizes, n);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       stop = !rig.server.alive ? 'server crashed' : /got no answer within/.test(message) ? 'sign-in too slow' : 'connect failed';
       stopDetail = `signing in up to ${n} clients: ${message}`;
       stopShort =
@@ -395,7 +396,7 @@ export async function measureRamp(rig: Rig, sizes: Sizes, log: (line: string) =>
       );
     } catch (error) {
       // The server died (e.g. out of memory) or stopped answering: keep the steps measured so far.
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       stop = rig.server.alive ? 'error' : 'server crashed';
       const { exitCode, signalCode } = rig.server.child;
       stopDetail = `at ${n} clients: ${message}${rig.server.alive ? '' : ` (server process exited: code ${exitCode}, signal ${signalCode})`}`;

@@ -4,6 +4,7 @@ import { ParleyClient } from '../client/parley-client';
 import { USAGE, parseCliArgs } from './args';
 import { sanitize } from './format';
 import { TerminalClient } from './terminal-client';
+import { errorDetail } from '../protocol/errors';
 
 async function main(argv: string[]): Promise<number> {
   const args = parseCliArgs(argv);
@@ -41,7 +42,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code
 main(process.argv.slice(2)).then(
   (code) => process.stdout.write('', () => process.exit(code)),
   (err: unknown) => {
-    process.stderr.write(`parley: ${sanitize(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+    process.stderr.write(`parley: ${sanitize(errorDetail(err))}\n`);
     process.exit(1);
   },
 );

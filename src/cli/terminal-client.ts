@@ -18,6 +18,7 @@ import {
 import { SIGNED_OUT, formatPrivateRefused } from '../client/sentences';
 import { runCommand, type CommandPort, type Outcome } from '../client/command-runner';
 import { LineInput } from '../tty/line-input';
+import { errorMessage } from '../protocol/errors';
 
 export interface TerminalStreams {
   /** Sign-in answers and commands, one a line. */
@@ -99,7 +100,7 @@ export class TerminalClient {
     this.session().then(
       (code) => this.finish(code),
       (err: unknown) => {
-        this.print(formatError(err instanceof Error ? err.message : String(err)));
+        this.print(formatError(errorMessage(err)));
         this.finish(1);
       },
     );
@@ -122,7 +123,7 @@ export class TerminalClient {
     try {
       await this.client.connect();
     } catch (err) {
-      this.print(formatServerText(err instanceof Error ? err.message : String(err)));
+      this.print(formatServerText(errorMessage(err)));
       return 1;
     }
     const signedIn = await this.signIn();

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../protocol';
+import { errorMessage } from '../protocol/errors';
 
 /**
  * A request the server refused, or one that could not reach it (`TIMEOUT`, `UNREACHABLE`, `UNTRUSTED_CERTIFICATE`).
@@ -19,5 +20,5 @@ export class ParleyRequestError extends Error {
 /** Any failure as the client core's error, so that callers can read a code and a message from whatever was thrown. */
 export function asRequestError(err: unknown): ParleyRequestError {
   if (err instanceof ParleyRequestError) return err;
-  return new ParleyRequestError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+  return new ParleyRequestError({ code: 'INTERNAL', message: errorMessage(err) });
 }

@@ -43,3 +43,13 @@ export type Reply<T = object> = Ok<T> | Failure;
 export function failure(code: ErrorCode, message: string, extra: Partial<ParleyError> = {}): Failure {
   return { ok: false, error: { code, message, ...extra } };
 }
+
+/** What was thrown, in words: its message if it is an Error (anything can be thrown in JavaScript). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** What was thrown, with its stack where there is one: for logs, not for people. */
+export function errorDetail(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import type { Accounts } from './accounts';
 import type { Logger } from './log';
+import { errorMessage } from '../protocol/errors';
 
 /**
  * `parley-server users …` for a server that is running: the database is the running server's alone (it
@@ -92,7 +93,7 @@ async function handle(line: string, accounts: Accounts, log: Logger): Promise<Ad
     if (request.action !== 'list') log.info(`users ${request.action} through the admin socket`, { username: request.username });
     return { ok: true, value };
   } catch (err) {
-    return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    return { ok: false, message: errorMessage(err) };
   }
 }
 

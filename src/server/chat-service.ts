@@ -25,6 +25,7 @@ import { SessionTokens, type IssuedToken } from './session-tokens';
 import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
 import type { Refused, Saved, Store } from './store/store';
 import type { TicketIssuer } from './tickets';
+import { errorDetail } from '../protocol/errors';
 
 /** Resolves with the reply; or returns nothing, and answers through `request` itself (see `received`). */
 export type Handler<E extends RequestName> = (conn: Connection, payload: RequestPayload<E>, request: Request) => Promise<ReplyTo<E>> | void;
@@ -281,7 +282,7 @@ export class ChatService {
       }
     } catch (err) {
       // Live messages must still flow; what was not sent comes at the next sign-in.
-      this.deps.log.error('replay failed', { username, err: err instanceof Error ? err.stack : String(err) });
+      this.deps.log.error('replay failed', { username, err: errorDetail(err) });
     } finally {
       conn.socket.off('disconnect', turn.leave);
       turn.leave();

@@ -10,6 +10,7 @@ import { streamLogger } from './log';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { createParleyServer } from './server';
 import { openSqliteStore } from './store/sqlite-store';
+import { errorMessage } from '../protocol/errors';
 
 const USAGE = `Parley message center
 
@@ -170,7 +171,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const usage = err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
-    console.error(`parley-server: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`parley-server: ${errorMessage(err)}`);
     if (usage) console.error('Run "parley-server --help" for usage.');
     process.exitCode = usage ? 2 : 1;
   },

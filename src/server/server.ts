@@ -47,6 +47,7 @@ import { TicketIssuer } from './tickets';
 import { createTlsServer } from './tls';
 import { TransportGuard, tooManyConnections } from './transport-guard';
 import { WriteCoalescer } from './write-coalescer';
+import { errorDetail } from '../protocol/errors';
 
 export interface ParleyServer {
   /** Starts listening; resolves with the bound address. */
@@ -178,14 +179,14 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       request.reply(await answer);
       if (event === 'login' && conn.user) guard.signedIn(conn.socket);
     } catch (err) {
-      log.error('request failed', { event, err: err instanceof Error ? err.stack : String(err) });
+      log.error('request failed', { event, err: errorDetail(err) });
       return request.reply(failure('INTERNAL', 'The server could not complete this request; it has been logged.'));
     }
     // Work after the reply (e.g. replaying stored messages) can no longer answer the request: it logs instead.
     try {
       for (const task of request.later()) await task();
     } catch (err) {
-      log.error('work after a reply failed', { event, err: err instanceof Error ? err.stack : String(err) });
+      log.error('work after a reply failed', { event, err: errorDetail(err) });
     }
   }
 

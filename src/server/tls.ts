@@ -2,6 +2,7 @@ import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { createServer, type Server as HttpsServer } from 'node:https';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from './log';
+import { errorMessage } from '../protocol/errors';
 
 export interface TlsFiles {
   /** PEM certificate chain (the server's certificate first). */
@@ -30,7 +31,7 @@ export function createTlsServer(
     server = createServer(readPair(files), handler);
   } catch (err) {
     // At start there is no certificate to keep: the operator must fix the files.
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new Error(`The TLS certificate ${files.cert} and key ${files.key} do not load: ${reason}`, { cause: err });
   }
   let settle: NodeJS.Timeout | undefined;
@@ -44,7 +45,7 @@ export function createTlsServer(
       log.error('TLS certificate not reloaded; the previous one stays in use', {
         cert: files.cert,
         key: files.key,
-        err: err instanceof Error ? err.message : String(err),
+        err: errorMessage(err),
       });
     }
   };

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger, ParleyServer, ServerOptions } from '../local-server-bundle';
 import type { ChatSession } from './chat-session';
+import { errorMessage } from '../../protocol/errors';
 
 /**
  * The message center started from the editor. It runs inside the extension host process, not in a
@@ -85,7 +86,7 @@ export class LocalServer {
         log: settings.log,
       });
     } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
+      const text = errorMessage(err);
       if (/lock|busy/i.test(text)) {
         throw new LocalServerError(
           'DATA_IN_USE',
@@ -172,10 +173,7 @@ function listenError(err: unknown, port: number): LocalServerError {
       `Not allowed to listen on port ${port}; choose a port above 1023 in parley.localServer.port.`,
     );
   }
-  return new LocalServerError(
-    'START_FAILED',
-    `The local server could not listen on port ${port}: ${err instanceof Error ? err.message : String(err)}`,
-  );
+  return new LocalServerError('START_FAILED', `The local server could not listen on port ${port}: ${errorMessage(err)}`);
 }
 
 /**

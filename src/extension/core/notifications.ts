@@ -1,5 +1,6 @@
 import { EVERYONE } from '../../view-protocol';
 import type { ChatSession, NotifyEvent } from './chat-session';
+import { errorMessage } from '../../protocol/errors';
 
 /**
  * What the notifications say and do, without VS Code: the session emits `notify` for a direct message or an
@@ -121,7 +122,7 @@ export class Notifier {
       await this.session.sendTo(toast.conversation, text);
       this.session.state.markRead(toast.conversation);
     } catch (err) {
-      this.ui.error(`the reply was not sent: ${err instanceof Error ? err.message : String(err)}`);
+      this.ui.error(`the reply was not sent: ${errorMessage(err)}`);
     }
   }
 

@@ -8,6 +8,7 @@ import { EVERYONE, privateId, type ShownMessage } from '../../view-protocol';
 import type { SessionEvents } from './chat-session';
 import type { ChatState } from './chat-state';
 import type { SessionConnection } from './session-connection';
+import { errorMessage } from '../../protocol/errors';
 
 /**
  * The session's private chats: direct and encrypted, never through the server, kept in memory only. Opening,
@@ -85,7 +86,7 @@ export class PrivateChats {
   /** Says why a private chat cannot be used, in the conversation, and offers the server when that would work. */
   private failure(username: string, err: unknown, body?: string): void {
     const code = err instanceof PrivateChatError || err instanceof ParleyRequestError ? err.code : 'INTERNAL';
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     const offerServer = SERVER_FALLBACK_CODES.has(code);
     const message =
       offerServer && !/through the server/.test(reason)

@@ -1,4 +1,5 @@
 import type { ClientOptions } from '../../client/parley-client';
+import { errorMessage } from '../../protocol/errors';
 
 /** `parley.tls.caFile` as VS Code's inspect() reports it, by where it is set. */
 export interface CaFileSetting {
@@ -25,7 +26,7 @@ export function trustedCaOptions(
   try {
     return { options: { socket: { ca: read(path) } }, problems };
   } catch (err) {
-    problems.push(`The CA certificate in parley.tls.caFile (${path}) cannot be read: ${err instanceof Error ? err.message : String(err)}.`);
+    problems.push(`The CA certificate in parley.tls.caFile (${path}) cannot be read: ${errorMessage(err)}.`);
     return { options: {}, problems };
   }
 }

@@ -9,6 +9,7 @@ import {
   type WebviewToHost,
 } from '../../view-protocol';
 import type { ChatSession } from './chat-session';
+import { errorMessage } from '../../protocol/errors';
 
 /**
  * Binds one chat webview (the sidebar view or an editor tab) to the session, without VS Code:
@@ -192,7 +193,7 @@ export class ChatViewController {
       try {
         await this.session.loadOlder(conversation);
       } catch (err) {
-        this.actions.log(`Could not load older messages: ${err instanceof Error ? err.message : String(err)}`);
+        this.actions.log(`Could not load older messages: ${errorMessage(err)}`);
         break;
       }
       ({ items, olderInMemory } = page());

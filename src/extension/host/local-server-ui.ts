@@ -7,6 +7,7 @@ import { EDITOR_COMMANDS } from '../core/command-ids';
 import { LocalServerError, type LocalServer } from '../core/local-server';
 import type { Auth } from '../core/sign-in';
 import type { Logger } from '../local-server-bundle';
+import { errorMessage } from '../../protocol/errors';
 
 /**
  * The local server's UI: Start Local Server (and signing in to it, creating its first user), Stop Local Server,
@@ -66,7 +67,7 @@ export class LocalServerUi implements vscode.Disposable {
           () => this.local.start({ port, allowNetwork, dataDir, log: this.logger() }),
         );
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         this.log.error(message);
         const actions = err instanceof LocalServerError && err.code === 'PORT_IN_USE' ? ['Change Port', 'Connect to It'] : ['Show Log'];
         void vscode.window.showErrorMessage(`Parley: ${message}`, ...actions).then((choice) => {

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openClaimedSqliteStore, type SqliteStore } from './sqlite-store';
 import type { CallResult, FromWorker, StoreCall, ToWorker, WorkerInit } from './worker-protocol';
+import { errorMessage } from '../../protocol/errors';
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-worker.ts runs as a worker thread (see worker-store.ts)');
@@ -14,7 +15,7 @@ try {
   store = openClaimedSqliteStore(init.dir, init.options);
   post({ type: 'ready' });
 } catch (error) {
-  post({ type: 'failed', message: messageOf(error) });
+  post({ type: 'failed', message: errorMessage(error) });
   port.close();
   throw error;
 }
@@ -37,7 +38,7 @@ port.on('message', (message: ToWorker) => {
     const id = message.id;
     store.close().then(
       () => settle({ id, ok: true, value: undefined }),
-      (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
+      (error: unknown) => settle({ id, ok: false, message: errorMessage(error) }),
     );
     return;
   }
@@ -54,10 +55,6 @@ function run({ id, method, args }: StoreCall): void {
   }
   pending.then(
     (value) => settle({ id, ok: true, value }),
-    (error: unknown) => settle({ id, ok: false, message: messageOf(error) }),
+    (error: unknown) => settle({ id, ok: false, message: errorMessage(error) }),
   );
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
