@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import type * as z from 'zod';
 import {
   LIMITS,
   PROTOCOL_VERSION,
+  describeIssues,
+  serverEventSchemas,
+  type CheckedServerEvent,
   type ChatMessage,
   type ClientToServerEvents,
   type HandshakeAuth,
@@ -88,12 +92,12 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
       else this.setState(this.credentials ? 'reconnecting' : 'connecting');
     });
     this.socket.io.on('reconnect_failed', () => this.setState('offline'));
-    this.socket.on('message', (message) => this.onMessage(message));
-    this.socket.on('presence', (events) => {
+    this.onChecked('message', (message) => this.onMessage(message));
+    this.onChecked('presence', (events) => {
       for (const event of events) this.emit('presence', event);
     });
-    this.socket.on('privateRevoked', (event) => this.emit('privateRevoked', event));
-    this.socket.on('signedOut', (event) => {
+    this.onChecked('privateRevoked', (event) => this.emit('privateRevoked', event));
+    this.onChecked('signedOut', (event) => {
       // A server that shuts down is usually restarting: keep the credentials and come back with it.
       if (event.reason === 'shutdown' && this.credentials) this.resumeAfterShutdown = true;
       else this.forgetSession();
@@ -136,6 +140,17 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
       this.socket.on('connect', onConnect);
       this.socket.on('connect_error', onError);
       this.socket.connect();
+    });
+  }
+
+  /** Listens to a server event, passing on only what its schema accepts; the rest is told as a problem. */
+  private onChecked<E extends CheckedServerEvent>(event: E, handle: (payload: z.output<(typeof serverEventSchemas)[E]>) => void): void {
+    const schema: z.ZodType = serverEventSchemas[event];
+    (this.socket as unknown as { on(event: string, listener: (payload: unknown) => void): void }).on(event, (payload) => {
+      const checked = schema.safeParse(payload);
+      if (checked.success) return handle(checked.data as z.output<(typeof serverEventSchemas)[E]>);
+      const problem = `The server sent a malformed "${event}" event, which was ignored (${describeIssues(checked.error)}).`;
+      this.emit('problem', new ParleyRequestError({ code: 'INTERNAL', message: problem }));
     });
   }
 

@@ -6,3 +6,4 @@ export * from './issues';
 export * from './events';
 export * from './commands';
 export * from './private';
+export * from './server-events';
