@@ -35,6 +35,7 @@ import {
   engineOptions,
   type ServerOptions,
 } from './options';
+import { maxConnectionsBelow, openFileLimit } from './open-file-limit';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
@@ -46,6 +47,7 @@ import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
 import { createTlsServer } from './tls';
 import { TransportGuard, tooManyConnections } from './transport-guard';
+import { TCP_HEADROOM_PER_ADDRESS, TcpGuard } from './tcp-guard';
 import { WriteCoalescer } from './write-coalescer';
 import { errorDetail } from '../protocol/errors';
 
@@ -70,7 +72,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const allowRequest = refuseForeignOrigins(options.allowedOrigins ?? [], originRefusal); // throws before anything is opened
   const addresses = new ClientAddresses(options.trustProxy);
   // Before the store opens, so that a certificate that does not load stops the start with nothing to undo.
-  const tls = options.tls && createTlsServer(options.tls, log, notFound);
+  const tls = options.tls && createTlsServer(options.tls, log, notFound, timings.requestHeadersTimeoutMs);
   let store: Store;
   try {
     store = options.store ?? (await openStoreFor(options.dataDir, log));
@@ -102,6 +104,19 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     ...engineOptions(timings),
     allowRequest,
   });
+  const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  // After Socket.IO has taken over the server's requests, so that the guard sees each of them first.
+  new TcpGuard(
+    http,
+    {
+      maxPerAddress: maxPerAddress + TCP_HEADROOM_PER_ADDRESS,
+      maxConnections: options.maxConnections ?? defaultMaxConnections(),
+      requestHeadersTimeoutMs: timings.requestHeadersTimeoutMs,
+    },
+    (address) => addresses.isTrusted(address),
+    clock,
+    log,
+  );
   // First of the checks: from here on, handshake.address is the client's own (see client-address.ts), for every check and for the session.
   io.use((socket, next) => {
     socket.handshake.address = addresses.resolve(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
@@ -129,7 +144,6 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const connections = new Set<Connection>();
   const coalescer = new WriteCoalescer();
   const perAddress = new Counts();
-  const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock, (transport) =>
     addresses.resolve(transport.remoteAddress, transport.request.headers['x-forwarded-for']),
   );
@@ -251,7 +265,13 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
           http.off('error', reject);
           const address = http.address() as AddressInfo;
-          log.info('listening', { address: address.address, port: address.port, protocol: PROTOCOL_VERSION, tls: tls !== undefined });
+          log.info('listening', {
+            address: address.address,
+            port: address.port,
+            protocol: PROTOCOL_VERSION,
+            tls: tls !== undefined,
+            maxConnections: http.maxConnections,
+          });
           if (!tls && !isLoopback(address.address)) {
             log.warn(
               'listening beyond this machine without TLS: passwords and messages will cross the network in clear; give --tls-cert and --tls-key, or put a TLS proxy in front (docs/deploy.md)',
@@ -279,6 +299,11 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         log.info('stopped');
       })()),
   };
+}
+
+function defaultMaxConnections(): number | undefined {
+  const fileLimit = openFileLimit();
+  return fileLimit === undefined ? undefined : maxConnectionsBelow(fileLimit);
 }
 
 function notFound(_req: IncomingMessage, res: ServerResponse): void {
