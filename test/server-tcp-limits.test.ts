@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { ParleyClient } from '../src/client/parley-client';
 import { streamLogger } from '../src/server/log';
 import { TCP_HEADROOM_PER_ADDRESS } from '../src/server/tcp-guard';
-import { eventually, passwordOf, startServer, type TestServer } from './helpers/server';
+import { Program, WAIT_MS } from './helpers/processes';
+import { eventually, passwordOf, startServer, tempDir, type TestServer } from './helpers/server';
 
 /** A raw TCP connection from `localAddress` (all of 127.0.0.0/8 is this machine), with what it received and whether it is closed. */
 interface Raw {
@@ -136,4 +139,37 @@ test('past the server-wide cap connections are closed as they arrive, once logge
     3000,
     'bob to sign in once there is room',
   );
+});
+
+test('parley-server keeps its connections below its limit on open files, so that it can still open what it needs', async (t) => {
+  const dataDir = tempDir();
+  // Through a shell, for its ulimit: the server's own limit on open files, at a size a test can fill.
+  const server = spawn('/bin/sh', [
+    '-c',
+    `ulimit -n 200 && exec "${process.execPath}" --import tsx src/server/main.ts 0 --data "${dataDir}"`,
+  ]);
+  let stderr = '';
+  server.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise((resolve) => server.once('close', resolve));
+  const flood: Socket[] = [];
+  t.after(async () => {
+    flood.forEach((socket) => socket.destroy());
+    server.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await eventually(() => /listening \{.*"maxConnections":(\d+)/.test(stderr), WAIT_MS, `the server to start: ${stderr}`);
+  const port = Number(/"port":(\d+)/.exec(stderr)![1]);
+  assert.ok(Number(/"maxConnections":(\d+)/.exec(stderr)![1]) < 200, stderr);
+
+  // More idle connections than the limit allows, from 10 addresses, each well within its own limit.
+  const target = { port, sockets: flood };
+  for (let i = 0; i < 250; i += 1) await raw(target, `127.0.0.${60 + (i % 10)}`);
+  await eventually(() => stderr.includes('refused a connection: the server holds its most open connections'), 3000, 'the cap');
+
+  // The admin socket needs a file of its own in the server: a user added through it now, while the flood holds.
+  const add = new Program('src/server/main.ts', ['users', 'add', 'carol', '--data', dataDir]);
+  add.write('carol-pw');
+  assert.equal(await add.exitCode(), 0, add.stderr);
+  assert.match(add.stdout, /Added carol\./);
 });
