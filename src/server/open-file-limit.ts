@@ -33,3 +33,9 @@ function toLimit(text: string | undefined): number | undefined {
 export function maxConnectionsBelow(fileLimit: number): number {
   return Math.max(Math.floor(fileLimit / 2), fileLimit - Math.max(64, Math.ceil(fileLimit / 8)));
 }
+
+/** The server's default cap on open connections: below this process's limit on open files, none without one. */
+export function defaultMaxConnections(): number | undefined {
+  const fileLimit = openFileLimit();
+  return fileLimit === undefined ? undefined : maxConnectionsBelow(fileLimit);
+}

@@ -35,7 +35,7 @@ import {
   engineOptions,
   type ServerOptions,
 } from './options';
-import { maxConnectionsBelow, openFileLimit } from './open-file-limit';
+import { defaultMaxConnections } from './open-file-limit';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
@@ -106,7 +106,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   });
   const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   // After Socket.IO has taken over the server's requests, so that the guard sees each of them first.
-  new TcpGuard(
+  const tcp = new TcpGuard(
     http,
     {
       maxPerAddress: maxPerAddress + TCP_HEADROOM_PER_ADDRESS,
@@ -238,6 +238,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     const now = clock();
     gate.prune(now);
     guard.sweep(now);
+    tcp.sweep(now);
     const span =
       timings.idleTimeoutMs % 60_000 === 0
         ? plural(timings.idleTimeoutMs / 60_000, 'minute')
@@ -299,11 +300,6 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         log.info('stopped');
       })()),
   };
-}
-
-function defaultMaxConnections(): number | undefined {
-  const fileLimit = openFileLimit();
-  return fileLimit === undefined ? undefined : maxConnectionsBelow(fileLimit);
 }
 
 function notFound(_req: IncomingMessage, res: ServerResponse): void {

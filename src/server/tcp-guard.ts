@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Clock } from './clock';
 import { Counts } from './counts';
 import type { Logger } from './log';
+import { LogLimiter } from './log-limiter';
 
 /**
  * TCP connections an address may hold beyond its connections limit: a client past that limit still
@@ -27,7 +28,7 @@ export interface TcpLimits {
  */
 export class TcpGuard {
   private readonly perAddress = new Counts();
-  private readonly notices: QuietWarnings;
+  private readonly warnings: LogLimiter;
 
   constructor(
     server: HttpServer,
@@ -36,10 +37,12 @@ export class TcpGuard {
     clock: Clock,
     log: Logger,
   ) {
-    this.notices = new QuietWarnings(log, clock);
+    this.warnings = new LogLimiter(log, clock);
     if (limits.maxConnections !== undefined) server.maxConnections = limits.maxConnections;
-    server.on('drop', () =>
-      this.notices.warn('refused a connection: the server holds its most open connections', { max: limits.maxConnections }),
+    server.on('drop', (dropped?: { remoteAddress?: string }) =>
+      this.warnings.warn('refused a connection: the server holds its most open connections', dropped?.remoteAddress ?? 'unknown', {
+        max: limits.maxConnections,
+      }),
     );
     server.on('connection', (socket: Socket) => this.accepted(socket));
 
@@ -55,6 +58,11 @@ export class TcpGuard {
     });
   }
 
+  /** Tells how many refusals the log held back since the last sweep. */
+  sweep(now: number): void {
+    this.warnings.flush(now);
+  }
+
   private accepted(socket: Socket): void {
     const address = socket.remoteAddress;
     if (address === undefined) return void socket.destroy(); // already gone
@@ -62,29 +70,8 @@ export class TcpGuard {
     const open = this.perAddress.add(address);
     socket.once('close', () => this.perAddress.release(address));
     if (open > this.limits.maxPerAddress) {
-      this.notices.warn('refused a connection: its address holds its most open connections', { address, max: this.limits.maxPerAddress });
+      this.warnings.warn('refused a connection: its address holds its most open connections', address, { max: this.limits.maxPerAddress });
       socket.destroy();
     }
-  }
-}
-
-/** A warning logged at most once a minute, with how many there were in between: a flood must not flood the log too. */
-class QuietWarnings {
-  private readonly last = new Map<string, { at: number; since: number }>();
-
-  constructor(
-    private readonly log: Logger,
-    private readonly clock: Clock,
-  ) {}
-
-  warn(message: string, fields: Record<string, unknown>): void {
-    const now = this.clock();
-    const last = this.last.get(message);
-    if (last && now - last.at < 60_000) {
-      last.since += 1;
-      return;
-    }
-    this.log.warn(message, last ? { ...fields, moreSinceLastNotice: last.since } : fields);
-    this.last.set(message, { at: now, since: 0 });
   }
 }
