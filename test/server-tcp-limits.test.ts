@@ -7,7 +7,7 @@ import { ParleyClient } from '../src/client/parley-client';
 import { streamLogger } from '../src/server/log';
 import { TCP_HEADROOM_PER_ADDRESS } from '../src/server/tcp-guard';
 import { Program, WAIT_MS } from './helpers/processes';
-import { eventually, passwordOf, startServer, tempDir, type TestServer } from './helpers/server';
+import { eventually, next, passwordOf, startServer, tempDir, type TestServer } from './helpers/server';
 
 /** A raw TCP connection from `localAddress` (all of 127.0.0.0/8 is this machine), with what it received and whether it is closed. */
 interface Raw {
@@ -172,4 +172,17 @@ test('parley-server keeps its connections below its limit on open files, so that
   add.write('carol-pw');
   assert.equal(await add.exitCode(), 0, add.stderr);
   assert.match(add.stdout, /Added carol\./);
+});
+
+test('the server stops while connections that never sent their request are open, and still tells its clients', async (t) => {
+  const s = await start(t, { users: ['alice'] });
+  const alice = await s.signIn('alice');
+  const told = next(alice, 'signedOut');
+  const idle = await raw(s, '127.0.0.51');
+  const half = await raw(s, '127.0.0.51', 'GET / HTTP/1.1\r\nHost: x\r\n');
+  let stopped = false;
+  void s.stop().then(() => (stopped = true));
+  await eventually(() => stopped, 3000, 'the server to stop (Node no longer times requests out once it closes)');
+  assert.ok(idle.closed() && half.closed());
+  assert.equal((await told)[0].reason, 'shutdown');
 });

@@ -294,7 +294,11 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         feed.dispose(); // everyone is leaving: nobody needs to hear who
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
         coalescer.flushNow();
-        await new Promise<void>((resolve) => io.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => io.close(() => resolve()));
+        // Node stops timing requests out once its server closes: a connection that never sent its request
+        // would hold the close open for good. Upgraded ones (the WebSockets) are not among these.
+        http.closeAllConnections();
+        await closed;
         service.acknowledgements.flush();
         await store.close();
         log.info('stopped');
