@@ -12,8 +12,13 @@ import { passwordOf, startServer, tempDir } from './helpers/server';
 type Transport = 'websocket' | 'polling';
 
 /** One Engine.IO handshake by hand, as a browser would send it: the status and body of the answer. */
-function handshake(port: number, transport: Transport, origin?: string): Promise<{ status: number; body: string }> {
-  const headers: Record<string, string> = origin === undefined ? {} : { origin };
+function handshake(
+  port: number,
+  transport: Transport,
+  origin?: string,
+  more: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> = origin === undefined ? { ...more } : { ...more, origin };
   if (transport === 'websocket') {
     Object.assign(headers, {
       connection: 'Upgrade',
@@ -40,12 +45,12 @@ function handshake(port: number, transport: Transport, origin?: string): Promise
 }
 
 /** A real socket.io-client connection that names `origin`: resolves with "connected" or the connect error's message. */
-function dial(url: string, transport: Transport, origin: string): Promise<string> {
+function dial(url: string, transport: Transport, origin?: string): Promise<string> {
   const socket = io(url, {
     forceNew: true,
     reconnection: false,
     transports: [transport],
-    extraHeaders: { origin },
+    extraHeaders: origin === undefined ? {} : { origin },
     auth: { protocol: PROTOCOL_VERSION },
   });
   return new Promise<string>((resolve) => {
@@ -58,44 +63,54 @@ const refusal = (origin: string): string =>
   `Refused a connection from the web page "${origin}": this message center accepts web pages only from origins allowed with --allow-origin.`;
 
 describe('handshakes from web pages (an Origin header)', () => {
-  test('are refused before a connection exists, over WebSocket and polling; clients without one connect', async () => {
+  test('are refused before a connection exists; clients without one connect', async () => {
     const t = await startServer({ users: ['alice'] });
     try {
       const evil = 'https://evil.example';
       assert.deepEqual(await handshake(t.port, 'websocket', evil), { status: 400, body: refusal(evil) });
-      assert.deepEqual(await handshake(t.port, 'polling', evil), {
-        status: 403,
-        body: JSON.stringify({ code: 4, message: refusal(evil) }),
-      });
       assert.equal(await dial(t.url, 'websocket', evil), 'websocket error');
-      assert.equal(await dial(t.url, 'polling', evil), 'xhr poll error');
       assert.equal(t.server.io.engine.clientsCount, 0, 'no Engine.IO connection was opened for them');
 
-      // The same requests without an Origin are what Node clients (the terminal, the extension host) send.
+      // The same request without an Origin is what Node clients (the terminal, the extension host) send.
       assert.equal((await handshake(t.port, 'websocket')).status, 101);
-      assert.equal((await handshake(t.port, 'polling')).status, 200);
-      for (const transport of ['websocket', 'polling'] as const) {
-        const client = new ParleyClient(t.url, { requestTimeoutMs: 3000, socket: { transports: [transport] } });
-        try {
-          await client.connect();
-          assert.equal((await client.login('alice', passwordOf('alice'))).username, 'alice', transport);
-        } finally {
-          client.close();
-        }
+      const client = new ParleyClient(t.url, { requestTimeoutMs: 3000 });
+      try {
+        await client.connect();
+        assert.equal((await client.login('alice', passwordOf('alice'))).username, 'alice');
+      } finally {
+        client.close();
       }
     } finally {
       await t.close();
     }
   });
 
-  test('an allowed origin connects over both transports; others are still refused', async () => {
+  test('an allowed origin connects; others are still refused', async () => {
     const t = await startServer({ users: ['alice'], allowedOrigins: ['https://chat.example.org/'] });
     try {
-      for (const transport of ['websocket', 'polling'] as const) {
-        assert.equal(await dial(t.url, transport, 'https://chat.example.org'), 'connected', transport);
-        assert.notEqual(await dial(t.url, transport, 'https://chat.example.org.evil.example'), 'connected', transport);
-        assert.notEqual(await dial(t.url, transport, 'null'), 'connected', `${transport}: a sandboxed page`);
+      assert.equal(await dial(t.url, 'websocket', 'https://chat.example.org'), 'connected');
+      assert.notEqual(await dial(t.url, 'websocket', 'https://chat.example.org.evil.example'), 'connected');
+      assert.notEqual(await dial(t.url, 'websocket', 'null'), 'connected', 'a sandboxed page');
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("polling is not served: a page's no-cors GET, which has no Origin, opens nothing, while WebSocket clients sign in", async () => {
+    const t = await startServer({ users: ['alice'], maxConnectionsPerAddress: 4 });
+    try {
+      const noCors = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+      for (let i = 0; i < 6; i += 1) {
+        assert.deepEqual(await handshake(t.port, 'polling', undefined, noCors), {
+          status: 400,
+          body: JSON.stringify({ code: 0, message: 'Transport unknown' }),
+        });
       }
+      assert.equal(t.server.io.engine.clientsCount, 0, 'no Engine.IO connection holds a place of the address');
+      assert.equal(await dial(t.url, 'polling'), 'xhr poll error');
+
+      const alice = await t.signIn('alice');
+      assert.deepEqual((await alice.whoelse()).users, []);
     } finally {
       await t.close();
     }

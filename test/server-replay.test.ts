@@ -153,24 +153,6 @@ describe('replay at sign-in', () => {
     );
   });
 
-  test('over long-polling too, where the transport is writable only while the client polls', async (t) => {
-    const srv = await startServer({ users: ['alice', 'bob'] });
-    t.after(() => srv.close());
-    const stored = await queue(srv.server.store, 'alice', 'bob', 250, (i) => `stored ${i}`);
-    const bob = new ParleyClient(srv.url, { requestTimeoutMs: 3000, socket: { transports: ['polling'] } });
-    srv.clients.push(bob);
-    await bob.connect();
-    const got = arrivals(bob);
-    await bob.login('bob', 'bob-pw');
-    await eventually(() => got.length >= stored.length, 10_000, `all ${stored.length} messages (${got.length} so far)`);
-    assert.deepEqual(
-      got.map((m) => m.id),
-      stored,
-    );
-    // The login's replay is over: the connection's next request is answered.
-    await bob.whoelse();
-  });
-
   test('a page is bounded by bytes too: a session that does not read holds about 256 KiB of large messages, not 100 of them', async (t) => {
     const srv = await startServer({ users: ['alice', 'bob'] });
     t.after(() => srv.close());

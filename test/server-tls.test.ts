@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, describe, test } from 'node:test';
 import { ParleyClient, ParleyRequestError } from '../src/client/parley-client';
@@ -52,6 +53,25 @@ describe('TLS built in', () => {
     const alice = client(srv);
     await alice.connect();
     assert.deepEqual((await alice.login('alice', passwordOf('alice'))).online, []);
+  });
+
+  test('a connection that does not complete its TLS handshake in time is cut', async (t) => {
+    const srv = await startServer({
+      users: ['alice'],
+      tls: { cert: first.cert, key: first.key },
+      timings: { requestHeadersTimeoutMs: 500 },
+    });
+    const silent = netConnect({ host: '127.0.0.1', port: srv.port });
+    t.after(() => {
+      silent.destroy();
+      return srv.close();
+    });
+    let closed = false;
+    silent.on('close', () => (closed = true)).on('error', () => {});
+    await eventually(() => closed, 3000, 'the server to cut a connection that sends nothing');
+    const alice = client(srv);
+    await alice.connect();
+    await alice.login('alice', passwordOf('alice'));
   });
 
   test('a client without the CA is refused with a clear message that says how to trust it', async (t) => {

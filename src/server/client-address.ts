@@ -40,7 +40,8 @@ export class ClientAddresses {
     return client;
   }
 
-  private isTrusted(address: string): boolean {
+  /** True for one of the proxies given with --trust-proxy. */
+  isTrusted(address: string): boolean {
     const plain = unmapped(address);
     const family = isIP(plain);
     return family !== 0 && this.trusted.check(plain, family === 4 ? 'ipv4' : 'ipv6');

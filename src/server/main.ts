@@ -19,6 +19,7 @@ usage:
                 [--single-session] [--block-time SECONDS] [--timeout SECONDS]
                 [--allow-origin ORIGIN]...
                 [--tls-cert FILE --tls-key FILE] [--trust-proxy ADDRESS[,ADDRESS...]]
+                [--max-connections COUNT]
   parley-server users add|passwd|remove NAME [--data DIR]
   parley-server users list [--data DIR]
 
@@ -34,6 +35,8 @@ usage:
   --tls-cert       serve https/wss with this PEM certificate (chain); reloaded when the file changes
   --tls-key        the PEM private key of --tls-cert
   --trust-proxy    reverse proxies (IP addresses) whose X-Forwarded-For header gives the client's address
+  --max-connections open connections the server holds at once, from everyone; more are closed as they arrive
+                   (default: below the process's limit on open files, ulimit -n)
 
 The users commands work on the data directory, or through the server that is running on it (only
 the system user that started it can). Passwords are asked for on the terminal, or read as one line
@@ -54,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'trust-proxy': { type: 'string' },
+      'max-connections': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -83,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     allowedOrigins: values['allow-origin'].map(toOrigin),
     ...(cert !== undefined && key !== undefined && { tls: { cert, key } }),
     ...(trustProxy && { trustProxy }),
+    ...(values['max-connections'] !== undefined && { maxConnections: toNumber(values['max-connections'], '--max-connections', 1) }),
     log,
   });
   await server.listen();

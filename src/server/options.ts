@@ -32,6 +32,11 @@ export interface ServerOptions {
   maxPendingPerSender?: number;
   /** Open connections one address may hold; more are refused with RATE_LIMITED. Default 256 (an office behind one NAT fits). */
   maxConnectionsPerAddress?: number;
+  /**
+   * Open TCP connections the server holds at once, from all addresses; more are closed as they are accepted.
+   * Default: below the process's limit on open files (`ulimit -n`, see open-file-limit.ts), none where it has none.
+   */
+  maxConnections?: number;
   /** Bounds on password checks before sign-in (see SignInLimits); each field defaults on its own. */
   signInLimits?: Partial<SignInLimits>;
   /**
@@ -70,6 +75,11 @@ export interface Timings {
   maxQueuedBytes: number;
   /** A connection (even one that never sent Socket.IO's CONNECT) not signed in this long after it opened is closed. */
   signInDeadlineMs: number;
+  /**
+   * A TCP connection that has not sent its HTTP request's headers (a Parley client's WebSocket upgrade) this long
+   * after it was accepted is closed, and so is one still in its TLS handshake.
+   */
+  requestHeadersTimeoutMs: number;
 }
 
 /**
@@ -118,6 +128,7 @@ export const DEFAULT_TIMINGS: Timings = {
   presenceBatchMs: 100,
   maxQueuedBytes: 4 * 1024 * 1024,
   signInDeadlineMs: 30_000,
+  requestHeadersTimeoutMs: 10_000,
 };
 
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
@@ -152,5 +163,8 @@ export function engineOptions(timings: Pick<Timings, 'heartbeatIntervalMs' | 'he
     pingTimeout: timings.heartbeatTimeoutMs,
     serveClient: false,
     cors: { origin: false },
+    // Both reference clients use only WebSocket, whose handshake a browser always sends with an Origin: a
+    // polling request can come from a web page's <img> without one, and would hold a place of its address.
+    transports: ['websocket'],
   };
 }

@@ -35,6 +35,7 @@ import {
   engineOptions,
   type ServerOptions,
 } from './options';
+import { defaultMaxConnections } from './open-file-limit';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
@@ -46,6 +47,7 @@ import { openWorkerStore } from './store/worker-store';
 import { TicketIssuer } from './tickets';
 import { createTlsServer } from './tls';
 import { TransportGuard, tooManyConnections } from './transport-guard';
+import { TCP_HEADROOM_PER_ADDRESS, TcpGuard } from './tcp-guard';
 import { WriteCoalescer } from './write-coalescer';
 import { errorDetail } from '../protocol/errors';
 
@@ -70,7 +72,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const allowRequest = refuseForeignOrigins(options.allowedOrigins ?? [], originRefusal); // throws before anything is opened
   const addresses = new ClientAddresses(options.trustProxy);
   // Before the store opens, so that a certificate that does not load stops the start with nothing to undo.
-  const tls = options.tls && createTlsServer(options.tls, log, notFound);
+  const tls = options.tls && createTlsServer(options.tls, log, notFound, timings.requestHeadersTimeoutMs);
   let store: Store;
   try {
     store = options.store ?? (await openStoreFor(options.dataDir, log));
@@ -102,6 +104,19 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     ...engineOptions(timings),
     allowRequest,
   });
+  const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+  // After Socket.IO has taken over the server's requests, so that the guard sees each of them first.
+  const tcp = new TcpGuard(
+    http,
+    {
+      maxPerAddress: maxPerAddress + TCP_HEADROOM_PER_ADDRESS,
+      maxConnections: options.maxConnections ?? defaultMaxConnections(),
+      requestHeadersTimeoutMs: timings.requestHeadersTimeoutMs,
+    },
+    (address) => addresses.isTrusted(address),
+    clock,
+    log,
+  );
   // First of the checks: from here on, handshake.address is the client's own (see client-address.ts), for every check and for the session.
   io.use((socket, next) => {
     socket.handshake.address = addresses.resolve(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
@@ -129,7 +144,6 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const connections = new Set<Connection>();
   const coalescer = new WriteCoalescer();
   const perAddress = new Counts();
-  const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
   const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock, (transport) =>
     addresses.resolve(transport.remoteAddress, transport.request.headers['x-forwarded-for']),
   );
@@ -224,6 +238,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     const now = clock();
     gate.prune(now);
     guard.sweep(now);
+    tcp.sweep(now);
     const span =
       timings.idleTimeoutMs % 60_000 === 0
         ? plural(timings.idleTimeoutMs / 60_000, 'minute')
@@ -251,7 +266,13 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
           http.off('error', reject);
           const address = http.address() as AddressInfo;
-          log.info('listening', { address: address.address, port: address.port, protocol: PROTOCOL_VERSION, tls: tls !== undefined });
+          log.info('listening', {
+            address: address.address,
+            port: address.port,
+            protocol: PROTOCOL_VERSION,
+            tls: tls !== undefined,
+            maxConnections: http.maxConnections,
+          });
           if (!tls && !isLoopback(address.address)) {
             log.warn(
               'listening beyond this machine without TLS: passwords and messages will cross the network in clear; give --tls-cert and --tls-key, or put a TLS proxy in front (docs/deploy.md)',
@@ -273,7 +294,11 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         feed.dispose(); // everyone is leaving: nobody needs to hear who
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');
         coalescer.flushNow();
-        await new Promise<void>((resolve) => io.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => io.close(() => resolve()));
+        // Node stops timing requests out once its server closes: a connection that never sent its request
+        // would hold the close open for good. Upgraded ones (the WebSockets) are not among these.
+        http.closeAllConnections();
+        await closed;
         service.acknowledgements.flush();
         await store.close();
         log.info('stopped');

@@ -25,10 +25,12 @@ export function createTlsServer(
   files: TlsFiles,
   log: Logger,
   handler: Parameters<typeof createServer>[1],
+  /** How long a connection may take over its TLS handshake: one that sends nothing must not be held for Node's 120 s. */
+  handshakeTimeoutMs: number,
 ): { server: HttpsServer; stop(): void } {
   let server: HttpsServer;
   try {
-    server = createServer(readPair(files), handler);
+    server = createServer({ ...readPair(files), handshakeTimeout: handshakeTimeoutMs }, handler);
   } catch (err) {
     // At start there is no certificate to keep: the operator must fix the files.
     const reason = errorMessage(err);
