@@ -292,8 +292,9 @@ describe('parley terminal client', { concurrency: 3 }, () => {
             ack({ ok: false, error: { code: 'INTERNAL', message: `${event}${HOSTILE}` } });
           else if (event === 'wholast') ack({ ok: true, users: [`dan${HOSTILE}`] });
           else if (event === 'logout') {
-            ack({ ok: true });
+            // The goodbye before the answer: after the answer the client may exit before it reads the goodbye.
             socket.emit('signedOut', { reason: 'logout', message: `bye${HOSTILE}` });
+            ack({ ok: true });
           }
         });
       }),
