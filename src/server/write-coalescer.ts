@@ -8,7 +8,7 @@ type EngineSocket = Socket['conn'];
  * Gathers what the server sends each client during one turn of the event loop into one write: one
  * system call and one TCP segment per client per turn, where engine.io alone makes one per packet.
  * Under load a turn settles a whole commit of stored messages, so a client gets several deliveries
- * and replies in it (docs/performance.md, change 10).
+ * and replies in it (the figures are in docs/performance.md).
  *
  * engine.io sends a packet at once when its transport is writable, and buffers it while a write is in
  * progress. At a connection's first packet in a turn the transport is marked busy, so the rest buffer
@@ -34,8 +34,8 @@ export class WriteCoalescer {
   }
 
   /**
-   * Coalesces `engine`'s writes from now on, for as long as it lives, if it connected over WebSocket (one
-   * that starts by polling and upgrades later is left alone: its request's socket is not the WebSocket's).
+   * Coalesces `engine`'s writes from now on, for as long as it lives, if it connected over WebSocket (the
+   * only transport the server serves; a polling connection's request socket is not the one it writes to).
    */
   attach(engine: EngineSocket): void {
     // 'packetCreate' comes before engine.io buffers the packet and tries to flush it.
