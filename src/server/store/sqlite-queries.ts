@@ -45,7 +45,10 @@ const MESSAGES = {
                   ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING`,
   insertPending: 'INSERT INTO pending (recipient, message_id, sender) VALUES (?, ?, ?)',
   // Stops counting at the cap: a full queue costs no more to check than one just under it.
-  countPendingFrom: 'SELECT count(*) AS n FROM (SELECT 1 FROM pending WHERE recipient = ? AND sender = ? LIMIT ?)',
+  // Of the recipients in the JSON list ?1, those for whom ?2 has ?3 messages waiting already: one statement for a
+  // whole broadcast, each count stopping at the cap.
+  fullQueues: `SELECT r.value AS recipient FROM json_each(?1) r
+               WHERE (SELECT count(*) FROM (SELECT 1 FROM pending WHERE recipient = r.value AND sender = ?2 LIMIT ?3)) >= ?3`,
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
                WHERE p.recipient = ? AND p.message_id > ? ORDER BY p.message_id LIMIT ?`,
   // An acknowledgement moves its rows from pending to deliveries, two statements for any number of ids

@@ -7,7 +7,7 @@ import { GroupCommit } from './group-commit';
 import { migrate } from './sqlite-migrations';
 import { Prepared } from './sqlite-prepared';
 import { SQL, type QueryName } from './sqlite-queries';
-import { int, text, toMessage, toSessionToken, toUser, type Row } from './sqlite-rows';
+import { text, toMessage, toSessionToken, toUser, type Row } from './sqlite-rows';
 import type {
   Acknowledgement,
   HistoryQuery,
@@ -168,7 +168,7 @@ export class SqliteStore implements Store {
     // The conflict check and the count run inside the batch transaction, so they also see writes queued in the same batch.
     return this.write(() => {
       const { from, kind, body, sentAt } = message;
-      const full = recipients.filter((recipient) => this.pendingFrom(from, recipient, maxPendingPerSender) >= maxPendingPerSender);
+      const full = this.fullQueues(from, recipients, maxPendingPerSender);
       if (to !== null && full.length > 0) {
         // A retry of a send stored before the queue filled still gets its first answer.
         const [first] = clientMsgId === null ? [] : this.rows('findByClientId', [from, clientMsgId]);
@@ -187,11 +187,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** How many of `from`'s messages wait for `recipient`, counted up to `cap`. */
-  private pendingFrom(from: string, recipient: string, cap: number): number {
-    if (cap === Infinity) return 0;
-    const [row] = this.rows('countPendingFrom', [recipient, from, cap]);
-    return row ? int(row, 'n') : 0;
+  /** The recipients for whom `cap` of `from`'s messages wait already. */
+  private fullQueues(from: string, recipients: string[], cap: number): string[] {
+    if (cap === Infinity) return [];
+    return this.rows('fullQueues', [JSON.stringify(recipients), from, cap]).map((row) => String(row.recipient));
   }
 
   findSent(from: string, clientMsgId: string): Promise<ChatMessage | undefined> {
