@@ -257,7 +257,7 @@ describe('accounts', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('parley-server users add, passwd, list and remove', async () => {
+  test('parley-server users add, passwd, list and remove', async (ctx) => {
     const dataDir = tempDir();
     const run = usersCommand(dataDir);
     assert.equal((await run(['add', 'carol'], 'first-pw')).code, 0);
@@ -272,7 +272,9 @@ describe('accounts', () => {
     assert.doesNotMatch(path.err, /Password for/, 'refused before the password is asked for');
 
     const t = await startServer({ dataDir });
+    ctx.after(() => t.stop()); // also when an assertion fails: an open server would keep the test process alive
     const carol = await t.connect();
+    ctx.after(() => carol.close());
     await assert.rejects(carol.login('carol', 'first-pw'), { code: 'INVALID_CREDENTIALS' });
     await carol.login('carol', 'second-pw');
     carol.close();
@@ -284,7 +286,7 @@ describe('accounts', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test('parley-server users works on a running server through its admin socket, which only its system user can open', async () => {
+  test('parley-server users works on a running server through its admin socket, which only its system user can open', async (ctx) => {
     const dataDir = tempDir();
     const { program: server, url } = await serverProcess(dataDir);
     const run = usersCommand(dataDir);
@@ -296,6 +298,7 @@ describe('accounts', () => {
 
       // The running server knows her at once: no restart.
       const dora = new ParleyClient(url, { requestTimeoutMs: 3000 });
+      ctx.after(() => dora.close()); // a client left open would reconnect forever and keep the test process alive
       await dora.connect();
       await dora.login('dora', 'dora-pw');
       assert.match((await run(['passwd', 'dora'], 'x'.repeat(257))).err, /a password has at most 256 characters/);
@@ -305,6 +308,7 @@ describe('accounts', () => {
       assert.equal((await changed)[0].reason, 'password-changed', 'the old password signs her out');
       dora.close();
       const doraAgain = new ParleyClient(url, { requestTimeoutMs: 3000 });
+      ctx.after(() => doraAgain.close());
       await doraAgain.connect();
       await doraAgain.login('dora', 'new-pw');
       const told = next(doraAgain, 'signedOut', () => true, 60_000);
