@@ -1,6 +1,7 @@
 export type Reservation = { lockedForMs: number } | 'reserved' | 'busy' | 'gone';
 
-const keyOf = (username: string, address: string): string => `${username}\u0000${address}`;
+/** One key for a username and an address (no username or address holds U+0000). */
+export const keyOf = (username: string, address: string): string => `${username}\u0000${address}`;
 
 /**
  * The original's lockout: after `maxFailures` consecutive wrong passwords, a username is

@@ -5,13 +5,13 @@ import { HashLimiter } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
 import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
-import { LoginThrottle } from './login-throttle';
+import { LoginThrottle, keyOf } from './login-throttle';
 import type { SignInLimits, Timings } from './options';
 
 /**
  * Everything a `login` goes through before its password is accepted, cheapest first: the lockout, the
- * address's rate of attempts and of wrong passwords, the wait for earlier checks of the same username and address, and a place
- * among the server's few password checks. A socket that has gone by then costs no hash.
+ * address's rate of attempts and of wrong passwords, the wait for earlier checks of the same username and
+ * address, and a place among the server's few password checks. A socket that has gone by then costs no hash.
  */
 export class SignInGate {
   readonly throttle: LoginThrottle;
@@ -119,14 +119,14 @@ class RecentPairs {
   ) {}
 
   add(username: string, address: string, now: number): void {
-    const key = `${username}\u0000${address}`;
+    const key = keyOf(username, address);
     this.seen.delete(key); // to the end: the most recent
     this.seen.set(key, now);
     if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
   }
 
   has(username: string, address: string, now: number): boolean {
-    const at = this.seen.get(`${username}\u0000${address}`);
+    const at = this.seen.get(keyOf(username, address));
     return at !== undefined && now - at < this.forMs;
   }
 
