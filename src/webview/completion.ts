@@ -1,7 +1,7 @@
 import { COMMAND_HELP, findCommand, tokenUsage, type Token } from '../protocol/commands';
 
 /**
- * What the composer offers while typing, read from the command table: in a line that starts with "/" (a
+ * What the composer offers while typing, read from the command table: in text that starts with "/" (a
  * command; anything else is a message), command names, then what each command's forms expect next (a keyword,
  * or usernames where an argument is a user); and @mentions in any line.
  */
