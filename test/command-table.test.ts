@@ -32,7 +32,7 @@ describe('the command table', () => {
           // Wherever a form expects a user, completion offers the usernames.
           form.tokens.forEach((token, i) => {
             if ('word' in token || (token.arg !== 'user' && token.arg !== 'users')) return;
-            const typed = `${sample(name, form.tokens.slice(0, i))} b`;
+            const typed = `/${sample(name, form.tokens.slice(0, i))} b`;
             assert.deepEqual(
               complete(typed, typed.length, usernames)?.items.map((c) => c.label),
               ['bob', 'bella'],
@@ -40,8 +40,9 @@ describe('the command table', () => {
             );
           });
         }
-        const offered = complete(name.slice(0, -1), name.length - 1, usernames)?.items.map((c) => c.insert.trim());
-        assert.ok(offered?.includes(name), `completion offers ${name} for "${name.slice(0, -1)}"`);
+        const typed = `/${name.slice(0, -1)}`;
+        const offered = complete(typed, typed.length, usernames)?.items.map((c) => c.insert.trim());
+        assert.ok(offered?.includes(`/${name}`), `completion offers /${name} for "${typed}"`);
       }
       if (spec.request !== undefined) assert.ok(spec.request in requestSchemas, `${spec.request} is a request`);
     });

@@ -55,7 +55,7 @@ describe('extension: private chat against a real server and real peers', () => {
   test('two sessions open a private chat from the composer and talk both ways; the server never sees it; stop closes it', async () => {
     const alice = await open('alice');
     const bob = await open('bob');
-    const started = await alice.runInput('everyone', 'startprivate bob');
+    const started = await alice.runInput('everyone', '/startprivate bob');
     assert.equal(started.kind, 'command');
     assert.ok(started.kind === 'command' && started.open === 'private:bob', 'the composer switches to the private conversation');
     await eventually(() => bob.state.privateState('alice') === 'direct', 3000, 'bob sees the chat open');
@@ -75,7 +75,7 @@ describe('extension: private chat against a real server and real peers', () => {
     await eventually(() => bodies(bob, 'private:alice').includes('the owl flies at midnight'), 3000, 'bob got it');
     assert.equal(bob.state.unread('private:alice'), 1, 'unread while not on screen');
     // "private U M" from another conversation sends there too.
-    const reply = await bob.runInput('everyone', 'private alice and the fox at dawn');
+    const reply = await bob.runInput('everyone', '/private alice and the fox at dawn');
     assert.ok(reply.kind === 'sent' && reply.conversation === 'private:alice');
     await eventually(() => bodies(alice, 'private:bob').includes('and the fox at dawn'), 3000, 'alice got the reply');
     assert.deepEqual(bodies(alice, 'private:bob'), ['the owl flies at midnight', 'and the fox at dawn']);
@@ -88,7 +88,7 @@ describe('extension: private chat against a real server and real peers', () => {
     assert.ok(!history.messages.some((m) => /owl|fox/.test(m.body)));
     assert.ok(!bodies(alice, 'dm:bob').some((b) => /owl|fox/.test(b)), 'nothing went into the server conversation');
 
-    const stopped = await bob.runInput('private:alice', 'stopprivate alice');
+    const stopped = await bob.runInput('private:alice', '/stopprivate alice');
     assert.equal(stopped.kind, 'command');
     await eventually(() => alice.state.privateState('bob') === 'closed', 3000, 'alice sees it closed');
     await eventually(() => bob.state.privateState('alice') === 'closed', 3000, 'bob sees it closed');
@@ -118,7 +118,7 @@ describe('extension: private chat against a real server and real peers', () => {
     await eventually(() => bodies(alice, 'private:carol').includes('agreed'), 3000, 'alice got it');
 
     const closed = nextPrivate(carol.channels, 'closed');
-    await alice.runInput('private:carol', 'block carol');
+    await alice.runInput('private:carol', '/block carol');
     assert.equal((await closed)[0].reason, 'blocked');
     await eventually(() => alice.state.privateState('carol') === 'closed', 3000, 'closed on alice’s side');
     assert.match(notices(alice, 'private:carol').join('\n'), /closed \(one of you blocked the other\)/);
@@ -132,7 +132,7 @@ describe('extension: private chat against a real server and real peers', () => {
     const erin = await peer(t, 'erin', { clock: t.clock.read, advertise: { port: await refusedPort() } });
     peers.push(erin);
 
-    const unreachable = await alice.runInput('everyone', 'startprivate erin');
+    const unreachable = await alice.runInput('everyone', '/startprivate erin');
     assert.equal(unreachable.kind, 'error');
     assert.equal(failed.length, 1);
     assert.equal(failed[0]!.username, 'erin');
@@ -173,7 +173,7 @@ describe('extension: private chat against a real server and real peers', () => {
     });
     try {
       await view.receive({ type: 'ready' });
-      await view.receive({ type: 'send', requestId: 1, conversation: 'everyone', text: 'startprivate bob' });
+      await view.receive({ type: 'send', requestId: 1, conversation: 'everyone', text: '/startprivate bob' });
       const result = posted.find((m) => m.type === 'sendResult');
       assert.deepEqual(result, { type: 'sendResult', requestId: 1, ok: true, open: 'private:bob' });
       assert.equal(view.activeConversation, 'private:bob');
@@ -296,7 +296,7 @@ describe('extension: private chats outlive the server session', () => {
       assert.deepEqual(await alice.whoelse(), []);
 
       // bob has no server session: when his last chat closes, his session ends with it.
-      await alice.runInput('private:bob', 'stopprivate bob');
+      await alice.runInput('private:bob', '/stopprivate bob');
       await eventually(() => bob.state.connection.phase === 'signed-out', 3000, 'bob signed out');
       assert.equal(bob.state.connection.message, 'No private chats are left; signed out.');
     } finally {

@@ -68,47 +68,95 @@ describe('extension chat session against a real server', () => {
     assert.equal(notified[1]!.conversation, 'everyone');
   });
 
-  test('the composer runs the original text commands through parseCommand', async () => {
+  test('the composer runs "/" commands through parseCommand', async () => {
     const alice = await open('alice');
     await t.signIn('bob');
-    const who = await alice.runInput('everyone', 'whoelse');
+    const who = await alice.runInput('everyone', '/whoelse');
     assert.equal(who.kind, 'command');
     assert.ok(who.kind === 'command' && who.users?.includes('bob'));
     assert.match(notices(alice, 'everyone').at(-1)!, /Online now: .*bob/);
 
-    const last = await alice.runInput('everyone', 'wholast 5');
+    const last = await alice.runInput('everyone', '/wholast 5');
     assert.ok(last.kind === 'command' && last.users?.includes('bob'));
 
-    const sent = await alice.runInput('everyone', 'message bob hi there');
+    const sent = await alice.runInput('everyone', '/message bob hi there');
     assert.equal(sent.kind, 'sent');
     assert.ok(sent.kind === 'sent' && sent.conversation === 'dm:bob');
     assert.equal(alice.state.messages('dm:bob').at(-1)!.body, 'hi there');
 
-    const named = await alice.runInput('everyone', 'broadcast user bob carol message stand-up in 5');
+    const named = await alice.runInput('everyone', '/broadcast user bob carol message stand-up in 5');
     assert.ok(named.kind === 'sent' && named.message.kind === 'broadcast');
     assert.equal(alice.state.messages('everyone').at(-1)!.body, 'stand-up in 5');
     assert.match(notices(alice, 'everyone').at(-1)!, /Broadcast sent to 2 users/);
 
-    const bad = await alice.runInput('dm:bob', 'wholast 99');
+    const bad = await alice.runInput('dm:bob', '/wholast 99');
     assert.equal(bad.kind, 'error');
     assert.match(notices(alice, 'dm:bob').at(-1)!, /1 to 59/);
 
-    const plain = await alice.runInput('dm:bob', 'just text, not a command');
-    assert.ok(plain.kind === 'sent' && plain.message.to === 'bob');
-    const escaped = await alice.runInput('dm:bob', '\\help me');
-    assert.ok(escaped.kind === 'sent' && escaped.message.body === 'help me');
-    const help = await alice.runInput('dm:bob', 'help');
-    assert.ok(help.kind === 'command' && /whoelse/.test(help.text));
-    assert.equal((await alice.runInput('dm:bob', 'logout')).kind, 'logout');
+    const help = await alice.runInput('dm:bob', '/help');
+    assert.ok(
+      help.kind === 'command' && /^ {2}\/whoelse /m.test(help.text) && /^ {2}\/logout /m.test(help.text),
+      'help lists "/" commands',
+    );
+    assert.equal((await alice.runInput('dm:bob', '/logout')).kind, 'logout');
+    assert.equal((await alice.runInput('dm:bob', '/LOGOUT')).kind, 'logout', 'command names in any case, as the terminal takes them');
 
-    const refused = await alice.runInput('everyone', 'message nobody-here hello');
+    const refused = await alice.runInput('everyone', '/message nobody-here hello');
     assert.equal(refused.kind, 'error');
     assert.match(notices(alice, 'everyone').at(-1)!, /no user named/);
   });
 
+  test('the composer: plain text is always a message to the open conversation, "//" sends a leading "/"', async () => {
+    const alice = await open('alice');
+    const bob = await t.signIn('bob');
+    const got = collect(bob, 'message');
+    const direct = () => got.map(([m]) => m).filter((m) => m.kind === 'direct');
+    const lines = [
+      'logout',
+      'message me when the build is green',
+      'whoelse',
+      'help',
+      '\\help me',
+      ' /whoelse is a command only at the start',
+    ];
+    for (const line of lines) {
+      const result = await alice.runInput('dm:bob', line);
+      assert.ok(result.kind === 'sent' && result.conversation === 'dm:bob', `"${line}" is a message: ${JSON.stringify(result)}`);
+    }
+    const escaped = await alice.runInput('dm:bob', '//shrug');
+    assert.ok(escaped.kind === 'sent' && escaped.message.body === '/shrug');
+    const toEveryone = await alice.runInput('everyone', 'broadcast message stays a message');
+    assert.ok(
+      toEveryone.kind === 'sent' &&
+        toEveryone.message.kind === 'broadcast' &&
+        toEveryone.message.body === 'broadcast message stays a message',
+    );
+
+    const unknown = await alice.runInput('dm:bob', '/shrug');
+    assert.equal(unknown.kind, 'error');
+    assert.ok(
+      unknown.kind === 'error' && /unknown command "\/shrug"/.test(unknown.error) && /\/help/.test(unknown.error),
+      JSON.stringify(unknown),
+    );
+    assert.equal(notices(alice, 'dm:bob').at(-1), unknown.kind === 'error' ? unknown.error : '');
+    const bare = await alice.runInput('dm:bob', '/');
+    assert.ok(bare.kind === 'error' && /\/help/.test(bare.error), JSON.stringify(bare));
+
+    // Bob got every message, in order, and nothing of the refused lines; alice is still signed in.
+    await alice.runInput('dm:bob', 'last one');
+    const expected = [...lines, '/shrug', 'last one'];
+    await eventually(() => direct().length >= expected.length, 3000, 'messages');
+    assert.deepEqual(
+      direct().map((m) => [m.from, m.to, m.body]),
+      expected.map((body) => ['alice', 'bob', body]),
+    );
+    assert.equal(alice.state.snapshot().connection.phase, 'signed-in');
+    assert.ok((await alice.whoelse()).includes('bob'), 'the session still answers requests');
+  });
+
   test('blocking and unblocking update people; blocked users cannot be messaged', async () => {
     const alice = await open('alice');
-    await alice.runInput('everyone', 'block dave');
+    await alice.runInput('everyone', '/block dave');
     assert.equal(alice.state.people().find((p) => p.username === 'dave')?.blocked, true);
     const refused = await alice.runInput('dm:dave', 'hello?');
     assert.equal(refused.kind, 'error');

@@ -4,7 +4,7 @@ import type { ChatSession } from '../src/extension/core/chat-session';
 import { ChatViewController } from '../src/extension/core/view-controller';
 import { parseHostMessage, type HostToWebview } from '../src/view-protocol';
 import { signedInSession } from './helpers/extension-session';
-import { eventually, startServer, type TestServer } from './helpers/server';
+import { collect, eventually, startServer, type TestServer } from './helpers/server';
 
 /** A controller wired to a list instead of a webview: everything it posts must pass the webview's own validation. */
 function controllerFor(session: ChatSession, page?: number) {
@@ -137,22 +137,60 @@ describe('chat view controller (host side of the webview)', () => {
     assert.deepEqual(posted.at(-1), { type: 'sendResult', requestId: 1, ok: true });
     assert.equal(alice.state.messages('everyone').at(-1)!.body, 'hello **all**');
 
-    await controller.receive({ type: 'send', requestId: 2, conversation: 'everyone', text: 'message bob hi bob' });
+    await controller.receive({ type: 'send', requestId: 2, conversation: 'everyone', text: '/message bob hi bob' });
     assert.deepEqual(posted.at(-1), { type: 'sendResult', requestId: 2, ok: true, open: 'dm:bob' });
     assert.equal(controller.activeConversation, 'dm:bob');
     assert.ok(posted.some((m) => m.type === 'timeline' && m.conversation === 'dm:bob'));
 
-    await controller.receive({ type: 'send', requestId: 3, conversation: 'dm:bob', text: 'wholast 0' });
+    await controller.receive({ type: 'send', requestId: 3, conversation: 'dm:bob', text: '/wholast 0' });
     const failed = posted.at(-1) as Extract<HostToWebview, { type: 'sendResult' }>;
     assert.equal(failed.ok, false);
     assert.match(failed.error ?? '', /1 to 59/);
 
-    await controller.receive({ type: 'send', requestId: 4, conversation: 'dm:bob', text: 'logout' });
+    await controller.receive({ type: 'send', requestId: 4, conversation: 'dm:bob', text: '/logout' });
     assert.deepEqual(actions, ['signOut']);
 
     await controller.receive({ type: 'openLink', href: 'https://example.com/' });
     await controller.receive({ type: 'action', action: 'startLocalServer' });
     assert.deepEqual(actions.slice(1), ['open https://example.com/', 'startLocalServer']);
+    controller.dispose();
+  });
+
+  test('the composer: a line that starts with a command name is a message; "/logout" signs out, an unknown "/word" sends nothing', async () => {
+    const alice = await signedInSession(t, 'alice');
+    sessions.push(alice);
+    const bob = await t.signIn('bob');
+    const got = collect(bob, 'message');
+    const { controller, posted, actions } = controllerFor(alice);
+    controller.setVisible(true);
+    await controller.receive({ type: 'ready', active: 'dm:bob' });
+    const send = async (requestId: number, text: string) => {
+      await controller.receive({ type: 'send', requestId, conversation: 'dm:bob', text });
+      return posted.filter((m) => m.type === 'sendResult').at(-1) as Extract<HostToWebview, { type: 'sendResult' }>;
+    };
+    assert.deepEqual(await send(1, 'logout'), { type: 'sendResult', requestId: 1, ok: true });
+    assert.deepEqual(await send(2, 'message me when the build is green'), { type: 'sendResult', requestId: 2, ok: true });
+    assert.deepEqual(await send(3, '//shrug'), { type: 'sendResult', requestId: 3, ok: true });
+    const unknown = await send(4, '/me waves');
+    assert.equal(unknown.ok, false);
+    assert.match(unknown.error ?? '', /unknown command "\/me".*\/help/);
+    assert.deepEqual(await send(5, 'last'), { type: 'sendResult', requestId: 5, ok: true });
+    assert.equal(controller.activeConversation, 'dm:bob', 'no command opened another conversation');
+    assert.deepEqual(actions, [], 'nothing signed out');
+    assert.equal(alice.state.snapshot().connection.phase, 'signed-in');
+    await eventually(() => got.length === 4, 3000, 'messages');
+    assert.deepEqual(
+      got.map(([m]) => [m.from, m.to, m.body]),
+      [
+        ['alice', 'bob', 'logout'],
+        ['alice', 'bob', 'message me when the build is green'],
+        ['alice', 'bob', '/shrug'],
+        ['alice', 'bob', 'last'],
+      ],
+    );
+
+    assert.deepEqual(await send(6, '/logout'), { type: 'sendResult', requestId: 6, ok: true });
+    assert.deepEqual(actions, ['signOut']);
     controller.dispose();
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { COMMAND_HELP } from '../src/protocol/commands';
 import { complete } from '../src/webview/completion';
 import { TimelineWindow } from '../src/webview/timeline-window';
 
@@ -7,28 +8,32 @@ const users = ['bob', 'bella', 'carol'];
 const labels = (text: string, cursor = text.length) => complete(text, cursor, users)?.items.map((i) => i.label);
 
 describe('composer completion', () => {
-  test('command names at the start of a line, with or without "/"', () => {
-    assert.deepEqual(labels('who'), ['whoelse', 'wholast <minutes>']);
-    assert.deepEqual(labels('/bl'), ['block <user>', 'blocklist']);
+  test('command names only after a leading "/", from the command table', () => {
+    assert.deepEqual(labels('/who'), ['/whoelse', '/wholast <minutes>']);
+    assert.deepEqual(labels('/bl'), ['/block <user>', '/blocklist']);
     assert.equal(complete('/bl', 3, users)?.items[0]?.insert, '/block ');
-    assert.equal(labels('whoelse'), undefined, 'a complete command needs no completion');
-    assert.equal(labels('hello'), undefined);
-    assert.equal(labels(''), undefined);
+    assert.equal(complete('/who', 4, users)?.items[0]?.insert, '/whoelse');
+    assert.equal(labels('/')?.length, new Set(COMMAND_HELP.map((h) => h.usage.split(' ')[0])).size, 'a bare "/" offers every command');
+    assert.equal(labels('/whoelse'), undefined, 'a complete command needs no completion');
+    for (const plain of ['who', 'logout', 'message b', 'hello', '', '//who', ' /who', 'see /who']) {
+      assert.equal(labels(plain), undefined, `"${plain}" is a message: nothing to complete`);
+    }
   });
 
-  test('usernames where a command expects one, and after @', () => {
-    assert.deepEqual(labels('message b'), ['bob', 'bella']);
-    assert.deepEqual(labels('block c'), ['carol']);
+  test('usernames where a "/" command expects one, and after @ in any line', () => {
+    assert.deepEqual(labels('/message b'), ['bob', 'bella']);
+    assert.deepEqual(labels('/block c'), ['carol']);
     assert.deepEqual(labels('see @be'), ['@bella']);
-    assert.equal(labels('message bob hi b'), undefined, 'the text of a message is not completed');
-    assert.deepEqual(labels('broadcast '), ['message <text>', 'user <user> ... message <text>']);
-    assert.deepEqual(labels('broadcast user bob '), ['bella', 'carol', 'message <text>']);
-    assert.deepEqual(labels('broadcast user bob m'), ['message <text>']);
-    for (const command of ['startprivate', 'getaddress', 'stopprivate', 'private', '/unblock']) {
+    assert.deepEqual(labels('message me @ca'), ['@carol']);
+    assert.equal(labels('/message bob hi b'), undefined, 'the text of a message is not completed');
+    assert.deepEqual(labels('/broadcast '), ['message <text>', 'user <user> ... message <text>']);
+    assert.deepEqual(labels('/broadcast user bob '), ['bella', 'carol', 'message <text>']);
+    assert.deepEqual(labels('/broadcast user bob m'), ['message <text>']);
+    for (const command of ['/startprivate', '/getaddress', '/stopprivate', '/private', '/unblock', '/UNBLOCK']) {
       assert.deepEqual(labels(`${command} b`), ['bob', 'bella'], command);
     }
-    const r = complete('message b and more', 9, users)!;
-    assert.deepEqual([r.from, r.to], [8, 9]);
+    const r = complete('/message b and more', 10, users)!;
+    assert.deepEqual([r.from, r.to], [9, 10]);
   });
 });
 

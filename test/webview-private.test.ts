@@ -84,7 +84,7 @@ describe('chat webview: private conversations (the real bundle in jsdom)', () =>
     assert.ok(header().classList.contains('closed'));
     assert.match(header().querySelector('.tag.state')!.textContent!, /closed/);
     assert.equal(tab().querySelector('.tag.state')?.textContent, 'closed');
-    assert.match(page.document.querySelector('textarea')!.placeholder, /is closed; "startprivate bob" opens it/);
+    assert.match(page.document.querySelector('textarea')!.placeholder, /is closed; "\/startprivate bob" opens it/);
 
     page.send({ type: 'timeline', conversation: 'dm:bob', items: [], hasOlder: false });
     assert.equal(header().hidden, true);

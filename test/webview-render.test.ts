@@ -333,35 +333,50 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.match(page.document.querySelector('.composer-error')!.textContent ?? '', /blocked bob/);
   });
 
-  test('completion of commands and usernames; Tab accepts; Enter sends unless a suggestion was picked', async () => {
+  test('completion of "/" commands and usernames; Tab accepts; Enter sends unless a suggestion was picked', async () => {
     const page = await open();
     page.send(snapshot([]));
     const input = page.document.querySelector('textarea')!;
+    const shown = (): boolean => !(page.document.querySelector('.completions') as HTMLElement).hidden;
     type(page, 'who');
+    assert.equal(shown(), false, 'plain text is a message: no commands offered');
+    type(page, '/who');
     const labels = page.all('.completions li .label').map((l) => l.textContent);
-    assert.deepEqual(labels, ['whoelse', 'wholast <minutes>']);
+    assert.deepEqual(labels, ['/whoelse', '/wholast <minutes>']);
     key(page, 'Tab');
-    assert.equal(input.value, 'whoelse');
-    assert.equal((page.document.querySelector('.completions') as HTMLElement).hidden, true);
+    assert.equal(input.value, '/whoelse');
+    assert.equal(shown(), false);
 
     type(page, 'message b');
+    assert.equal(shown(), false);
+    type(page, '/message b');
     assert.deepEqual(
       page.all('.completions li .label').map((l) => l.textContent),
       ['bob', 'bella'],
     );
     key(page, 'ArrowDown');
     key(page, 'Enter');
-    assert.equal(input.value, 'message bella ');
+    assert.equal(input.value, '/message bella ');
     assert.equal(page.posted.filter((m) => m.type === 'send').length, 0);
 
     type(page, 'hey @ca');
     key(page, 'Tab');
     assert.equal(input.value, 'hey @carol ');
 
-    type(page, 'he');
+    type(page, '/he');
     assert.equal(page.all('.completions li').length, 1, 'help is offered');
     key(page, 'Enter');
-    assert.equal(page.posted.filter((m) => m.type === 'send').at(-1)?.text, 'he', 'Enter sends what was typed');
+    assert.equal(page.posted.filter((m) => m.type === 'send').at(-1)?.text, '/he', 'Enter sends what was typed');
+  });
+
+  test('the placeholder and the tooltip say that commands start with "/"', async () => {
+    const page = await open();
+    page.send(snapshot([]));
+    const input = page.document.querySelector('textarea')!;
+    assert.equal(input.placeholder, 'Message bob — / for commands');
+    assert.match(input.title, /"\/help" lists the commands/);
+    page.send({ type: 'timeline', conversation: 'everyone', items: [], hasOlder: false });
+    assert.equal(input.placeholder, 'Message everyone online — / for commands');
   });
 
   test('connection states: a reconnecting banner, and a signed-out screen with actions', async () => {

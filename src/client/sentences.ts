@@ -59,9 +59,10 @@ export function formatBlocklist(users: readonly string[]): string {
 /** Said once signed out, whoever asked for it. */
 export const SIGNED_OUT = 'You have signed out.';
 
-export function formatHelp(): string {
+/** `prefix` goes before each command where commands are typed with one (the chat panel's "/"). */
+export function formatHelp(prefix = ''): string {
   const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
-  return ['Commands:', ...COMMAND_HELP.map((h) => `  ${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
+  return ['Commands:', ...COMMAND_HELP.map((h) => `  ${prefix}${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
 }
 
 /** The answer to startprivate; the chat's own "open" notice, with the safety code, comes from the channel. */

@@ -1,8 +1,9 @@
 import { COMMAND_HELP, findCommand, tokenUsage, type Token } from '../protocol/commands';
 
 /**
- * What the composer offers while typing, read from the command table: command names first in a line, then
- * what each command's forms expect next (a keyword, or usernames where an argument is a user), and @mentions.
+ * What the composer offers while typing, read from the command table: in text that starts with "/" (a
+ * command; anything else is a message), command names, then what each command's forms expect next (a keyword,
+ * or usernames where an argument is a user); and @mentions in any line.
  */
 
 export interface Completion {
@@ -100,21 +101,21 @@ export function complete(text: string, cursor: number, usernames: readonly strin
   // An @mention anywhere.
   if (word.startsWith('@')) return done(users(word.slice(1), usernames, '@'));
 
+  // Commands only where the composer runs them: after one "/" at the very start ("//" starts a message).
+  if (!before.startsWith('/') || before.startsWith('//')) return undefined;
   const words = before.slice(0, from).trim().split(/\s+/).filter(Boolean);
   if (words.length === 0) {
-    const slash = word.startsWith('/') ? '/' : '';
-    const typed = word.slice(slash.length).toLowerCase();
-    if (!typed && !slash) return undefined;
+    const typed = word.slice(1).toLowerCase();
     if (NAMES.some((c) => c.name === typed)) return undefined;
     return done(
       NAMES.filter((c) => c.name.startsWith(typed)).map((c) => ({
-        label: c.usage,
-        insert: slash + c.name + (c.takesArgs ? ' ' : ''),
+        label: `/${c.usage}`,
+        insert: `/${c.name}${c.takesArgs ? ' ' : ''}`,
         detail: c.summary,
       })),
     );
   }
-  const spec = findCommand(words[0]!.replace(/^\//, ''));
+  const spec = findCommand(words[0]!.slice(1));
   if (!spec) return undefined;
   const items: Completion[] = [];
   for (const form of spec.forms) {

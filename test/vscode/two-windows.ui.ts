@@ -1,6 +1,6 @@
 // Two people, each in a real VS Code (two code-servers + Chromium), on one message center that the test runs as
 // its own process: a conversation (also the README's screenshots), presence, offline delivery, blocking, a server
-// restart and a private chat. Run with `npm run test:vscode`; PARLEY_UPDATE_DOCS=1 also copies the two
+// restart, a private chat and the composer's "/" commands. Run with `npm run test:vscode`; PARLEY_UPDATE_DOCS=1 also copies the two
 // conversation screenshots to docs/. Each scenario leaves both signed in, unblocked, on their direct conversation.
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -278,5 +278,38 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
       await bob.openDirect();
       await bob.seen('Back again, and I got your note.');
       assert.equal(await bob.message('the demo password is on the sticky note').count(), 0);
+    }));
+
+  it('(8) the composer: a sentence that starts with a command name is a message; commands start with "/"', async () =>
+    alice.vscode.step('composer', async () => {
+      await alice.openDirect();
+      await alice.send('logout after the demo, back at three');
+      assert.equal(await bob.seen('logout after the demo, back at three'), 1);
+      await alice.send('message me when the build is green');
+      assert.equal(await bob.seen('message me when the build is green'), 1);
+      await alice.send('//shrug');
+      const shrug = bob.view.locator('.message .body', { hasText: /^\s*\/shrug\s*$/ }).first();
+      await shrug.waitFor({ state: 'visible', timeout: 30_000 });
+      await alice.vscode.waitForStatus(/signed in as alice/);
+
+      // Completion offers the commands after "/", from the command table.
+      const input = alice.view.locator('textarea');
+      await input.fill('/who');
+      const offered = alice.view.locator('.completions');
+      await offered.locator('li', { hasText: '/wholast <minutes>' }).waitFor({ state: 'visible', timeout: 30_000 });
+      assert.equal(await offered.locator('li').count(), 2);
+      assert.match(await offered.innerText(), /\/whoelse[\s\S]*\/wholast <minutes>/);
+      const placeholder = await input.evaluate((el) => (el as { placeholder: string }).placeholder);
+      assert.equal(placeholder, 'Message bob — / for commands');
+      await alice.vscode.screenshot('composer-completion');
+      await input.press('Tab');
+      await input.press('Enter');
+      await alice.notice(/Online now: .*\bbob\b/, 'info').waitFor({ state: 'visible', timeout: 30_000 });
+
+      await alice.send('/logout');
+      await alice.vscode.waitForStatus(/Parley: offline/);
+      await bob.notice('alice went offline', 'presence').waitFor({ state: 'visible', timeout: 30_000 });
+      await alice.signIn();
+      await alice.openDirect();
     }));
 });

@@ -179,11 +179,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     return this.commands.sendTo(conversation, body);
   }
 
-  /**
-   * What the composer sends: a line whose first word is a command name (optionally after "/") runs
-   * that command, like the original's terminal; anything else is a message to the conversation.
-   * A leading backslash sends the rest as text ("\help" sends "help").
-   */
+  /** What the composer sends: a message to the conversation, or a command that starts with "/" (see composer-line). */
   runInput(conversation: string, line: string): Promise<InputResult> {
     return this.commands.runInput(conversation, line);
   }

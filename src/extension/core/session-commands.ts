@@ -1,13 +1,14 @@
 import { runCommand, type CommandPort, type Outcome } from '../../client/command-runner';
 import { asRequestError } from '../../client/request-error';
-import { formatOffline } from '../../client/sentences';
+import { formatHelp, formatOffline } from '../../client/sentences';
 import type { ChatMessage } from '../../protocol';
 // From their own modules, not the index: the index would load the schemas (zod) at activation.
-import { COMMAND_NAMES, parseCommand, type Command } from '../../protocol/commands';
+import type { Command } from '../../protocol/commands';
 import { LIMITS } from '../../protocol/limits';
 import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import type { InputResult } from './chat-session';
 import type { ChatState } from './chat-state';
+import { readComposerLine } from './composer-line';
 import type { People } from './people';
 import type { PrivateChats } from './private-chats';
 import type { SessionConnection } from './session-connection';
@@ -77,23 +78,23 @@ export class SessionCommands {
     return message;
   }
 
-  /** A line from the composer: a command, or text for the conversation (see ChatSession.runInput). */
+  /** A line from the composer, read by readComposerLine: text for the conversation, or a "/" command. */
   async runInput(conversation: string, line: string): Promise<InputResult> {
-    if (!line.trim()) return { kind: 'empty' };
-    if (line.startsWith('\\')) return this.sendText(conversation, line.slice(1));
-    const first = /^\s*\/?(\S+)/.exec(line)?.[1]?.toLowerCase() ?? '';
-    if (!(COMMAND_NAMES as readonly string[]).includes(first)) return this.sendText(conversation, line);
-    const parsed = parseCommand(line.replace(/^\s*\//, ''));
-    if (!parsed.ok) {
-      const error = `${parsed.error} (start with "\\" to send this line as a message)`;
-      this.state.addNotice(conversation, error, 'error');
-      return { kind: 'error', error };
+    const read = readComposerLine(line);
+    switch (read.kind) {
+      case 'empty':
+        return read;
+      case 'text':
+        return this.sendText(conversation, read.body);
+      case 'command':
+        return this.execute(conversation, read.command);
+      case 'error':
+        this.state.addNotice(conversation, read.error, 'error');
+        return read;
     }
-    return this.execute(conversation, parsed.command);
   }
 
   private async sendText(conversation: string, body: string): Promise<InputResult> {
-    if (!body.trim()) return { kind: 'empty' };
     if (body.length > LIMITS.messageMax) {
       const error = `A message has at most ${LIMITS.messageMax} characters (this one has ${body.length}).`;
       return { kind: 'error', error };
@@ -168,7 +169,9 @@ export class SessionCommands {
       }
       default: {
         const text =
-          outcome.name === 'help' ? `${outcome.sentence}\nAnything else is sent as a message; Shift+Enter adds a line.` : outcome.sentence;
+          outcome.name === 'help'
+            ? `${formatHelp('/')}\nAnything else is sent as a message ("//" starts one with "/"); Shift+Enter adds a line.`
+            : outcome.sentence;
         note(conversation, text);
         return { kind: 'command', command: outcome.name, text, ...('users' in outcome && { users: outcome.users }) };
       }

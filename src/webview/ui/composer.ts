@@ -99,11 +99,9 @@ export class Composer {
       : secret
         ? state === 'direct'
           ? `Message ${secret} privately (direct, not stored on the server)`
-          : `The private chat with ${secret} is ${state}; "startprivate ${secret}" opens it`
-        : partner
-          ? `Message ${partner}`
-          : 'Message everyone online';
-    this.input.title = 'Enter sends, Shift+Enter adds a line; "help" lists the commands';
+          : `The private chat with ${secret} is ${state}; "/startprivate ${secret}" opens it`
+        : `Message ${partner ?? 'everyone online'} — / for commands`;
+    this.input.title = 'Enter sends, Shift+Enter adds a line; "/help" lists the commands';
   }
 
   /** The host's answer to a send: a refused one shows why, and its text comes back if the box is empty. */
