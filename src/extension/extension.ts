@@ -18,15 +18,17 @@ export function activate(context: vscode.ExtensionContext): Main.ParleyTestApi {
     manifest.contributes.commands.map((c) => c.command),
     () => load(),
   );
+  // Loaded once: after deactivate, the stand-ins still hand over to the extension that was shut down.
+  let loaded: Main.ParleyExtension | undefined;
   const load = (): Main.ParleyExtension => {
-    if (extension) return extension;
+    if (loaded) return loaded;
     for (const command of commands) command.dispose();
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a runtime path, on purpose not bundled into extension.js
     const { ParleyExtension } = require(join(context.extensionPath, 'dist', 'extension-main.js')) as typeof Main;
-    extension = new ParleyExtension(context);
-    context.subscriptions.push(extension);
-    extension.autoConnect();
-    return extension;
+    loaded = extension = new ParleyExtension(context);
+    context.subscriptions.push(loaded);
+    loaded.autoConnect();
+    return loaded;
   };
   context.subscriptions.push(...commands, ...viewStandIns(load));
   return testApiStandIn(() => load().testApi());
