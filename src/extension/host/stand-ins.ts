@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { Person } from '../core/chat-state';
 import { VIEW_IDS } from '../core/view-ids';
 import type { ParleyExtension, ParleyTestApi } from './parley-extension';
+import type { PeopleTree } from './people-tree';
 
 // What activation registers in the extension's place, so that activating loads none of it: each stand-in hands
 // over to the extension, which `extension()` loads the first time one of them is used.
@@ -23,8 +24,9 @@ export function commandStandIns(ids: readonly string[], extension: () => unknown
 export function viewStandIns(extension: () => ParleyExtension): vscode.Disposable[] {
   const changed = new vscode.EventEmitter<Person | undefined>();
   let relay: vscode.Disposable | undefined;
-  // VS Code asks for the tree's children before it listens for changes to them.
-  const people = (): ParleyExtension['people'] => {
+  // Relayed from the first time VS Code asks for the children: a change before that needs none, as VS Code asks
+  // afresh when it shows the view.
+  const people = (): PeopleTree => {
     const tree = extension().people;
     relay ??= tree.onDidChangeTreeData((person) => changed.fire(person));
     return tree;
