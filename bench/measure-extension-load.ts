@@ -1,7 +1,8 @@
 /**
- * What loading an extension bundle costs outside VS Code: `require` of dist/extension.js in a fresh Node process,
- * with a stand-in `vscode` module, against the socket.io-client reference (bench/socket-io-extension, bundled as
- * Parley is) and an empty bundle, interleaved. Node's networking modules are loaded first, as the extension host
+ * What loading an extension bundle costs outside VS Code: `require` of dist/extension.js (what activation loads)
+ * and of dist/extension-main.js (what the first view or command loads) in a fresh Node process each, with a
+ * stand-in `vscode` module, against the socket.io-client reference (bench/socket-io-extension, bundled as Parley
+ * is) and an empty bundle, interleaved. Node's networking modules are loaded first, as the extension host
  * has them already. Prints the median wall and CPU time of the `require` (CPU varies less on a busy machine).
  * Usage: npm run build && node --import tsx bench/measure-extension-load.ts [runs, default 15] [more bundles...]
  */
@@ -38,7 +39,7 @@ async function main(runs: number, more: string[]): Promise<void> {
     const empty = join(dir, 'empty.js');
     await build({ ...extensionBundle, entryPoints: ['bench/socket-io-extension/extension.ts'], outfile: socketIo, logLevel: 'silent' });
     writeFileSync(empty, 'exports.activate = () => {};\n');
-    const bundles = [resolve('dist/extension.js'), socketIo, empty, ...more.map((b) => resolve(b))];
+    const bundles = [resolve('dist/extension.js'), resolve('dist/extension-main.js'), socketIo, empty, ...more.map((b) => resolve(b))];
     const times = new Map(bundles.map((b) => [b, { wall: [] as number[], cpu: [] as number[] }]));
     for (let i = 0; i < runs; i++)
       for (const bundle of bundles) {

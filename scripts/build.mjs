@@ -57,7 +57,9 @@ const extensionOptions = {
   ...options,
   ...extensionBundle,
   entryPoints: [
+    // The activation entry, and the extension it loads at the first view or command.
     { in: 'src/extension/extension.ts', out: 'extension' },
+    { in: 'src/extension/host/parley-extension.ts', out: 'extension-main' },
     { in: 'src/extension/local-server-bundle.ts', out: 'extension-server' },
     // The embedded store's worker thread, started from beside either server bundle (server-cli, extension-server).
     { in: 'src/server/store/sqlite-worker.ts', out: 'sqlite-worker' },

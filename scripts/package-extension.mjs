@@ -9,6 +9,7 @@ import { join } from 'node:path';
 const { name, version } = JSON.parse(readFileSync('package.json', 'utf8'));
 for (const file of [
   'dist/extension.js',
+  'dist/extension-main.js',
   'dist/extension-server.js',
   'dist/peer-listener.js',
   'dist/socket-io-client.js',

@@ -5,13 +5,18 @@ import { extensionBundle } from '../scripts/bundle-options.mjs';
 import { isUsername } from '../src/protocol/limits';
 import { usernameSchema } from '../src/protocol/schemas';
 
-// What VS Code loads when it activates Parley: the modules dist/extension.js evaluates at load are those its entry
-// reaches through static imports; what only an import() reaches is evaluated when that import() runs. esbuild's
-// metafile lists both kinds of edge.
+// What VS Code loads when it activates Parley, and what the first view or command loads: the modules a bundle
+// evaluates at load are those its entry reaches through static imports; what only an import() reaches is
+// evaluated when that import() runs. esbuild's metafile lists both kinds of edge.
 
+/** dist/extension.js, what VS Code loads to activate Parley. */
 const ENTRY = 'src/extension/extension.ts';
+/** All that the entry holds: it registers stand-ins for the views and commands. */
+const AT_ACTIVATION = [ENTRY, 'src/extension/host/stand-ins.ts', 'src/extension/core/view-ids.ts'];
+/** dist/extension-main.js, loaded by the first view shown or command run. */
+const MAIN = 'src/extension/host/parley-extension.ts';
 
-/** Loaded at the first sign-in or private chat, never at activation. */
+/** Loaded at the first sign-in or private chat, never by the first view. */
 const DEFERRED = [
   'node_modules/socket.io-client/',
   'node_modules/engine.io-client/',
@@ -25,14 +30,14 @@ const DEFERRED = [
   'src/client/peer-listener.ts',
 ];
 
-async function metafile(): Promise<Metafile> {
-  const result = await build({ ...extensionBundle, entryPoints: [ENTRY], write: false, metafile: true, minify: false, logLevel: 'silent' });
+async function metafile(entry: string): Promise<Metafile> {
+  const result = await build({ ...extensionBundle, entryPoints: [entry], write: false, metafile: true, minify: false, logLevel: 'silent' });
   return result.metafile;
 }
 
-function reached(meta: Metafile, follow: (kind: string) => boolean): Set<string> {
+function reached(meta: Metafile, entry: string, follow: (kind: string) => boolean): Set<string> {
   const seen = new Set<string>();
-  const stack = [ENTRY];
+  const stack = [entry];
   for (let file = stack.pop(); file !== undefined; file = stack.pop()) {
     if (seen.has(file)) continue;
     seen.add(file);
@@ -42,19 +47,24 @@ function reached(meta: Metafile, follow: (kind: string) => boolean): Set<string>
 }
 
 describe('what activation loads', () => {
+  test('the stand-ins for the views and commands, and nothing of the extension behind them', async () => {
+    const meta = await metafile(ENTRY);
+    assert.deepEqual(Object.keys(meta.inputs).sort(), [...AT_ACTIVATION].sort());
+  });
+
   test('the first view’s code, without Socket.IO, zod’s schemas or private chat, which are loaded when used', async () => {
-    const meta = await metafile();
-    const atLoad = reached(meta, (kind) => kind !== 'dynamic-import');
-    const atAll = reached(meta, () => true);
-    for (const needed of ['src/extension/host/parley-extension.ts', 'src/extension/core/chat-session.ts', 'src/view-protocol/messages.ts'])
-      assert.ok(atLoad.has(needed), `${needed} is loaded at activation`);
+    const meta = await metafile(MAIN);
+    const atLoad = reached(meta, MAIN, (kind) => kind !== 'dynamic-import');
+    const atAll = reached(meta, MAIN, () => true);
+    for (const needed of [MAIN, 'src/extension/core/chat-session.ts', 'src/view-protocol/messages.ts'])
+      assert.ok(atLoad.has(needed), `${needed} is loaded by the first view`);
     for (const prefix of DEFERRED) {
       assert.ok(
         [...atAll].some((f) => f.startsWith(prefix)),
         `${prefix} is in the extension at all`,
       );
       const eager = [...atLoad].filter((f) => f.startsWith(prefix));
-      assert.deepEqual(eager, [], `${prefix} is loaded at activation`);
+      assert.deepEqual(eager, [], `${prefix} is loaded by the first view`);
     }
   });
 

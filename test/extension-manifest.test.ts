@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CONTRIBUTED, VIEW_IDS, personContext } from '../src/extension/core/command-ids';
+import { CONTRIBUTED, personContext } from '../src/extension/core/command-ids';
+import { VIEW_IDS } from '../src/extension/core/view-ids';
 
 interface Manifest {
   main: string;

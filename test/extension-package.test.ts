@@ -21,6 +21,7 @@ const REQUIRED = [
   'extension/readme.md',
   'extension/LICENSE.txt',
   'extension/dist/extension.js',
+  'extension/dist/extension-main.js',
   'extension/dist/extension-server.js',
   'extension/dist/peer-listener.js',
   'extension/dist/socket-io-client.js',
@@ -88,7 +89,7 @@ describe('the packaged extension (.vsix)', () => {
   });
 
   test('every bundle runs from the package alone: it requires only Node’s modules, vscode and the bundles beside it', () => {
-    for (const bundle of ['extension', 'extension-server', 'sqlite-worker', 'peer-listener', 'socket-io-client']) {
+    for (const bundle of ['extension', 'extension-main', 'extension-server', 'sqlite-worker', 'peer-listener', 'socket-io-client']) {
       const code = text(`extension/dist/${bundle}.js`);
       const required = new Set([...code.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!));
       assert.ok(required.size > 0, `${bundle}.js: the search for require() finds something`);

@@ -38,8 +38,6 @@ export const CHAT_PALETTE: readonly ChatPaletteEntry[] = COMMANDS.flatMap((spec)
  */
 export const CONTRIBUTED: readonly PaletteEntry[] = [...Object.values(EDITOR_COMMANDS), ...CHAT_PALETTE.map((c) => c.entry)];
 
-export const VIEW_IDS = { container: 'parley', chat: 'parley.chat', people: 'parley.people', panel: 'parley.chatPanel' } as const;
-
 /**
  * The people view's context value, for its menus (package.json's view/item/context): `person-blocked`,
  * or `person` with `-online` when a private chat can be started and `-private` when one is open or opening.

@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
-import { VIEW_IDS } from '../core/command-ids';
 import { unreadBadge } from '../core/notifications';
 import { chatHtml } from '../core/webview-html';
 import { ChatViewController, type ViewActions } from '../core/view-controller';
+import { VIEW_IDS } from '../core/view-ids';
 
 /** A webview bound to the session: its controller and every listener on it, released together. */
 interface Bound {

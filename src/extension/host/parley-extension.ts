@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { HostAction } from '../../view-protocol';
 import { ChatSession } from '../core/chat-session';
 import type { StateSnapshot } from '../core/chat-state';
-import { EDITOR_COMMANDS, VIEW_IDS, type EditorCommand } from '../core/command-ids';
+import { EDITOR_COMMANDS, type EditorCommand } from '../core/command-ids';
 import { LocalServer, shutdown, type ServerFactory } from '../core/local-server';
 import type { Notifier } from '../core/notifications';
 import type { Auth } from '../core/sign-in';
@@ -33,16 +33,18 @@ export interface ParleyTestApi {
 
 /**
  * The extension: the session and every piece of VS Code UI around it, put together and its commands registered.
- * Created by activate(), disposed on deactivate.
+ * Created by the first view shown or command run after activation (src/extension/extension.ts), which also
+ * registers the views and hands them to `views` and `people`; disposed on deactivate.
  */
 export class ParleyExtension implements vscode.Disposable {
   readonly session: ChatSession;
+  readonly views: ChatViews;
+  readonly people: PeopleTree;
   private readonly log: vscode.LogOutputChannel;
   private readonly auth: Auth;
   private readonly local: LocalServer;
   private readonly localUi: LocalServerUi;
   private readonly share: ShareLinks;
-  private readonly views: ChatViews;
   private readonly notifier: Notifier;
   private readonly status: StatusBar;
   private readonly disposables: vscode.Disposable[] = [];
@@ -67,8 +69,7 @@ export class ParleyExtension implements vscode.Disposable {
       log: (text) => log.warn(text),
     });
     this.localUi = new LocalServerUi(this.local, this.auth, session, reveal, log, context.globalStorageUri.fsPath);
-    const tree = new PeopleTree(session);
-    const treeView = vscode.window.createTreeView(VIEW_IDS.people, { treeDataProvider: tree });
+    this.people = new PeopleTree(session);
     this.notifier = vscodeNotifier(
       session,
       (conversation) => this.views.reveal(conversation, true),
@@ -77,18 +78,7 @@ export class ParleyExtension implements vscode.Disposable {
     this.status = new StatusBar(session.state);
     alertSessionEvents(session, reveal, log);
 
-    this.disposables.push(
-      vscode.window.registerWebviewViewProvider(VIEW_IDS.chat, this.views),
-      vscode.window.registerWebviewPanelSerializer(VIEW_IDS.panel, this.views),
-      this.views,
-      tree,
-      treeView,
-      this.notifier,
-      this.auth,
-      this.status,
-      this.localUi,
-      log,
-    );
+    this.disposables.push(this.views, this.people, this.notifier, this.auth, this.status, this.localUi, log);
     this.registerCommands();
   }
 

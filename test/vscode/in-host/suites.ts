@@ -44,18 +44,28 @@ describe('Parley inside the extension host', () => {
   let extension: vscode.Extension<ParleyTestApi>;
   let ben: ParleyClient | undefined;
   const received: ChatMessage[] = [];
+  // The extension behind the stand-ins that activation registers, and whether activating loaded it.
+  const mainBundle = (): string => join(extension.extensionPath, 'dist', 'extension-main.js');
+  let mainLoadedByActivation: boolean;
 
   before(async () => {
     const installed = vscode.extensions.getExtension<ParleyTestApi>('parley.parley');
     assert.ok(installed, 'the Parley extension is installed');
     extension = installed;
     api = await extension.activate();
+    mainLoadedByActivation = require.cache[mainBundle()] !== undefined;
     await vscode.workspace.getConfiguration('parley').update('localServer.port', 0, vscode.ConfigurationTarget.Global);
   });
 
   after(async () => {
     ben?.close();
     await vscode.commands.executeCommand('parley.stopLocalServer');
+  });
+
+  it('activation loads only the stand-ins; the first command loads the extension behind them', async () => {
+    assert.equal(mainLoadedByActivation, false);
+    await vscode.commands.executeCommand('parley.showLog');
+    assert.ok(require.cache[mainBundle()], 'dist/extension-main.js is loaded');
   });
 
   it('Start Local Server creates the first user, signs in and shows the chat', async () => {
