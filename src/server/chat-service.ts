@@ -26,6 +26,7 @@ import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
 import type { Refused, Saved, Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 import { errorDetail } from '../protocol/errors';
+import { channelHandlers } from './channel-service';
 
 /** Resolves with the reply; or returns nothing, and answers through `request` itself (see `received`). */
 export type Handler<E extends RequestName> = (conn: Connection, payload: RequestPayload<E>, request: Request) => Promise<ReplyTo<E>> | void;
@@ -187,6 +188,8 @@ export class ChatService {
     peer: async (conn, payload) => this.privateChat.register(conn, payload),
 
     startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
+
+    ...channelHandlers,
 
     logout: async (conn, _payload, request) => {
       // Awaited: a logout that answered ok while its token still worked would be a lie.
