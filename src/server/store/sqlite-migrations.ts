@@ -158,7 +158,8 @@ export const MIGRATIONS: readonly string[] = [
     AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages_v6');
   DROP TABLE messages;
   ALTER TABLE messages_v6 RENAME TO messages;
-  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id);
+  -- Channel messages are read by channel: leaving them out keeps a sender's history pages walking this index alone.
+  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id) WHERE kind != 'channel';
   CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
 
   CREATE TABLE mentions (
