@@ -82,6 +82,22 @@ describe('private channels', () => {
     alice.close();
     bob.close();
   });
+
+  test('a private channel that its last member leaves is gone, and its name free', async () => {
+    const alice = await t.signIn('alice');
+    const bob = await t.signIn('bob');
+    await alice.request('createchannel', { name: 'brief', private: true });
+    await alice.post('brief', 'soon gone');
+    await alice.request('invite', { channel: 'brief', username: 'bob' });
+    await alice.request('leave', { channel: 'brief' });
+    assert.deepEqual((await bob.request('history', { channel: 'brief' })).messages.length, 1, 'kept while a member is left');
+    await bob.request('leave', { channel: 'brief' });
+    await assert.rejects(alice.request('history', { channel: 'brief' }), { code: 'NO_SUCH_CHANNEL' });
+    const again = await alice.request('createchannel', { name: 'brief' });
+    assert.deepEqual([again.channel.private, again.channel.lastSeq], [false, 0]);
+    alice.close();
+    bob.close();
+  });
 });
 
 describe('blocks inside channels', () => {

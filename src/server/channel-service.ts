@@ -121,8 +121,14 @@ export class ChannelService {
       if (!channel) return noSuchChannel(name);
       if (this.deps.channels.isGeneral(channel)) return failure('FORBIDDEN', `Everyone is a member of #${name}; it cannot be left.`);
       if (!this.deps.channels.isMember(channel, me)) return notAMember(name);
-      await this.deps.store.removeMember(channel.id, me);
       channel.members.delete(me);
+      // Nobody could ever see a private channel without members again: it goes, and its name is free.
+      if (channel.private && channel.members.size === 0) {
+        this.deps.channels.remove(channel);
+        await this.deps.store.deleteChannel(channel.id);
+      } else {
+        await this.deps.store.removeMember(channel.id, me);
+      }
       this.announce([...this.deps.channels.membersOf(channel), me], this.event(channel, me, { change: 'left', username: me }), conn);
       return { ok: true };
     },
