@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { channelMessages, GENEROUS_RATES, oldSession, stateOf } from './helpers/channels';
+import { channelMessages, GENEROUS_RATES, oldSession, stateOf, pause } from './helpers/channels';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('private channels', () => {
   let t: TestServer;

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LIMITS, type ChannelEvent } from '../src/protocol';
-import { channelMessages, GENEROUS_RATES, postMany, stateOf } from './helpers/channels';
+import { channelMessages, GENEROUS_RATES, postMany, stateOf, pause } from './helpers/channels';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('channels: catching up and read positions', () => {
   let t: TestServer;
