@@ -79,13 +79,13 @@ describe('channel messages in the store', () => {
       }
       const alice = await store.directStates('alice');
       assert.deepEqual(
-        alice.map((d) => [d.with, d.unread]),
+        alice.map((d) => [d.with, d.readId, d.unread]),
         [
-          [null, 1],
-          ['bob', 1],
-          ['dave', 1],
+          [null, 3, 0],
+          ['bob', 0, 1],
+          ['dave', 4, 0],
         ],
-        "alice's conversations from before: a broadcast, bob's and the old dave's messages",
+        "alice's conversations from before: what she acknowledged (a broadcast, the old dave's message) is read, bob's waits",
       );
       await store.putUser('erin', 'hash-erin', 700);
       assert.equal((await store.channelStates('erin', ['erin'])).length, 1, 'a new account joins #general');
