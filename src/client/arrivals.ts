@@ -42,7 +42,8 @@ export class Arrivals {
 
   /** Whether `message` is new; one from someone other than `me` is acknowledged either way. */
   arrived(message: ChatMessage, me: string | undefined): boolean {
-    if (message.from !== me) {
+    // A channel message is never pending: the member's read position, not an acknowledgement, says where they are.
+    if (message.from !== me && message.kind !== 'channel') {
       this.toAcknowledge.push(message.id);
       this.timer ??= setTimeout(() => this.flush(), ACK_DELAY_MS);
     }

@@ -1,5 +1,5 @@
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
-import type { ChatMessage, PresenceEvent, PrivateRevokedEvent, SignedOutEvent } from '../protocol';
+import type { ChannelEvent, ChatMessage, PresenceEvent, PrivateRevokedEvent, ReadEvent, SignedOutEvent } from '../protocol';
 import type { ParleyRequestError } from './request-error';
 
 /**
@@ -21,6 +21,10 @@ export interface ClientEvents {
   problem: [error: ParleyRequestError];
   /** One of the two users blocked the other: a private chat between them must close (see PrivateChannels). */
   privateRevoked: [event: PrivateRevokedEvent];
+  /** Protocol 3: a read position moved, in this session or another of the same user's. */
+  read: [event: ReadEvent];
+  /** Protocol 3: something changed in one of the user's channels. */
+  channel: [event: ChannelEvent];
   /** The server issued a new session token (at a sign-in with the password, also one made by itself on reconnect). */
   token: [token: SessionToken];
 }

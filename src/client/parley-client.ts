@@ -97,6 +97,8 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
       for (const event of events) this.emit('presence', event);
     });
     this.onChecked('privateRevoked', (event) => this.emit('privateRevoked', event));
+    this.onChecked('read', (event) => this.emit('read', event));
+    this.onChecked('channel', (event) => this.emit('channel', event));
     this.onChecked('signedOut', (event) => {
       // A server that shuts down is usually restarting: keep the credentials and come back with it.
       if (event.reason === 'shutdown' && this.credentials) this.resumeAfterShutdown = true;
@@ -193,6 +195,11 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
 
   broadcast(body: string, to?: string[]): Promise<Body<'broadcast'>> {
     return this.request('broadcast', { body, clientMsgId: randomUUID(), ...(to && { to }) });
+  }
+
+  /** Posts to a channel (protocol 3); retried with the same id after a dropped connection, so it is stored once. */
+  post(channel: string, body: string): Promise<Body<'post'>> {
+    return this.request('post', { channel, body, clientMsgId: randomUUID() });
   }
 
   block(username: string): Promise<Body<'block'>> {

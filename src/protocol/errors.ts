@@ -22,6 +22,14 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   /** message: the recipient already has as many of the sender's messages waiting as one sender may queue for them. */
   'QUEUE_FULL',
+  /** Protocol 3: no channel of that name that this user may see (a private channel's non-members get this too). */
+  'NO_SUCH_CHANNEL',
+  /** createchannel, renamechannel: the name is taken. */
+  'CHANNEL_EXISTS',
+  /** A channel request for which the user must be a member (post, topic, invite, read...). */
+  'NOT_A_MEMBER',
+  /** Only the channel's creator may do this, or nobody may (leaving or deleting #general). */
+  'FORBIDDEN',
   'INTERNAL',
 ] as const;
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { LIMITS, LONE_SURROGATE, USERNAME_PATTERN } from './limits';
+import { CHANNEL_PATTERN, LIMITS, LONE_SURROGATE, USERNAME_PATTERN } from './limits';
 
 export const usernameSchema = z
   .string()
@@ -26,6 +26,24 @@ const bodySchema = z
   .refine((s) => s.trim().length > 0, 'a message cannot be empty')
   .refine(withoutNul, 'a message cannot contain the character U+0000 (NUL)')
   .refine(wellFormed, 'a message cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)');
+
+/** A channel's name on the wire, without its `#` (protocol 3). */
+export const channelNameSchema = z
+  .string()
+  .regex(CHANNEL_PATTERN, `a channel name has 1 to ${LIMITS.channelNameMax} lowercase letters, digits and "-" (no "#")`);
+
+const topicSchema = z
+  .string()
+  .max(LIMITS.channelTopicMax, `a topic has at most ${LIMITS.channelTopicMax} characters`)
+  .refine(withoutNul, 'a topic cannot contain the character U+0000 (NUL)')
+  .refine(wellFormed, 'a topic cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)');
+
+/** One conversation: a channel, the direct conversation with a user, or the broadcasts (the extension's "Everyone"). */
+const conversationSchema = z.union([
+  z.object({ channel: channelNameSchema }).strict(),
+  z.object({ with: usernameSchema }).strict(),
+  z.object({ broadcasts: z.literal(true) }).strict(),
+]);
 
 /** An X25519 or Ed25519 public key: the 32 raw bytes in base64url, without padding (a JWK's `x`). */
 export const publicKeySchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a public key is 32 bytes in base64url');
@@ -89,13 +107,16 @@ export const requestSchemas = {
   blocklist: z.object({}).strict(),
   users: z.object({}).strict(),
   received: z.object({ ids: z.array(z.number().int().positive()).min(1).max(LIMITS.receivedIdsMax) }).strict(),
+  /** `channel` (protocol 3): that channel's messages, `before` being a seq; otherwise `before` is a message id. */
   history: z
     .object({
       with: usernameSchema.optional(),
+      channel: channelNameSchema.optional(),
       before: z.number().int().positive().optional(),
       limit: z.number().int().min(1).max(LIMITS.historyPageMax).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((h) => h.with === undefined || h.channel === undefined, { message: 'give "with" or "channel", not both', path: ['channel'] }),
   logout: z.object({}).strict(),
   /** Private chat (docs/private-chat.md): this session's peer listener and X25519 key, kept in memory only. */
   peer: z
@@ -116,7 +137,53 @@ export const requestSchemas = {
       publicKey: publicKeySchema,
     })
     .strict(),
+  // ---- protocol 3 (docs/protocol.md 10) ----
+  /** Public channels, and the private ones this user is a member of. */
+  channels: z.object({}).strict(),
+  /** This user's channels, direct conversations and broadcasts, each with its read position and unread count. */
+  conversations: z.object({}).strict(),
+  createchannel: z.object({ name: channelNameSchema, private: z.boolean().optional(), topic: topicSchema.optional() }).strict(),
+  join: z.object({ channel: channelNameSchema }).strict(),
+  leave: z.object({ channel: channelNameSchema }).strict(),
+  /** An empty topic clears it. */
+  topic: z.object({ channel: channelNameSchema, topic: topicSchema }).strict(),
+  /** A member adds a user (the way into a private channel). */
+  invite: z.object({ channel: channelNameSchema, username: usernameSchema }).strict(),
+  /** The creator removes a member. */
+  kick: z.object({ channel: channelNameSchema, username: usernameSchema }).strict(),
+  renamechannel: z.object({ channel: channelNameSchema, to: channelNameSchema }).strict(),
+  deletechannel: z.object({ channel: channelNameSchema }).strict(),
+  members: z.object({ channel: channelNameSchema }).strict(),
+  /** A message to a channel's members. */
+  post: z.object({ channel: channelNameSchema, body: bodySchema, clientMsgId: clientMsgIdSchema }).strict(),
+  /**
+   * Moves this user's read position in one conversation forward (never back) to `upTo`: a seq in a channel, a
+   * message id otherwise. All the user's sessions are told (event `read`).
+   */
+  read: z.object({ conversation: conversationSchema, upTo: z.number().int().min(0) }).strict(),
+  /** This session's user is away from it (true) or back (false); see 10.8. */
+  status: z.object({ idle: z.boolean() }).strict(),
 } as const;
+
+/** Requests that a connection may send only from this protocol version on; older ones get BAD_REQUEST. */
+export const REQUEST_SINCE: Partial<Record<keyof typeof requestSchemas, number>> = {
+  channels: 3,
+  conversations: 3,
+  createchannel: 3,
+  join: 3,
+  leave: 3,
+  topic: 3,
+  invite: 3,
+  kick: 3,
+  renamechannel: 3,
+  deletechannel: 3,
+  members: 3,
+  post: 3,
+  read: 3,
+  status: 3,
+};
+
+export type ConversationRef = z.infer<typeof conversationSchema>;
 
 export type RequestName = keyof typeof requestSchemas;
 export type RequestPayload<E extends RequestName> = z.infer<(typeof requestSchemas)[E]>;

@@ -10,12 +10,34 @@ const chatMessage = z.object({
   id: z.number().int(),
   from: z.string(),
   to: z.string().nullable(),
-  kind: z.enum(['direct', 'broadcast']),
+  kind: z.enum(['direct', 'broadcast', 'channel']),
   body: z.string(),
   sentAt: z.number().finite(),
+  channel: z.string().optional(),
+  seq: z.number().int().nonnegative().optional(),
+  mentions: z.array(z.string()).optional(),
 });
 
-const presenceEvent = z.object({ username: z.string(), online: z.boolean(), at: z.number().finite() });
+const presenceEvent = z.object({ username: z.string(), online: z.boolean(), at: z.number().finite(), idle: z.boolean().optional() });
+
+const channelState = z.object({
+  name: z.string(),
+  topic: z.string(),
+  private: z.boolean(),
+  creator: z.string().nullable(),
+  members: z.number().int().nonnegative(),
+  member: z.boolean(),
+  lastSeq: z.number().int().nonnegative(),
+  readSeq: z.number().int().nonnegative(),
+  unread: z.number().int().nonnegative(),
+  mentions: z.number().int().nonnegative(),
+});
+
+const conversationRef = z.union([
+  z.object({ channel: z.string() }),
+  z.object({ with: z.string() }),
+  z.object({ broadcasts: z.literal(true) }),
+]);
 
 export const serverEventSchemas = {
   message: chatMessage,
@@ -25,6 +47,17 @@ export const serverEventSchemas = {
     message: z.string(),
   }),
   privateRevoked: z.object({ username: z.string(), reason: z.literal('blocked'), at: z.number().finite() }),
+  read: z.object({ conversation: conversationRef, upTo: z.number().int().nonnegative() }),
+  channel: z.object({
+    change: z.enum(['created', 'joined', 'left', 'added', 'removed', 'topic', 'renamed', 'deleted']),
+    channel: z.string(),
+    by: z.string(),
+    at: z.number().finite(),
+    username: z.string().optional(),
+    to: z.string().optional(),
+    topic: z.string().optional(),
+    state: channelState.optional(),
+  }),
 } satisfies { [E in keyof ServerToClientEvents]?: z.ZodType<Parameters<ServerToClientEvents[E]>[0]> };
 
 export type CheckedServerEvent = keyof typeof serverEventSchemas;

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { describeIssues } from '../protocol/issues';
-import { LIMITS } from '../protocol/limits';
+import { CHANNEL_PATTERN, LIMITS } from '../protocol/limits';
 
 /**
  * The messages between the extension host and the chat webview, both directions, with the zod
@@ -25,9 +25,12 @@ export const chatMessageSchema = z.strictObject({
   from: usernameText,
   to: z.nullable(usernameText),
   /** `private`: sent over a direct channel; its id is local to the conversation, it was never on the server. */
-  kind: z.enum(['direct', 'broadcast', 'private']),
+  kind: z.enum(['direct', 'broadcast', 'private', 'channel']),
   body: text(LIMITS.messageMax),
   sentAt: z.number(),
+  channel: z.optional(z.string().check(z.regex(CHANNEL_PATTERN))),
+  seq: z.optional(count()),
+  mentions: z.optional(z.array(usernameText).check(z.maxLength(LIMITS.messageMax))),
 });
 /** A message as the views show it: a ChatMessage from the server, or a private one kept in memory only. */
 export type ShownMessage = z.infer<typeof chatMessageSchema>;
