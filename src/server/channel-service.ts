@@ -15,8 +15,7 @@ type ChannelRequest =
   | 'deletechannel'
   | 'members'
   | 'post'
-  | 'read'
-  | 'status';
+  | 'read';
 const todo = async () => failure('INTERNAL', 'not built yet');
 export const channelHandlers: { [E in ChannelRequest & RequestName]: Handler<E> } = {
   channels: todo,
@@ -32,5 +31,4 @@ export const channelHandlers: { [E in ChannelRequest & RequestName]: Handler<E> 
   members: todo,
   post: todo,
   read: todo,
-  status: todo,
 };
