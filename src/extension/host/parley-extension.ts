@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { HostAction } from '../../view-protocol';
+import { Attention } from '../core/attention';
 import { ChatSession } from '../core/chat-session';
 import type { StateSnapshot } from '../core/chat-state';
 import { EDITOR_COMMANDS, VIEW_IDS, type EditorCommand } from '../core/command-ids';
@@ -19,6 +20,7 @@ import { alertSessionEvents } from './session-alerts';
 import { clientOptions, peerOptions } from './settings';
 import { ShareLinks } from './share-links';
 import { StatusBar } from './status-bar';
+import { followUserActivity } from './user-activity';
 
 /** What activate() returns: enough for a test running inside VS Code to see what the user would. */
 export interface ParleyTestApi {
@@ -45,6 +47,7 @@ export class ParleyExtension implements vscode.Disposable {
   private readonly views: ChatViews;
   private readonly notifier: Notifier;
   private readonly status: StatusBar;
+  private readonly attention: Attention;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(context: vscode.ExtensionContext) {
@@ -53,6 +56,8 @@ export class ParleyExtension implements vscode.Disposable {
     const session = new ChatSession({ private: () => peerOptions(log), client: () => clientOptions(log) });
     this.session = session;
     this.auth = vscodeAuth(context.secrets, session, log);
+    // Back at the editor after the server's idle sign-out: signed in again with the stored token, asking nothing.
+    this.attention = new Attention(session, (who) => this.auth.signIn({ ...who, interactive: false }));
     // The server bundle is loaded only when a local server is started (see local-server.ts for why in-process).
     const serverBundle = join(context.extensionPath, 'dist', 'extension-server.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a runtime path, on purpose not bundled into extension.js
@@ -65,6 +70,7 @@ export class ParleyExtension implements vscode.Disposable {
       action: (action) => void this.runAction(action),
       signOut: () => void vscode.commands.executeCommand(EDITOR_COMMANDS.signOut.id),
       log: (text) => log.warn(text),
+      userActive: () => this.attention.back(),
     });
     this.localUi = new LocalServerUi(this.local, this.auth, session, reveal, log, context.globalStorageUri.fsPath);
     const tree = new PeopleTree(session);
@@ -83,6 +89,9 @@ export class ParleyExtension implements vscode.Disposable {
       this.views,
       tree,
       treeView,
+      treeView.onDidChangeVisibility(({ visible }) => visible && this.attention.back()),
+      followUserActivity(this.attention),
+      this.attention,
       this.notifier,
       this.auth,
       this.status,
