@@ -50,10 +50,10 @@ describe('whoelse and wholast', () => {
       ['bob', 'carol', 'dave'],
     );
     const byName = Object.fromEntries(users.map((u) => [u.username, u]));
-    assert.deepEqual(byName.bob, { username: 'bob', online: true, lastSeen: byName.bob!.lastSeen, blocked: false });
+    assert.deepEqual(byName.bob, { username: 'bob', online: true, lastSeen: byName.bob!.lastSeen, blocked: false, idle: false });
     assert.equal(byName.carol!.online, false);
     assert.equal(typeof byName.carol!.lastSeen, 'number', 'carol left earlier in this suite');
-    assert.deepEqual(byName.dave, { username: 'dave', online: false, lastSeen: null, blocked: true });
+    assert.deepEqual(byName.dave, { username: 'dave', online: false, lastSeen: null, blocked: true, idle: false });
     const bobView = await bob.users();
     assert.deepEqual(
       bobView.users.map((u) => [u.username, u.online, u.blocked]),

@@ -21,7 +21,7 @@ import { KeyedRate } from './keyed-rate';
 import type { Presence } from './presence';
 import type { Store, StoredChannelState } from './store/store';
 
-/** The requests of protocol 3 (REQUEST_SINCE): channels, read positions and `status`. */
+/** The requests of protocol 3 (REQUEST_SINCE): channels and read positions (`status` is chat-service's). */
 export type ChannelRequest =
   | 'channels'
   | 'conversations'
@@ -35,8 +35,7 @@ export type ChannelRequest =
   | 'deletechannel'
   | 'members'
   | 'post'
-  | 'read'
-  | 'status';
+  | 'read';
 
 export interface ChannelServiceDeps {
   store: Store;
@@ -245,9 +244,6 @@ export class ChannelService {
       this.tellSessions(me, conn, (session) => session.socket.emit('read', { conversation, upTo: at }));
       return { ok: true, upTo: at };
     },
-
-    // Idle presence is another piece of work, which replaces this: until then `status` is accepted and changes nothing.
-    status: async () => ({ ok: true }),
   };
 
   /** `history` with a channel (protocol 3): pages by seq, without the messages of users blocked either way. */

@@ -18,7 +18,8 @@ import type { KeyedRate } from './keyed-rate';
 import type { Logger } from './log';
 import type { Timings } from './options';
 import type { Presence } from './presence';
-import type { PresenceFeed } from './presence-feed';
+import { IdleStatus } from './idle-status';
+import { hearsIdle, presenceEvent, type PresenceFeed } from './presence-feed';
 import { PrivateChat } from './private-chat';
 import { REPLAY_PAGE, REPLAY_PAGE_BYTES, REPLAYS_PER_USER, type Replay } from './replay';
 import { ReplayTurns } from './replay-turns';
@@ -60,6 +61,7 @@ export class ChatService {
   private readonly privateChat: PrivateChat;
   private readonly tokens: SessionTokens;
   private readonly replayTurns = new ReplayTurns(REPLAYS_PER_USER);
+  private readonly idle: IdleStatus;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.tokens = new SessionTokens(deps.store, deps.clock, deps.timings.sessionTokenTtlMs);
@@ -67,12 +69,13 @@ export class ChatService {
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
     this.privateChat = new PrivateChat(deps);
+    this.idle = new IdleStatus(deps.presence, deps.feed);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
     // Whoever signed in with the old password, an intruder perhaps, must not stay signed in.
     deps.accounts.onPasswordChanged((username) => this.signOutEverywhere(username, 'password-changed', 'Your password was changed.'));
   }
 
-  /** The requests of protocol 1 and 2 (channel-service.ts has those of channels). */
+  /** Every request but those of channels and read positions (channel-service.ts has those). */
   readonly handlers: { [E in Exclude<RequestName, ChannelRequest>]: Handler<E> } = {
     login: (conn, { username, password, token }, request) =>
       token === undefined ? this.login(conn, username!, password!, request) : this.loginWithToken(conn, token, username, request),
@@ -167,6 +170,7 @@ export class ChatService {
             online: !hidden && presence.isOnline(username),
             lastSeen: hidden ? null : presence.lastSeenOf(username),
             blocked: blocks.has(me, username),
+            ...(hearsIdle(conn) && { idle: !hidden && this.idle.isIdle(username) }),
           };
         });
       return { ok: true, users };
@@ -189,6 +193,11 @@ export class ChatService {
     peer: async (conn, payload) => this.privateChat.register(conn, payload),
 
     startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
+
+    status: async (conn, { idle }) => {
+      this.idle.set(conn, idle);
+      return { ok: true };
+    },
 
     logout: async (conn, _payload, request) => {
       // Awaited: a logout that answered ok while its token still worked would be a lie.
@@ -242,10 +251,12 @@ export class ChatService {
     conn.user = username;
     conn.signedInAs = username;
     conn.sessionToken = token?.token;
+    conn.idle = false;
     void conn.socket.join(userRoom(username));
     conn.lastCommandAt = this.deps.clock();
     const replay = conn.beginReplay(username);
-    const first = this.deps.presence.add(username, conn);
+    // A new session is not idle: an idle user who opens one is back.
+    const first = this.idle.around(username, () => this.deps.presence.add(username, conn));
     this.deps.feed.signedIn(conn);
     if (first) this.deps.feed.changed(username, true);
     this.deps.log.info('signed in', { username, address: conn.address, sessions: this.deps.presence.sessionsOf(username).size });
@@ -307,7 +318,8 @@ export class ChatService {
     void conn.socket.leave(userRoom(user));
     this.deps.feed.signedOut(conn);
     const now = this.deps.clock();
-    if (this.deps.presence.remove(user, conn, now)) {
+    // The user's last session that was not idle leaving makes them idle.
+    if (this.idle.around(user, () => this.deps.presence.remove(user, conn, now))) {
       this.deps.feed.changed(user, false);
       this.deps.store
         .setLastSeen(user, now)
@@ -365,8 +377,9 @@ export class ChatService {
       [b, a],
     ] as const) {
       if (!this.deps.presence.isOnline(subject)) continue;
+      const idle = visible && this.idle.isIdle(subject);
       for (const session of this.deps.presence.sessionsOf(viewer))
-        session.socket.emit('presence', [{ username: subject, online: visible, at }]);
+        session.socket.emit('presence', [presenceEvent(hearsIdle(session), subject, { online: visible, idle, at })]);
     }
   }
 

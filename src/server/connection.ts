@@ -30,6 +30,8 @@ export class Connection {
   private backlogSweeps = 0;
   /** The session token this session holds (protocol 2): `logout` revokes it. */
   sessionToken: string | undefined;
+  /** This session said its user is away from it (request `status`, protocol 3); see idle-status.ts. */
+  idle = false;
   /** Set by the `peer` request; forgotten with the connection. */
   peer: PeerEndpoint | undefined;
   /** While stored messages are being replayed at sign-in, live ones wait in it so that order holds. */

@@ -29,7 +29,7 @@ usage:
   --credentials    a "username password" file whose users are added at start
   --single-session refuse a second sign-in of a user who is already online
   --block-time     lockout after 3 wrong passwords, in seconds (default 60)
-  --timeout        sign out a session after this many seconds without a command (default 1800)
+  --timeout        sign out a session after this many seconds without a command (default 1800; 0: never)
   --allow-origin   a web origin (e.g. https://chat.example.org) whose pages may connect; repeatable.
                    Connections from any other web page are refused (default: none allowed)
   --tls-cert       serve https/wss with this PEM certificate (chain); reloaded when the file changes
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     singleSession: values['single-session'],
     timings: {
       blockMs: toNumber(values['block-time'], '--block-time', 1) * 1000,
-      idleTimeoutMs: toNumber(values.timeout, '--timeout', 1) * 1000,
+      idleTimeoutMs: toNumber(values.timeout, '--timeout') * 1000,
     },
     ...(values.credentials !== undefined && { credentialsFile: values.credentials }),
     allowedOrigins: values['allow-origin'].map(toOrigin),

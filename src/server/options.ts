@@ -53,7 +53,10 @@ export interface Timings {
   /** The original's BLOCK_TIME: how long a username is locked out after 3 wrong passwords. */
   blockMs: number;
   maxLoginFailures: number;
-  /** The original's TIME_OUT: a session with no command for this long is signed out. */
+  /**
+   * The original's TIME_OUT: a session with no activity for this long is signed out; 0 never signs anyone out
+   * (a connection that has not signed in still has `signInDeadlineMs`).
+   */
   idleTimeoutMs: number;
   /** How often idle sessions and expired lockouts are looked for. */
   sweepIntervalMs: number;

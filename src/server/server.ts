@@ -43,6 +43,7 @@ import { defaultMaxConnections } from './open-file-limit';
 import { DEFAULT_SCRYPT_COST } from './passwords';
 import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
+import { isActivity } from './idle-status';
 import { Request } from './request';
 import { RequestQueue } from './request-queue';
 import { SignInGate } from './sign-in-gate';
@@ -199,7 +200,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         event === 'login' ? failure('ALREADY_SIGNED_IN', `You are signed in as ${conn.user}.`) : failure('NOT_SIGNED_IN', 'Sign in first.'),
       );
     }
-    if (event !== 'received') conn.lastCommandAt = clock();
+    if (isActivity(event, request.payload as never)) conn.lastCommandAt = clock();
     try {
       const handler = handlers[event] as Handler<typeof event>;
       const answer = handler(conn, request.payload as never, request);
@@ -252,17 +253,18 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     });
   });
 
+  // The idle sign-out's words; with no timeout (0), nobody is signed out for being idle.
+  const span =
+    timings.idleTimeoutMs % 60_000 === 0
+      ? plural(timings.idleTimeoutMs / 60_000, 'minute')
+      : plural(Math.round(timings.idleTimeoutMs / 1000), 'second');
   const sweep = setInterval(() => {
     const now = clock();
     gate.prune(now);
     guard.sweep(now);
     tcp.sweep(now);
-    const span =
-      timings.idleTimeoutMs % 60_000 === 0
-        ? plural(timings.idleTimeoutMs / 60_000, 'minute')
-        : plural(Math.round(timings.idleTimeoutMs / 1000), 'second');
     for (const conn of connections) {
-      if (now - conn.lastCommandAt >= timings.idleTimeoutMs) {
+      if (timings.idleTimeoutMs > 0 && now - conn.lastCommandAt >= timings.idleTimeoutMs) {
         service.signOut(conn, 'idle', `You were signed out after ${span} without activity.`);
       } else if (conn.backlogged(timings.maxQueuedBytes)) {
         // Closing the transport (not a server disconnect) lets the client reconnect by itself, and replay.

@@ -138,6 +138,8 @@ export const webviewToHostSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('loadOlder'), conversation: conversationIdSchema, before: z.optional(itemKeySchema) }),
   z.strictObject({ type: z.literal('openLink'), href: z.string().check(z.minLength(1), z.maxLength(4096)) }),
   z.strictObject({ type: z.literal('action'), action: z.enum(HOST_ACTIONS) }),
+  /** The user typed or clicked in the view (at most every few seconds): they are at the editor. */
+  z.strictObject({ type: z.literal('active') }),
 ]);
 export type WebviewToHost = z.infer<typeof webviewToHostSchema>;
 

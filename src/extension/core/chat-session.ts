@@ -134,6 +134,11 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     await Promise.allSettled([this.history.loadLatest(false), this.people.refresh(), channels.ready()]);
   }
 
+  /** Tells the server whether this window's user is away from it (protocol 3 `status`, docs/protocol.md 2.8). */
+  async setIdle(idle: boolean): Promise<void> {
+    await this.connection.requireClient().request('status', { idle });
+  }
+
   /** Every account with presence and when it was last seen (the `users` request). */
   refreshPeople(): Promise<void> {
     return this.people.refresh();

@@ -24,10 +24,10 @@ import {
   timeline,
   type Conversation,
 } from './conversation';
-import { Roster, type Person } from './roster';
+import { Roster, presenceOf, type Person, type Presence } from './roster';
 
 export { NOTICES_MAX, conversationOf } from './conversation';
-export { describeLastSeen, type Person } from './roster';
+export { describeLastSeen, presenceOf, type Person, type Presence } from './roster';
 
 /**
  * All chat state the extension keeps, with no dependency on VS Code or the network: conversations (their timelines
@@ -361,7 +361,12 @@ export class ChatState extends EventEmitter<StateEvents> {
     return this.persons.get(username)?.blocked ?? false;
   }
 
-  /** Everyone known except me: online first (by name), then by how recently they were seen, then by name. */
+  presenceOf(username: string): Presence {
+    const person = this.persons.get(username);
+    return person ? presenceOf(person) : 'offline';
+  }
+
+  /** Everyone known except me: online first (active, then idle), then by how recently they were seen, then by name. */
   people(): Person[] {
     return this.persons.list();
   }

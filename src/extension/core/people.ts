@@ -49,7 +49,10 @@ export class People {
   }
 
   onPresence(event: PresenceEvent): void {
+    const before = this.state.presenceOf(event.username);
     this.state.applyPresence(event);
+    // Becoming idle or active again is shown in the people list, not told in the conversations.
+    if (before !== 'offline' && event.online && (event.idle === true) !== (before === 'idle')) return;
     this.scheduleRefresh();
     // Someone I block is hidden from me, not gone offline: saying "went offline" would be untrue.
     const blocked = this.blocking.has(event.username) || this.state.isBlocked(event.username);

@@ -8,6 +8,8 @@ import type { PresenceEvent, UserSummary } from '../../protocol';
 export interface Person {
   username: string;
   online: boolean;
+  /** Online, but away from every session (protocol 3's idle presence). */
+  idle: boolean;
   blocked: boolean;
   /** When they went offline, from a presence event (server time, ms). */
   lastSeenAt?: number;
@@ -37,7 +39,7 @@ export class Roster {
   person(username: string): Person {
     let person = this.persons.get(username);
     if (!person) {
-      person = { username, online: false, blocked: false };
+      person = { username, online: false, idle: false, blocked: false };
       this.persons.set(username, person);
       if (username !== this.me()) this.added();
     }
@@ -47,6 +49,7 @@ export class Roster {
   applyPresence(event: PresenceEvent): void {
     const person = this.person(event.username);
     person.online = event.online;
+    person.idle = event.online && event.idle === true;
     if (!event.online) {
       person.lastSeenAt = event.at;
       person.seenWithinMinutes = undefined;
@@ -60,6 +63,7 @@ export class Roster {
     for (const person of this.persons.values()) {
       const was = person.online;
       person.online = online.has(person.username);
+      if (!person.online) person.idle = false;
       // Someone who was online and is no longer went offline just now (as far as we can tell).
       if (was && !person.online) person.lastSeenAt ??= this.now();
     }
@@ -79,6 +83,7 @@ export class Roster {
       if (user.username === this.me()) continue;
       const person = this.person(user.username);
       person.online = user.online;
+      person.idle = user.online && user.idle === true;
       person.blocked = user.blocked;
       if (!user.online) {
         if (user.lastSeen !== null) person.lastSeenAt = user.lastSeen;
@@ -98,10 +103,10 @@ export class Roster {
     const person = this.person(username);
     person.blocked = blocked;
     // The server hides presence between blocked users: what we knew is no longer news.
-    if (blocked) person.online = false;
+    if (blocked) person.online = person.idle = false;
   }
 
-  /** Everyone known except me: online first (by name), then by how recently they were seen, then by name. */
+  /** Everyone known except me: online first (active, then idle, by name), then by how recently they were seen, then by name. */
   list(): Person[] {
     const now = this.now();
     const recency = (p: Person): number => {
@@ -113,6 +118,7 @@ export class Roster {
       .filter((p) => p.username !== this.me())
       .sort((a, b) => {
         if (a.online !== b.online) return a.online ? -1 : 1;
+        if (a.idle !== b.idle) return a.idle ? 1 : -1;
         if (!a.online) {
           const diff = recency(a) - recency(b);
           if (diff !== 0 && !Number.isNaN(diff)) return diff;
@@ -133,9 +139,16 @@ export class Roster {
   }
 }
 
-/** "last seen 12 min ago", "last seen within 15 min", or "offline". */
+/** The three states of presence the people view shows. */
+export type Presence = 'online' | 'idle' | 'offline';
+
+export function presenceOf(person: Pick<Person, 'online' | 'idle'>): Presence {
+  return person.online ? (person.idle ? 'idle' : 'online') : 'offline';
+}
+
+/** "online", "idle", "last seen 12 min ago", "last seen within 15 min", or "offline". */
 export function describeLastSeen(person: Person, now: number): string {
-  if (person.online) return 'online';
+  if (person.online) return presenceOf(person);
   if (person.lastSeenAt !== undefined) {
     const minutes = Math.max(0, Math.floor((now - person.lastSeenAt) / 60_000));
     if (minutes < 1) return 'last seen just now';

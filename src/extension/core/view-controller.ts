@@ -30,6 +30,8 @@ export interface ViewActions {
   log(text: string): void;
   /** Which conversation this view shows changed, or whether it is on screen. */
   viewingChanged(): void;
+  /** The user is at this view: it was shown, or they typed or clicked in it (see core/attention.ts). */
+  userActive?(): void;
 }
 
 export const TIMELINE_PAGE = 200;
@@ -93,6 +95,7 @@ export class ChatViewController {
     // Without retainContextWhenHidden the page is discarded when hidden and loads again when shown.
     if (!visible) this.ready = false;
     this.actions.viewingChanged();
+    if (visible) this.actions.userActive?.();
   }
 
   /** The webview's page was replaced (new HTML): wait for its "ready". */
@@ -151,6 +154,9 @@ export class ChatViewController {
         return;
       case 'action':
         this.actions.action(message.action);
+        return;
+      case 'active':
+        this.actions.userActive?.();
         return;
     }
   }

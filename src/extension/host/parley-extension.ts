@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { HostAction } from '../../view-protocol';
+import { Attention } from '../core/attention';
 import { ChatSession } from '../core/chat-session';
 import type { StateSnapshot } from '../core/chat-state';
 import { EDITOR_COMMANDS, type EditorCommand } from '../core/command-ids';
@@ -19,6 +20,7 @@ import { alertSessionEvents } from './session-alerts';
 import { clientOptions, peerOptions } from './settings';
 import { ShareLinks } from './share-links';
 import { StatusBar } from './status-bar';
+import { followUserActivity } from './user-activity';
 
 /** What activate() returns: enough for a test running inside VS Code to see what the user would. */
 export interface ParleyTestApi {
@@ -47,7 +49,13 @@ export class ParleyExtension implements vscode.Disposable {
   private readonly share: ShareLinks;
   private readonly notifier: Notifier;
   private readonly status: StatusBar;
+  private readonly attention: Attention;
   private readonly disposables: vscode.Disposable[] = [];
+
+  /** The user is back (e.g. the people view was shown): see Attention. */
+  userActive(): void {
+    this.attention.back();
+  }
 
   constructor(context: vscode.ExtensionContext) {
     const log = vscode.window.createOutputChannel('Parley', { log: true });
@@ -55,6 +63,8 @@ export class ParleyExtension implements vscode.Disposable {
     const session = new ChatSession({ private: () => peerOptions(log), client: () => clientOptions(log) });
     this.session = session;
     this.auth = vscodeAuth(context.secrets, session, log);
+    // Back at the editor after the server's idle sign-out: signed in again with the stored token, asking nothing.
+    this.attention = new Attention(session, (who) => this.auth.signIn({ ...who, interactive: false }));
     // The server bundle is loaded only when a local server is started (see local-server.ts for why in-process).
     const serverBundle = join(context.extensionPath, 'dist', 'extension-server.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a runtime path, on purpose not bundled into extension.js
@@ -67,6 +77,7 @@ export class ParleyExtension implements vscode.Disposable {
       action: (action) => void this.runAction(action),
       signOut: () => void vscode.commands.executeCommand(EDITOR_COMMANDS.signOut.id),
       log: (text) => log.warn(text),
+      userActive: () => this.attention.back(),
     });
     this.localUi = new LocalServerUi(this.local, this.auth, session, reveal, log, context.globalStorageUri.fsPath);
     this.people = new PeopleTree(session);
@@ -78,7 +89,17 @@ export class ParleyExtension implements vscode.Disposable {
     this.status = new StatusBar(session.state);
     alertSessionEvents(session, reveal, log);
 
-    this.disposables.push(this.views, this.people, this.notifier, this.auth, this.status, this.localUi, log);
+    this.disposables.push(
+      this.views,
+      this.people,
+      followUserActivity(this.attention),
+      this.attention,
+      this.notifier,
+      this.auth,
+      this.status,
+      this.localUi,
+      log,
+    );
     this.registerCommands();
   }
 

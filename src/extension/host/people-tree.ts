@@ -1,9 +1,16 @@
 import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
-import { describeLastSeen, type Person } from '../core/chat-state';
+import { describeLastSeen, presenceOf, type Person, type Presence } from '../core/chat-state';
 import { EDITOR_COMMANDS, personContext } from '../core/command-ids';
 
-/** The people view: online first, then the rest by when they were last seen; blocked users marked. */
+/** Online (a green dot), idle (a yellow clock: there, but away) and offline (a hollow circle); their descriptions say it too. */
+const PRESENCE_ICONS: Record<Presence, vscode.ThemeIcon> = {
+  online: new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('charts.green')),
+  idle: new vscode.ThemeIcon('clock', new vscode.ThemeColor('charts.yellow')),
+  offline: new vscode.ThemeIcon('circle-outline'),
+};
+
+/** The people view: online first (active, then idle), then the rest by when they were last seen; blocked users marked. */
 export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Person | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -35,9 +42,7 @@ export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Dispo
     item.tooltip = `${person.username}: ${item.description}`;
     item.iconPath = person.blocked
       ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('errorForeground'))
-      : person.online
-        ? new vscode.ThemeIcon('circle-filled', new vscode.ThemeColor('charts.green'))
-        : new vscode.ThemeIcon('circle-outline');
+      : PRESENCE_ICONS[presenceOf(person)];
     item.contextValue = personContext(person, secret);
     item.accessibilityInformation = { label: `${person.username}, ${item.description}` };
     item.command = { command: EDITOR_COMMANDS.messagePerson.id, title: 'Message', arguments: [person] };

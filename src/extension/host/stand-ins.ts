@@ -36,12 +36,14 @@ export function viewStandIns(extension: () => ParleyExtension): vscode.Disposabl
     getChildren: (person) => people().getChildren(person),
     getTreeItem: (person) => people().getTreeItem(person),
   };
+  const treeView = vscode.window.createTreeView(VIEW_IDS.people, { treeDataProvider: tree });
   return [
     vscode.window.registerWebviewViewProvider(VIEW_IDS.chat, { resolveWebviewView: (view) => extension().views.resolveWebviewView(view) }),
     vscode.window.registerWebviewPanelSerializer(VIEW_IDS.panel, {
       deserializeWebviewPanel: (panel) => extension().views.deserializeWebviewPanel(panel),
     }),
-    vscode.window.createTreeView(VIEW_IDS.people, { treeDataProvider: tree }),
+    treeView,
+    treeView.onDidChangeVisibility(({ visible }) => visible && extension().userActive()),
     changed,
     { dispose: () => relay?.dispose() },
   ];

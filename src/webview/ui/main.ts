@@ -42,6 +42,9 @@ const savedSchema = z.object({
   drafts: z.optional(z.record(z.string().check(z.maxLength(64)), z.string().check(z.maxLength(10_000)))),
 });
 
+/** The user typing or clicking in the view is told to the host at most this often. */
+const ACTIVE_EVERY_MS = 10_000;
+
 export class ChatApp {
   private connection: ConnectionView = { phase: 'signed-out' };
   private conversations: ConversationSummary[] = [];
@@ -84,6 +87,15 @@ export class ChatApp {
     root.classList.add('chat');
 
     doc.defaultView?.addEventListener('message', (e: MessageEvent) => this.receive(e.data));
+    // The user at the chat is at the editor: after an idle sign-out the host signs in again (core/attention.ts).
+    let activeAt = Number.NEGATIVE_INFINITY;
+    const active = (): void => {
+      if (Date.now() - activeAt < ACTIVE_EVERY_MS) return;
+      activeAt = Date.now();
+      post({ type: 'active' });
+    };
+    root.addEventListener('keydown', active, { capture: true });
+    root.addEventListener('pointerdown', active, { capture: true });
     this.composer.update(this.connection.phase, this.conversations);
     this.composer.restoreDraft();
     const remembered = saved.success ? saved.data.active : undefined;
