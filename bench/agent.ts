@@ -7,7 +7,17 @@
 import type { ChatMessage } from '../src/protocol';
 import { createClient, type BenchClient } from './drivers';
 import { serve } from './ipc';
-import { clockMs, cpuSample, makeBody, parseBody, userName, type AgentCommands, type AgentEvents, type AgentInit } from './protocol';
+import {
+  clockMs,
+  cpuSample,
+  makeBody,
+  parseBody,
+  userName,
+  type AgentCommands,
+  type AgentEvents,
+  type AgentInit,
+  type FanoutVia,
+} from './protocol';
 import { errorMessage } from '../src/protocol/errors';
 
 /** No sample array grows beyond this (a bound on memory, far above what any phase collects). */
@@ -32,6 +42,7 @@ interface Stream {
   open: Set<number>;
 }
 let window = 1;
+let via: FanoutVia = 'broadcast';
 const directStreams = new Map<number, Stream>();
 const broadcastStreams = new Map<number, Stream>();
 /** Broadcast (sender:seq) -> how many local clients have it. Kept across runs: stragglers still count. */
@@ -82,7 +93,8 @@ function pumpBroadcast(stream: Stream): void {
     stream.inflight++;
     stream.open.add(seq);
     counters.sent++;
-    void stream.client.broadcast(makeBody('b', stream.client.index, seq, bodyBytes)).then((ok) => {
+    const body = makeBody('b', stream.client.index, seq, bodyBytes);
+    void (via === 'channel' ? stream.client.post(body) : stream.client.broadcast(body)).then((ok) => {
       if (ok) return;
       counters.errors++;
       finishBroadcast(stream, seq);
@@ -239,10 +251,11 @@ const events = serve<AgentCommands, AgentEvents>({
     latencySamples = [];
   },
 
-  broadcastStart: ({ senders, window: w }) => {
+  broadcastStart: ({ senders, window: w, via: how }) => {
     if (running) throw new Error('a load is already running');
     running = true;
     window = w;
+    via = how;
     broadcastStreams.clear();
     for (const index of senders) {
       const client = clients.get(index);

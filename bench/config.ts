@@ -13,6 +13,7 @@ export const PHASES = [
   'flood',
   'bigreplay',
   'storm',
+  'channels',
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -69,6 +70,11 @@ export interface Sizes {
   maxReruns: number;
   replayMessages: number;
   replayRepeats: number;
+  /** Channels: missed channel messages a member catches up on (against a replay of replayMessages direct ones). */
+  catchUpMessages: number;
+  /** Channels: messages posted to count the rows each writes, in a channel of each of these sizes. */
+  channelRowsPosts: number;
+  channelRowsMembers: number[];
   startRepeats: number;
   seededMessages: number;
   storeSequential: number;
@@ -118,6 +124,9 @@ export const FULL: Sizes = {
   maxReruns: 3,
   replayMessages: 1_000,
   replayRepeats: 3,
+  catchUpMessages: 10_000,
+  channelRowsPosts: 200,
+  channelRowsMembers: [10, 1_000],
   startRepeats: 3,
   seededMessages: 100_000,
   storeSequential: 2_000,
@@ -157,6 +166,9 @@ export const QUICK: Sizes = {
   maxReruns: 0,
   replayMessages: 1_000,
   replayRepeats: 2,
+  catchUpMessages: 2_000,
+  channelRowsPosts: 50,
+  channelRowsMembers: [10, 200],
   startRepeats: 1,
   seededMessages: 5_000,
   storeSequential: 300,

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import {
+  GENERAL_CHANNEL,
   PROTOCOL_VERSION,
   type ChatMessage,
   type ClientToServerEvents,
@@ -33,6 +34,8 @@ export interface BenchClient {
   /** Resolves with whether the server accepted it; never rejects. */
   direct(to: string, body: string): Promise<boolean>;
   broadcast(body: string): Promise<boolean>;
+  /** A post to #general (Parley, protocol 3). */
+  post(body: string): Promise<boolean>;
   close(): void;
 }
 
@@ -56,7 +59,8 @@ class SocketIoClient implements BenchClient {
     const auth: HandshakeAuth = { protocol: PROTOCOL_VERSION };
     this.socket = io(url, { forceNew: true, transports: ['websocket'], reconnection: false, autoConnect: false, timeout: 60_000, auth });
     this.socket.on('message', (message) => {
-      if (acknowledge) {
+      // Channel messages are never acknowledged (a read position says where a member is).
+      if (acknowledge && message.kind !== 'channel') {
         this.toAcknowledge.push(message.id);
         if (!this.ackScheduled) {
           this.ackScheduled = true;
@@ -96,6 +100,12 @@ class SocketIoClient implements BenchClient {
 
   broadcast(body: string): Promise<boolean> {
     return new Promise((resolve) => this.socket.emit('broadcast', { body, clientMsgId: randomUUID() }, (reply) => resolve(reply.ok)));
+  }
+
+  post(body: string): Promise<boolean> {
+    return new Promise((resolve) =>
+      this.socket.emit('post', { channel: GENERAL_CHANNEL, body, clientMsgId: randomUUID() }, (reply) => resolve(reply.ok)),
+    );
   }
 
   close(): void {
@@ -166,6 +176,11 @@ class FloorClient implements BenchClient {
 
   broadcast(body: string): Promise<boolean> {
     return this.request({ t: 'broadcast', rid: 0, body, clientMsgId: randomUUID() });
+  }
+
+  /** The floor has no channels: everyone connected is its one room. */
+  post(body: string): Promise<boolean> {
+    return this.broadcast(body);
   }
 
   close(): void {

@@ -13,6 +13,7 @@ import {
   serverLoad,
   type AgentCounters,
   type ConnectResult,
+  type FanoutVia,
   type MemorySample,
   type ServerLoad,
   type ServerSample,
@@ -154,8 +155,11 @@ export async function measureDirect(rig: Rig, sizes: Sizes): Promise<ThroughputR
   return { clients: rig.connected, ...result, settings: { pairs: rig.connected / 2, window: sizes.directWindow } };
 }
 
-/** 2. Broadcast fan-out: a few senders, each keeping `broadcastWindow` broadcasts not yet received by everyone. */
-export async function measureFanout(rig: Rig, sizes: Sizes): Promise<ThroughputResult> {
+/**
+ * 2. Broadcast fan-out: a few senders, each keeping `broadcastWindow` broadcasts not yet received by everyone.
+ * 14. The same through a channel (`via` 'channel'): posts to #general, of which every signed-in client is a member.
+ */
+export async function measureFanout(rig: Rig, sizes: Sizes, via: FanoutVia = 'broadcast'): Promise<ThroughputResult> {
   const senders = Array.from({ length: Math.min(sizes.broadcastSenders, rig.connected) }, (_, i) => i * 2);
   const connected = (await rig.counters()).map((c) => c.connected);
   // The orchestrator hears from each agent when all its clients have a broadcast, and tells the sender.
@@ -177,7 +181,7 @@ export async function measureFanout(rig: Rig, sizes: Sizes): Promise<ThroughputR
     async () => {
       await Promise.all(
         rig.agents.map((agent, a) =>
-          agent.call('broadcastStart', { senders: senders.filter((s) => rig.owner(s) === a), window: sizes.broadcastWindow }),
+          agent.call('broadcastStart', { senders: senders.filter((s) => rig.owner(s) === a), window: sizes.broadcastWindow, via }),
         ),
       );
     },

@@ -9,6 +9,9 @@
  */
 export type ServerKind = 'ws' | 'baseline' | 'durable' | 'parley';
 
+/** How a fan-out is sent: a broadcast to everyone online, or (Parley) a post to #general, of which every user is a member. */
+export type FanoutVia = 'broadcast' | 'channel';
+
 export const SERVER_LABELS: Record<ServerKind, string> = {
   ws: 'ws floor',
   baseline: 'Socket.IO baseline',
@@ -193,6 +196,8 @@ export type StoreCommands = {
   startTime: [{ kind: 'parley' | 'baseline'; dataDir: string }, StartTimeResult];
   seed: [{ dataDir: string; messages: number; batch: number }, { ms: number }];
   storeThroughput: [{ dataDir: string; sequential: number; concurrent: number }, StoreThroughputResult];
+  /** A channel of `members` members, `posts` messages posted to it: the rows they added to the database. */
+  channelRows: [{ dataDir: string; members: number; posts: number }, { rowsPerMessage: number }];
 };
 
 // ---- load agent ---------------------------------------------------------------------------
@@ -243,7 +248,7 @@ export type AgentCommands = {
   /** Forgets latency samples taken so far (end of a warm-up). */
   latencyMark: [undefined, void];
   /** Local senders each keep `window` broadcasts not yet received by everyone. */
-  broadcastStart: [{ senders: number[]; window: number }, void];
+  broadcastStart: [{ senders: number[]; window: number; via: FanoutVia }, void];
   /** Told by the orchestrator: every agent has received broadcast (sender, seq). */
   broadcastDone: [{ sender: number; seq: number }, void];
   /** Stops sending and waits (bounded) for what is on its way. */

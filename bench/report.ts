@@ -284,6 +284,7 @@ export function buildTable(results: BenchResults): Row[] {
   );
 
   rows.push(...hardeningRows(results));
+  rows.push(...channelRows(results));
 
   const client = results.client;
   for (const b of client?.bundles ?? []) {
@@ -433,6 +434,53 @@ function hardeningRows(results: BenchResults): Row[] {
         secs,
       ),
     );
+  }
+  return rows;
+}
+
+/** Issue 16's channel measures: fan-out through a channel, rows per message, catch-up against the replay. */
+function channelRows(results: BenchResults): Row[] {
+  const { sizes } = results.meta;
+  const rows: Row[] = [];
+  const parley = results.kinds.parley;
+  if (parley?.channelFanout) {
+    rows.push(
+      kindRow(results, {
+        measure: `14. Channel fan-out deliveries/s (#general, ${sizes.clients.toLocaleString('en-US')} members, ${sizes.broadcastSenders} senders; baseline: its broadcast)`,
+        get: (k) => (k.kind === 'parley' ? k.channelFanout?.perSec : k.fanout?.perSec),
+        format: int,
+        better: 'higher',
+        goal: 0.8,
+        goalText: '>= 0.8x',
+        chartLabel: 'channel deliveries/s',
+      }),
+    );
+  }
+  const perSize = results.channelRows?.perSize;
+  if (perSize && perSize.length >= 2) {
+    const [small, big] = [perSize[0]!, perSize.at(-1)!];
+    const r = ratio(big.rowsPerMessage, small.rowsPerMessage);
+    rows.push({
+      measure: `15. Rows written per channel message, ${perSize.map((p) => p.members.toLocaleString('en-US')).join(' / ')} members (ratio: largest / smallest)`,
+      values: { parley: perSize.map((p) => p.rowsPerMessage.toFixed(2)).join(' / ') },
+      ratio: r,
+      ratioText: r === null ? '—' : `${r.toFixed(2)}x`,
+      goal: 'constant (1.00x)',
+      met: r === null ? null : Math.abs(r - 1) < 0.01,
+    });
+  }
+  const catchUp = parley?.catchUp;
+  const replay = parley?.replay;
+  if (catchUp) {
+    const r = ratio(catchUp.totalMs.median, replay?.totalMs.median);
+    rows.push({
+      measure: `16. Catch up on ${catchUp.messages.toLocaleString('en-US')} missed channel messages (ms, connect + sign-in + unread count + latest page; against 6.)`,
+      values: { parley: spreadText(catchUp.totalMs, ms)! },
+      ratio: r,
+      ratioText: r === null ? '—' : `${r.toFixed(2)}x`,
+      goal: '<= 1x of 6.',
+      met: r === null ? null : r <= 1,
+    });
   }
   return rows;
 }

@@ -1,6 +1,7 @@
 /** The shape of .bench/<mode>.json. */
 import type { Phase, Sizes } from './config';
 import type { ActivationResult } from './activation';
+import type { CatchUpResult, ChannelRowsResult } from './channels';
 import type { ClientResult } from './client';
 import type { ReconnectStormResult, ReplayBoundResult, SignInFloodResult } from './hardening';
 import type { LatencyResult, RampResult, ReplayResult, StartTimes, StoreResult, ThroughputResult } from './measures';
@@ -21,6 +22,10 @@ export interface KindResult {
   latency?: LatencyResult;
   /** Parley only; the baseline has no offline messages. */
   replay?: ReplayResult;
+  /** Parley only: the fan-out through #general (the baseline's row is its broadcast fan-out). */
+  channelFanout?: ThroughputResult;
+  /** Parley only: catching up on missed channel messages. */
+  catchUp?: CatchUpResult;
   ramp?: RampResult;
 }
 
@@ -61,6 +66,7 @@ export interface BenchResults {
   kinds: Partial<Record<ServerKind, KindResult>>;
   start?: StartTimes;
   store?: StoreResult;
+  channelRows?: ChannelRowsResult;
   client?: ClientResult;
   activation?: ActivationResult;
   hardening?: { flood?: SignInFloodResult; replay?: ReplayBoundResult; storm?: ReconnectStormResult };

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureActivation } from './activation';
+import { measureCatchUp, measureChannelRows } from './channels';
 import { measureClient } from './client';
 import { FULL, PHASES, QUICK, type Phase, type Sizes } from './config';
 import { fileLimits } from './ipc';
@@ -261,7 +262,7 @@ async function main(): Promise<number> {
   const kindResult = (kind: ServerKind): KindResult => (results.kinds[kind] ??= { kind, label: SERVER_LABELS[kind] });
 
   // Block A: one server per kind with `clients` signed in: direct, fan-out, latency, then (Parley) replay.
-  if (wants('direct') || wants('fanout') || wants('latency') || wants('replay')) {
+  if (wants('direct') || wants('fanout') || wants('latency') || wants('replay') || wants('channels')) {
     for (const kind of kinds) {
       const k = kindResult(kind);
       log(`\n${SERVER_LABELS[kind]}: ${sizes.clients} clients`);
@@ -296,7 +297,10 @@ async function main(): Promise<number> {
         if (wants('direct')) k.direct = await measure('direct', () => measureDirect(rig, sizes));
         if (wants('fanout')) k.fanout = await measure('fanout', () => measureFanout(rig, sizes));
         if (wants('latency')) k.latency = await measure('latency', () => measureLatency(rig, sizes));
-        if (wants('replay') && kind === 'parley') {
+        // The channel rows compare with the baseline's broadcast fan-out and with Parley's replay: they need both.
+        if (wants('channels') && kind === 'baseline' && !k.fanout) k.fanout = await measure('fanout', () => measureFanout(rig, sizes));
+        if (wants('channels') && kind === 'parley') k.channelFanout = await measure('channels', () => measureFanout(rig, sizes, 'channel'));
+        if ((wants('replay') || wants('channels')) && kind === 'parley') {
           k.replay = await bounded(
             results,
             'parley replay',
@@ -306,6 +310,18 @@ async function main(): Promise<number> {
               await rig.quiesce(30_000);
               await waitForQuiet('parley replay');
               return rig.profiled(profileFile(kind, 'replay'), () => measureReplay(rig.url, sizes, REPLAY_FROM, REPLAY_TO));
+            },
+            kill,
+          );
+        }
+        if (wants('channels') && kind === 'parley') {
+          k.catchUp = await bounded(
+            results,
+            'parley catch-up',
+            sizes.phaseTimeoutMs,
+            async () => {
+              await waitForQuiet('parley catch-up');
+              return measureCatchUp(rig.url, sizes, REPLAY_FROM, REPLAY_TO);
             },
             kill,
           );
@@ -351,6 +367,11 @@ async function main(): Promise<number> {
     await waitForQuiet('store throughput');
     const store = await bounded(results, 'store throughput', sizes.phaseTimeoutMs, () => measureStore(sizes, tmp), killAll);
     if (store) results.store = store;
+  }
+  if (wants('channels')) {
+    log('\nRows per channel message');
+    const rows = await bounded(results, 'channel rows', sizes.phaseTimeoutMs * 2, () => measureChannelRows(sizes, tmp), killAll);
+    if (rows) results.channelRows = rows;
   }
   const hardening = async <T>(phase: Phase, title: string, fn: () => Promise<T>): Promise<T | undefined> => {
     if (!wants(phase)) return undefined;

@@ -4,6 +4,7 @@
  * messages through openSqliteStore, and saveMessage throughput with and without group commit.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { serve } from './ipc';
 import { BENCH_PASSWORD, BENCH_SCRYPT, type StoreCommands } from './protocol';
 
@@ -66,6 +67,52 @@ serve<StoreCommands>({
       await store.close();
     }
     return { ms: performance.now() - t0 };
+  },
+
+  channelRows: async ({ dataDir, members, posts }) => {
+    const [{ openSqliteStore }, { hashPassword }, { Database }] = await Promise.all([
+      import('../src/server/store/sqlite-store'),
+      import('../src/server/passwords'),
+      import('node-sqlite3-wasm'),
+    ]);
+    const names = Array.from({ length: members }, (_, i) => `member${i}`);
+    const countRows = (): number => {
+      const db = new Database(path.join(dataDir, 'parley.db'), { readOnly: true });
+      try {
+        const tables = db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") as { name: string }[];
+        return tables.reduce((sum, t) => sum + Number((db.get(`SELECT count(*) AS n FROM "${t.name}"`) as { n: number }).n), 0);
+      } finally {
+        db.close();
+      }
+    };
+    let store = await openSqliteStore(dataDir);
+    let channelId: number | undefined;
+    try {
+      const hash = await hashPassword(BENCH_PASSWORD, BENCH_SCRYPT);
+      for (const name of names) await store.putUser(name, hash, Date.now());
+      channelId = await store.createChannel({ name: 'rows', topic: '', private: false, creator: names[0]!, createdAt: Date.now() });
+      if (channelId === undefined) throw new Error('the channel could not be created');
+      for (const name of names.slice(1)) await store.addMember(channelId, name);
+    } finally {
+      await store.close();
+    }
+    const before = countRows();
+    store = await openSqliteStore(dataDir);
+    try {
+      for (let i = 0; i < posts; i++) {
+        await store.post({
+          from: names[i % members]!,
+          channelId,
+          body: `${i} ${BODY}`,
+          sentAt: Date.now(),
+          mentions: [],
+          clientMsgId: randomUUID(),
+        });
+      }
+    } finally {
+      await store.close();
+    }
+    return { rowsPerMessage: (countRows() - before) / posts };
   },
 
   storeThroughput: async ({ dataDir, sequential, concurrent }) => {
