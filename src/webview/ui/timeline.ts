@@ -1,4 +1,13 @@
-import { EVERYONE, compareKeys, partnerOf, privatePartnerOf, type TimelineItem, type WebviewToHost } from '../../view-protocol';
+import {
+  EVERYONE,
+  channelOf,
+  compareKeys,
+  partnerOf,
+  privatePartnerOf,
+  type ItemKey,
+  type TimelineItem,
+  type WebviewToHost,
+} from '../../view-protocol';
 import { TimelineWindow } from '../timeline-window';
 import { dayKey, dayLabel, el, timeLabel } from './dom';
 import type { MarkdownRenderer } from './markdown';
@@ -14,6 +23,18 @@ function itemTime(item: TimelineItem): number {
 
 function keyString(item: TimelineItem): string {
   return `${item.key[0]}:${item.key[1]}`;
+}
+
+/** Where an item with this key goes in items sorted by key: the index of the first one that does not sort before it. */
+function indexOfKey(items: readonly TimelineItem[], key: ItemKey): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(items[mid]!.key, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A message from the same sender, of the same kind, soon after the one before: shown without its header. */
@@ -59,6 +80,9 @@ export class Timeline {
   /** The day separators on screen, by day (and, for a day that comes back, by how many times it did). */
   private days = new Map<string, HTMLElement>();
   private unseen = 0;
+  /** Where the "new since you last read" line goes: before the item with this key. */
+  private firstUnread: ItemKey | undefined;
+  private readonly unreadLine: HTMLElement;
   /** The newest item is in view: keep it there when something arrives or the layout changes. */
   private stick = true;
 
@@ -78,6 +102,12 @@ export class Timeline {
       this.olderRow,
       this.list,
     );
+    this.unreadLine = el(
+      doc,
+      'div',
+      { class: 'unread-line', attrs: { role: 'separator', 'aria-label': 'New since you last read' } },
+      el(doc, 'span', { text: 'New', attrs: { 'aria-hidden': 'true' } }),
+    );
     this.jump = el(doc, 'button', { class: 'jump', text: 'New messages', attrs: { type: 'button' } });
     this.jump.hidden = true;
     this.live = el(doc, 'div', { class: 'sr-only', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } });
@@ -96,9 +126,16 @@ export class Timeline {
     }
   }
 
-  /** Shows a conversation from its newest items. */
-  show(conversation: string, items: TimelineItem[], hasOlder: boolean): void {
+  /**
+   * Shows a conversation from its newest items, with the line before the first unread one. The line stays while
+   * the conversation does (reading it moves the read position, not the line); another conversation clears it.
+   */
+  show(conversation: string, items: TimelineItem[], hasOlder: boolean, firstUnread?: ItemKey): void {
+    const same = conversation === this.conversation;
+    const line = same ? (firstUnread ?? this.firstUnread) : firstUnread;
+    const newLine = line !== undefined && !(same && this.firstUnread && compareKeys(line, this.firstUnread) === 0);
     this.conversation = conversation;
+    this.firstUnread = line;
     this.items = [...items].sort((a, b) => compareKeys(a.key, b.key));
     this.keys.clear();
     for (const item of this.items) this.keys.add(keyString(item));
@@ -109,6 +146,7 @@ export class Timeline {
     this.render();
     this.scrollToBottom();
     this.maybeLoadOlder();
+    if (newLine) this.announceUnread();
   }
 
   /** Adds items of this conversation: `live` ones as they happen, or a page of older ones (or a refresh). */
@@ -124,13 +162,7 @@ export class Timeline {
       const key = keyString(item);
       if (this.keys.has(key)) continue;
       this.keys.add(key);
-      let lo = 0;
-      let hi = this.items.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareKeys(this.items[mid]!.key, item.key) < 0) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = indexOfKey(this.items, item.key);
       this.items.splice(lo, 0, item);
       for (let k = 0; k < indexes.length; k++) if (indexes[k]! >= lo) indexes[k]!++;
       indexes.push(lo);
@@ -164,16 +196,18 @@ export class Timeline {
     const shown = new Map<TimelineItem, Shown>();
     const days = new Map<string, HTMLElement>();
     const { start, end } = this.window;
+    const line = this.unreadLineIndex();
     for (let i = start; i < end; i++) {
       const item = this.items[i]!;
       const previous = i > 0 ? this.items[i - 1] : undefined;
+      if (i === line) wanted.push(this.unreadLine);
       const context = this.contextOf(item);
       const before = this.shown.get(item);
       const entry: Shown =
         before?.context === context
           ? before
           : { node: item.kind === 'message' ? this.renderMessage(item) : this.renderNotice(item), context };
-      if (item.kind === 'message') entry.node.classList.toggle('continued', continues(previous, item.message));
+      if (item.kind === 'message') entry.node.classList.toggle('continued', i !== line && continues(previous, item.message));
       const time = itemTime(item);
       const day = dayKey(time);
       if (!previous || dayKey(itemTime(previous)) !== day) {
@@ -206,6 +240,24 @@ export class Timeline {
       if (node === cursor) cursor = cursor.nextElementSibling;
       else this.list.insertBefore(node, cursor);
     }
+  }
+
+  /**
+   * The index of the item the unread line goes before, or -1: none when nothing unread is loaded, nor when the
+   * first unread would be the first item loaded while older ones are still to come (the line may belong above).
+   */
+  private unreadLineIndex(): number {
+    if (!this.firstUnread) return -1;
+    const index = indexOfKey(this.items, this.firstUnread);
+    return index === this.items.length || (index === 0 && this.hasOlder) ? -1 : index;
+  }
+
+  /** Says once, on opening a conversation with something new, how many messages came since the user last read. */
+  private announceUnread(): void {
+    const line = this.unreadLineIndex();
+    if (line < 0) return;
+    const count = this.items.slice(line).filter((i) => i.kind === 'message' && i.message.from !== this.me).length;
+    if (count > 0) this.live.textContent = `${count} new message${count === 1 ? '' : 's'} since you last read`;
   }
 
   private contextOf(item: TimelineItem): string {
@@ -283,6 +335,8 @@ export class Timeline {
       return `Private chat with ${secret}: messages go directly to ${secret}, end-to-end encrypted, and are not stored on the server.`;
     const partner = partnerOf(this.conversation);
     if (partner) return `No messages with ${partner} yet. Say hello!`;
+    const channel = channelOf(this.conversation);
+    if (channel) return `No messages in #${channel} yet.`;
     return 'No broadcasts yet. What you send here reaches everyone online.';
   }
 
