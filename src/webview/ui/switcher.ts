@@ -111,8 +111,8 @@ export class ConversationSwitcher {
       this.popup.hidden = false;
       this.button.setAttribute('aria-expanded', 'true');
       this.input.value = '';
-      if (!this.built) this.build();
-      this.filter();
+      if (this.built) this.filter();
+      else this.build();
     }
     this.input.focus();
   }
