@@ -82,9 +82,11 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       await input.waitFor({ state: 'visible', timeout: 30_000 });
 
       await bob.message('alice', 'hello alice, this is bob');
-      const conversation = view.locator('.conversation', { hasText: 'bob' }).first();
+      await view.locator('.switcher-button').click();
+      const conversation = view.locator('.switcher-list .conversation[data-id="dm:bob"]');
       await conversation.waitFor({ state: 'visible', timeout: 30_000 });
       await conversation.click();
+      await view.locator('.switcher-button[data-current="dm:bob"]').waitFor({ state: 'visible', timeout: 30_000 });
       const message = view.locator('.message', { hasText: 'hello alice, this is bob' }).first();
       await message.waitFor({ state: 'visible', timeout: 30_000 });
       assert.equal((await message.locator('.from').innerText()).trim(), 'bob');
@@ -103,13 +105,14 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       assert.equal((await own.locator('.from').innerText()).trim(), 'alice (you)');
       await vscode.screenshot('alice-reply');
 
-      // High contrast: the selected tab has a border of the theme's active colour and, reached with the keyboard
-      // (Shift+Tab from the timeline), the focus ring in the focus colour outside that border.
-      const selected = view.locator('.conversation.selected');
+      // High contrast: the switcher's button, reached with the keyboard (Shift+Tab from the timeline), has the focus
+      // ring in the focus colour outside its border; in the list it opens, the highlighted conversation has a border
+      // of the theme's active colour.
+      const button = view.locator('.switcher-button');
       await view.locator('.timeline').press('Shift+Tab');
       const shot = await vscode.screenshot('high-contrast-focus');
       // (No named functions in here: tsx would wrap them in a helper that the page does not have.)
-      const look = await selected.evaluate((el) => {
+      const look = await button.evaluate((el) => {
         const tab = el as HTMLElement;
         const doc = tab.ownerDocument;
         // The theme's colours as the browser computes colours (rgb(…)), read from probes styled with them.
@@ -125,11 +128,22 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
         return {
           highContrast: doc.body.classList.contains('vscode-high-contrast'),
           focused: doc.activeElement === tab && tab.matches(':focus-visible'),
-          border: [style.borderTopStyle, style.borderTopColor === active],
           ring: [style.outlineStyle, style.outlineColor === focus, style.outlineOffset],
+          active,
         };
       });
-      assert.deepEqual(look, { highContrast: true, focused: true, border: ['solid', true], ring: ['solid', true, '1px'] }, `see ${shot}`);
+      const { active, ...seen } = look;
+      assert.deepEqual(seen, { highContrast: true, focused: true, ring: ['solid', true, '1px'] }, `see ${shot}`);
+      await button.press('Enter');
+      const highlighted = view.locator('.switcher-list .conversation.active');
+      await highlighted.waitFor({ state: 'visible', timeout: 30_000 });
+      const listShot = await vscode.screenshot('high-contrast-switcher');
+      const border = await highlighted.evaluate((el) => {
+        const style = getComputedStyle(el as Element);
+        return [style.borderTopStyle, style.borderTopColor];
+      });
+      assert.deepEqual(border, ['solid', active], `see ${listShot}`);
+      await view.locator('.switcher-filter').press('Escape');
     }));
 
   it('(8) hostile text from another user shows as inert text', async () =>
@@ -141,7 +155,8 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       ];
       for (const text of hostile) await bob.message('alice', text);
       const view = vscode.webview();
-      await view.locator('.conversation', { hasText: 'bob' }).first().click();
+      await view.locator('.switcher-button').click();
+      await view.locator('.switcher-list .conversation[data-id="dm:bob"]').click();
       for (const text of ['<script>globalThis.__parleyPwned', '<img src=x onerror=', 'javascript:globalThis.__parleyPwned']) {
         await view.locator('.message .body', { hasText: text }).first().waitFor({ state: 'visible', timeout: 30_000 });
       }
