@@ -518,19 +518,24 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     selected('dm:carol');
     assert.equal(button.dataset.current, 'dm:carol');
 
-    // Ctrl+K (Cmd+K on macOS) opens it from anywhere in the view; Escape closes it and gives the focus back.
+    // Ctrl+K (Cmd+K on macOS) opens it from anywhere in the view; Escape closes it and gives the focus back. Neither
+    // reaches the window, where VS Code listens for the keys of its own shortcuts (Ctrl+K starts its chords).
+    const heard: string[] = [];
+    page.window.addEventListener('keydown', (e) => heard.push(e.key));
     press('k', { ctrlKey: true });
     assert.equal(isOpen(), true);
     assert.equal(doc.activeElement, filter);
     press('Escape');
     assert.equal(isOpen(), false);
     assert.equal(doc.activeElement, doc.querySelector('textarea'), 'the focus goes back where it was');
+    assert.deepEqual(heard, []);
     press('k', { metaKey: true });
     assert.equal(isOpen(), true);
     press('Enter');
     assert.deepEqual(selects(), ['dm:carol'], 'the conversation on screen is not asked for again');
     press('a');
     assert.equal(selects().length, 1, 'other keys choose nothing');
+    assert.deepEqual(heard, ['Enter', 'a'], 'other keys reach the window as before');
 
     // The button toggles the list; a click on an option chooses it.
     button.click();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ConversationSummary, HostToWebview } from '../src/view-protocol';
-import { openSwitcher, openWebview, switcherOptions, type WebviewPage } from './helpers/webview-dom';
+import { openSwitcher, openWebview, signedInSnapshot, switcherOptions, type WebviewPage } from './helpers/webview-dom';
 
 /**
  * A team's conversations: Everyone, 50 channels (every 7th with unread messages, every 14th of those with mentions,
@@ -47,29 +47,26 @@ function team(): ConversationSummary[] {
 }
 
 function snapshot(conversations: ConversationSummary[], active = 'channel:team-1'): HostToWebview {
-  return {
-    type: 'snapshot',
-    me: 'alice',
-    connection: { phase: 'signed-in', username: 'alice', url: 'http://127.0.0.1:4000' },
+  const items = [1, 2, 3].map((seq) => ({
+    kind: 'message' as const,
+    key: [seq, 0] as [number, number],
+    message: {
+      id: seq,
+      from: 'user1',
+      to: null,
+      kind: 'channel' as const,
+      channel: 'team-1',
+      seq,
+      body: `hello ${seq}`,
+      sentAt: Date.now(),
+    },
+  }));
+  return signedInSnapshot({
     conversations,
     active,
-    items: Array.from({ length: 3 }, (_, i) => ({
-      kind: 'message' as const,
-      key: [i + 1, 0] as [number, number],
-      message: {
-        id: i + 1,
-        from: 'user1',
-        to: null,
-        kind: 'channel' as const,
-        channel: 'team-1',
-        seq: i + 1,
-        body: `hello ${i}`,
-        sentAt: Date.now(),
-      },
-    })),
-    hasOlder: false,
+    items,
     usernames: conversations.flatMap((c) => (c.kind === 'direct' ? [c.title] : [])),
-  };
+  });
 }
 
 const ids = (options: HTMLElement[]): string[] => options.map((o) => o.dataset.id!);
@@ -130,25 +127,24 @@ describe('chat webview: the conversation switcher with 50 channels and 200 peopl
 
   test('labels say what each is and what waits in it; the button shows the totals and the conversation on screen', async () => {
     const page = await open();
-    const label = (id: string): string =>
-      openSwitcher(page)
-        .find((o) => o.dataset.id === id)!
-        .getAttribute('aria-label')!;
-    assert.equal(label('channel:team-28'), '#team-28, channel, 29 unread, 3 mentions');
-    assert.equal(label('channel:team-14'), '#team-14, channel, 15 unread, 2 mentions');
-    assert.equal(label('channel:team-3'), '#team-3, private channel');
-    assert.equal(label('channel:team-1'), '#team-1, channel');
-    assert.equal(label('everyone'), 'Everyone, broadcasts');
-    assert.equal(label('dm:user0'), 'user0, online');
-    assert.equal(label('dm:user1'), 'user1, idle');
-    assert.equal(label('dm:user2'), 'user2, offline');
-    assert.equal(label('dm:user4'), 'user4, idle, 1 unread');
-    assert.equal(label('dm:user7'), 'user7, idle, blocked');
-    assert.equal(label('private:user1'), 'user1, private chat, direct, encrypted');
-    assert.equal(label('private:user2'), 'user2, private chat, connecting…');
-    assert.equal(label('private:user3'), 'user3, private chat, closed');
-
     const row = (id: string): HTMLElement => openSwitcher(page).find((o) => o.dataset.id === id)!;
+    const labels: [string, string][] = [
+      ['channel:team-28', '#team-28, channel, 29 unread, 3 mentions'],
+      ['channel:team-14', '#team-14, channel, 15 unread, 2 mentions'],
+      ['channel:team-3', '#team-3, private channel'],
+      ['channel:team-1', '#team-1, channel'],
+      ['everyone', 'Everyone, broadcasts'],
+      ['dm:user0', 'user0, online'],
+      ['dm:user1', 'user1, idle'],
+      ['dm:user2', 'user2, offline'],
+      ['dm:user4', 'user4, idle, 1 unread'],
+      ['dm:user7', 'user7, idle, blocked'],
+      ['private:user1', 'user1, private chat, direct, encrypted'],
+      ['private:user2', 'user2, private chat, connecting…'],
+      ['private:user3', 'user3, private chat, closed'],
+    ];
+    for (const [id, label] of labels) assert.equal(row(id).getAttribute('aria-label'), label);
+
     assert.equal(row('channel:team-28').querySelector('.mentions')!.textContent, '@3');
     assert.equal(row('channel:team-28').querySelector('.unread')!.textContent, '29');
     assert.equal(row('channel:team-3').querySelector('.tag.private-channel')!.textContent, 'private');
@@ -202,6 +198,7 @@ describe('chat webview: the conversation switcher with 50 channels and 200 peopl
     press(page, 'Enter');
     assert.deepEqual(page.posted.at(-1), { type: 'select', conversation: 'dm:user19' });
     assert.equal(openSwitcher(page).length, 254, 'opened again: the filter is empty');
+    assert.equal(highlighted(page), 'channel:team-42', 'and the highlight on the first');
   });
 
   test('the list is built only while open; filtering rebuilds neither the list nor the timeline', async () => {

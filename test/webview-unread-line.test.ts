@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { HostToWebview, ItemKey, TimelineItem } from '../src/view-protocol';
-import { openWebview, type WebviewPage } from './helpers/webview-dom';
+import { openWebview, signedInSnapshot, type WebviewPage } from './helpers/webview-dom';
 
 const NOW = new Date(2024, 9, 27, 12, 0).getTime();
 
@@ -17,10 +17,7 @@ const range = (from: number, to: number, sender?: (seq: number) => string): Time
   Array.from({ length: to - from + 1 }, (_, i) => message(from + i, sender?.(from + i)));
 
 function snapshot(items: TimelineItem[], firstUnread?: ItemKey, hasOlder = false): HostToWebview {
-  return {
-    type: 'snapshot',
-    me: 'alice',
-    connection: { phase: 'signed-in', username: 'alice', url: 'http://127.0.0.1:4000' },
+  return signedInSnapshot({
     conversations: [
       { id: 'everyone', title: 'Everyone', kind: 'everyone', unread: 0, online: false, blocked: false },
       { id: 'channel:general', title: 'general', kind: 'channel', unread: 0, online: false, blocked: false },
@@ -29,9 +26,8 @@ function snapshot(items: TimelineItem[], firstUnread?: ItemKey, hasOlder = false
     active: 'channel:general',
     items,
     hasOlder,
-    usernames: ['bob'],
     ...(firstUnread && { firstUnread }),
-  };
+  });
 }
 
 describe('chat webview: the "new since you last read" line (the real bundle in jsdom)', () => {

@@ -109,3 +109,17 @@ export function openSwitcher(page: WebviewPage): HTMLElement[] {
   if (button.getAttribute('aria-expanded') !== 'true') button.click();
   return switcherOptions(page);
 }
+
+type Snapshot = Extract<HostToWebview, { type: 'snapshot' }>;
+
+/** The host's snapshot for alice, signed in, with what the test gives (conversations, the active one, its items…). */
+export function signedInSnapshot(fields: Pick<Snapshot, 'conversations' | 'active' | 'items'> & Partial<Snapshot>): Snapshot {
+  return {
+    type: 'snapshot',
+    me: 'alice',
+    connection: { phase: 'signed-in', username: 'alice', url: 'http://127.0.0.1:4000' },
+    hasOlder: false,
+    usernames: [],
+    ...fields,
+  };
+}

@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ParleyClient } from '../../src/client/parley-client';
 import { eventually, next, passwordOf, startServer, type TestServer } from '../helpers/server';
-import { VsCode } from './harness';
+import { VsCode, type FrameLocator } from './harness';
+
+/** Opens a conversation as a person does: the switcher's button (unless its list is open already), then its option. */
+async function openConversation(view: FrameLocator, id: string): Promise<void> {
+  if (!(await view.locator('.switcher-filter').isVisible())) await view.locator('.switcher-button').click();
+  const option = view.locator(`.switcher-list .conversation[data-id="${id}"]`);
+  await option.waitFor({ state: 'visible', timeout: 30_000 });
+  await option.click();
+  await view.locator(`.switcher-button[data-current="${id}"]`).waitFor({ state: 'visible', timeout: 30_000 });
+}
 
 /** A user keybinding runs parley.connect with arguments (the palette passes none). */
 const CONNECT_ALICE = { vscode: 'ctrl+alt+shift+f5', playwright: 'Control+Alt+Shift+F5' };
@@ -82,11 +91,7 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       await input.waitFor({ state: 'visible', timeout: 30_000 });
 
       await bob.message('alice', 'hello alice, this is bob');
-      await view.locator('.switcher-button').click();
-      const conversation = view.locator('.switcher-list .conversation[data-id="dm:bob"]');
-      await conversation.waitFor({ state: 'visible', timeout: 30_000 });
-      await conversation.click();
-      await view.locator('.switcher-button[data-current="dm:bob"]').waitFor({ state: 'visible', timeout: 30_000 });
+      await openConversation(view, 'dm:bob');
       const message = view.locator('.message', { hasText: 'hello alice, this is bob' }).first();
       await message.waitFor({ state: 'visible', timeout: 30_000 });
       assert.equal((await message.locator('.from').innerText()).trim(), 'bob');
@@ -104,6 +109,19 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       await own.waitFor({ state: 'visible', timeout: 30_000 });
       assert.equal((await own.locator('.from').innerText()).trim(), 'alice (you)');
       await vscode.screenshot('alice-reply');
+
+      // Ctrl+K inside the view opens the switcher, and it is the view's alone: VS Code, which hears every key the
+      // view does, must not take it as the start of one of its Ctrl+K chords (the next letter typed in the filter would
+      // run a command: Ctrl+K M changes the language mode).
+      await input.press('Control+k');
+      const filter = view.locator('.switcher-filter');
+      await filter.waitFor({ state: 'visible', timeout: 10_000 });
+      await vscode.page.keyboard.type('bo');
+      await view.locator('.switcher-list .conversation.active[data-id="dm:bob"]').waitFor({ state: 'visible', timeout: 10_000 });
+      const chordShot = await vscode.screenshot('switcher-ctrl-k');
+      assert.doesNotMatch(await vscode.statusBarText(), /second key of chord|is not a command/, `see ${chordShot}`);
+      assert.equal(await vscode.page.locator('.quick-input-widget:visible').count(), 0, `no quick pick: see ${chordShot}`);
+      await filter.press('Escape');
 
       // High contrast: the switcher's button, reached with the keyboard (Shift+Tab from the timeline), has the focus
       // ring in the focus colour outside its border; in the list it opens, the highlighted conversation has a border
@@ -155,8 +173,7 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       ];
       for (const text of hostile) await bob.message('alice', text);
       const view = vscode.webview();
-      await view.locator('.switcher-button').click();
-      await view.locator('.switcher-list .conversation[data-id="dm:bob"]').click();
+      await openConversation(view, 'dm:bob');
       for (const text of ['<script>globalThis.__parleyPwned', '<img src=x onerror=', 'javascript:globalThis.__parleyPwned']) {
         await view.locator('.message .body', { hasText: text }).first().waitFor({ state: 'visible', timeout: 30_000 });
       }

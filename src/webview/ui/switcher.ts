@@ -44,7 +44,7 @@ export class ConversationSwitcher {
   ) {
     this.button = el(doc, 'button', {
       class: 'switcher-button',
-      attrs: { type: 'button', 'aria-haspopup': 'listbox', 'aria-expanded': 'false', title: 'Go to conversation (Ctrl+K)' },
+      attrs: { type: 'button', 'aria-haspopup': 'listbox', 'aria-expanded': 'false', title: 'Go to conversation (Ctrl+K, ⌘K on macOS)' },
     });
     this.input = el(doc, 'input', {
       class: 'switcher-filter',
@@ -86,6 +86,9 @@ export class ConversationSwitcher {
     doc.addEventListener('keydown', (e) => {
       if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k' && !this.element.hidden) {
         e.preventDefault();
+        // VS Code hears every key of a webview from a listener on its window, and would take this one as the start
+        // of a Ctrl+K chord (the next letter typed in the filter would complete it): the view keeps it.
+        e.stopPropagation();
         this.open();
       }
     });
@@ -111,6 +114,8 @@ export class ConversationSwitcher {
       this.popup.hidden = false;
       this.button.setAttribute('aria-expanded', 'true');
       this.input.value = '';
+      // Each opening starts from the top: what waits longest is what Enter opens.
+      this.highlight(undefined);
       if (this.built) this.filter();
       else this.build();
     }
@@ -223,6 +228,7 @@ export class ConversationSwitcher {
       if (this.highlighted) this.pick(this.highlighted.id);
     } else if (event.key === 'Escape') {
       event.preventDefault();
+      // The list's Escape: VS Code (see the Ctrl+K listener) is not to act on it too.
       event.stopPropagation();
       this.close();
     }
