@@ -67,6 +67,42 @@ describe('chat webview: the "new since you last read" line (the real bundle in j
     assert.equal(page.all('.message[data-key="6:0"]')[0]!.classList.contains('continued'), true);
   });
 
+  test('the view opens at the line when what is new does not fit below it, and at the newest when it does', async () => {
+    const page = await open();
+    // jsdom lays nothing out: a 300 px view over 2,000 px of messages, the line 1,500 px down from the top.
+    const doc = page.document;
+    const timeline = doc.querySelector<HTMLElement>('.timeline')!;
+    let top = 0;
+    let lineAt = 1500;
+    Object.defineProperty(timeline, 'clientHeight', { configurable: true, get: () => 300 });
+    Object.defineProperty(timeline, 'scrollHeight', { configurable: true, get: () => 2000 });
+    Object.defineProperty(timeline, 'scrollTop', {
+      configurable: true,
+      get: () => top,
+      set: (v: number) => (top = Math.max(0, Math.min(v, 1700))),
+    });
+    const rect = page.window.HTMLElement.prototype.getBoundingClientRect;
+    page.window.HTMLElement.prototype.getBoundingClientRect = function (this: HTMLElement) {
+      const y = this.classList.contains('unread-line') ? lineAt - top : 0;
+      return { top: y, bottom: y + 10, left: 0, right: 0, width: 0, height: 10, x: 0, y, toJSON: () => ({}) } as DOMRect;
+    };
+    try {
+      page.send(snapshot(range(1, 40), [30, 0]));
+      assert.equal(top, 1500 - 24, 'the line near the top of the view');
+      assert.equal((doc.querySelector('.jump') as HTMLElement).hidden, true);
+      // Something arrives while the user reads from the line: they are not taken away from it.
+      page.send({ type: 'items', conversation: 'channel:general', items: range(41, 41), live: true });
+      assert.equal(top, 1500 - 24);
+      assert.equal(doc.querySelector('.jump')!.textContent, '1 new message ↓');
+
+      lineAt = 1900;
+      page.send({ type: 'timeline', conversation: 'channel:random', items: range(1, 40), hasOlder: false, firstUnread: [39, 0] });
+      assert.equal(top, 1700, 'at the newest: all that is new fits');
+    } finally {
+      page.window.HTMLElement.prototype.getBoundingClientRect = rect;
+    }
+  });
+
   test('kept while the conversation stays open, through new messages and a timeline without one; gone with another conversation', async () => {
     const page = await open();
     page.send(snapshot(range(1, 5), [4, 0]));

@@ -14,6 +14,8 @@ import type { MarkdownRenderer } from './markdown';
 
 const GROUP_GAP_MS = 5 * 60_000;
 const NEAR_EDGE_PX = 120;
+/** Room left above the unread line when the view opens at it: the message before it shows a little. */
+const UNREAD_LINE_MARGIN_PX = 24;
 
 type MessageItem = Extract<TimelineItem, { kind: 'message' }>;
 
@@ -144,7 +146,8 @@ export class Timeline {
     this.unseen = 0;
     this.window.toBottom(this.items.length);
     this.render();
-    this.scrollToBottom();
+    // Opened with something new: from the line, unless everything new fits below it anyway.
+    if (!(newLine && this.scrollToUnreadLine())) this.scrollToBottom();
     this.maybeLoadOlder();
     if (newLine) this.announceUnread();
   }
@@ -365,6 +368,15 @@ export class Timeline {
   private scrollToBottom(): void {
     this.stick = true;
     this.element.scrollTop = this.element.scrollHeight;
+  }
+
+  /** Puts the unread line at the top of the view (if it is in the page); the newest is followed only if in view then. */
+  private scrollToUnreadLine(): boolean {
+    if (!this.unreadLine.isConnected) return false;
+    const t = this.element;
+    t.scrollTop += this.unreadLine.getBoundingClientRect().top - t.getBoundingClientRect().top - UNREAD_LINE_MARGIN_PX;
+    this.stick = this.isNearBottom();
+    return true;
   }
 
   private scrollToNewest(): void {
