@@ -102,7 +102,7 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.equal(notice.length, 1);
     assert.match(notice[0]!.textContent ?? '', /bob went offline/);
     const button = page.document.querySelector('.switcher-button')!;
-    assert.equal(button.getAttribute('aria-label'), 'Conversation: bob, switch, 2 unread');
+    assert.equal(button.getAttribute('aria-label'), 'Conversation: bob, online, switch, 2 unread');
     const options = openSwitcher(page);
     assert.deepEqual(
       options.map((o) => [o.dataset.id, o.getAttribute('aria-current')]),

@@ -163,6 +163,15 @@ describe('chat webview: the conversation switcher with 50 channels and 200 peopl
     assert.equal(button.querySelector('.title')!.textContent, '#team-1');
     assert.equal(button.querySelector('.unread')!.textContent, String(unread));
     assert.equal(button.querySelector('.mentions')!.textContent, `@${mentions}`);
+
+    // A person on screen: the button shows their presence as the list does.
+    page.send({ type: 'timeline', conversation: 'dm:user1', items: [], hasOlder: false });
+    assert.match(button.getAttribute('aria-label')!, /^Conversation: user1, idle, switch, /);
+    assert.ok(button.classList.contains('idle'));
+    assert.ok(button.querySelector('.codicon-circle-filled'));
+    page.send({ type: 'timeline', conversation: 'dm:user2', items: [], hasOlder: false });
+    assert.ok(button.classList.contains('offline'));
+    assert.ok(button.querySelector('.codicon-circle-outline'));
   });
 
   test('the filter matches names anywhere, ignoring case, with the # optional for channels; the arrows move among what it shows', async () => {

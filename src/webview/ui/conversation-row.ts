@@ -4,7 +4,7 @@ import { PRIVATE_STATE_WORDS } from './banner';
 import { el } from './dom';
 
 /** How a person is doing, in words: online, idle or offline. */
-function presence(c: ConversationSummary): 'online' | 'idle' | 'offline' {
+export function presence(c: ConversationSummary): 'online' | 'idle' | 'offline' {
   return !c.online ? 'offline' : c.idle ? 'idle' : 'online';
 }
 

@@ -1,6 +1,6 @@
 import { EVERYONE, type ConversationSummary } from '../../view-protocol';
 import { arrangeConversations, displayName, normalizeQuery, searchText } from '../conversation-order';
-import { conversationIcon, conversationRow, countMarks } from './conversation-row';
+import { conversationIcon, conversationRow, countMarks, presence } from './conversation-row';
 import { el } from './dom';
 
 /** A row of the list, with what the filter compares. */
@@ -143,8 +143,10 @@ export class ConversationSwitcher {
       mentions += c.mentions ?? 0;
     }
     const waiting = [unread > 0 && `${unread} unread`, mentions > 0 && `${mentions} mention${mentions === 1 ? '' : 's'}`].filter(Boolean);
+    this.button.className = shown ? `switcher-button ${shown.kind} ${presence(shown)}` : 'switcher-button';
     this.button.dataset.current = this.current;
-    this.button.setAttribute('aria-label', [`Conversation: ${name}`, 'switch', ...waiting].join(', '));
+    const state = shown?.kind === 'direct' ? [presence(shown)] : [];
+    this.button.setAttribute('aria-label', [`Conversation: ${name}`, ...state, 'switch', ...waiting].join(', '));
     this.button.replaceChildren(
       el(doc, 'span', { class: `codicon codicon-${shown ? conversationIcon(shown) : 'broadcast'}`, attrs: { 'aria-hidden': 'true' } }),
       el(doc, 'span', { class: 'title', text: name }),
