@@ -60,7 +60,7 @@ export function conversationRow(doc: Document, c: ConversationSummary, current: 
   if (c.kind === 'private') classes.push(state);
   const row = el(
     doc,
-    'li',
+    'div',
     { class: classes.join(' '), attrs: { role: 'option', 'aria-selected': 'false', 'data-id': c.id, 'aria-label': conversationLabel(c) } },
     el(doc, 'span', { class: `codicon codicon-${conversationIcon(c)}`, attrs: { 'aria-hidden': 'true' } }),
     el(doc, 'span', { class: 'title', text: displayName(c) }),
