@@ -2,19 +2,27 @@
  * The client side (issue 6): what the extension ships and how fast the chat view renders a long
  * conversation. Runs in the orchestrator's process. The render baseline is the naive list: the same
  * snapshot of 10,000 messages rendered as one element per message, in the same kind of jsdom page.
+ * Beside it, the conversation switcher of a team (issue 16): opening its list and filtering it as
+ * someone types.
  */
 import { statSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { JSDOM } from 'jsdom';
-import type { HostToWebview, TimelineItem } from '../src/view-protocol';
-import { openWebview } from '../test/helpers/webview-dom';
+import type { ConversationSummary, HostToWebview, TimelineItem } from '../src/view-protocol';
+import { openWebview, type WebviewPage } from '../test/helpers/webview-dom';
 import { spread, type Spread } from './stats';
 
 export interface ClientResult {
   /** Bytes of dist/ files as packaged (minified), and gzipped. */
   bundles: { file: string; bytes: number; gzipBytes: number }[];
   render: { messages: number; parleyMs: Spread; naiveMs: Spread; parleyNodes: number; naiveNodes: number };
+  /** Opening the switcher (building its list) and one keystroke of filtering, with `channels` and `people`. */
+  switcher: { channels: number; people: number; rows: number; openMs: Spread; filterMs: Spread };
 }
+
+const SWITCHER_TEAM = { channels: 50, people: 200 };
+/** Typed into the switcher's filter one character at a time. */
+const SWITCHER_QUERY = 'user-1';
 
 const BUNDLES = ['dist/extension.js', 'dist/webview.js', 'dist/extension-server.js', 'dist/sqlite-worker.js'];
 
@@ -45,10 +53,76 @@ export async function measureClient(messages: number, repeats: number): Promise<
       naive.push(naiveMs);
     }
   }
-  return { bundles, render: { messages, parleyMs: spread(parley), naiveMs: spread(naive), parleyNodes, naiveNodes } };
+  return {
+    bundles,
+    render: { messages, parleyMs: spread(parley), naiveMs: spread(naive), parleyNodes, naiveNodes },
+    switcher: await measureSwitcher(repeats),
+  };
 }
 
-function snapshot(count: number): HostToWebview {
+async function measureSwitcher(repeats: number): Promise<ClientResult['switcher']> {
+  const payload = teamSnapshot(SWITCHER_TEAM.channels, SWITCHER_TEAM.people);
+  const open: number[] = [];
+  const filter: number[] = [];
+  let rows = 0;
+  for (let run = -1; run < repeats; run++) {
+    const page = await openWebview();
+    page.send(payload);
+    const button = page.document.querySelector<HTMLButtonElement>('.switcher-button')!;
+    const t0 = performance.now();
+    button.click();
+    const openMs = performance.now() - t0;
+    rows = page.document.querySelectorAll('#app [role="option"]').length;
+    const keystrokes = typeInto(page, SWITCHER_QUERY);
+    page.close();
+    if (run >= 0) {
+      open.push(openMs);
+      filter.push(keystrokes);
+    }
+  }
+  return { ...SWITCHER_TEAM, rows, openMs: spread(open), filterMs: spread(filter) };
+}
+
+/** Types `text` into the switcher's filter a character at a time; the mean time per keystroke. */
+function typeInto(page: WebviewPage, text: string): number {
+  const input = page.document.querySelector<HTMLInputElement>('.switcher-filter')!;
+  const t0 = performance.now();
+  for (let i = 1; i <= text.length; i++) {
+    input.value = text.slice(0, i);
+    input.dispatchEvent(new page.window.Event('input', { bubbles: true }));
+  }
+  return (performance.now() - t0) / text.length;
+}
+
+/** Signed in to a team: Everyone, `channels` channels and `people` people, some with unread messages. */
+function teamSnapshot(channels: number, people: number): Snapshot {
+  const summary = (id: string, title: string, kind: ConversationSummary['kind'], i: number): ConversationSummary => ({
+    id,
+    title,
+    kind,
+    unread: i % 6 === 0 ? 3 : 0,
+    online: i % 2 === 0,
+    blocked: false,
+  });
+  const conversations = [
+    summary('everyone', 'Everyone', 'everyone', 1),
+    ...Array.from({ length: channels }, (_, i) => ({
+      ...summary(`channel:team-${i}`, `team-${i}`, 'channel', i),
+      mentions: i % 12 === 0 ? 1 : 0,
+    })),
+    ...Array.from({ length: people }, (_, i) => summary(`dm:user-${i}`, `user-${i}`, 'direct', i)),
+  ];
+  return {
+    ...snapshot(0),
+    conversations,
+    active: 'channel:team-1',
+    usernames: conversations.flatMap((c) => (c.kind === 'direct' ? [c.title] : [])),
+  };
+}
+
+type Snapshot = Extract<HostToWebview, { type: 'snapshot' }>;
+
+function snapshot(count: number): Snapshot {
   const now = Date.now();
   const items: TimelineItem[] = Array.from({ length: count }, (_, i) => ({
     kind: 'message',
@@ -71,7 +145,7 @@ function snapshot(count: number): HostToWebview {
     items,
     hasOlder: false,
     usernames: ['bob'],
-  } as HostToWebview;
+  };
 }
 
 /** The baseline: a page that renders every message it is sent as an element of its own (sender, time, text). */

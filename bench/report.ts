@@ -316,6 +316,24 @@ export function buildTable(results: BenchResults): Row[] {
       goal: '',
       met: null,
     });
+    const { switcher } = client;
+    const team = `${switcher.channels} channels and ${switcher.people} people`;
+    rows.push({
+      measure: `   Conversation switcher, ${team}: opening its list of ${switcher.rows} (ms, jsdom)`,
+      values: { parley: spreadText(switcher.openMs, (n) => n.toFixed(1))! },
+      ratio: null,
+      ratioText: '—',
+      goal: '',
+      met: null,
+    });
+    rows.push({
+      measure: `   Conversation switcher, ${team}: filtering, per keystroke (ms, jsdom)`,
+      values: { parley: spreadText(switcher.filterMs, (n) => n.toFixed(2))! },
+      ratio: null,
+      ratioText: '—',
+      goal: '',
+      met: null,
+    });
   }
   const activation = results.activation;
   if (activation) {

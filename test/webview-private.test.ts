@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ConversationSummary, HostToWebview, PrivateState } from '../src/view-protocol';
-import { openWebview, type WebviewPage } from './helpers/webview-dom';
+import { openSwitcher, openWebview, type WebviewPage } from './helpers/webview-dom';
 
 const NOW = Date.now();
 
@@ -44,11 +44,11 @@ describe('chat webview: private conversations (the real bundle in jsdom)', () =>
   test('a private conversation has a lock codicon and a "direct" marker; its header shows the channel state and that nothing is stored', async () => {
     const page = await open();
     page.send(snapshot('direct'));
-    const tab = page.all('.conversation').find((b) => b.getAttribute('data-id') === 'private:bob')!;
-    assert.ok(tab.querySelector('.codicon-lock'), 'lock codicon on the tab');
-    assert.equal(tab.querySelector('.tag.direct')?.textContent, 'direct');
-    assert.match(tab.getAttribute('aria-label')!, /bob, private chat, direct, encrypted, 1 unread/);
-    const direct = page.all('.conversation').find((b) => b.getAttribute('data-id') === 'dm:bob')!;
+    const row = openSwitcher(page).find((b) => b.getAttribute('data-id') === 'private:bob')!;
+    assert.ok(row.querySelector('.codicon-lock'), 'lock codicon on the row');
+    assert.equal(row.querySelector('.tag.direct')?.textContent, 'direct');
+    assert.match(row.getAttribute('aria-label')!, /bob, private chat, direct, encrypted, 1 unread/);
+    const direct = openSwitcher(page).find((b) => b.getAttribute('data-id') === 'dm:bob')!;
     assert.equal(direct.querySelector('.codicon-lock'), null, 'the server conversation is not marked');
 
     const header = page.all('.conversation-header')[0] as HTMLElement;
@@ -71,8 +71,8 @@ describe('chat webview: private conversations (the real bundle in jsdom)', () =>
     const header = (): HTMLElement => page.all('.conversation-header')[0] as HTMLElement;
     assert.ok(header().classList.contains('connecting'));
     assert.match(header().textContent!, /connecting/);
-    const tab = (): Element => page.all('.conversation').find((b) => b.getAttribute('data-id') === 'private:bob')!;
-    assert.equal(tab().querySelector('.tag.state')?.textContent, 'connecting');
+    const row = (): Element => openSwitcher(page).find((b) => b.getAttribute('data-id') === 'private:bob')!;
+    assert.equal(row().querySelector('.tag.state')?.textContent, 'connecting');
 
     // The header is a status region: an update that changes nothing in it (an unread count) leaves it alone,
     // so a screen reader does not read it again.
@@ -83,7 +83,7 @@ describe('chat webview: private conversations (the real bundle in jsdom)', () =>
     assert.notEqual(header().firstChild, said[0]);
     assert.ok(header().classList.contains('closed'));
     assert.match(header().querySelector('.tag.state')!.textContent!, /closed/);
-    assert.equal(tab().querySelector('.tag.state')?.textContent, 'closed');
+    assert.equal(row().querySelector('.tag.state')?.textContent, 'closed');
     assert.match(page.document.querySelector('textarea')!.placeholder, /is closed; "\/startprivate bob" opens it/);
 
     page.send({ type: 'timeline', conversation: 'dm:bob', items: [], hasOlder: false });

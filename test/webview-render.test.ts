@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { ChatMessage } from '../src/protocol';
 import type { HostToWebview, TimelineItem, WebviewToHost } from '../src/view-protocol';
-import { openWebview, type OpenOptions, type WebviewPage } from './helpers/webview-dom';
+import { openSwitcher, openWebview, type OpenOptions, type WebviewPage } from './helpers/webview-dom';
 
 /** The pages' clock: noon on a fixed day, in the local time zone (a message a minute old is from today). */
 const NOW = new Date(2024, 9, 27, 12, 0).getTime();
@@ -101,12 +101,18 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     const notice = page.all('.notice.presence');
     assert.equal(notice.length, 1);
     assert.match(notice[0]!.textContent ?? '', /bob went offline/);
-    const tabs = page.all('.conversations [role="tab"]');
+    const button = page.document.querySelector('.switcher-button')!;
+    assert.equal(button.getAttribute('aria-label'), 'Conversation: bob, online, switch, 2 unread');
+    const options = openSwitcher(page);
     assert.deepEqual(
-      tabs.map((t) => t.getAttribute('aria-selected')),
-      ['false', 'true'],
+      options.map((o) => [o.dataset.id, o.getAttribute('aria-current')]),
+      [
+        ['dm:bob', 'true'],
+        ['everyone', null],
+      ],
+      'unread first; the conversation on screen marked',
     );
-    assert.match(tabs[1]!.getAttribute('aria-label') ?? '', /bob, online, 2 unread/);
+    assert.match(options[0]!.getAttribute('aria-label') ?? '', /bob, online, 2 unread/);
     assert.deepEqual(page.console, [], 'nothing logged, no jsdom errors');
   });
 
@@ -472,7 +478,7 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     observer.disconnect();
   });
 
-  test('conversation tabs follow the WAI-ARIA tabs pattern: arrows, Home and End move the focus and select', async () => {
+  test('the conversation switcher: arrows move the highlight, Enter opens, Escape closes, Ctrl/Cmd+K opens it again', async () => {
     const page = await open();
     page.send(
       snapshot([], {
@@ -483,58 +489,78 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
         ],
       }),
     );
-    const tabs = (): HTMLElement[] => page.all('.conversations [role="tab"]') as HTMLElement[];
-    const focused = (): string | undefined => (page.document.activeElement as HTMLElement | null)?.dataset.id;
-    const press = (name: string): void => {
-      page.document.activeElement!.dispatchEvent(new page.window.KeyboardEvent('keydown', { key: name, bubbles: true, cancelable: true }));
+    const doc = page.document;
+    const button = doc.querySelector<HTMLButtonElement>('.switcher-button')!;
+    const filter = doc.querySelector<HTMLInputElement>('.switcher-filter')!;
+    const highlighted = (): string | undefined => doc.getElementById(filter.getAttribute('aria-activedescendant') ?? '')?.dataset.id;
+    const press = (name: string, options: KeyboardEventInit = {}): void => {
+      doc.activeElement!.dispatchEvent(
+        new page.window.KeyboardEvent('keydown', { key: name, bubbles: true, cancelable: true, ...options }),
+      );
     };
     const selects = (): string[] => page.posted.flatMap((m) => (m.type === 'select' ? [m.conversation] : []));
     const selected = (id: string): void => page.send({ type: 'timeline', conversation: id, items: [], hasOlder: false });
-    assert.equal(page.all('.conversations')[0]!.getAttribute('role'), 'tablist');
-    // One tab stop: the selected tab.
+    const isOpen = (): boolean => button.getAttribute('aria-expanded') === 'true';
+
+    assert.equal(isOpen(), false);
+    assert.equal(button.getAttribute('aria-haspopup'), 'listbox');
+    assert.equal(doc.querySelectorAll('#app [role="option"]').length, 0, 'no list is built while closed');
     assert.deepEqual(
-      tabs().map((t) => [t.getAttribute('aria-selected'), t.getAttribute('tabindex')]),
-      [
-        ['false', '-1'],
-        ['true', '0'],
-        ['false', '-1'],
-      ],
+      openSwitcher(page).map((o) => o.dataset.id),
+      ['dm:carol', 'everyone', 'dm:bob'],
     );
-    tabs()[1]!.focus();
-    press('ArrowRight');
-    assert.equal(focused(), 'dm:carol');
-    assert.deepEqual(selects(), ['dm:carol']);
-    selected('dm:carol');
-    assert.equal(focused(), 'dm:carol', 'the focus stays on the tab when the tabs are drawn again');
-    assert.deepEqual(
-      tabs().map((t) => [t.getAttribute('aria-selected'), t.getAttribute('tabindex')]),
-      [
-        ['false', '-1'],
-        ['false', '-1'],
-        ['true', '0'],
-      ],
-    );
-    press('ArrowRight');
-    assert.equal(focused(), 'everyone', 'wraps around');
-    selected('everyone');
-    press('ArrowLeft');
-    assert.equal(focused(), 'dm:carol', 'wraps around backwards');
-    selected('dm:carol');
-    press('Home');
-    assert.equal(focused(), 'everyone');
-    selected('everyone');
-    press('End');
-    assert.equal(focused(), 'dm:carol');
-    selected('dm:carol');
-    press('ArrowUp');
-    assert.equal(focused(), 'dm:bob');
-    selected('dm:bob');
+    assert.equal(doc.activeElement, filter, 'the filter box takes the focus');
+    assert.equal(filter.getAttribute('role'), 'combobox');
+    assert.equal(doc.getElementById(filter.getAttribute('aria-controls')!)!.getAttribute('role'), 'listbox');
+    assert.equal(highlighted(), 'dm:carol', 'the first option is highlighted');
     press('ArrowDown');
-    assert.equal(focused(), 'dm:carol');
-    assert.deepEqual(selects(), ['dm:carol', 'everyone', 'dm:carol', 'everyone', 'dm:carol', 'dm:bob', 'dm:carol']);
+    assert.equal(highlighted(), 'everyone');
+    assert.equal(
+      doc.querySelector('[aria-selected="true"]')!.getAttribute('data-id'),
+      'everyone',
+      'one option selected: the highlighted one',
+    );
+    assert.equal(doc.querySelectorAll('[aria-selected="true"]').length, 1);
+    press('ArrowUp');
+    press('ArrowUp');
+    assert.equal(highlighted(), 'dm:bob', 'wraps around backwards');
+    press('ArrowDown');
+    assert.equal(highlighted(), 'dm:carol', 'and forwards');
+    press('Enter');
+    assert.deepEqual(selects(), ['dm:carol']);
+    assert.equal(isOpen(), false, 'a choice closes the list');
+    assert.equal(doc.activeElement, doc.querySelector('textarea'), 'and the composer takes the focus');
+    selected('dm:carol');
+    assert.equal(button.dataset.current, 'dm:carol');
+
+    // Ctrl+K (Cmd+K on macOS) opens it from anywhere in the view; Escape closes it and gives the focus back. Neither
+    // reaches the window, where VS Code listens for the keys of its own shortcuts (Ctrl+K starts its chords).
+    const heard: string[] = [];
+    page.window.addEventListener('keydown', (e) => heard.push(e.key));
+    press('k', { ctrlKey: true });
+    assert.equal(isOpen(), true);
+    assert.equal(doc.activeElement, filter);
+    press('Escape');
+    assert.equal(isOpen(), false);
+    assert.equal(doc.activeElement, doc.querySelector('textarea'), 'the focus goes back where it was');
+    assert.deepEqual(heard, []);
+    press('k', { metaKey: true });
+    assert.equal(isOpen(), true);
+    press('Enter');
+    assert.deepEqual(selects(), ['dm:carol'], 'the conversation on screen is not asked for again');
     press('a');
-    assert.equal(focused(), 'dm:carol', 'other keys do nothing');
-    assert.equal(selects().length, 7);
+    assert.equal(selects().length, 1, 'other keys choose nothing');
+    assert.deepEqual(heard, ['Enter', 'a'], 'other keys reach the window as before');
+
+    // The button toggles the list; a click on an option chooses it.
+    button.click();
+    assert.equal(isOpen(), true);
+    button.click();
+    assert.equal(isOpen(), false);
+    openSwitcher(page)
+      .find((o) => o.dataset.id === 'everyone')!
+      .click();
+    assert.deepEqual(selects(), ['dm:carol', 'everyone']);
   });
 
   test('new messages from others are announced in an aria-live region; malformed host messages are ignored', async () => {

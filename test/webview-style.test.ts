@@ -49,15 +49,17 @@ describe('chat view styles (media/chat.css)', () => {
 
   test('high contrast (dark and light): borders where other themes use backgrounds, and the focus ring outside the selection', () => {
     const expectations: [string, string, RegExp][] = [
-      ['.conversation.selected', 'border', /solid var\(--vscode-contrastActiveBorder\)/],
+      ['.conversation.active', 'border', /solid var\(--vscode-contrastActiveBorder\)/],
       ['.conversation:hover', 'border', /dashed var\(--vscode-contrastActiveBorder\)/],
-      ['.conversation:focus-visible', 'outline', /solid var\(--vscode-focusBorder\)/],
-      ['.conversation:focus-visible', 'outline-offset', /^[1-9]\d*px$/],
+      ['.switcher-button:focus-visible', 'outline', /solid var\(--vscode-focusBorder\)/],
+      ['.switcher-button:focus-visible', 'outline-offset', /^[1-9]\d*px$/],
       ['.message.own', 'border', /var\(--vscode-contrastBorder\)/],
       ['.unread', 'border', /var\(--vscode-contrastBorder\)/],
+      ['.mentions', 'border', /var\(--vscode-contrastBorder\)/],
       ['.body pre', 'border', /var\(--vscode-contrastBorder\)/],
       ['.completions li.selected', 'border', /var\(--vscode-contrastActiveBorder\)/],
-      ['.conversations', 'border-color', /var\(--vscode-contrastBorder\)/],
+      ['.switcher', 'border-color', /var\(--vscode-contrastBorder\)/],
+      ['.switcher-popup', 'border-color', /var\(--vscode-contrastBorder\)/],
       ['.composer', 'border-color', /var\(--vscode-contrastBorder\)/],
     ];
     for (const theme of HIGH_CONTRAST) {

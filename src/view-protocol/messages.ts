@@ -14,7 +14,7 @@ import { CHANNEL_PATTERN, LIMITS } from '../protocol/limits';
  */
 export const conversationIdSchema = z
   .string()
-  .check(z.maxLength(LIMITS.usernameMax + 8), z.regex(/^(everyone|dm:[A-Za-z0-9_.-]+|private:[A-Za-z0-9_.-]+)$/));
+  .check(z.maxLength(LIMITS.usernameMax + 8), z.regex(/^(everyone|dm:[A-Za-z0-9_.-]+|private:[A-Za-z0-9_.-]+|channel:[a-z0-9-]{1,32})$/));
 
 const usernameText = z.string().check(z.minLength(1), z.maxLength(LIMITS.usernameMax));
 const text = (max: number) => z.string().check(z.maxLength(max));
@@ -55,12 +55,18 @@ export type PrivateState = z.infer<typeof privateStateSchema>;
 export const conversationSummarySchema = z.strictObject({
   id: conversationIdSchema,
   title: text(64),
-  kind: z.enum(['everyone', 'direct', 'private']),
+  kind: z.enum(['everyone', 'direct', 'private', 'channel']),
   unread: count(),
   online: z.boolean(),
   blocked: z.boolean(),
   /** Private conversations only: the channel's state. */
   privateState: z.optional(privateStateSchema),
+  /** Channels: unread messages that mention the user, the topic, and whether only members may see it. */
+  mentions: z.optional(count()),
+  topic: z.optional(text(LIMITS.channelTopicMax)),
+  privateChannel: z.optional(z.boolean()),
+  /** Direct conversations: the person is online but idle. */
+  idle: z.optional(z.boolean()),
 });
 export type ConversationSummary = z.infer<typeof conversationSummarySchema>;
 
@@ -92,11 +98,19 @@ export const hostToWebviewSchema = z.discriminatedUnion('type', [
     items: itemsSchema,
     hasOlder: z.boolean(),
     usernames: usernamesSchema,
+    firstUnread: z.optional(itemKeySchema),
   }),
   z.strictObject({ type: z.literal('connection'), me: z.optional(usernameText), connection: connectionViewSchema }),
   z.strictObject({ type: z.literal('conversations'), conversations: conversationsSchema }),
   /** Replaces what the webview shows for a conversation (after a switch). */
-  z.strictObject({ type: z.literal('timeline'), conversation: conversationIdSchema, items: itemsSchema, hasOlder: z.boolean() }),
+  z.strictObject({
+    type: z.literal('timeline'),
+    conversation: conversationIdSchema,
+    items: itemsSchema,
+    hasOlder: z.boolean(),
+    /** Where the "new since you last read" line goes: before the item with this key. */
+    firstUnread: z.optional(itemKeySchema),
+  }),
   /** Items to merge into a conversation; `live` ones just arrived (announced and scrolled to). */
   z.strictObject({
     type: z.literal('items'),
@@ -180,4 +194,13 @@ export function privateId(username: string): string {
 /** The other user of a private conversation id, or undefined for any other conversation. */
 export function privatePartnerOf(conversation: string): string | undefined {
   return conversation.startsWith('private:') ? conversation.slice(8) : undefined;
+}
+
+export function channelId(name: string): string {
+  return `channel:${name}`;
+}
+
+/** The channel (name without `#`) of a channel conversation id, or undefined for any other conversation. */
+export function channelOf(conversation: string): string | undefined {
+  return conversation.startsWith('channel:') ? conversation.slice(8) : undefined;
 }

@@ -97,3 +97,29 @@ export async function openWebview(options: OpenOptions = {}): Promise<WebviewPag
     close: () => window.close(),
   };
 }
+
+/** The conversation switcher's options that the filter shows, in order. */
+export function switcherOptions(page: WebviewPage): HTMLElement[] {
+  return (page.all('.switcher-list [role="option"]') as HTMLElement[]).filter((o) => !o.hidden && !(o.parentElement as HTMLElement).hidden);
+}
+
+/** Opens the conversation switcher as a click on its button does; returns its options. */
+export function openSwitcher(page: WebviewPage): HTMLElement[] {
+  const button = page.document.querySelector<HTMLButtonElement>('#app .switcher-button')!;
+  if (button.getAttribute('aria-expanded') !== 'true') button.click();
+  return switcherOptions(page);
+}
+
+type Snapshot = Extract<HostToWebview, { type: 'snapshot' }>;
+
+/** The host's snapshot for alice, signed in, with what the test gives (conversations, the active one, its items…). */
+export function signedInSnapshot(fields: Pick<Snapshot, 'conversations' | 'active' | 'items'> & Partial<Snapshot>): Snapshot {
+  return {
+    type: 'snapshot',
+    me: 'alice',
+    connection: { phase: 'signed-in', username: 'alice', url: 'http://127.0.0.1:4000' },
+    hasOlder: false,
+    usernames: [],
+    ...fields,
+  };
+}

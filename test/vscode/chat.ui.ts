@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ParleyClient } from '../../src/client/parley-client';
 import { eventually, next, passwordOf, startServer, type TestServer } from '../helpers/server';
-import { VsCode } from './harness';
+import { VsCode, type FrameLocator } from './harness';
+
+/** Opens a conversation as a person does: the switcher's button (unless its list is open already), then its option. */
+async function openConversation(view: FrameLocator, id: string): Promise<void> {
+  if (!(await view.locator('.switcher-filter').isVisible())) await view.locator('.switcher-button').click();
+  const option = view.locator(`.switcher-list .conversation[data-id="${id}"]`);
+  await option.waitFor({ state: 'visible', timeout: 30_000 });
+  await option.click();
+  await view.locator(`.switcher-button[data-current="${id}"]`).waitFor({ state: 'visible', timeout: 30_000 });
+}
 
 /** A user keybinding runs parley.connect with arguments (the palette passes none). */
 const CONNECT_ALICE = { vscode: 'ctrl+alt+shift+f5', playwright: 'Control+Alt+Shift+F5' };
@@ -82,9 +91,7 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       await input.waitFor({ state: 'visible', timeout: 30_000 });
 
       await bob.message('alice', 'hello alice, this is bob');
-      const conversation = view.locator('.conversation', { hasText: 'bob' }).first();
-      await conversation.waitFor({ state: 'visible', timeout: 30_000 });
-      await conversation.click();
+      await openConversation(view, 'dm:bob');
       const message = view.locator('.message', { hasText: 'hello alice, this is bob' }).first();
       await message.waitFor({ state: 'visible', timeout: 30_000 });
       assert.equal((await message.locator('.from').innerText()).trim(), 'bob');
@@ -103,13 +110,27 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       assert.equal((await own.locator('.from').innerText()).trim(), 'alice (you)');
       await vscode.screenshot('alice-reply');
 
-      // High contrast: the selected tab has a border of the theme's active colour and, reached with the keyboard
-      // (Shift+Tab from the timeline), the focus ring in the focus colour outside that border.
-      const selected = view.locator('.conversation.selected');
+      // Ctrl+K inside the view opens the switcher, and it is the view's alone: VS Code, which hears every key the
+      // view does, must not take it as the start of one of its Ctrl+K chords (the next letter typed in the filter would
+      // run a command: Ctrl+K M changes the language mode).
+      await input.press('Control+k');
+      const filter = view.locator('.switcher-filter');
+      await filter.waitFor({ state: 'visible', timeout: 10_000 });
+      await vscode.page.keyboard.type('bo');
+      await view.locator('.switcher-list .conversation.active[data-id="dm:bob"]').waitFor({ state: 'visible', timeout: 10_000 });
+      const chordShot = await vscode.screenshot('switcher-ctrl-k');
+      assert.doesNotMatch(await vscode.statusBarText(), /second key of chord|is not a command/, `see ${chordShot}`);
+      assert.equal(await vscode.page.locator('.quick-input-widget:visible').count(), 0, `no quick pick: see ${chordShot}`);
+      await filter.press('Escape');
+
+      // High contrast: the switcher's button, reached with the keyboard (Shift+Tab from the timeline), has the focus
+      // ring in the focus colour outside its border; in the list it opens, the highlighted conversation has a border
+      // of the theme's active colour.
+      const button = view.locator('.switcher-button');
       await view.locator('.timeline').press('Shift+Tab');
       const shot = await vscode.screenshot('high-contrast-focus');
       // (No named functions in here: tsx would wrap them in a helper that the page does not have.)
-      const look = await selected.evaluate((el) => {
+      const look = await button.evaluate((el) => {
         const tab = el as HTMLElement;
         const doc = tab.ownerDocument;
         // The theme's colours as the browser computes colours (rgb(…)), read from probes styled with them.
@@ -125,11 +146,22 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
         return {
           highContrast: doc.body.classList.contains('vscode-high-contrast'),
           focused: doc.activeElement === tab && tab.matches(':focus-visible'),
-          border: [style.borderTopStyle, style.borderTopColor === active],
           ring: [style.outlineStyle, style.outlineColor === focus, style.outlineOffset],
+          active,
         };
       });
-      assert.deepEqual(look, { highContrast: true, focused: true, border: ['solid', true], ring: ['solid', true, '1px'] }, `see ${shot}`);
+      const { active, ...seen } = look;
+      assert.deepEqual(seen, { highContrast: true, focused: true, ring: ['solid', true, '1px'] }, `see ${shot}`);
+      await button.press('Enter');
+      const highlighted = view.locator('.switcher-list .conversation.active');
+      await highlighted.waitFor({ state: 'visible', timeout: 30_000 });
+      const listShot = await vscode.screenshot('high-contrast-switcher');
+      const border = await highlighted.evaluate((el) => {
+        const style = getComputedStyle(el as Element);
+        return [style.borderTopStyle, style.borderTopColor];
+      });
+      assert.deepEqual(border, ['solid', active], `see ${listShot}`);
+      await view.locator('.switcher-filter').press('Escape');
     }));
 
   it('(8) hostile text from another user shows as inert text', async () =>
@@ -141,7 +173,7 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       ];
       for (const text of hostile) await bob.message('alice', text);
       const view = vscode.webview();
-      await view.locator('.conversation', { hasText: 'bob' }).first().click();
+      await openConversation(view, 'dm:bob');
       for (const text of ['<script>globalThis.__parleyPwned', '<img src=x onerror=', 'javascript:globalThis.__parleyPwned']) {
         await view.locator('.message .body', { hasText: text }).first().waitFor({ state: 'visible', timeout: 30_000 });
       }

@@ -62,7 +62,7 @@ class Person {
   /** Opens the direct conversation with the other person, composer focused. */
   async openDirect(): Promise<void> {
     await this.vscode.chord(KEYS.message[0]);
-    await this.view.locator(`.conversation.selected[data-id="dm:${this.other}"]`).waitFor({ state: 'visible', timeout: 30_000 });
+    await this.view.locator(`.switcher-button[data-current="dm:${this.other}"]`).waitFor({ state: 'visible', timeout: 30_000 });
   }
 
   async send(text: string): Promise<void> {
@@ -138,6 +138,18 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
       if (process.env.PARLEY_UPDATE_DOCS === '1') {
         copyFileSync(light, join(ROOT, 'docs', 'screenshot-light.png'));
         copyFileSync(dark, join(ROOT, 'docs', 'screenshot-dark.png'));
+      }
+      // The switcher over the conversation, in both themes: it lists the direct conversation, the one on screen.
+      for (const [person, theme] of [
+        [alice, 'light'],
+        [bob, 'dark'],
+      ] as const) {
+        await person.view.locator('.switcher-button').click();
+        await person.view
+          .locator(`.switcher-list .conversation.current[data-id="dm:${person.other}"]`)
+          .waitFor({ state: 'visible', timeout: 30_000 });
+        await person.vscode.screenshot(`switcher-${theme}`, clip);
+        await person.view.locator('.switcher-filter').press('Escape');
       }
     }));
 
@@ -260,9 +272,12 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
       const toast = bob.vscode.toast('alice opened a private chat with you');
       await toast.waitFor({ state: 'visible', timeout: 30_000 });
       await toast.locator('.monaco-button', { hasText: 'Open' }).first().click();
+      await bob.view.locator('.switcher-button[data-current="private:alice"]').waitFor({ state: 'visible', timeout: 30_000 });
+      await bob.view.locator('.switcher-button').click();
       await bob.view
-        .locator('.conversation.selected.private.direct[data-id="private:alice"] .tag.direct')
+        .locator('.switcher-list .conversation.current.private.direct[data-id="private:alice"] .tag.direct')
         .waitFor({ state: 'visible', timeout: 30_000 });
+      await bob.view.locator('.switcher-filter').press('Escape');
 
       await alice.send('Just between us: the demo password is on the sticky note.');
       const received = bob.message('the demo password is on the sticky note').first();

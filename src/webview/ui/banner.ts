@@ -1,4 +1,4 @@
-import { privatePartnerOf, type ConnectionView, type ConversationSummary, type HostAction, type PrivateState } from '../../view-protocol';
+import type { ConnectionView, HostAction, PrivateState } from '../../view-protocol';
 import { el } from './dom';
 
 export const PRIVATE_STATE_WORDS: Record<PrivateState, string> = {
@@ -69,42 +69,5 @@ export class ConnectionBanner {
     }
     this.welcome.hidden = phase !== 'signed-out';
     this.welcomeText.textContent = message ?? 'Not connected. Join a Parley server, or start one on this machine for your team.';
-  }
-}
-
-/** Above the timeline of a private chat: the lock, who, the channel state, and that nothing is stored on the server. */
-export class PrivateHeader {
-  readonly element: HTMLElement;
-  /** A status region too: written only when what it says changes. */
-  private shows = '';
-
-  constructor(private readonly doc: Document) {
-    this.element = el(doc, 'div', { class: 'conversation-header', attrs: { role: 'status' } });
-    this.element.hidden = true;
-  }
-
-  render(active: string, conversations: ConversationSummary[], signedOut: boolean): void {
-    const doc = this.doc;
-    const partner = privatePartnerOf(active);
-    this.element.hidden = partner === undefined || signedOut;
-    if (partner === undefined) {
-      this.shows = '';
-      this.element.replaceChildren();
-      return;
-    }
-    const state = conversations.find((c) => c.id === active)?.privateState ?? 'closed';
-    const shows = `${partner}|${state}`;
-    if (this.shows === shows) return;
-    this.shows = shows;
-    this.element.className = `conversation-header private ${state}`;
-    this.element.replaceChildren(
-      el(doc, 'span', {
-        class: `codicon codicon-${state === 'connecting' ? 'sync codicon-modifier-spin' : 'lock'}`,
-        attrs: { 'aria-hidden': 'true' },
-      }),
-      el(doc, 'span', { class: 'title', text: ` Private chat with ${partner}` }),
-      el(doc, 'span', { class: `tag state ${state}`, text: PRIVATE_STATE_WORDS[state] }),
-      el(doc, 'span', { class: 'hint', text: 'not stored on the server' }),
-    );
   }
 }

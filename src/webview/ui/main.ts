@@ -5,13 +5,15 @@ import {
   type ConnectionView,
   type ConversationSummary,
   type HostToWebview,
+  type ItemKey,
   type TimelineItem,
   type WebviewToHost,
 } from '../../view-protocol';
-import { ConnectionBanner, PrivateHeader } from './banner';
+import { ConnectionBanner } from './banner';
 import { Composer } from './composer';
-import { ConversationList } from './conversation-list';
+import { ConversationHeader } from './conversation-header';
 import { createMarkdown } from './markdown';
+import { ConversationSwitcher } from './switcher';
 import { Timeline } from './timeline';
 
 /**
@@ -50,9 +52,9 @@ export class ChatApp {
   private conversations: ConversationSummary[] = [];
   private active = EVERYONE;
   private drafts: Record<string, string> = {};
-  private readonly list: ConversationList;
+  private readonly switcher: ConversationSwitcher;
   private readonly banner: ConnectionBanner;
-  private readonly header: PrivateHeader;
+  private readonly header: ConversationHeader;
   private readonly timeline: Timeline;
   private readonly composer: Composer;
 
@@ -67,15 +69,16 @@ export class ChatApp {
       this.drafts = saved.data.drafts ?? {};
     }
     const post = (message: WebviewToHost): void => this.post(message);
-    this.list = new ConversationList(doc, (conversation) => {
+    this.switcher = new ConversationSwitcher(doc, (conversation) => {
       if (conversation !== this.active) post({ type: 'select', conversation });
+      this.composer.focus(undefined);
     });
     this.banner = new ConnectionBanner(doc, (action) => post({ type: 'action', action }));
-    this.header = new PrivateHeader(doc);
+    this.header = new ConversationHeader(doc);
     this.timeline = new Timeline(doc, createMarkdown(doc), post);
     this.composer = new Composer(doc, this.drafts, { active: () => this.active, post, saveState: () => this.saveState() });
     root.append(
-      this.list.element,
+      this.switcher.element,
       this.banner.banner,
       this.header.element,
       this.banner.welcome,
@@ -118,7 +121,7 @@ export class ChatApp {
         this.connection = message.connection;
         this.conversations = message.conversations;
         this.composer.usernames = message.usernames;
-        this.switchTo(message.active, message.items, message.hasOlder);
+        this.switchTo(message.active, message.items, message.hasOlder, message.firstUnread);
         this.renderConnection();
         this.renderConversations();
         return;
@@ -135,7 +138,7 @@ export class ChatApp {
         this.composer.usernames = message.usernames;
         return;
       case 'timeline':
-        this.switchTo(message.conversation, message.items, message.hasOlder);
+        this.switchTo(message.conversation, message.items, message.hasOlder, message.firstUnread);
         this.renderConversations();
         return;
       case 'items':
@@ -150,7 +153,7 @@ export class ChatApp {
     }
   }
 
-  private switchTo(conversation: string, items: TimelineItem[], hasOlder: boolean): void {
+  private switchTo(conversation: string, items: TimelineItem[], hasOlder: boolean, firstUnread: ItemKey | undefined): void {
     if (conversation !== this.active) {
       this.composer.saveDraft();
       this.active = conversation;
@@ -158,19 +161,20 @@ export class ChatApp {
     }
     this.saveState();
     this.renderHeader();
-    this.timeline.show(conversation, items, hasOlder);
+    this.timeline.show(conversation, items, hasOlder, firstUnread);
   }
 
   private renderConnection(): void {
     this.banner.render(this.connection);
     const signedOut = this.connection.phase === 'signed-out';
     this.timeline.element.hidden = signedOut;
-    this.list.element.hidden = signedOut;
+    this.switcher.element.hidden = signedOut;
+    if (signedOut) this.switcher.close(false);
     this.renderHeader();
   }
 
   private renderConversations(): void {
-    this.list.render(this.conversations, this.active);
+    this.switcher.render(this.conversations, this.active);
     this.renderHeader();
   }
 

@@ -1,10 +1,21 @@
-import { EVERYONE, compareKeys, partnerOf, privatePartnerOf, type TimelineItem, type WebviewToHost } from '../../view-protocol';
+import {
+  EVERYONE,
+  channelOf,
+  compareKeys,
+  partnerOf,
+  privatePartnerOf,
+  type ItemKey,
+  type TimelineItem,
+  type WebviewToHost,
+} from '../../view-protocol';
 import { TimelineWindow } from '../timeline-window';
 import { dayKey, dayLabel, el, timeLabel } from './dom';
 import type { MarkdownRenderer } from './markdown';
 
 const GROUP_GAP_MS = 5 * 60_000;
 const NEAR_EDGE_PX = 120;
+/** Room left above the unread line when the view opens at it: the message before it shows a little. */
+const UNREAD_LINE_MARGIN_PX = 24;
 
 type MessageItem = Extract<TimelineItem, { kind: 'message' }>;
 
@@ -14,6 +25,18 @@ function itemTime(item: TimelineItem): number {
 
 function keyString(item: TimelineItem): string {
   return `${item.key[0]}:${item.key[1]}`;
+}
+
+/** Where an item with this key goes in items sorted by key: the index of the first one that does not sort before it. */
+function indexOfKey(items: readonly TimelineItem[], key: ItemKey): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(items[mid]!.key, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** A message from the same sender, of the same kind, soon after the one before: shown without its header. */
@@ -59,6 +82,9 @@ export class Timeline {
   /** The day separators on screen, by day (and, for a day that comes back, by how many times it did). */
   private days = new Map<string, HTMLElement>();
   private unseen = 0;
+  /** Where the "new since you last read" line goes: before the item with this key. */
+  private firstUnread: ItemKey | undefined;
+  private readonly unreadLine: HTMLElement;
   /** The newest item is in view: keep it there when something arrives or the layout changes. */
   private stick = true;
 
@@ -78,6 +104,12 @@ export class Timeline {
       this.olderRow,
       this.list,
     );
+    this.unreadLine = el(
+      doc,
+      'div',
+      { class: 'unread-line', attrs: { role: 'separator', 'aria-label': 'New since you last read' } },
+      el(doc, 'span', { text: 'New', attrs: { 'aria-hidden': 'true' } }),
+    );
     this.jump = el(doc, 'button', { class: 'jump', text: 'New messages', attrs: { type: 'button' } });
     this.jump.hidden = true;
     this.live = el(doc, 'div', { class: 'sr-only', attrs: { 'aria-live': 'polite', 'aria-atomic': 'true' } });
@@ -96,9 +128,16 @@ export class Timeline {
     }
   }
 
-  /** Shows a conversation from its newest items. */
-  show(conversation: string, items: TimelineItem[], hasOlder: boolean): void {
+  /**
+   * Shows a conversation from its newest items, with the line before the first unread one. The line stays while
+   * the conversation does (reading it moves the read position, not the line); another conversation clears it.
+   */
+  show(conversation: string, items: TimelineItem[], hasOlder: boolean, firstUnread?: ItemKey): void {
+    const same = conversation === this.conversation;
+    const line = same ? (firstUnread ?? this.firstUnread) : firstUnread;
+    const newLine = line !== undefined && !(same && this.firstUnread && compareKeys(line, this.firstUnread) === 0);
     this.conversation = conversation;
+    this.firstUnread = line;
     this.items = [...items].sort((a, b) => compareKeys(a.key, b.key));
     this.keys.clear();
     for (const item of this.items) this.keys.add(keyString(item));
@@ -107,8 +146,10 @@ export class Timeline {
     this.unseen = 0;
     this.window.toBottom(this.items.length);
     this.render();
-    this.scrollToBottom();
+    // Opened with something new: from the line, unless everything new fits below it anyway.
+    if (!(newLine && this.scrollToUnreadLine())) this.scrollToBottom();
     this.maybeLoadOlder();
+    if (newLine) this.announceUnread();
   }
 
   /** Adds items of this conversation: `live` ones as they happen, or a page of older ones (or a refresh). */
@@ -124,13 +165,7 @@ export class Timeline {
       const key = keyString(item);
       if (this.keys.has(key)) continue;
       this.keys.add(key);
-      let lo = 0;
-      let hi = this.items.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareKeys(this.items[mid]!.key, item.key) < 0) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = indexOfKey(this.items, item.key);
       this.items.splice(lo, 0, item);
       for (let k = 0; k < indexes.length; k++) if (indexes[k]! >= lo) indexes[k]!++;
       indexes.push(lo);
@@ -164,16 +199,18 @@ export class Timeline {
     const shown = new Map<TimelineItem, Shown>();
     const days = new Map<string, HTMLElement>();
     const { start, end } = this.window;
+    const line = this.unreadLineIndex();
     for (let i = start; i < end; i++) {
       const item = this.items[i]!;
       const previous = i > 0 ? this.items[i - 1] : undefined;
+      if (i === line) wanted.push(this.unreadLine);
       const context = this.contextOf(item);
       const before = this.shown.get(item);
       const entry: Shown =
         before?.context === context
           ? before
           : { node: item.kind === 'message' ? this.renderMessage(item) : this.renderNotice(item), context };
-      if (item.kind === 'message') entry.node.classList.toggle('continued', continues(previous, item.message));
+      if (item.kind === 'message') entry.node.classList.toggle('continued', i !== line && continues(previous, item.message));
       const time = itemTime(item);
       const day = dayKey(time);
       if (!previous || dayKey(itemTime(previous)) !== day) {
@@ -206,6 +243,24 @@ export class Timeline {
       if (node === cursor) cursor = cursor.nextElementSibling;
       else this.list.insertBefore(node, cursor);
     }
+  }
+
+  /**
+   * The index of the item the unread line goes before, or -1: none when nothing unread is loaded, nor when the
+   * first unread would be the first item loaded while older ones are still to come (the line may belong above).
+   */
+  private unreadLineIndex(): number {
+    if (!this.firstUnread) return -1;
+    const index = indexOfKey(this.items, this.firstUnread);
+    return index === this.items.length || (index === 0 && this.hasOlder) ? -1 : index;
+  }
+
+  /** Says once, on opening a conversation with something new, how many messages came since the user last read. */
+  private announceUnread(): void {
+    const line = this.unreadLineIndex();
+    if (line < 0) return;
+    const count = this.items.slice(line).filter((i) => i.kind === 'message' && i.message.from !== this.me).length;
+    if (count > 0) this.live.textContent = `${count} new message${count === 1 ? '' : 's'} since you last read`;
   }
 
   private contextOf(item: TimelineItem): string {
@@ -283,6 +338,8 @@ export class Timeline {
       return `Private chat with ${secret}: messages go directly to ${secret}, end-to-end encrypted, and are not stored on the server.`;
     const partner = partnerOf(this.conversation);
     if (partner) return `No messages with ${partner} yet. Say hello!`;
+    const channel = channelOf(this.conversation);
+    if (channel) return `No messages in #${channel} yet.`;
     return 'No broadcasts yet. What you send here reaches everyone online.';
   }
 
@@ -311,6 +368,15 @@ export class Timeline {
   private scrollToBottom(): void {
     this.stick = true;
     this.element.scrollTop = this.element.scrollHeight;
+  }
+
+  /** Puts the unread line at the top of the view (if it is in the page); the newest is followed only if in view then. */
+  private scrollToUnreadLine(): boolean {
+    if (!this.unreadLine.isConnected) return false;
+    const t = this.element;
+    t.scrollTop += this.unreadLine.getBoundingClientRect().top - t.getBoundingClientRect().top - UNREAD_LINE_MARGIN_PX;
+    this.stick = this.isNearBottom();
+    return true;
   }
 
   private scrollToNewest(): void {
