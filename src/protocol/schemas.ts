@@ -161,7 +161,7 @@ export const requestSchemas = {
    * message id otherwise. All the user's sessions are told (event `read`).
    */
   read: z.object({ conversation: conversationSchema, upTo: z.number().int().min(0) }).strict(),
-  /** This session's user is away from it (true) or back (false); see 10.8. */
+  /** This session's user is away from it (true) or back (false); see docs/protocol.md 2.8. */
   status: z.object({ idle: z.boolean() }).strict(),
 } as const;
 
