@@ -70,15 +70,19 @@ serve<StoreCommands>({
   },
 
   channelRows: async ({ dataDir, members, posts }) => {
-    const [{ openSqliteStore }, { hashPassword }, { Database }] = await Promise.all([
+    const [{ openSqliteStore }, { hashPassword }, sqlite] = await Promise.all([
       import('../src/server/store/sqlite-store'),
       import('../src/server/passwords'),
       import('node-sqlite3-wasm'),
     ]);
+    // A CommonJS package imported from here: its exports may come as `default` only.
+    const { Database } = 'Database' in sqlite ? sqlite : (sqlite as { default: typeof sqlite }).default;
     const names = Array.from({ length: members }, (_, i) => `member${i}`);
     const countRows = (): number => {
-      const db = new Database(path.join(dataDir, 'parley.db'), { readOnly: true });
+      const db = new Database(path.join(dataDir, 'parley.db'));
       try {
+        // As the store opens it: without shared memory, a WAL database opens only in exclusive locking mode.
+        db.exec('PRAGMA locking_mode = EXCLUSIVE');
         const tables = db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") as { name: string }[];
         return tables.reduce((sum, t) => sum + Number((db.get(`SELECT count(*) AS n FROM "${t.name}"`) as { n: number }).n), 0);
       } finally {
