@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test, type TestContext } from 'node:test';
+import { COMMAND_HELP } from '../src/protocol';
+import { MODES_HELP } from '../src/cli/modes';
 import { CliProcess, expectedStamp, nextEvent, passwordOf, startCliServer, WAIT_MS, type CliServer } from './helpers/cli-harness';
 import { closePeers, nextPrivate, peer, type Peer } from './private-helpers';
 
@@ -9,7 +11,7 @@ import { closePeers, nextPrivate, peer, type Peer } from './private-helpers';
  * before conversations existed (branch main), so that this test proves the original mode unchanged.
  */
 
-/** `help` as the original printed it: still the first lines of `help`, which adds the conversation commands after them. */
+/** `help` as the original printed it. */
 const ORIGINAL_HELP = `Commands:
   whoelse                                            who else is online now
   wholast <minutes>                                  who was online in the last 1-59 minutes
@@ -25,6 +27,16 @@ const ORIGINAL_HELP = `Commands:
   blocklist                                          the users you have blocked
   logout                                             sign out
   help                                               this list`;
+
+/**
+ * `help` now: the original's lines as they were (same order, same columns), then the conversation commands in the same
+ * columns, then how the modes fit together.
+ */
+function expectedHelp(): string {
+  const original = ORIGINAL_HELP.split('\n').length - 1;
+  const added = COMMAND_HELP.slice(original).map(({ usage, summary }) => `  ${usage.padEnd(49)}  ${summary}`);
+  return [ORIGINAL_HELP, ...added, '', MODES_HELP].join('\n');
+}
 
 /** Bad lines and what the original answered, in order (the parser's words, or the server's after "error: "). */
 const ERRORS: [line: string, answer: string][] = [
@@ -57,7 +69,6 @@ const ERRORS: [line: string, answer: string][] = [
   ],
   ['logout now', 'logout takes no arguments'],
   ['frobnicate', 'unknown command "frobnicate"; "help" lists them'],
-  ['/whoelse', 'unknown command "/whoelse"; "help" lists them'],
 ];
 
 /** Standard output so far must be exactly what was expected so far. */
@@ -154,7 +165,9 @@ describe("the terminal's original mode, word for word", () => {
     await session.step(['startprivate bob'], already);
     await session.step(['stopprivate bob'], '* private chat with bob is closed (you stopped it)');
 
-    await session.step(['help'], ORIGINAL_HELP);
+    await session.step(['help'], expectedHelp());
+    // What changed in command mode: a leading "/" (an unknown command before) now runs the command, as in a conversation.
+    await session.step(['/whoelse'], 'Online now: bob');
 
     const gone = nextEvent(bob.client, 'presence', (e) => e.username === 'ann' && !e.online);
     await session.step(['logout'], 'You have signed out.');

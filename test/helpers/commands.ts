@@ -15,8 +15,11 @@ export function rejected(line: string): string {
   return result.error;
 }
 
-/** A line that fills a form with sample arguments (bob and carol as the users). */
+/** What fills each kind of argument in `sample`. */
+export const SAMPLES = { user: 'bob', users: 'bob carol', minutes: '5', text: 'hello there', channel: '#dev' } as const;
+
+/** A line that fills a form with sample arguments (bob and carol as the users, #dev as the channel). */
 export function sample(name: string, tokens: readonly Token[]): string {
-  const words = tokens.map((t) => ('word' in t ? t.word : { user: 'bob', users: 'bob carol', minutes: '5', text: 'hello there' }[t.arg]));
+  const words = tokens.map((t) => ('word' in t ? t.word : SAMPLES[t.arg]));
   return [name, ...words].join(' ');
 }
