@@ -82,8 +82,8 @@ export class TerminalClient {
   private readonly port: CommandPort;
   /** The current conversation; none is the original's command mode. */
   private here: Conversation | undefined;
-  /** Per conversation paged back (`history`), the position the next older page ends before. */
-  private readonly pages = new Map<string, number>();
+  /** The conversation last paged back (`history`) and where its next older page ends; another one starts from the newest. */
+  private lastPage: { key: string; before: number } | undefined;
   /** Ids of messages this session sent, so that an echo from the server is not shown as if someone else wrote it. */
   private readonly sentIds = new Set<number>();
 
@@ -291,12 +291,13 @@ export class TerminalClient {
 
   private backToCommands(line: string): void {
     this.here = undefined;
+    this.lastPage = undefined;
     this.print(line);
   }
 
   /**
    * A page of history: of the conversation named, else of the current one, else all of the user's messages. Typed
-   * again for the same conversation, the page before the last one shown; `latest` starts again from the newest.
+   * again for the same conversation, the page before the last one shown; `latest` starts from the newest.
    */
   private async showHistory(command: Extract<Command, { name: 'history' }>, latest = false): Promise<void> {
     if (command.of === undefined && this.here?.kind === 'private') {
@@ -305,8 +306,7 @@ export class TerminalClient {
     }
     const of = command.of ?? (this.here && historyOf(this.here));
     const key = JSON.stringify(of ?? {});
-    if (latest) this.pages.delete(key);
-    const before = this.pages.get(key);
+    const before = !latest && this.lastPage?.key === key ? this.lastPage.before : undefined;
     const outcome = await runCommand(
       { name: 'history', ...(of && { of }), ...(before !== undefined && { before }), limit: PAGE },
       this.port,
@@ -316,7 +316,7 @@ export class TerminalClient {
     for (const message of outcome.messages) this.print(formatMessage(message, this.me, this.now(), view));
     this.print(outcome.sentence);
     const [first, last] = [outcome.messages[0], outcome.messages.at(-1)];
-    if (first !== undefined) this.pages.set(key, positionOf(first));
+    if (first !== undefined) this.lastPage = { key, before: positionOf(first) };
     // Shown is read: the newest page moves the read position (never back) in this conversation for all the user's sessions.
     if (of !== undefined && before === undefined && last !== undefined) this.markRead(of, positionOf(last));
   }
