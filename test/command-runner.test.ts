@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCommand, type CommandPort, type Outcome } from '../src/client/command-runner';
-import { COMMANDS, COMMAND_HELP, REQUEST_SINCE, type CommandName, type CommandSpec, type CommandForm } from '../src/protocol';
-import { parsed, sample } from './helpers/commands';
+import { COMMANDS, COMMAND_HELP, type CommandName } from '../src/protocol';
+import { namesChannels, parsed, sample, type ChannelCommandName } from './helpers/commands';
 import { eventually, startServer, type TestServer } from './helpers/server';
 import { closePeers, peer, type Peer } from './private-helpers';
 
@@ -12,16 +12,7 @@ import { closePeers, peer, type Peer } from './private-helpers';
  * outcome's sentence must agree with what the server answered. The channel commands (protocol 3) and forms that
  * name a channel are run by test/command-runner-channels.test.ts.
  */
-export type ChannelCommandName =
-  'join' | 'leave' | 'channels' | 'create' | 'topic' | 'invite' | 'kick' | 'rename' | 'delete' | 'members' | 'post';
 type Checks = { [N in Exclude<CommandName, ChannelCommandName>]: (outcome: Extract<Outcome, { name: N }>) => void | Promise<void> };
-
-/** A form that needs the server's channels: a protocol 3 request, or a channel argument. */
-export function namesChannels(spec: CommandSpec, form: CommandForm): boolean {
-  return (
-    (spec.request !== undefined && REQUEST_SINCE[spec.request] !== undefined) || form.tokens.some((t) => 'arg' in t && t.arg === 'channel')
-  );
-}
 
 describe('the command runner', () => {
   let t: TestServer;

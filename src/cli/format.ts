@@ -104,7 +104,7 @@ export function formatPresence(event: PresenceEvent): string {
   return `* ${name(event.username)} ${event.online ? (event.idle === true ? 'is idle' : 'is online') : 'went offline'}`;
 }
 
-/** A change in one of the user's channels, made by someone else (the user's own are told by their commands). */
+/** A change in one of the user's channels, made by someone else or in another of the user's sessions. */
 export function formatChannelEvent(event: ChannelEvent): string {
   const [by, channel, user] = [name(event.by), `#${name(event.channel)}`, name(event.username ?? '?')];
   switch (event.change) {

@@ -84,8 +84,6 @@ export class TerminalClient {
   private here: Conversation | undefined;
   /** The conversation last paged back (`history`) and where its next older page ends; another one starts from the newest. */
   private lastPage: { key: string; before: number } | undefined;
-  /** Ids of messages this session sent, so that an echo from the server is not shown as if someone else wrote it. */
-  private readonly sentIds = new Set<number>();
 
   constructor(
     private readonly client: ParleyClient,
@@ -244,9 +242,6 @@ export class TerminalClient {
     try {
       if (command.name === 'history') return await this.showHistory(command);
       const outcome = await runCommand(command, this.port);
-      if ('reply' in outcome && typeof outcome.reply === 'object' && outcome.reply !== null && 'id' in outcome.reply) {
-        this.sentIds.add((outcome.reply as { id: number }).id);
-      }
       const line = typed
         ? terminalLine(outcome)
         : outcome.name === 'message' && !outcome.reply.online
@@ -372,7 +367,6 @@ export class TerminalClient {
   }
 
   private onMessage(message: ChatMessage): void {
-    if (this.sentIds.delete(message.id)) return;
     this.print(formatMessage(message, this.me, this.now(), this.here));
     const own = conversationOf(message, this.me);
     if (own !== undefined && sameConversation(own, this.here)) this.markRead(historyOf(own)!, positionOf(message));
@@ -382,9 +376,12 @@ export class TerminalClient {
     this.print(formatPresence(event));
   }
 
-  /** Others' changes are told; any change that ends the current channel for this user goes back to commands. */
+  /**
+   * A change made elsewhere (the server tells the session that made it only by its reply); one that ends the current
+   * channel for this user goes back to commands.
+   */
   private onChannelEvent(event: ChannelEvent): void {
-    if (event.by !== this.me) this.print(formatChannelEvent(event));
+    this.print(formatChannelEvent(event));
     if (!sameConversation(this.here, { kind: 'channel', channel: event.channel })) return;
     const mine = event.username === this.me;
     if (event.change === 'renamed' && event.to !== undefined) this.here = { kind: 'channel', channel: event.to };
