@@ -60,7 +60,7 @@ describe('channels in the terminal', { concurrency: 2 }, () => {
     cli.write('/join #general');
     await cli.waitFor(line('Joined #general (public, 3 members).'));
     await cli.waitFor(line(`[${first}] bob: morning all`));
-    await cli.waitFor(line(`[${mention}] bob: thanks @ann.`)); // in its own conversation: no channel mark, no mention mark needed
+    await cli.waitFor(line(`[${mention}] bob (mentions you): thanks @ann.`)); // in its own conversation: no channel mark
     await cli.waitFor(line('5 messages of #general, back to the first.'));
     await cli.waitFor(/^Now in #general: plain lines go to its members; /m);
     await cli.waitForStderr(prompt('#general> '));

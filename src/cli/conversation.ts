@@ -1,4 +1,4 @@
-import type { ChatMessage, HistoryOf } from '../protocol';
+import { findCommand, parseCommand, type ChatMessage, type HistoryOf, type ParseResult } from '../protocol';
 
 /**
  * The terminal's current conversation, as in irssi: plain lines go to it and the prompt names it. None is the
@@ -27,4 +27,21 @@ export function historyOf(here: Conversation): HistoryOf | undefined {
 /** Where a message stands in its conversation: a channel's seq, otherwise the message id (as `history` and `read` count). */
 export function positionOf(message: ChatMessage): number {
   return message.kind === 'channel' ? (message.seq ?? 0) : message.id;
+}
+
+/**
+ * A typed line as a command, or (in a conversation) as text for it: `/` starts a command in either mode, `//` a line of
+ * text that starts with `/`. In command mode anything else is a bare command, as in the original. `typed` is false for
+ * text sent to the current conversation.
+ */
+export function interpret(line: string, here: Conversation | undefined): { parsed: ParseResult; typed: boolean } {
+  if (line.startsWith('/') && !line.startsWith('//')) return { parsed: parseCommand(line.slice(1)), typed: true };
+  if (here === undefined) {
+    const error = '"//" sends a line in a conversation; "/join #<channel>" or "/query <user>" opens one.';
+    return { parsed: line.startsWith('//') ? { ok: false, error } : parseCommand(line), typed: true };
+  }
+  const text = line.startsWith('//') ? line.slice(1) : line;
+  // Through the table's parsers, so that the text is checked as when typed after its command.
+  const [name, target] = here.kind === 'channel' ? ['post', here.channel] : [here.kind === 'direct' ? 'message' : 'private', here.with];
+  return { parsed: findCommand(name)!.parse(`${target} ${text}`, name), typed: false };
 }

@@ -3,12 +3,10 @@ import { asRequestError } from '../client/request-error';
 import { PrivateChannels, type PrivateChannelsOptions } from '../client/private-channels';
 import {
   findCommand,
-  parseCommand,
   type ChannelEvent,
   type ChatMessage,
   type Command,
   type HistoryOf,
-  type ParseResult,
   type PresenceEvent,
   type SignedOutEvent,
 } from '../protocol';
@@ -30,7 +28,7 @@ import {
   sanitize,
 } from './format';
 import { BACK_TO_COMMANDS, SIGNED_OUT, formatOffline, formatPrivateRefused } from '../client/sentences';
-import { conversationOf, historyOf, positionOf, sameConversation, type Conversation } from './conversation';
+import { conversationOf, historyOf, interpret, positionOf, sameConversation, type Conversation } from './conversation';
 import { MODES_HELP } from './modes';
 import { runCommand, type CommandPort, type Outcome } from '../client/command-runner';
 import { LineInput } from '../tty/line-input';
@@ -153,14 +151,15 @@ export class TerminalClient {
 
     this.phase = 'chatting';
     for (const show of this.backlog.splice(0)) show();
-    await this.showUnread();
+    // Not awaited: a server slow to answer must not hold up the first command.
+    void this.showUnread();
     for (;;) {
       // Piped input gets no prompt in command mode, as in the original; a conversation's is always shown (on stderr).
       const prompt = this.lines!.terminal || this.here !== undefined ? promptOf(this.here) : '';
       const line = await this.lines!.read(prompt);
       if (line === undefined || this.isDone()) break;
       if (!line.trim()) continue;
-      const { parsed, typed } = this.interpret(line);
+      const { parsed, typed } = interpret(line, this.here);
       if (!parsed.ok) {
         this.print(parsed.error);
         continue;
@@ -170,30 +169,6 @@ export class TerminalClient {
     }
     await this.leave();
     return 0;
-  }
-
-  /**
-   * A line as a command, or (in a conversation) as text for it: `/` starts a command in either mode, `//` a line of
-   * text that starts with `/`. In command mode anything else is a bare command, as in the original. `typed` is false
-   * for text sent to the current conversation.
-   */
-  private interpret(line: string): { parsed: ParseResult; typed: boolean } {
-    const here = this.here;
-    if (line.startsWith('/') && !line.startsWith('//')) return { parsed: parseCommand(line.slice(1)), typed: true };
-    if (here === undefined) {
-      const error = '"//" sends a line in a conversation; "/join #<channel>" or "/query <user>" opens one.';
-      return { parsed: line.startsWith('//') ? { ok: false, error } : parseCommand(line), typed: true };
-    }
-    const text = line.startsWith('//') ? line.slice(1) : line;
-    // Through the table's parsers, so that text is checked as when typed with its command.
-    const parsed =
-      here.kind === 'channel'
-        ? findCommand('post')!.parse(`${here.channel} ${text}`, 'post')
-        : findCommand(here.kind === 'direct' ? 'message' : 'private')!.parse(
-            `${here.with} ${text}`,
-            here.kind === 'direct' ? 'message' : 'private',
-          );
-    return { parsed, typed: false };
   }
 
   /** On sign-in: the channels with unread messages, if the server keeps any (protocol 3). */
