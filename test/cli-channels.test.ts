@@ -109,9 +109,10 @@ describe('channels in the terminal', { concurrency: 2 }, () => {
 
     cli.write('/rename #dev #devs');
     await cli.waitFor(line('Renamed #dev to #devs.'));
-    cli.write('after the rename');
     await cli.waitForStderr(prompt('#devs> '));
-    assert.equal((await bob.history({ channel: 'devs' })).messages.at(-1)?.body, 'after the rename');
+    cli.write('after the rename');
+    const lastOf = async (): Promise<string | undefined> => (await bob.history({ channel: 'devs' })).messages.at(-1)?.body;
+    await eventually(async () => (await lastOf()) === 'after the rename', 3000, 'the line to be posted to the renamed channel');
     cli.write('/leave #devs');
     await cli.waitFor(line('Left #devs.'));
     await cli.waitFor(line('Back to commands.'));

@@ -1,15 +1,7 @@
 import type { ConnectionState, ParleyClient } from '../client/parley-client';
 import { asRequestError } from '../client/request-error';
 import { PrivateChannels, type PrivateChannelsOptions } from '../client/private-channels';
-import {
-  findCommand,
-  type ChannelEvent,
-  type ChatMessage,
-  type Command,
-  type HistoryOf,
-  type PresenceEvent,
-  type SignedOutEvent,
-} from '../protocol';
+import { findCommand, type ChannelEvent, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
 import {
   formatChannelEvent,
   formatEntered,
@@ -30,6 +22,7 @@ import {
 import { BACK_TO_COMMANDS, SIGNED_OUT, formatOffline, formatPrivateRefused } from '../client/sentences';
 import { conversationOf, historyOf, interpret, positionOf, sameConversation, type Conversation } from './conversation';
 import { MODES_HELP } from './modes';
+import { ReadMarker } from './read-marker';
 import { runCommand, type CommandPort, type Outcome } from '../client/command-runner';
 import { LineInput } from '../tty/line-input';
 import { errorMessage } from '../protocol/errors';
@@ -80,6 +73,8 @@ export class TerminalClient {
   private readonly port: CommandPort;
   /** The current conversation; none is the original's command mode. */
   private here: Conversation | undefined;
+  /** Read positions of what the terminal showed, sent in batches. */
+  private readonly reads = new ReadMarker((of, upTo) => this.client.request('read', { conversation: of, upTo }));
   /** The conversation last paged back (`history`) and where its next older page ends; another one starts from the newest. */
   private lastPage: { key: string; before: number } | undefined;
 
@@ -288,13 +283,7 @@ export class TerminalClient {
     const [first, last] = [outcome.messages[0], outcome.messages.at(-1)];
     if (first !== undefined) this.lastPage = { key, before: positionOf(first) };
     // Shown is read: the newest page moves the read position (never back) in this conversation for all the user's sessions.
-    if (of !== undefined && before === undefined && last !== undefined) this.markRead(of, positionOf(last));
-  }
-
-  private markRead(of: HistoryOf, upTo: number): void {
-    this.client.request('read', { conversation: of, upTo }).catch(() => {
-      // Best effort: a server without read positions, or a connection gone, changes nothing on screen.
-    });
+    if (of !== undefined && before === undefined && last !== undefined) this.reads.mark(of, positionOf(last));
   }
 
   private onPrivateClosed(line: string, username: string): void {
@@ -325,6 +314,7 @@ export class TerminalClient {
   private leave(): Promise<void> {
     this.leaving ??= (async () => {
       if (this.phase === 'done') return;
+      this.reads.flush();
       // Peers hear the goodbye first, from this client directly: the message center may be gone.
       await this.channels.signOut();
       if (this.client.state !== 'signed-in') return;
@@ -344,7 +334,7 @@ export class TerminalClient {
   private onMessage(message: ChatMessage): void {
     this.print(formatMessage(message, this.me, this.now(), this.here));
     const own = conversationOf(message, this.me);
-    if (own !== undefined && sameConversation(own, this.here)) this.markRead(historyOf(own)!, positionOf(message));
+    if (own !== undefined && sameConversation(own, this.here)) this.reads.mark(historyOf(own)!, positionOf(message));
   }
 
   private onPresence(event: PresenceEvent): void {
