@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, describe, test, type TestContext } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { ParleyClient } from '../src/client/parley-client';
-import { CliProcess, expectedStamp, literal, nextEvent, passwordOf, startCliServer, type CliServer } from './helpers/cli-harness';
+import { expectedStamp, line, nextEvent, prompt, signedInTerminal, startCliServer, type CliServer } from './helpers/cli-harness';
 import { eventually } from './helpers/server';
 
 /**
@@ -15,17 +15,6 @@ const servers: CliServer[] = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
-
-async function terminal(t: TestContext, port: number, username: string): Promise<CliProcess> {
-  const cli = new CliProcess(['127.0.0.1', String(port)]);
-  t.after(() => cli.kill());
-  cli.write(username, passwordOf(username));
-  await cli.waitFor(new RegExp(`Welcome to Parley, ${username}!`));
-  return cli;
-}
-
-const line = (text: string): RegExp => new RegExp(`^${literal(text)}$`, 'm');
-const prompt = (text: string): RegExp => new RegExp(`${literal(text)}$`);
 
 async function post(client: ParleyClient, channel: string, body: string): Promise<string> {
   return expectedStamp((await client.post(channel, body)).sentAt);
@@ -44,7 +33,7 @@ describe('channels in the terminal', { concurrency: 2 }, () => {
     await post(bob, 'general', 'standup at ten');
     await post(bob, 'general', '@ann can you run it?');
 
-    const cli = await terminal(t, srv.port, 'ann');
+    const cli = await signedInTerminal(t, srv.port, 'ann');
     await cli.waitFor(line('Unread in #general (3, 1 mentioning you): "/join #<channel>" shows them.'));
 
     // Command mode: a channel's lines carry its name; a mention says so.
@@ -128,7 +117,7 @@ describe('channels in the terminal', { concurrency: 2 }, () => {
     const srv = await startCliServer(['dee', 'eli']);
     servers.push(srv);
     const eli = await srv.signIn('eli');
-    const cli = await terminal(t, srv.port, 'dee');
+    const cli = await signedInTerminal(t, srv.port, 'dee');
 
     await eli.request('createchannel', { name: 'ops', private: true });
     await eli.request('invite', { channel: 'ops', username: 'dee' });

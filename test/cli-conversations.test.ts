@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, describe, test, type TestContext } from 'node:test';
-import { CliProcess, expectedStamp, literal, nextEvent, passwordOf, startCliServer, type CliServer } from './helpers/cli-harness';
+import { after, describe, test } from 'node:test';
+import { expectedStamp, line, nextEvent, prompt, signedInTerminal, startCliServer, type CliServer } from './helpers/cli-harness';
 import { assertServerCarriedNoPrivateChat, captureServerTraffic, closePeers, nextPrivate, peer, type Peer } from './private-helpers';
 
 /**
@@ -23,24 +23,12 @@ async function serve(users: string[]): Promise<CliServer> {
   return srv;
 }
 
-async function terminal(t: TestContext, port: number, username: string): Promise<CliProcess> {
-  const cli = new CliProcess(['127.0.0.1', String(port)]);
-  t.after(() => cli.kill());
-  cli.write(username, passwordOf(username));
-  await cli.waitFor(new RegExp(`Welcome to Parley, ${username}!`));
-  return cli;
-}
-
-const line = (text: string): RegExp => new RegExp(`^${literal(text)}$`, 'm');
-/** The prompt the terminal shows last: the conversation it is in. */
-const prompt = (text: string): RegExp => new RegExp(`${literal(text)}$`);
-
 describe('terminal conversations with people', { concurrency: 2 }, () => {
   test('query: the latest page, then plain lines to them, "/" commands, "//" text, others marked; close goes back', async (t) => {
     const srv = await serve(['ann', 'bob', 'cid']);
     const bob = await srv.signIn('bob');
     const cid = await srv.signIn('cid');
-    const cli = await terminal(t, srv.port, 'ann');
+    const cli = await signedInTerminal(t, srv.port, 'ann');
 
     cli.write('query nobody');
     await cli.waitFor(line('error: There is no user named "nobody".'));
@@ -110,7 +98,7 @@ describe('terminal conversations with people', { concurrency: 2 }, () => {
 
   test('a message to someone offline from their conversation says so; logout in a conversation signs out', async (t) => {
     const srv = await serve(['dee', 'eve']);
-    const cli = await terminal(t, srv.port, 'dee');
+    const cli = await signedInTerminal(t, srv.port, 'dee');
     cli.write('query eve');
     await cli.waitFor(line('No messages in your conversation with eve yet.'));
     await cli.waitForStderr(prompt('eve> '));
@@ -133,7 +121,7 @@ describe('terminal conversations with people', { concurrency: 2 }, () => {
     const gus = await peer(srv, 'gus');
     peers.push(gus);
     const traffic = captureServerTraffic(srv.server);
-    const cli = await terminal(t, srv.port, 'fay');
+    const cli = await signedInTerminal(t, srv.port, 'fay');
 
     const opened = nextPrivate(gus.channels, 'opened');
     cli.write('query gus private');
