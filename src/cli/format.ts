@@ -134,6 +134,7 @@ export function formatUnread(channels: readonly { name: string; unread: number; 
   const counts = waiting.map((c) => `#${name(c.name)} (${c.unread}${c.mentions > 0 ? `, ${c.mentions} mentioning you` : ''})`);
   return `Unread in ${counts.join(', ')}: "/join #<channel>" shows them.`;
 }
+
 /** `> ` in command mode; `#general> `, `bob> `, `bob (private, encrypted)> ` in a conversation. */
 export function promptOf(here: Conversation | undefined): string {
   if (here === undefined) return '> ';

@@ -98,7 +98,7 @@ export function formatPrivateRefused(info: PrivateRefused): string {
 
 // ---- channels (protocol 3): `#` is how people see a channel's name ----
 
-export const channelName = (channel: string): string => `#${name(channel)}`;
+const channelName = (channel: string): string => `#${name(channel)}`;
 
 function aboutChannel(channel: ChannelInfo): string {
   const facts = [channel.private ? 'private' : 'public', plural(channel.members, 'member')];

@@ -33,8 +33,8 @@ export type Command =
   | { name: 'members'; channel: string }
   | { name: 'post'; channel: string; body: string }
   /**
-   * Without `of`, the caller's direct messages and broadcasts. `before` and `limit` are not typed: a client paging back sets
-   * them, as the `history` request takes them.
+   * Without `of`, the caller's direct messages and broadcasts. `before` and `limit` never come from a typed line: a client
+   * paging back sets them, as the `history` request takes them.
    */
   | { name: 'history'; of?: HistoryOf; before?: number; limit?: number }
   /** Makes a conversation with a user the current one: through the server, or (`private`) the direct, encrypted chat. */
