@@ -239,7 +239,7 @@ export class TerminalClient {
         return;
       case 'rename':
         if (sameConversation(this.here, { kind: 'channel', channel: outcome.channel }))
-          this.here = { kind: 'channel', channel: outcome.to };
+          this.moveTo({ kind: 'channel', channel: outcome.to });
         return;
       default:
         return;
@@ -250,14 +250,20 @@ export class TerminalClient {
   private async enter(here: Conversation): Promise<void> {
     const of = historyOf(here);
     if (of !== undefined) await this.showHistory({ name: 'history', of }, true);
-    this.here = here;
+    this.moveTo(here);
     this.print(formatEntered(here));
   }
 
   private backToCommands(line: string): void {
-    this.here = undefined;
+    this.moveTo(undefined);
     this.lastPage = undefined;
     this.print(line);
+  }
+
+  /** Changes the current conversation, and the prompt of a line being typed meanwhile (a chat that closed, a channel renamed). */
+  private moveTo(here: Conversation | undefined): void {
+    this.here = here;
+    this.lines?.setPrompt(promptOf(here));
   }
 
   /**
@@ -349,7 +355,7 @@ export class TerminalClient {
     this.print(formatChannelEvent(event));
     if (!sameConversation(this.here, { kind: 'channel', channel: event.channel })) return;
     const mine = event.username === this.me;
-    if (event.change === 'renamed' && event.to !== undefined) this.here = { kind: 'channel', channel: event.to };
+    if (event.change === 'renamed' && event.to !== undefined) this.moveTo({ kind: 'channel', channel: event.to });
     else if (event.change === 'deleted' || ((event.change === 'removed' || event.change === 'left') && mine)) {
       this.backToCommands(BACK_TO_COMMANDS);
     }
