@@ -93,6 +93,22 @@ describe('LineInput on a terminal', () => {
     lines.close();
   });
 
+  test('a prompt changed while a line is typed is drawn with the next line written above it', async () => {
+    const keyboard = new FakeKeyboard();
+    const screen = new FakeScreen();
+    const lines = new LineInput(keyboard, screen.stream());
+    const read = lines.read('bob (private, encrypted)> ');
+    keyboard.type('sec');
+    await settle();
+    screen.take();
+    lines.setPrompt('> ');
+    lines.writeAbove(screen.stream(), 'Back to commands.\n');
+    assert.equal(visible(screen.take()), 'Back to commands.\n> sec', 'the new prompt, and what was typed so far');
+    keyboard.type('\r');
+    assert.equal(await read, 'sec');
+    lines.close();
+  });
+
   test('Ctrl-C typed on the terminal reaches the interrupt handler', async () => {
     const keyboard = new FakeKeyboard();
     const lines = new LineInput(keyboard, new FakeScreen().stream());

@@ -1,7 +1,8 @@
 import type { PrivateClosed, PrivateMessage } from '../client/private-channels';
 import { formatWhoElse } from '../client/sentences';
 import { privateCloseReason } from '../client/private-api';
-import { type ChatMessage, type PresenceEvent } from '../protocol';
+import { type ChannelEvent, type ChatMessage, type PresenceEvent } from '../protocol';
+import { conversationOf, sameConversation, type Conversation } from './conversation';
 
 /**
  * Pure formatting for the terminal client: every line it prints is built here, from data only,
@@ -80,18 +81,76 @@ export function formatBody(body: string): string {
  *   [14:05] bob: hi                 a direct message to me
  *   [14:05] bob (broadcast): hi     a broadcast
  *   [14:05] alice -> bob: hi        sent by me from another window
+ *   [14:05] [#dev] bob: hi          in a channel
+ *   [14:05] [#dev] bob (mentions you): hi @alice
+ * In a conversation (`here`), its own messages lose their channel mark, and a direct message from someone
+ * else's conversation gains `(direct)`, so that no line seems to belong to the conversation on screen when it does not.
  */
-export function formatMessage(message: ChatMessage, me: string | undefined, now: number): string {
+export function formatMessage(message: ChatMessage, me: string | undefined, now: number, here?: Conversation): string {
   const time = `[${formatTime(message.sentAt, now)}]`;
+  const ownConversation = sameConversation(conversationOf(message, me), here);
   let who: string;
   if (message.kind === 'broadcast') who = `${name(message.from)} (broadcast)`;
-  else if (message.from === me && message.to !== null) who = `${name(message.from)} -> ${name(message.to)}`;
-  else who = name(message.from);
+  else if (message.kind === 'channel') {
+    const mark = ownConversation ? '' : `[#${name(message.channel ?? '?')}] `;
+    const mention = me !== undefined && message.from !== me && message.mentions?.includes(me) ? ' (mentions you)' : '';
+    who = `${mark}${name(message.from)}${mention}`;
+  } else if (message.from === me && message.to !== null) who = `${name(message.from)} -> ${name(message.to)}`;
+  else who = here === undefined || ownConversation ? name(message.from) : `${name(message.from)} (direct)`;
   return `${time} ${who}: ${formatBody(message.body)}`;
 }
 
 export function formatPresence(event: PresenceEvent): string {
-  return `* ${name(event.username)} ${event.online ? 'is online' : 'went offline'}`;
+  return `* ${name(event.username)} ${event.online ? (event.idle === true ? 'is idle' : 'is online') : 'went offline'}`;
+}
+
+/** A change in one of the user's channels, made by someone else or in another of the user's sessions. */
+export function formatChannelEvent(event: ChannelEvent): string {
+  const [by, channel, user] = [name(event.by), `#${name(event.channel)}`, name(event.username ?? '?')];
+  switch (event.change) {
+    case 'created':
+      return `* ${by} created ${channel}`;
+    case 'joined':
+      return `* ${user} joined ${channel}`;
+    case 'left':
+      return `* ${user} left ${channel}`;
+    case 'added':
+      return `* ${by} added ${user} to ${channel}`;
+    case 'removed':
+      return `* ${by} removed ${user} from ${channel}`;
+    case 'topic':
+      return `* ${by} set the topic of ${channel}: ${name(event.topic ?? '')}`;
+    case 'renamed':
+      return `* ${by} renamed ${channel} to #${name(event.to ?? '?')}`;
+    case 'deleted':
+      return `* ${by} deleted ${channel}`;
+  }
+}
+
+/** At sign-in, from `conversations`: the channels with messages the user has not read; nothing when there are none. */
+export function formatUnread(channels: readonly { name: string; unread: number; mentions: number }[]): string | undefined {
+  const waiting = channels.filter((c) => c.unread > 0);
+  if (waiting.length === 0) return undefined;
+  const counts = waiting.map((c) => `#${name(c.name)} (${c.unread}${c.mentions > 0 ? `, ${c.mentions} mentioning you` : ''})`);
+  return `Unread in ${counts.join(', ')}: "/join #<channel>" shows them.`;
+}
+
+/** `> ` in command mode; `#general> `, `bob> `, `bob (private, encrypted)> ` in a conversation. */
+export function promptOf(here: Conversation | undefined): string {
+  if (here === undefined) return '> ';
+  if (here.kind === 'channel') return `#${name(here.channel)}> `;
+  return here.kind === 'direct' ? `${name(here.with)}> ` : `${name(here.with)} (private, encrypted)> `;
+}
+
+/** What the terminal says on entering a conversation: where plain lines go now, and the way back. */
+export function formatEntered(here: Conversation): string {
+  const where =
+    here.kind === 'channel'
+      ? `#${name(here.channel)}: plain lines go to its members`
+      : here.kind === 'direct'
+        ? `a conversation with ${name(here.with)}: plain lines go to them through the server`
+        : `a private chat with ${name(here.with)}: plain lines go to them directly, encrypted, never through the server`;
+  return `Now in ${where}; "/" starts a command ("//" sends a line that starts with "/"), "/close" goes back to commands.`;
 }
 
 const list = (users: readonly string[]): string => users.map(name).join(', ');

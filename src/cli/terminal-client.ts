@@ -1,8 +1,10 @@
 import type { ConnectionState, ParleyClient } from '../client/parley-client';
 import { asRequestError } from '../client/request-error';
 import { PrivateChannels, type PrivateChannelsOptions } from '../client/private-channels';
-import { findCommand, parseCommand, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
+import { findCommand, type ChannelEvent, type ChatMessage, type Command, type PresenceEvent, type SignedOutEvent } from '../protocol';
 import {
+  formatChannelEvent,
+  formatEntered,
   formatError,
   formatMessage,
   formatPresence,
@@ -12,10 +14,15 @@ import {
   formatPrivateOnly,
   formatPrivateOpened,
   formatServerText,
+  formatUnread,
   formatWelcome,
+  promptOf,
   sanitize,
 } from './format';
-import { SIGNED_OUT, formatPrivateRefused } from '../client/sentences';
+import { BACK_TO_COMMANDS, SIGNED_OUT, formatOffline, formatPrivateRefused } from '../client/sentences';
+import { conversationOf, historyOf, interpret, positionOf, sameConversation, type Conversation } from './conversation';
+import { MODES_HELP } from './modes';
+import { ReadMarker } from './read-marker';
 import { runCommand, type CommandPort, type Outcome } from '../client/command-runner';
 import { LineInput } from '../tty/line-input';
 import { errorMessage } from '../protocol/errors';
@@ -64,6 +71,12 @@ export class TerminalClient {
   /** The message center is gone for this session but private chats go on. */
   private privateOnly = false;
   private readonly port: CommandPort;
+  /** The current conversation; none is the original's command mode. */
+  private here: Conversation | undefined;
+  /** Read positions of what the terminal showed, sent in batches. */
+  private readonly reads = new ReadMarker((of, upTo) => this.client.request('read', { conversation: of, upTo }));
+  /** The conversation last paged back (`history`) and where its next older page ends; another one starts from the newest. */
+  private lastPage: { key: string; before: number } | undefined;
 
   constructor(
     private readonly client: ParleyClient,
@@ -77,13 +90,14 @@ export class TerminalClient {
     this.port = { requests: client, private: this.channels };
     this.channels.on('message', (m) => this.whenChatting(() => this.print(formatPrivateMessage(m, this.now()))));
     this.channels.on('opened', (o) => this.whenChatting(() => this.print(formatPrivateOpened(o.username, o.safetyCode))));
-    this.channels.on('closed', (c) => this.whenChatting(() => this.onPrivateClosed(formatPrivateClosed(c))));
+    this.channels.on('closed', (c) => this.whenChatting(() => this.onPrivateClosed(formatPrivateClosed(c), c.username)));
     this.channels.on('refused', (r) => this.whenChatting(() => this.print(formatPrivateRefused(r))));
     this.channels.on('problem', (err) =>
       this.whenChatting(() => this.print(formatError(`direct connections are unavailable: ${err.message}`))),
     );
     client.on('message', (message) => this.whenChatting(() => this.onMessage(message)));
     client.on('presence', (event) => this.whenChatting(() => this.onPresence(event)));
+    client.on('channel', (event) => this.whenChatting(() => this.onChannelEvent(event)));
     client.on('signedOut', (event) => this.onSignedOut(event));
     client.on('state', (state) => this.onState(state));
     client.on('resumed', () => this.whenChatting(() => this.print(`Reconnected as ${sanitize(this.me ?? '?')}.`)));
@@ -132,20 +146,34 @@ export class TerminalClient {
 
     this.phase = 'chatting';
     for (const show of this.backlog.splice(0)) show();
+    // Not awaited: a server slow to answer must not hold up the first command.
+    void this.showUnread();
     for (;;) {
-      const line = await this.lines!.read(this.lines!.terminal ? '> ' : '');
+      // Piped input gets no prompt in command mode, as in the original; a conversation's is always shown (on stderr).
+      const prompt = this.lines!.terminal || this.here !== undefined ? promptOf(this.here) : '';
+      const line = await this.lines!.read(prompt);
       if (line === undefined || this.isDone()) break;
       if (!line.trim()) continue;
-      const parsed = parseCommand(line);
+      const { parsed, typed } = interpret(line, this.here);
       if (!parsed.ok) {
         this.print(parsed.error);
         continue;
       }
       if (parsed.command.name === 'logout') break;
-      await this.execute(parsed.command);
+      await this.execute(parsed.command, typed);
     }
     await this.leave();
     return 0;
+  }
+
+  /** On sign-in: the channels with unread messages, if the server keeps any (protocol 3). */
+  private async showUnread(): Promise<void> {
+    try {
+      const line = formatUnread((await this.client.request('conversations', {})).channels);
+      if (line !== undefined) this.print(line);
+    } catch {
+      // A server without channels has nothing to say here.
+    }
   }
 
   /** Asks for a username and password until the server accepts them; a number is the exit code when it gives up. */
@@ -176,21 +204,98 @@ export class TerminalClient {
     }
   }
 
-  private async execute(command: Exclude<Command, { name: 'logout' }>): Promise<void> {
+  private async execute(command: Exclude<Command, { name: 'logout' }>, typed: boolean): Promise<void> {
     // Only requests wait for the server: help and the direct channel's commands work without it.
     if (findCommand(command.name)?.request !== undefined && this.client.state !== 'signed-in') {
       this.print('Not connected right now; the command will run once the connection is back.');
     }
     try {
-      const line = terminalLine(await runCommand(command, this.port));
+      if (command.name === 'history') return await this.showHistory(command);
+      const outcome = await runCommand(command, this.port);
+      const line = typed
+        ? terminalLine(outcome)
+        : outcome.name === 'message' && !outcome.reply.online
+          ? formatOffline(outcome.to)
+          : undefined;
       if (line !== undefined) this.print(line);
+      await this.follow(outcome);
     } catch (err) {
       this.print(formatError(asRequestError(err).message));
     }
   }
 
-  private onPrivateClosed(line: string): void {
+  /** What an outcome changes in the conversation: joining or querying enters one, closing or leaving it goes back. */
+  private async follow(outcome: Outcome): Promise<void> {
+    switch (outcome.name) {
+      case 'join':
+        return this.enter({ kind: 'channel', channel: outcome.channel.name });
+      case 'query':
+        return this.enter({ kind: outcome.private ? 'private' : 'direct', with: outcome.username });
+      case 'close':
+        return this.backToCommands(this.here ? BACK_TO_COMMANDS : 'No conversation is open: this is command mode.');
+      case 'leave':
+      case 'delete':
+        if (sameConversation(this.here, { kind: 'channel', channel: outcome.channel })) this.backToCommands(BACK_TO_COMMANDS);
+        return;
+      case 'rename':
+        if (sameConversation(this.here, { kind: 'channel', channel: outcome.channel }))
+          this.moveTo({ kind: 'channel', channel: outcome.to });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Makes `here` the current conversation, showing its latest messages first (which also checks that it exists). */
+  private async enter(here: Conversation): Promise<void> {
+    const of = historyOf(here);
+    if (of !== undefined) await this.showHistory({ name: 'history', of }, true);
+    this.moveTo(here);
+    this.print(formatEntered(here));
+  }
+
+  private backToCommands(line: string): void {
+    this.moveTo(undefined);
+    this.lastPage = undefined;
     this.print(line);
+  }
+
+  /** Changes the current conversation, and the prompt of a line being typed meanwhile (a chat that closed, a channel renamed). */
+  private moveTo(here: Conversation | undefined): void {
+    this.here = here;
+    this.lines?.setPrompt(promptOf(here));
+  }
+
+  /**
+   * A page of history: of the conversation named, else of the current one, else all of the user's messages. Typed
+   * again for the same conversation, the page before the last one shown; `latest` starts from the newest.
+   */
+  private async showHistory(command: Extract<Command, { name: 'history' }>, latest = false): Promise<void> {
+    if (command.of === undefined && this.here?.kind === 'private') {
+      this.print('A private chat keeps no history: nothing of it went through the server.');
+      return;
+    }
+    const of = command.of ?? (this.here && historyOf(this.here));
+    const key = JSON.stringify(of ?? {});
+    const before = !latest && this.lastPage?.key === key ? this.lastPage.before : undefined;
+    const outcome = await runCommand(
+      { name: 'history', ...(of && { of }), ...(before !== undefined && { before }), limit: PAGE },
+      this.port,
+    );
+    if (outcome.name !== 'history') return;
+    const view: Conversation | undefined = of && ('channel' in of ? { kind: 'channel', ...of } : { kind: 'direct', ...of });
+    for (const message of outcome.messages) this.print(formatMessage(message, this.me, this.now(), view));
+    this.print(outcome.sentence);
+    const [first, last] = [outcome.messages[0], outcome.messages.at(-1)];
+    if (first !== undefined) this.lastPage = { key, before: positionOf(first) };
+    // Shown is read: the newest page moves the read position (never back) in this conversation for all the user's sessions.
+    if (of !== undefined && before === undefined && last !== undefined) this.reads.mark(of, positionOf(last));
+  }
+
+  private onPrivateClosed(line: string, username: string): void {
+    this.print(line);
+    // Lines typed next must not go anywhere the user did not choose: not to the server, not to a chat that is gone.
+    if (sameConversation(this.here, { kind: 'private', with: username })) this.backToCommands(BACK_TO_COMMANDS);
     // Without a server, the session ends with its last private chat.
     if (this.privateOnly && this.channels.open.length === 0 && !this.leaving) {
       this.print('No private chats left and no server; the session ends.');
@@ -215,6 +320,7 @@ export class TerminalClient {
   private leave(): Promise<void> {
     this.leaving ??= (async () => {
       if (this.phase === 'done') return;
+      this.reads.flush();
       // Peers hear the goodbye first, from this client directly: the message center may be gone.
       await this.channels.signOut();
       if (this.client.state !== 'signed-in') return;
@@ -232,11 +338,27 @@ export class TerminalClient {
   }
 
   private onMessage(message: ChatMessage): void {
-    this.print(formatMessage(message, this.me, this.now()));
+    this.print(formatMessage(message, this.me, this.now(), this.here));
+    const own = conversationOf(message, this.me);
+    if (own !== undefined && sameConversation(own, this.here)) this.reads.mark(historyOf(own)!, positionOf(message));
   }
 
   private onPresence(event: PresenceEvent): void {
     this.print(formatPresence(event));
+  }
+
+  /**
+   * A change made elsewhere (the server tells the session that made it only by its reply); one that ends the current
+   * channel for this user goes back to commands.
+   */
+  private onChannelEvent(event: ChannelEvent): void {
+    this.print(formatChannelEvent(event));
+    if (!sameConversation(this.here, { kind: 'channel', channel: event.channel })) return;
+    const mine = event.username === this.me;
+    if (event.change === 'renamed' && event.to !== undefined) this.moveTo({ kind: 'channel', channel: event.to });
+    else if (event.change === 'deleted' || ((event.change === 'removed' || event.change === 'left') && mine)) {
+      this.backToCommands(BACK_TO_COMMANDS);
+    }
   }
 
   private onSignedOut(event: SignedOutEvent): void {
@@ -284,8 +406,24 @@ export class TerminalClient {
   }
 }
 
-/** Most outcomes in the shared words; a private chat's opening and closing are told by the channel's own events. */
+/** How many messages a page of history shows in the terminal. */
+const PAGE = 20;
+
+/**
+ * Most outcomes in the shared words; a private chat's opening and closing are told by the channel's own events, and
+ * entering or leaving a conversation by the terminal itself.
+ */
 function terminalLine(outcome: Outcome): string | undefined {
-  if (outcome.name === 'startprivate') return outcome.reply.already ? formatPrivateAlreadyOpen(outcome.username) : undefined;
-  return outcome.name === 'stopprivate' ? undefined : outcome.sentence;
+  switch (outcome.name) {
+    case 'startprivate':
+      return outcome.reply.already ? formatPrivateAlreadyOpen(outcome.username) : undefined;
+    case 'stopprivate':
+    case 'query':
+    case 'close':
+      return undefined;
+    case 'help':
+      return `${outcome.sentence}\n\n${MODES_HELP}`;
+    default:
+      return outcome.sentence;
+  }
 }

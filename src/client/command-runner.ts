@@ -1,6 +1,31 @@
-import type { Command, CommandName, ReplyBodies, RequestName, RequestPayload } from '../protocol';
+import { randomUUID } from 'node:crypto';
+import type {
+  ChannelInfo,
+  ChannelState,
+  ChatMessage,
+  Command,
+  CommandName,
+  HistoryOf,
+  ReplyBodies,
+  RequestName,
+  RequestPayload,
+} from '../protocol';
 import {
+  BACK_TO_COMMANDS,
   SIGNED_OUT,
+  formatChannels,
+  formatCreated,
+  formatDeleted,
+  formatHistoryPage,
+  formatInvited,
+  formatJoined,
+  formatKicked,
+  formatLeft,
+  formatMembers,
+  formatPosted,
+  formatQuery,
+  formatRenamed,
+  formatTopic,
   formatBlocked,
   formatBlocklist,
   formatBroadcast,
@@ -61,6 +86,23 @@ export type Outcome<R extends Replies = Replies> = { sentence: string } & (
   | { name: 'startprivate'; username: string; reply: R['start'] }
   | { name: 'private'; to: string; sent: R['private'] }
   | { name: 'stopprivate'; username: string }
+  | { name: 'join'; channel: ChannelState }
+  | { name: 'leave'; channel: string }
+  | { name: 'channels'; channels: ChannelInfo[] }
+  | { name: 'create'; channel: ChannelState }
+  | { name: 'topic'; channel: ChannelInfo }
+  | { name: 'invite'; channel: string; username: string }
+  | { name: 'kick'; channel: string; username: string }
+  | { name: 'rename'; channel: string; to: string }
+  | { name: 'delete'; channel: string }
+  | { name: 'members'; channel: string; members: string[] }
+  | { name: 'post'; channel: string; reply: ReplyBodies['post'] }
+  /** A page, oldest first; `more` when older messages remain. */
+  | { name: 'history'; of?: HistoryOf; messages: ChatMessage[]; more: boolean }
+  /** `private`: the direct, encrypted chat with the user is open (opened by this command, or already). */
+  | { name: 'query'; username: string; private: boolean }
+  /** Nothing is sent: the client leaves its current conversation. */
+  | { name: 'close' }
 );
 
 type Handler<N extends CommandName> = <R extends Replies>(
@@ -109,6 +151,61 @@ const HANDLERS: { [N in CommandName]: Handler<N> } = {
     port.private.stop(username);
     return { name: 'stopprivate', username, sentence: formatPrivateStopping(username) };
   },
+  join: async ({ channel }, port) => {
+    const reply = await port.requests.request('join', { channel });
+    return { name: 'join', channel: reply.channel, sentence: formatJoined(reply.channel) };
+  },
+  leave: async ({ channel }, port) => {
+    await port.requests.request('leave', { channel });
+    return { name: 'leave', channel, sentence: formatLeft(channel) };
+  },
+  channels: async (_command, port) => {
+    const { channels } = await port.requests.request('channels', {});
+    return { name: 'channels', channels, sentence: formatChannels(channels) };
+  },
+  create: async ({ channel, private: secret }, port) => {
+    const reply = await port.requests.request('createchannel', { name: channel, ...(secret && { private: true }) });
+    return { name: 'create', channel: reply.channel, sentence: formatCreated(reply.channel) };
+  },
+  topic: async ({ channel, topic }, port) => {
+    const reply = await port.requests.request('topic', { channel, topic });
+    return { name: 'topic', channel: reply.channel, sentence: formatTopic(reply.channel) };
+  },
+  invite: async ({ channel, username }, port) => {
+    await port.requests.request('invite', { channel, username });
+    return { name: 'invite', channel, username, sentence: formatInvited(channel, username) };
+  },
+  kick: async ({ channel, username }, port) => {
+    await port.requests.request('kick', { channel, username });
+    return { name: 'kick', channel, username, sentence: formatKicked(channel, username) };
+  },
+  rename: async ({ channel, to }, port) => {
+    await port.requests.request('renamechannel', { channel, to });
+    return { name: 'rename', channel, to, sentence: formatRenamed(channel, to) };
+  },
+  delete: async ({ channel }, port) => {
+    await port.requests.request('deletechannel', { channel });
+    return { name: 'delete', channel, sentence: formatDeleted(channel) };
+  },
+  members: async ({ channel }, port) => {
+    const { members } = await port.requests.request('members', { channel });
+    return { name: 'members', channel, members, sentence: formatMembers(channel, members) };
+  },
+  post: async ({ channel, body }, port) => {
+    const reply = await port.requests.request('post', { channel, body, clientMsgId: randomUUID() });
+    return { name: 'post', channel, reply, sentence: formatPosted(channel) };
+  },
+  history: async ({ of, before, limit }, port) => {
+    const page = { ...of, ...(before !== undefined && { before }), ...(limit !== undefined && { limit }) };
+    const { messages, more } = await port.requests.request('history', page);
+    const sentence = formatHistoryPage(of, messages.length, more, before !== undefined);
+    return { name: 'history', ...(of && { of }), messages, more, sentence };
+  },
+  query: async ({ username, private: direct }, port) => {
+    if (direct) await port.private.start(username);
+    return { name: 'query', username, private: direct, sentence: formatQuery(username, direct) };
+  },
+  close: async () => ({ name: 'close', sentence: BACK_TO_COMMANDS }),
 };
 
 /** Runs `command` through `port`; rejects with what the request or the private chat threw. */

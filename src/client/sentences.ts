@@ -1,5 +1,6 @@
 import type { PrivateRefused } from './private-channels';
-import { COMMAND_HELP } from '../protocol/commands';
+import { COMMAND_HELP, type HistoryOf } from '../protocol/commands';
+import type { ChannelInfo } from '../protocol/events';
 
 /**
  * What a command's outcome says to the user, in the same words in the terminal and in the editor. Plain text
@@ -95,3 +96,74 @@ export function formatPrivateRefused(info: PrivateRefused): string {
   const counts = flood.length ? ` (${flood.join('; ')})` : '';
   return `* refused a direct connection from ${name(info.address || 'an unknown address')}${claiming}: ${info.message}${counts}`;
 }
+
+// ---- channels (protocol 3): `#` is how people see a channel's name ----
+
+const channelName = (channel: string): string => `#${name(channel)}`;
+
+function aboutChannel(channel: ChannelInfo): string {
+  const facts = [channel.private ? 'private' : 'public', plural(channel.members, 'member')];
+  const topic = channel.topic ? `: ${name(channel.topic)}` : '';
+  return `${channelName(channel.name)} (${facts.join(', ')})${topic}`;
+}
+
+export function formatJoined(channel: ChannelInfo): string {
+  return `Joined ${aboutChannel(channel)}.`;
+}
+
+export function formatLeft(channel: string): string {
+  return `Left ${channelName(channel)}.`;
+}
+
+export function formatCreated(channel: ChannelInfo): string {
+  const who = channel.private ? 'members invite members' : 'anyone may join';
+  return `Created ${channelName(channel.name)}, ${channel.private ? 'private' : 'public'}: ${who}.`;
+}
+
+/** Every channel on a line of its own, those the user is in marked. */
+export function formatChannels(channels: readonly ChannelInfo[]): string {
+  if (channels.length === 0) return 'No channels you can see.';
+  return ['Channels (* you are a member):', ...channels.map((c) => `  ${c.member ? '*' : ' '} ${aboutChannel(c)}`)].join('\n');
+}
+
+export function formatTopic(channel: ChannelInfo): string {
+  return `Topic of ${channelName(channel.name)}: ${name(channel.topic)}`;
+}
+
+export function formatInvited(channel: string, username: string): string {
+  return `Added ${name(username)} to ${channelName(channel)}.`;
+}
+
+export function formatKicked(channel: string, username: string): string {
+  return `Removed ${name(username)} from ${channelName(channel)}.`;
+}
+
+export function formatRenamed(channel: string, to: string): string {
+  return `Renamed ${channelName(channel)} to ${channelName(to)}.`;
+}
+
+export function formatDeleted(channel: string): string {
+  return `Deleted ${channelName(channel)} and its history.`;
+}
+
+export function formatMembers(channel: string, members: readonly string[]): string {
+  return `Members of ${channelName(channel)}: ${list(members)}`;
+}
+
+export function formatPosted(channel: string): string {
+  return `Sent to ${channelName(channel)}.`;
+}
+
+/** What a page of history was: the terminal prints its messages above this line. */
+export function formatHistoryPage(of: HistoryOf | undefined, count: number, more: boolean, older: boolean): string {
+  const where = of === undefined ? 'your messages' : 'channel' in of ? channelName(of.channel) : `your conversation with ${name(of.with)}`;
+  if (count === 0) return older ? `Nothing older in ${where}.` : `No messages in ${where} yet.`;
+  const page = `${plural(count, older ? 'older message' : 'message')} of ${where}`;
+  return more ? `${page}; history again shows the ones before.` : `${page}, back to the first.`;
+}
+
+export function formatQuery(username: string, direct: boolean): string {
+  return direct ? `Talking to ${name(username)} over the direct, encrypted chat.` : `Talking to ${name(username)}.`;
+}
+
+export const BACK_TO_COMMANDS = 'Back to commands.';

@@ -1,4 +1,4 @@
-import { LIMITS, USERNAME_PATTERN } from './limits';
+import { GENERAL_CHANNEL, LIMITS, USERNAME_PATTERN, isChannelName } from './limits';
 import type { RequestName } from './schemas';
 
 /**
@@ -19,7 +19,30 @@ export type Command =
   | { name: 'unblock'; username: string }
   | { name: 'blocklist' }
   | { name: 'logout' }
-  | { name: 'help' };
+  | { name: 'help' }
+  // Channels and conversations (protocol 3). A channel is named without its `#`, as on the wire.
+  | { name: 'join'; channel: string }
+  | { name: 'leave'; channel: string }
+  | { name: 'channels' }
+  | { name: 'create'; channel: string; private: boolean }
+  | { name: 'topic'; channel: string; topic: string }
+  | { name: 'invite'; channel: string; username: string }
+  | { name: 'kick'; channel: string; username: string }
+  | { name: 'rename'; channel: string; to: string }
+  | { name: 'delete'; channel: string }
+  | { name: 'members'; channel: string }
+  | { name: 'post'; channel: string; body: string }
+  /**
+   * Without `of`, the caller's direct messages and broadcasts. `before` and `limit` never come from a typed line: a client
+   * paging back sets them, as the `history` request takes them.
+   */
+  | { name: 'history'; of?: HistoryOf; before?: number; limit?: number }
+  /** Makes a conversation with a user the current one: through the server, or (`private`) the direct, encrypted chat. */
+  | { name: 'query'; username: string; private: boolean }
+  | { name: 'close' };
+
+/** Whose history: a channel's, or the direct messages with one user. */
+export type HistoryOf = { channel: string } | { with: string };
 
 export type CommandName = Command['name'];
 
@@ -27,9 +50,9 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 
 /**
  * What an argument is: it decides the usage text (`<user>`), the checks, and what completion offers
- * (usernames for `user` and `users`; nothing inside `text`, which runs to the end of the line).
+ * (usernames for `user` and `users`, channel names for `channel`; nothing inside `text`, which runs to the end of the line).
  */
-export type ArgKind = 'user' | 'users' | 'minutes' | 'text';
+export type ArgKind = 'user' | 'users' | 'minutes' | 'text' | 'channel';
 
 /** One word of a form: a keyword typed as it is (with what completion says of it), or an argument. */
 export type Token = { word: string; hint?: string } | { arg: ArgKind };
@@ -69,6 +92,10 @@ export interface CommandSpec {
 
 const user: Token = { arg: 'user' };
 const text: Token = { arg: 'text' };
+const channel: Token = { arg: 'channel' };
+
+/** Channel commands have no palette entries of their own: the editor gets a conversation switcher for them. */
+const CHANNEL_NO_PALETTE = "the editor's conversation switcher, not the palette, is where channels are joined and managed";
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -205,6 +232,134 @@ export const COMMANDS: readonly CommandSpec[] = [
     parse: noArguments('logout'),
   },
   { name: 'help', forms: [{ tokens: [], summary: 'this list' }], aliases: [], request: undefined, parse: noArguments('help') },
+  // ---- channels and conversations (protocol 3); after the original's commands, so that `help` starts as it did ----
+  {
+    name: 'join',
+    forms: [{ tokens: [channel], summary: 'join a channel and make it the current conversation' }],
+    aliases: [],
+    request: 'join',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: channelOnly('join'),
+  },
+  {
+    name: 'leave',
+    forms: [{ tokens: [channel], summary: `leave a channel (everyone stays in #${GENERAL_CHANNEL})` }],
+    aliases: [],
+    request: 'leave',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: channelOnly('leave'),
+  },
+  {
+    name: 'channels',
+    forms: [{ tokens: [], summary: 'the channels you can see, with their topics' }],
+    aliases: [],
+    request: 'channels',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: noArguments('channels'),
+  },
+  {
+    name: 'create',
+    forms: [
+      { tokens: [channel], summary: 'create a public channel and join it' },
+      {
+        tokens: [channel, { word: 'private', hint: 'members invite members' }],
+        summary: 'create a private channel: members invite members',
+      },
+    ],
+    aliases: [],
+    request: 'createchannel',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: parseCreate,
+  },
+  {
+    name: 'topic',
+    forms: [{ tokens: [channel, text], summary: "set a channel's topic" }],
+    aliases: [],
+    request: 'topic',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: parseTopic,
+  },
+  {
+    name: 'invite',
+    forms: [{ tokens: [channel, user], summary: 'add a user to a channel you are in (the way into a private one)' }],
+    aliases: [],
+    request: 'invite',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: channelAndUser('invite'),
+  },
+  {
+    name: 'kick',
+    forms: [{ tokens: [channel, user], summary: 'remove a member from a channel you created' }],
+    aliases: [],
+    request: 'kick',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: channelAndUser('kick'),
+  },
+  {
+    name: 'rename',
+    forms: [{ tokens: [channel, channel], summary: 'rename a channel you created' }],
+    aliases: [],
+    request: 'renamechannel',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: parseRename,
+  },
+  {
+    name: 'delete',
+    forms: [{ tokens: [channel], summary: 'delete a channel you created, and its history' }],
+    aliases: [],
+    request: 'deletechannel',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: channelOnly('delete'),
+  },
+  {
+    name: 'members',
+    forms: [{ tokens: [channel], summary: 'who is in a channel' }],
+    aliases: [],
+    request: 'members',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: channelOnly('members'),
+  },
+  {
+    name: 'post',
+    forms: [{ tokens: [channel, text], summary: "send to a channel's members, online or not" }],
+    aliases: [],
+    request: 'post',
+    noPalette: CHANNEL_NO_PALETTE,
+    parse: parsePost,
+  },
+  {
+    name: 'history',
+    forms: [
+      { tokens: [], summary: "the current conversation's latest messages (outside one: all yours); again: older" },
+      { tokens: [channel], summary: "a channel's latest messages; again: older ones" },
+      { tokens: [user], summary: 'your latest messages with a user; again: older ones' },
+    ],
+    aliases: [],
+    request: 'history',
+    noPalette: "the editor's timeline pages back by itself",
+    parse: parseHistory,
+  },
+  {
+    name: 'query',
+    forms: [
+      { tokens: [user], summary: 'make the conversation with a user current: plain lines go to them' },
+      {
+        tokens: [user, { word: 'private', hint: 'the direct, encrypted chat' }],
+        summary: 'the same over a direct, encrypted chat (opened if need be), never through the server',
+      },
+    ],
+    aliases: [],
+    // What it sends is the client's business: nothing, or the private chat's startprivate.
+    request: undefined,
+    parse: parseQuery,
+  },
+  {
+    name: 'close',
+    forms: [{ tokens: [], summary: 'back to commands (the channel stays joined)' }],
+    aliases: [],
+    request: undefined,
+    parse: noArguments('close'),
+  },
 ];
 
 /** The entry for a typed command name or alias (any case). */
@@ -217,6 +372,7 @@ export function findCommand(typed: string): CommandSpec | undefined {
 export function tokenUsage(token: Token, compact = false): string {
   if ('word' in token) return token.word;
   if (token.arg === 'users') return compact ? '<user> ...' : '<user> [<user> ...]';
+  if (token.arg === 'channel') return '#<channel>';
   return `<${token.arg}>`;
 }
 
@@ -269,7 +425,7 @@ function checkBody(body: string, name: string): string | undefined {
   return undefined;
 }
 
-function noArguments(name: 'whoelse' | 'blocklist' | 'logout' | 'help') {
+function noArguments(name: 'whoelse' | 'blocklist' | 'logout' | 'help' | 'channels' | 'close') {
   return (rest: string): ParseResult => (rest.trim() ? fail(`${name} takes no arguments`) : ok({ name }));
 }
 
@@ -326,4 +482,91 @@ function parseBroadcast(rest: string): ParseResult {
     if (to.length > LIMITS.broadcastRecipientsMax) return fail(`a broadcast names at most ${LIMITS.broadcastRecipientsMax} users`);
     remaining = after;
   }
+}
+
+/** A channel as typed: `#dev`, or `dev` where nothing else could be meant; the name on the wire has no `#`. */
+function checkChannel(typed: string): { channel: string } | { error: string } {
+  const channel = typed.startsWith('#') ? typed.slice(1) : typed;
+  if (isChannelName(channel)) return { channel };
+  return { error: `"${typed}" is not a channel name: # and 1 to ${LIMITS.channelNameMax} lowercase letters, digits and "-"` };
+}
+
+/** Splits off a channel, or the usage error when there is none. */
+function shiftChannel(rest: string, name: string): [{ channel: string } | { error: string }, string] {
+  const [word, tail] = shift(rest);
+  return [word ? checkChannel(word) : { error: `${usage(name)} (which channel?)` }, tail];
+}
+
+function channelOnly(name: 'join' | 'leave' | 'delete' | 'members') {
+  return (rest: string): ParseResult => {
+    const [checked, extra] = shiftChannel(rest, name);
+    if ('error' in checked) return fail(checked.error);
+    return extra.trim() ? fail(`${name} takes one channel`) : ok({ name, channel: checked.channel });
+  };
+}
+
+function parseCreate(rest: string): ParseResult {
+  const [checked, tail] = shiftChannel(rest, 'create');
+  if ('error' in checked) return fail(checked.error);
+  const kind = tail.trim();
+  if (kind !== '' && kind !== 'private') return fail(`${usage('create')} (only "private" may follow the name)`);
+  return ok({ name: 'create', channel: checked.channel, private: kind === 'private' });
+}
+
+function parseTopic(rest: string): ParseResult {
+  const [checked, topic] = shiftChannel(rest, 'topic');
+  if ('error' in checked) return fail(checked.error);
+  if (!topic.trim()) return fail(`${usage('topic')} (the topic is empty)`);
+  if (topic.length > LIMITS.channelTopicMax)
+    return fail(`a topic has at most ${LIMITS.channelTopicMax} characters (this one has ${topic.length})`);
+  return ok({ name: 'topic', channel: checked.channel, topic });
+}
+
+function channelAndUser(name: 'invite' | 'kick') {
+  return (rest: string): ParseResult => {
+    const [checked, tail] = shiftChannel(rest, name);
+    if ('error' in checked) return fail(checked.error);
+    const [username, extra] = shift(tail);
+    if (!username) return fail(`${usage(name)} (whom?)`);
+    if (extra.trim()) return fail(`${name} takes one channel and one username`);
+    const bad = checkUsername(username);
+    return bad ? fail(bad) : ok({ name, channel: checked.channel, username });
+  };
+}
+
+function parseRename(rest: string): ParseResult {
+  const [from, tail] = shiftChannel(rest, 'rename');
+  if ('error' in from) return fail(from.error);
+  const [to, extra] = shiftChannel(tail, 'rename');
+  if ('error' in to) return fail(to.error);
+  return extra.trim() ? fail('rename takes the channel and its new name') : ok({ name: 'rename', channel: from.channel, to: to.channel });
+}
+
+function parsePost(rest: string): ParseResult {
+  const [checked, body] = shiftChannel(rest, 'post');
+  if ('error' in checked) return fail(checked.error);
+  const bad = checkBody(body, 'post');
+  return bad ? fail(bad) : ok({ name: 'post', channel: checked.channel, body });
+}
+
+/** `history`, `history #dev` or `history bob`: here the `#` is what tells a channel from a user. */
+function parseHistory(rest: string): ParseResult {
+  const [word, extra] = shift(rest);
+  if (extra.trim()) return fail('history takes one channel or one username, or nothing');
+  if (!word) return ok({ name: 'history' });
+  if (word.startsWith('#')) {
+    const checked = checkChannel(word);
+    return 'error' in checked ? fail(checked.error) : ok({ name: 'history', of: { channel: checked.channel } });
+  }
+  const bad = checkUsername(word);
+  return bad ? fail(`${bad} (a channel is written with its #)`) : ok({ name: 'history', of: { with: word } });
+}
+
+function parseQuery(rest: string): ParseResult {
+  const [username, tail] = shift(rest);
+  if (!username) return fail(`${usage('query')} (with whom?)`);
+  const kind = tail.trim();
+  if (kind !== '' && kind !== 'private') return fail(`${usage('query')} (only "private" may follow the username)`);
+  const bad = checkUsername(username);
+  return bad ? fail(bad) : ok({ name: 'query', username, private: kind === 'private' });
 }

@@ -85,6 +85,14 @@ export class LineInput {
   }
 
   /**
+   * Changes the prompt of the line being read on a terminal, as from the next time it is drawn (`writeAbove` draws
+   * it): what the prompt says must not go stale while a line is typed.
+   */
+  setPrompt(prompt: string): void {
+    if (this.terminal && !this.muted) this.rl.setPrompt(prompt);
+  }
+
+  /**
    * Writes `text` to `stream` without mangling the line being typed: on a terminal the prompt and the
    * partial input are cleared, the text written, and both drawn again below it.
    */

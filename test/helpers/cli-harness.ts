@@ -1,5 +1,6 @@
+import type { TestContext } from 'node:test';
 import type { Timings } from '../../src/server/options';
-import { startServer, TestClock, type TestServer } from './server';
+import { passwordOf, startServer, TestClock, type TestServer } from './server';
 import { Program } from './processes';
 
 export { WAIT_MS } from './processes';
@@ -29,3 +30,18 @@ export function expectedStamp(at: number): string {
   const time = `${p(d.getHours())}:${p(d.getMinutes())}`;
   return d.toDateString() === new Date().toDateString() ? time : `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time}`;
 }
+
+/** The terminal client signed in as `username` on the server at `port`, killed when the test ends. */
+export async function signedInTerminal(t: TestContext, port: number, username: string): Promise<CliProcess> {
+  const cli = new CliProcess(['127.0.0.1', String(port)]);
+  t.after(() => cli.kill());
+  cli.write(username, passwordOf(username));
+  await cli.waitFor(new RegExp(`Welcome to Parley, ${username}!`));
+  return cli;
+}
+
+/** A whole line of output. */
+export const line = (text: string): RegExp => new RegExp(`^${literal(text)}$`, 'm');
+
+/** The prompt shown last (on stderr): the conversation the terminal is in. */
+export const prompt = (text: string): RegExp => new RegExp(`${literal(text)}$`);

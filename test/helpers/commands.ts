@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseCommand, type Command, type Token } from '../../src/protocol';
+import { REQUEST_SINCE, parseCommand, type Command, type CommandForm, type CommandSpec, type Token } from '../../src/protocol';
 
 /** The command a line parses to; fails the test with the parser's error otherwise. */
 export function parsed(line: string): Command {
@@ -15,8 +15,21 @@ export function rejected(line: string): string {
   return result.error;
 }
 
-/** A line that fills a form with sample arguments (bob and carol as the users). */
+/** What fills each kind of argument in `sample`. */
+export const SAMPLES = { user: 'bob', users: 'bob carol', minutes: '5', text: 'hello there', channel: '#dev' } as const;
+
+/** A line that fills a form with sample arguments (bob and carol as the users, #dev as the channel). */
 export function sample(name: string, tokens: readonly Token[]): string {
-  const words = tokens.map((t) => ('word' in t ? t.word : { user: 'bob', users: 'bob carol', minutes: '5', text: 'hello there' }[t.arg]));
+  const words = tokens.map((t) => ('word' in t ? t.word : SAMPLES[t.arg]));
   return [name, ...words].join(' ');
+}
+
+/** The commands that need the server's channels (protocol 3): test/command-runner-channels.test.ts runs them. */
+export type ChannelCommandName =
+  'join' | 'leave' | 'channels' | 'create' | 'topic' | 'invite' | 'kick' | 'rename' | 'delete' | 'members' | 'post';
+
+/** A form that needs the server's channels: a protocol 3 request, or a channel argument. */
+export function namesChannels(spec: CommandSpec, form: CommandForm): boolean {
+  const since = spec.request === undefined ? undefined : REQUEST_SINCE[spec.request];
+  return since !== undefined || form.tokens.some((t) => 'arg' in t && t.arg === 'channel');
 }

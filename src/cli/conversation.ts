@@ -1,0 +1,47 @@
+import { findCommand, parseCommand, type ChatMessage, type HistoryOf, type ParseResult } from '../protocol';
+
+/**
+ * The terminal's current conversation, as in irssi: plain lines go to it and the prompt names it. None is the
+ * original's command mode. A private chat is a conversation of its own, so that its prompt can say it is direct.
+ */
+export type Conversation = { kind: 'channel'; channel: string } | { kind: 'direct'; with: string } | { kind: 'private'; with: string };
+
+/** The conversation on the server that a message belongs to, seen by `me`; none for a broadcast. */
+export function conversationOf(message: ChatMessage, me: string | undefined): Conversation | undefined {
+  if (message.kind === 'channel' && message.channel !== undefined) return { kind: 'channel', channel: message.channel };
+  if (message.kind !== 'direct') return undefined;
+  return { kind: 'direct', with: message.from === me && message.to !== null ? message.to : message.from };
+}
+
+export function sameConversation(a: Conversation | undefined, b: Conversation | undefined): boolean {
+  if (a === undefined || b === undefined || a.kind !== b.kind) return false;
+  return a.kind === 'channel' ? a.channel === (b as typeof a).channel : a.with === (b as typeof a).with;
+}
+
+/** A server conversation as `history` and `read` name it; a private chat has neither. */
+export function historyOf(here: Conversation): HistoryOf | undefined {
+  if (here.kind === 'channel') return { channel: here.channel };
+  return here.kind === 'direct' ? { with: here.with } : undefined;
+}
+
+/** Where a message stands in its conversation: a channel's seq, otherwise the message id (as `history` and `read` count). */
+export function positionOf(message: ChatMessage): number {
+  return message.kind === 'channel' ? (message.seq ?? 0) : message.id;
+}
+
+/**
+ * A typed line as a command, or (in a conversation) as text for it: `/` starts a command in either mode, `//` a line of
+ * text that starts with `/`. In command mode anything else is a bare command, as in the original. `typed` is false for
+ * text sent to the current conversation.
+ */
+export function interpret(line: string, here: Conversation | undefined): { parsed: ParseResult; typed: boolean } {
+  if (line.startsWith('/') && !line.startsWith('//')) return { parsed: parseCommand(line.slice(1)), typed: true };
+  if (here === undefined) {
+    const error = '"//" sends a line in a conversation; "/join #<channel>" or "/query <user>" opens one.';
+    return { parsed: line.startsWith('//') ? { ok: false, error } : parseCommand(line), typed: true };
+  }
+  const text = line.startsWith('//') ? line.slice(1) : line;
+  // Through the table's parsers, so that the text is checked as when typed after its command.
+  const [name, target] = here.kind === 'channel' ? ['post', here.channel] : [here.kind === 'direct' ? 'message' : 'private', here.with];
+  return { parsed: findCommand(name)!.parse(`${target} ${text}`, name), typed: false };
+}
