@@ -67,7 +67,7 @@ describe('terminal conversations with people', { concurrency: 2 }, () => {
     cli.write('/wholast 5');
     await cli.waitFor(line('Online in the last 5 minutes: bob, cid'));
     cli.write('/frobnicate');
-    await cli.waitFor(line('unknown command "frobnicate"; "help" lists them'));
+    await cli.waitFor(line('unknown command "/frobnicate"; "/help" lists them (start with "//" to send a message that starts with "/")'));
 
     const reply = await bob.message('ann', 'in the conversation');
     await cli.waitFor(line(`[${expectedStamp(reply.sentAt)}] bob: in the conversation`));

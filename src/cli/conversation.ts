@@ -1,3 +1,4 @@
+import { readTypedLine } from '../client/typed-line';
 import { findCommand, parseCommand, type ChatMessage, type HistoryOf, type ParseResult } from '../protocol';
 
 /**
@@ -30,17 +31,21 @@ export function positionOf(message: ChatMessage): number {
 }
 
 /**
- * A typed line as a command, or (in a conversation) as text for it: `/` starts a command in either mode, `//` a line of
- * text that starts with `/`. In command mode anything else is a bare command, as in the original. `typed` is false for
- * text sent to the current conversation.
+ * A typed line as a command, or (in a conversation) as text for it, by the panel's rule (readTypedLine). In command
+ * mode a line without "/" is a bare command, as in the original. `typed` is false for text sent to the conversation.
  */
 export function interpret(line: string, here: Conversation | undefined): { parsed: ParseResult; typed: boolean } {
-  if (line.startsWith('/') && !line.startsWith('//')) return { parsed: parseCommand(line.slice(1)), typed: true };
+  if (here === undefined && !line.startsWith('/')) return { parsed: parseCommand(line), typed: true };
+  const read = readTypedLine(line);
+  if (read.kind === 'command') return { parsed: { ok: true, command: read.command }, typed: true };
+  if (read.kind === 'error') return { parsed: { ok: false, error: read.error }, typed: true };
+  const text = read.kind === 'text' ? read.body : line;
   if (here === undefined) {
-    const error = '"//" sends a line in a conversation; "/join #<channel>" or "/query <user>" opens one.';
-    return { parsed: line.startsWith('//') ? { ok: false, error } : parseCommand(line), typed: true };
+    return {
+      parsed: { ok: false, error: '"//" sends a line in a conversation; "/join #<channel>" or "/query <user>" opens one.' },
+      typed: true,
+    };
   }
-  const text = line.startsWith('//') ? line.slice(1) : line;
   // Through the table's parsers, so that the text is checked as when typed after its command.
   const [name, target] = here.kind === 'channel' ? ['post', here.channel] : [here.kind === 'direct' ? 'message' : 'private', here.with];
   return { parsed: findCommand(name)!.parse(`${target} ${text}`, name), typed: false };

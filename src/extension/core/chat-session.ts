@@ -184,7 +184,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     return this.commands.sendTo(conversation, body);
   }
 
-  /** What the composer sends: a message to the conversation, or a command that starts with "/" (see composer-line). */
+  /** What the composer sends: a message to the conversation, or a command that starts with "/" (see client/typed-line.ts). */
   runInput(conversation: string, line: string): Promise<InputResult> {
     return this.commands.runInput(conversation, line);
   }

@@ -8,7 +8,7 @@ import { LIMITS } from '../../protocol/limits';
 import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import type { InputResult } from './chat-session';
 import type { ChatState } from './chat-state';
-import { readComposerLine } from './composer-line';
+import { readTypedLine } from '../../client/typed-line';
 import type { People } from './people';
 import type { PrivateChats } from './private-chats';
 import type { SessionConnection } from './session-connection';
@@ -78,9 +78,9 @@ export class SessionCommands {
     return message;
   }
 
-  /** A line from the composer, read by readComposerLine: text for the conversation, or a "/" command. */
+  /** A line from the composer, read by readTypedLine: text for the conversation, or a "/" command. */
   async runInput(conversation: string, line: string): Promise<InputResult> {
-    const read = readComposerLine(line);
+    const read = readTypedLine(line);
     switch (read.kind) {
       case 'empty':
         return read;

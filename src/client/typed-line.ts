@@ -1,18 +1,19 @@
-import { findCommand, parseCommand, type Command } from '../../protocol/commands';
+import { findCommand, parseCommand, type Command } from '../protocol/commands';
 
 /**
- * How the chat panel reads a line from its composer. Plain text is always a message to the conversation on
- * screen, so that a sentence starting with a command's name ("logout", "message me when...") is never run;
- * commands start with "/", as in Slack, IRC and Zulip, and "//" sends a message that starts with "/".
+ * How a line typed into a conversation reads, in the chat panel's composer and in the terminal's conversations.
+ * Plain text is always a message to the conversation, so that a sentence starting with a command's name
+ * ("logout", "message me when...") is never run; commands start with "/", as in Slack, IRC and Zulip, and "//"
+ * sends a message that starts with "/".
  */
-export type ComposerLine =
+export type TypedLine =
   | { kind: 'empty' }
   | { kind: 'text'; body: string }
   | { kind: 'command'; command: Command }
   /** A "/" line that is not a command of the table, or does not parse: nothing is sent. */
   | { kind: 'error'; error: string };
 
-export function readComposerLine(line: string): ComposerLine {
+export function readTypedLine(line: string): TypedLine {
   if (!line.trim()) return { kind: 'empty' };
   if (!line.startsWith('/')) return { kind: 'text', body: line };
   const rest = line.slice(1);
