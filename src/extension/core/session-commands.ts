@@ -5,7 +5,7 @@ import type { ChatMessage } from '../../protocol';
 // From their own modules, not the index: the index would load the schemas (zod) at activation.
 import { COMMAND_NAMES, parseCommand, type Command } from '../../protocol/commands';
 import { LIMITS } from '../../protocol/limits';
-import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
+import { EVERYONE, channelOf, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import type { InputResult } from './chat-session';
 import type { ChatState } from './chat-state';
 import type { People } from './people';
@@ -61,6 +61,14 @@ export class SessionCommands {
     return { message, delivered: reply.delivered, skipped: reply.skipped, queueFull: reply.queueFull ?? [] };
   }
 
+  async post(channel: string, body: string): Promise<ChatMessage> {
+    const me = this.connection.requireMe();
+    const reply = await this.connection.requireClient().post(channel, body);
+    const message: ChatMessage = { id: reply.id, from: me, to: null, kind: 'channel', body, sentAt: reply.sentAt, channel, seq: reply.seq };
+    this.state.addMessages([message], true);
+    return message;
+  }
+
   async blocklist(): Promise<string[]> {
     const { users } = await this.connection.requireClient().blocklist();
     this.state.setBlocked(users);
@@ -70,6 +78,8 @@ export class SessionCommands {
   async sendTo(conversation: string, body: string): Promise<ShownMessage> {
     const secret = privatePartnerOf(conversation);
     if (secret !== undefined) return this.privateChats.send(secret, body);
+    const channel = channelOf(conversation);
+    if (channel !== undefined) return this.post(channel, body);
     const partner = partnerOf(conversation);
     if (partner === undefined) return (await this.broadcast(body)).message;
     const { message, online } = await this.sendDirect(partner, body);
