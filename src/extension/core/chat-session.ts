@@ -117,8 +117,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.history = new HistoryPager(this.state, () => this.connection.requireClient(), page);
     this.people = new People(this.state, this.connection, options.peopleRefreshDelayMs ?? 500);
     this.privateChats = new PrivateChats(this.state, this.connection, this);
-    this.commands = new SessionCommands(this.state, this.connection, this.people, this.privateChats);
     this.sync = new ConversationSync(this.state, this.connection, this);
+    this.commands = new SessionCommands(this.state, this.connection, this.people, this.privateChats, this.sync);
     this.reads = new ReadReporter(this.state, this.connection);
   }
 

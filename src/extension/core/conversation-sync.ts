@@ -1,5 +1,14 @@
 import type { EventEmitter } from 'node:events';
-import type { ChannelEvent, ChannelInfo, ChannelState, ConversationRef, ReadEvent } from '../../protocol';
+import type {
+  ChannelEvent,
+  ChannelInfo,
+  ChannelState,
+  ConversationRef,
+  ReadEvent,
+  ReplyBodies,
+  RequestName,
+  RequestPayload,
+} from '../../protocol';
 import { GENERAL_CHANNEL } from '../../protocol/limits';
 import { EVERYONE, channelId, channelOf, directId, partnerOf } from '../../view-protocol';
 import type { SessionEvents } from './chat-session';
@@ -67,13 +76,24 @@ export class ConversationSync {
 
   /** Joins a channel; returns its conversation. */
   async join(channel: string): Promise<string> {
-    return this.applyChannel((await this.connection.requireClient().request('join', { channel })).channel);
+    return channelId((await this.request('join', { channel })).channel.name);
   }
 
   /** Creates a channel (the user is its first member); returns its conversation. */
   async create(name: string, privateChannel: boolean): Promise<string> {
-    const reply = await this.connection.requireClient().request('createchannel', { name, ...(privateChannel && { private: true }) });
-    return this.applyChannel(reply.channel);
+    return channelId((await this.request('createchannel', { name, ...(privateChannel && { private: true }) })).channel.name);
+  }
+
+  /**
+   * Sends a request; one that changes a channel is applied here as the `channel` event the server sends the user's
+   * other sessions (this one has the reply instead).
+   */
+  async request<E extends RequestName>(event: E, payload: RequestPayload<E>): Promise<ReplyBodies[E]> {
+    const reply = await this.connection.requireClient().request(event, payload);
+    const me = this.state.me;
+    const change = AS_EVENT[event] as ((p: RequestPayload<E>, r: ReplyBodies[E], me: string) => ChangeOf) | undefined;
+    if (change && me) this.onChannel({ ...change(payload, reply, me), by: me, at: Date.now() });
+    return reply;
   }
 
   /** Nothing more to ask of this connection. */
@@ -82,10 +102,9 @@ export class ConversationSync {
     this.timer = undefined;
   }
 
-  private applyChannel(channel: ChannelState): string {
+  private applyChannel(channel: ChannelState): void {
     const id = this.state.setChannel(channel);
     this.state.applyCounts(id, { last: channel.lastSeq, read: channel.readSeq, unread: channel.unread, mentions: channel.mentions });
-    return id;
   }
 
   private scheduleRefresh(): void {
@@ -97,6 +116,20 @@ export class ConversationSync {
     }, this.refreshDelayMs);
   }
 }
+
+type ChangeOf = Omit<ChannelEvent, 'by' | 'at'>;
+
+/** The channel requests as the `channel` events they cause. */
+const AS_EVENT: { [E in RequestName]?: (payload: RequestPayload<E>, reply: ReplyBodies[E], me: string) => ChangeOf } = {
+  createchannel: (_p, reply, me) => ({ change: 'created', channel: reply.channel.name, username: me, state: reply.channel }),
+  join: (_p, reply, me) => ({ change: 'joined', channel: reply.channel.name, username: me, state: reply.channel }),
+  leave: (payload, _r, me) => ({ change: 'left', channel: payload.channel, username: me }),
+  topic: (payload) => ({ change: 'topic', channel: payload.channel, topic: payload.topic }),
+  invite: (payload) => ({ change: 'added', channel: payload.channel, username: payload.username }),
+  kick: (payload) => ({ change: 'removed', channel: payload.channel, username: payload.username }),
+  renamechannel: (payload) => ({ change: 'renamed', channel: payload.channel, to: payload.to }),
+  deletechannel: (payload) => ({ change: 'deleted', channel: payload.channel }),
+};
 
 /** The extension's conversation id for the protocol's reference to one. */
 export function conversationIdOf(ref: ConversationRef): string {

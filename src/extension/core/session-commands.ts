@@ -8,6 +8,7 @@ import { LIMITS } from '../../protocol/limits';
 import { EVERYONE, channelOf, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import type { InputResult } from './chat-session';
 import type { ChatState } from './chat-state';
+import type { ConversationSync } from './conversation-sync';
 import type { People } from './people';
 import type { PrivateChats } from './private-chats';
 import type { SessionConnection } from './session-connection';
@@ -31,6 +32,7 @@ export class SessionCommands {
     private readonly connection: SessionConnection,
     private readonly people: People,
     private readonly privateChats: PrivateChats,
+    private readonly sync: ConversationSync,
   ) {}
 
   async whoelse(): Promise<string[]> {
@@ -140,7 +142,7 @@ export class SessionCommands {
       block: (username) => this.people.block(username),
       unblock: (username) => this.people.unblock(username),
       blocklist: async () => ({ users: await this.blocklist() }),
-      request: (event, payload) => this.connection.requireClient().request(event, payload),
+      request: (event, payload) => this.sync.request(event, payload),
     },
     private: {
       start: (username) => this.privateChats.start(username),
