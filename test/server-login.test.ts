@@ -146,8 +146,8 @@ describe('sign-in and lockout', () => {
       socket.on('connect_error', resolve),
     );
     assert.equal(err.data?.code, 'UNSUPPORTED_VERSION');
-    assert.deepEqual(err.data?.supported, [1, 2]);
-    assert.match(err.message, /speaks Parley protocol 1, 2; the client sent 99/);
+    assert.deepEqual(err.data?.supported, [1, 2, 3]);
+    assert.match(err.message, /speaks Parley protocol 1, 2, 3; the client sent 99/);
     socket.close();
 
     const none = io(t.url, { transports: ['websocket'], reconnection: false });

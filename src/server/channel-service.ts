@@ -1,8 +1,28 @@
-import { failure, type RequestName } from '../protocol';
-import type { Handler } from './chat-service';
+import {
+  CHANNELS_PROTOCOL_VERSION,
+  LIMITS,
+  MENTION_PATTERN,
+  failure,
+  type ChannelEvent,
+  type ChannelInfo,
+  type ChannelState,
+  type ChatMessage,
+  type ReplyTo,
+  type RequestPayload,
+} from '../protocol';
+import type { Accounts } from './accounts';
+import type { Blocks } from './blocks';
+import { sendingTooFast, type Handler } from './chat-service';
+import type { Channel, Channels } from './channels';
+import type { Clock } from './clock';
+import type { Connection } from './connection';
+import { deliver } from './deliver';
+import { KeyedRate } from './keyed-rate';
+import type { Presence } from './presence';
+import type { Store, StoredChannelState } from './store/store';
 
-// PLACEHOLDER on the h/base branch only: the channel requests of protocol 3, to be built (never merged as is).
-type ChannelRequest =
+/** The requests of protocol 3 (REQUEST_SINCE): channels, read positions and `status`. */
+export type ChannelRequest =
   | 'channels'
   | 'conversations'
   | 'createchannel'
@@ -17,20 +37,343 @@ type ChannelRequest =
   | 'post'
   | 'read'
   | 'status';
-const todo = async () => failure('INTERNAL', 'not built yet');
-export const channelHandlers: { [E in ChannelRequest & RequestName]: Handler<E> } = {
-  channels: todo,
-  conversations: todo,
-  createchannel: todo,
-  join: todo,
-  leave: todo,
-  topic: todo,
-  invite: todo,
-  kick: todo,
-  renamechannel: todo,
-  deletechannel: todo,
-  members: todo,
-  post: todo,
-  read: todo,
-  status: todo,
-};
+
+export interface ChannelServiceDeps {
+  store: Store;
+  accounts: Accounts;
+  presence: Presence<Connection>;
+  blocks: Blocks;
+  channels: Channels;
+  /** Shared with `message` and `broadcast`: a post is a send like them. */
+  sendRate: KeyedRate;
+  clock: Clock;
+}
+
+/**
+ * The rules of channels and read positions (docs/protocol.md 10): who may see, join, post to and manage a
+ * channel, and where each user stopped reading. A private channel is, to anyone who is not a member, a channel
+ * that does not exist. Between two users who blocked each other either way, neither's channel messages reach
+ * the other, live or in history, nor count as unread: filtered when read, so that an unblock shows them again.
+ */
+export class ChannelService {
+  private readonly createRate = new KeyedRate({ burst: LIMITS.channelCreateBurst, perSecond: 1 / LIMITS.channelCreateEverySeconds });
+
+  constructor(private readonly deps: ChannelServiceDeps) {
+    deps.accounts.onRemoved((username) => {
+      deps.channels.forget(username);
+      this.createRate.forget(username);
+    });
+  }
+
+  readonly handlers: { [E in ChannelRequest]: Handler<E> } = {
+    channels: async (conn) => {
+      const me = conn.user!;
+      return { ok: true, channels: this.deps.channels.visibleTo(me).map((c) => this.info(c, me)) };
+    },
+
+    conversations: async (conn) => {
+      const me = conn.user!;
+      const [states, directs] = await Promise.all([
+        this.deps.store.channelStates(me, this.hiddenFrom(me, true)),
+        this.deps.store.directStates(me),
+      ]);
+      const channels = states.flatMap((s) => {
+        const channel = this.deps.channels.withId(s.channelId);
+        return channel ? [this.state(channel, me, s)] : [];
+      });
+      const broadcasts = directs.find((d) => d.with === null) ?? { with: null, lastId: 0, readId: 0, unread: 0 };
+      return { ok: true, channels, directs: directs.filter((d) => d.with !== null), broadcasts };
+    },
+
+    createchannel: async (conn, { name, private: isPrivate = false, topic = '' }) => {
+      const me = conn.user!;
+      // Before the name is looked at: the rate also bounds guessing which names private channels have.
+      if (!this.createRate.take(me, this.deps.clock())) {
+        const { channelCreateBurst: burst, channelCreateEverySeconds: every } = LIMITS;
+        return failure('RATE_LIMITED', `You can create ${burst} channels at once, then one every ${every} seconds; wait and try again.`);
+      }
+      if (this.deps.channels.get(name)) return nameTaken(name);
+      const id = await this.deps.store.createChannel({ name, topic, private: isPrivate, creator: me, createdAt: this.deps.clock() });
+      if (id === undefined) return nameTaken(name);
+      const channel = this.deps.channels.add({ id, name, topic, private: isPrivate, creator: me, lastSeq: 0, members: [me] });
+      const state = await this.stateOf(channel, me);
+      this.announce([me], { change: 'created', channel: name, by: me, at: this.deps.clock(), state }, conn);
+      return { ok: true, channel: state };
+    },
+
+    join: async (conn, { channel: name }) => {
+      const me = conn.user!;
+      const channel = this.deps.channels.visible(name, me);
+      if (!channel) return noSuchChannel(name);
+      const joining = !this.deps.channels.isMember(channel, me);
+      if (joining) {
+        await this.deps.store.addMember(channel.id, me);
+        channel.members.add(me);
+      }
+      const state = await this.stateOf(channel, me);
+      if (joining) this.announceMembership(channel, { change: 'joined', username: me }, me, state, conn);
+      return { ok: true, channel: state };
+    },
+
+    leave: async (conn, { channel: name }) => {
+      const me = conn.user!;
+      const channel = this.deps.channels.visible(name, me);
+      if (!channel) return noSuchChannel(name);
+      if (this.deps.channels.isGeneral(channel)) return failure('FORBIDDEN', `Everyone is a member of #${name}; it cannot be left.`);
+      if (!this.deps.channels.isMember(channel, me)) return notAMember(name);
+      await this.deps.store.removeMember(channel.id, me);
+      channel.members.delete(me);
+      this.announce([...this.deps.channels.membersOf(channel), me], this.event(channel, me, { change: 'left', username: me }), conn);
+      return { ok: true };
+    },
+
+    topic: async (conn, { channel: name, topic }) => {
+      const me = conn.user!;
+      const channel = this.memberChannel(name, me);
+      if (!('id' in channel)) return channel;
+      await this.deps.store.setTopic(channel.id, topic);
+      channel.topic = topic;
+      this.announce(this.deps.channels.membersOf(channel), this.event(channel, me, { change: 'topic', topic }), conn);
+      return { ok: true, channel: this.info(channel, me) };
+    },
+
+    invite: async (conn, { channel: name, username }) => {
+      const me = conn.user!;
+      const channel = this.memberChannel(name, me);
+      if (!('id' in channel)) return channel;
+      if (username === me) return failure('SELF', `You are a member of #${name} already.`);
+      if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
+      if (this.deps.blocks.between(me, username)) return failure('BLOCKED', `You cannot add ${username}: one of you blocked the other.`);
+      if (!this.deps.channels.isMember(channel, username)) {
+        await this.deps.store.addMember(channel.id, username);
+        channel.members.add(username);
+        const state = await this.stateOf(channel, username);
+        this.announceMembership(channel, { change: 'added', username }, username, state, conn, me);
+      }
+      return { ok: true, channel: name, username };
+    },
+
+    kick: async (conn, { channel: name, username }) => {
+      const me = conn.user!;
+      const channel = this.creatorChannel(name, me, 'remove members from');
+      if (!('id' in channel)) return channel;
+      if (username === me) return failure('SELF', `You cannot remove yourself from #${name}; leave it instead.`);
+      if (!this.deps.channels.isMember(channel, username)) return failure('NOT_A_MEMBER', `${username} is not a member of #${name}.`);
+      await this.deps.store.removeMember(channel.id, username);
+      channel.members.delete(username);
+      this.announce([...this.deps.channels.membersOf(channel), username], this.event(channel, me, { change: 'removed', username }), conn);
+      return { ok: true, channel: name, username };
+    },
+
+    renamechannel: async (conn, { channel: name, to }) => {
+      const me = conn.user!;
+      const channel = this.creatorChannel(name, me, 'rename');
+      if (!('id' in channel)) return channel;
+      if (this.deps.channels.get(to)) return nameTaken(to);
+      // In memory first, so that a rename to the same name meanwhile finds it taken.
+      this.deps.channels.rename(channel, to);
+      try {
+        await this.deps.store.renameChannel(channel.id, to);
+      } catch (err) {
+        this.deps.channels.rename(channel, name);
+        throw err;
+      }
+      this.announce(this.deps.channels.membersOf(channel), this.event(channel, me, { change: 'renamed', channel: name, to }), conn);
+      return { ok: true, channel: name, to };
+    },
+
+    deletechannel: async (conn, { channel: name }) => {
+      const me = conn.user!;
+      const channel = this.creatorChannel(name, me, 'delete');
+      if (!('id' in channel)) return channel;
+      const members = this.deps.channels.membersOf(channel);
+      // In memory first: a post checked after this finds no channel, and one checked before is stored before the delete.
+      this.deps.channels.remove(channel);
+      await this.deps.store.deleteChannel(channel.id);
+      this.announce(members, this.event(channel, me, { change: 'deleted' }), conn);
+      return { ok: true, channel: name };
+    },
+
+    members: async (conn, { channel: name }) => {
+      const channel = this.deps.channels.visible(name, conn.user!);
+      if (!channel) return noSuchChannel(name);
+      return { ok: true, channel: name, members: this.deps.channels.membersOf(channel) };
+    },
+
+    post: async (conn, { channel: name, body, clientMsgId }) => {
+      const from = conn.user!;
+      if (!this.deps.sendRate.take(from, this.deps.clock())) return sendingTooFast();
+      const channel = this.memberChannel(name, from);
+      if (!('id' in channel)) return channel;
+      // Called without a turn in between since the checks: the store takes posts and deletes in the order they were checked.
+      const saved = await this.deps.store.post({
+        from,
+        channelId: channel.id,
+        body,
+        sentAt: this.deps.clock(),
+        mentions: this.mentionsIn(body, channel, from),
+        ...(clientMsgId !== undefined && { clientMsgId }),
+      });
+      const { message } = saved;
+      if (message.kind !== 'channel' || message.seq === undefined) {
+        return failure('BAD_REQUEST', 'This clientMsgId was used for another message; send the post with a new one.');
+      }
+      const delivered = saved.duplicate ? 0 : this.deliverPost(message, channel, conn);
+      return { ok: true, id: message.id, seq: message.seq, sentAt: message.sentAt, delivered };
+    },
+
+    read: async (conn, { conversation, upTo }) => {
+      const me = conn.user!;
+      let at: number;
+      if ('channel' in conversation) {
+        const channel = this.memberChannel(conversation.channel, me);
+        if (!('id' in channel)) return channel;
+        at = await this.deps.store.readChannel(channel.id, me, upTo);
+      } else if ('with' in conversation) {
+        if (conversation.with === me) return failure('SELF', 'You have no conversation with yourself.');
+        if (!this.deps.accounts.has(conversation.with)) return failure('UNKNOWN_USER', `There is no user named "${conversation.with}".`);
+        at = await this.deps.store.readDirect(me, conversation.with, upTo);
+      } else {
+        at = await this.deps.store.readDirect(me, null, upTo);
+      }
+      this.tellSessions(me, conn, (session) => session.socket.emit('read', { conversation, upTo: at }));
+      return { ok: true, upTo: at };
+    },
+
+    // Idle presence is built elsewhere (docs/protocol.md 10.8): until then `status` is accepted and changes nothing.
+    status: async () => ({ ok: true }),
+  };
+
+  /** `history` with a channel (protocol 3): pages by seq, without the messages of users blocked either way. */
+  async history(conn: Connection, { channel: name, before, limit = 50 }: RequestPayload<'history'>): Promise<ReplyTo<'history'>> {
+    if (conn.protocol < CHANNELS_PROTOCOL_VERSION) {
+      return failure(
+        'BAD_REQUEST',
+        `"history" of a channel needs protocol ${CHANNELS_PROTOCOL_VERSION}; this connection speaks ${conn.protocol}.`,
+      );
+    }
+    const me = conn.user!;
+    const channel = name === undefined ? undefined : this.deps.channels.visible(name, me);
+    if (!channel) return noSuchChannel(name ?? '');
+    // One more than asked tells whether an older page exists.
+    const page = await this.deps.store.channelHistory(channel.id, { before, limit: limit + 1, hidden: this.hiddenFrom(me, false) });
+    const more = page.length > limit;
+    return { ok: true, messages: more ? page.slice(1) : page, more };
+  }
+
+  /** A channel message goes live to the protocol 3 sessions of its members but the sending one, and of no one blocked either way. */
+  private deliverPost(message: ChatMessage, channel: Channel, conn: Connection): number {
+    const { presence, blocks } = this.deps;
+    const from = message.from;
+    const users = this.deps.channels.membersOf(channel).filter((u) => presence.isOnline(u) && (u === from || !blocks.between(from, u)));
+    return deliver(presence, message, users, conn, speaksChannels);
+  }
+
+  /** The members `@name`d in `body`, each once, but the sender. A name followed by `.` or `-` (the end of a sentence) still counts. */
+  private mentionsIn(body: string, channel: Channel, from: string): string[] {
+    const found = new Set<string>();
+    for (const [, written = ''] of body.matchAll(MENTION_PATTERN)) {
+      const name = this.deps.channels.isMember(channel, written) ? written : written.replace(/[.-]+$/, '');
+      if (name !== from && this.deps.channels.isMember(channel, name)) found.add(name);
+    }
+    return [...found];
+  }
+
+  /** The users whose channel messages `user` does not see: blocked either way, and `user` too when counting unread. */
+  private hiddenFrom(user: string, andSelf: boolean): string[] {
+    const hidden = [...this.deps.blocks.relatedTo(user)];
+    return andSelf ? [user, ...hidden] : hidden;
+  }
+
+  /** A channel `user` may see and is a member of; otherwise the refusal. */
+  private memberChannel(name: string, user: string): Channel | ReturnType<typeof noSuchChannel> {
+    const channel = this.deps.channels.visible(name, user);
+    if (!channel) return noSuchChannel(name);
+    return this.deps.channels.isMember(channel, user) ? channel : notAMember(name);
+  }
+
+  /** A channel `user` may see and created (never #general); otherwise the refusal. */
+  private creatorChannel(name: string, user: string, what: string): Channel | ReturnType<typeof noSuchChannel> {
+    const channel = this.deps.channels.visible(name, user);
+    if (!channel) return noSuchChannel(name);
+    if (this.deps.channels.isGeneral(channel)) return failure('FORBIDDEN', `Nobody can ${what} #${name}.`);
+    if (channel.creator !== user) return failure('FORBIDDEN', `Only the creator of #${name} can ${what} it.`);
+    return channel;
+  }
+
+  private info(channel: Channel, user: string): ChannelInfo {
+    const { name, topic, creator } = channel;
+    const { channels } = this.deps;
+    return {
+      name,
+      topic,
+      private: channel.private,
+      creator,
+      members: channels.memberCount(channel),
+      member: channels.isMember(channel, user),
+    };
+  }
+
+  private state(channel: Channel, user: string, s: StoredChannelState): ChannelState {
+    return { ...this.info(channel, user), lastSeq: s.lastSeq, readSeq: s.readSeq, unread: s.unread, mentions: s.mentions };
+  }
+
+  /** `user`'s state in a channel they are a member of. */
+  private async stateOf(channel: Channel, user: string): Promise<ChannelState> {
+    const states = await this.deps.store.channelStates(user, this.hiddenFrom(user, true));
+    const stored = states.find((s) => s.channelId === channel.id) ?? {
+      channelId: channel.id,
+      lastSeq: channel.lastSeq,
+      readSeq: 0,
+      unread: 0,
+      mentions: 0,
+    };
+    return this.state(channel, user, stored);
+  }
+
+  private event(channel: Channel, by: string, change: Omit<ChannelEvent, 'channel' | 'by' | 'at'> & { channel?: string }): ChannelEvent {
+    return { channel: channel.name, by, at: this.deps.clock(), ...change };
+  }
+
+  /** Someone joined or was added: they hear it with their state of the channel, the other members without. */
+  private announceMembership(
+    channel: Channel,
+    change: Pick<ChannelEvent, 'change' | 'username'>,
+    newcomer: string,
+    state: ChannelState,
+    conn: Connection,
+    by = newcomer,
+  ): void {
+    const event = this.event(channel, by, change);
+    this.announce([newcomer], { ...event, state }, conn);
+    this.announce(
+      this.deps.channels.membersOf(channel).filter((u) => u !== newcomer),
+      event,
+      conn,
+    );
+  }
+
+  /** Tells the protocol 3 sessions of `users` but `skip` (which has its reply) of a change. */
+  private announce(users: readonly string[], event: ChannelEvent, skip: Connection): void {
+    for (const user of users) this.tellSessions(user, skip, (session) => session.socket.emit('channel', event));
+  }
+
+  private tellSessions(user: string, skip: Connection, tell: (session: Connection) => void): void {
+    for (const session of this.deps.presence.sessionsOf(user)) if (session !== skip && speaksChannels(session)) tell(session);
+  }
+}
+
+const speaksChannels = (session: Connection): boolean => session.protocol >= CHANNELS_PROTOCOL_VERSION;
+
+/** The same words for a channel that does not exist and for a private one the user is not a member of: no guessing names. */
+function noSuchChannel(name: string) {
+  return failure('NO_SUCH_CHANNEL', `There is no channel #${name}.`);
+}
+
+function notAMember(name: string) {
+  return failure('NOT_A_MEMBER', `You are not a member of #${name}; join it first.`);
+}
+
+function nameTaken(name: string) {
+  return failure('CHANNEL_EXISTS', `The name #${name} is taken.`);
+}

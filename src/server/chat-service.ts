@@ -2,6 +2,7 @@ import {
   TOKEN_PROTOCOL_VERSION,
   failure,
   type ChatMessage,
+  type Failure,
   type RequestName,
   type RequestPayload,
   type ReplyTo,
@@ -12,7 +13,8 @@ import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
 import type { Clock } from './clock';
 import { userRoom, type Connection } from './connection';
-import { KeyedRate } from './keyed-rate';
+import { deliver } from './deliver';
+import type { KeyedRate } from './keyed-rate';
 import type { Logger } from './log';
 import type { Timings } from './options';
 import type { Presence } from './presence';
@@ -26,7 +28,7 @@ import { closedDuringSignIn, type SignInGate } from './sign-in-gate';
 import type { Refused, Saved, Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 import { errorDetail } from '../protocol/errors';
-import { channelHandlers } from './channel-service';
+import type { ChannelRequest } from './channel-service';
 
 /** Resolves with the reply; or returns nothing, and answers through `request` itself (see `received`). */
 export type Handler<E extends RequestName> = (conn: Connection, payload: RequestPayload<E>, request: Request) => Promise<ReplyTo<E>> | void;
@@ -39,8 +41,8 @@ export interface ChatServiceDeps {
   feed: PresenceFeed;
   blocks: Blocks;
   timings: Timings;
-  /** Per user, across sessions: `message` and `broadcast`. */
-  sendRate: { burst: number; perSecond: number };
+  /** Per user, across sessions: `message`, `broadcast` and `post`. */
+  sendRate: KeyedRate;
   /** Unacknowledged messages one sender may have waiting for one recipient. */
   maxPendingPerSender: number;
   singleSession: boolean;
@@ -56,7 +58,6 @@ export class ChatService {
   /** `received` requests, gathered into one store write per turn; the server flushes it before the store closes. */
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
-  private readonly sendRate: KeyedRate;
   private readonly tokens: SessionTokens;
   private readonly replayTurns = new ReplayTurns(REPLAYS_PER_USER);
 
@@ -66,13 +67,13 @@ export class ChatService {
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
     this.privateChat = new PrivateChat(deps);
-    this.sendRate = new KeyedRate(deps.sendRate);
     deps.accounts.onRemoved((username) => this.forgetUser(username));
     // Whoever signed in with the old password, an intruder perhaps, must not stay signed in.
     deps.accounts.onPasswordChanged((username) => this.signOutEverywhere(username, 'password-changed', 'Your password was changed.'));
   }
 
-  readonly handlers: { [E in RequestName]: Handler<E> } = {
+  /** The requests of protocol 1 and 2 (channel-service.ts has those of channels). */
+  readonly handlers: { [E in Exclude<RequestName, ChannelRequest>]: Handler<E> } = {
     login: (conn, { username, password, token }, request) =>
       token === undefined ? this.login(conn, username!, password!, request) : this.loginWithToken(conn, token, username, request),
 
@@ -85,7 +86,7 @@ export class ChatService {
 
     message: async (conn, { to, body, clientMsgId }) => {
       const from = conn.user!;
-      if (!this.sendRate.take(from, this.deps.clock())) return sendingTooFast();
+      if (!this.deps.sendRate.take(from, this.deps.clock())) return sendingTooFast();
       if (to === from) return failure('SELF', 'You cannot send a message to yourself.');
       if (!this.deps.accounts.has(to)) return failure('UNKNOWN_USER', `There is no user named "${to}".`);
       const refusal = this.deps.blocks.has(to, from)
@@ -106,7 +107,7 @@ export class ChatService {
 
     broadcast: async (conn, { body, to, clientMsgId }) => {
       const from = conn.user!;
-      if (!this.sendRate.take(from, this.deps.clock())) return sendingTooFast();
+      if (!this.deps.sendRate.take(from, this.deps.clock())) return sendingTooFast();
       const named = to !== undefined;
       if (named) {
         const unknown = to.filter((u) => !this.deps.accounts.has(u));
@@ -188,8 +189,6 @@ export class ChatService {
     peer: async (conn, payload) => this.privateChat.register(conn, payload),
 
     startprivate: async (conn, payload) => this.privateChat.start(conn, payload),
-
-    ...channelHandlers,
 
     logout: async (conn, _payload, request) => {
       // Awaited: a logout that answered ok while its token still worked would be a lie.
@@ -322,7 +321,7 @@ export class ChatService {
     this.signOutEverywhere(username, 'account-removed', 'Your account was removed.');
     this.deps.blocks.forget(username);
     this.deps.presence.forget(username);
-    this.sendRate.forget(username);
+    this.deps.sendRate.forget(username);
   }
 
   private signOutEverywhere(username: string, reason: SignOutReason, message: string): void {
@@ -349,30 +348,9 @@ export class ChatService {
     // The sender's other windows show what was sent from this one; recipients whose queue was full get nothing.
     if (saved.message && !saved.duplicate) {
       const to = saved.full.length ? m.recipients.filter((u) => !saved.full.includes(u)) : m.recipients;
-      this.deliver(saved.message, [...to, from], conn);
+      deliver(this.deps.presence, saved.message, [...to, from], conn);
     }
     return saved;
-  }
-
-  /**
-   * Sends a message to every session of `users` but `skip`. To many sessions it goes through their
-   * rooms, encoded once (sessions still replaying queue it instead); to a few, one by one, which
-   * costs less than a room broadcast.
-   */
-  private deliver(message: ChatMessage, users: string[], skip: Connection): void {
-    const targets: Connection[] = [];
-    for (const user of users) for (const session of this.deps.presence.sessionsOf(user)) if (session !== skip) targets.push(session);
-    if (targets.length <= FEW_SESSIONS) {
-      for (const session of targets) session.send(message);
-      return;
-    }
-    const except = [skip.socket.id];
-    for (const session of targets) {
-      if (!session.replaying) continue;
-      except.push(session.socket.id);
-      session.send(message);
-    }
-    skip.socket.nsp.to(users.map(userRoom)).except(except).emit('message', message);
   }
 
   /**
@@ -398,9 +376,7 @@ export class ChatService {
   }
 }
 
-/** Up to this many recipients' sessions, a message is sent to each rather than through rooms. */
-const FEW_SESSIONS = 4;
-
-function sendingTooFast(): ReplyTo<'message'> & ReplyTo<'broadcast'> {
+/** `message`, `broadcast` and `post` past the user's send rate. */
+export function sendingTooFast(): Failure {
   return failure('RATE_LIMITED', 'You are sending messages too fast (across all your sessions); wait a moment and try again.');
 }

@@ -26,7 +26,7 @@ export interface ServerOptions {
   singleSession?: boolean;
   timings?: Partial<Timings>;
   rateLimit?: { burst: number; perSecond: number };
-  /** `message` and `broadcast` requests one user may make, across all their sessions. Default: `rateLimit`'s. */
+  /** `message`, `broadcast` and `post` requests one user may make, across all their sessions. Default: `rateLimit`'s. */
   sendRate?: { burst: number; perSecond: number };
   /** Messages one sender may have waiting (unacknowledged) for one recipient; more are QUEUE_FULL. Default 1 000. */
   maxPendingPerSender?: number;

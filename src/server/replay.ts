@@ -74,9 +74,9 @@ export class Replay {
   /**
    * A page reads every pending message up to its newest id (ids are given in commit order), so a held
    * message addressed to this user at or below `last` went out with a page. The user's own messages,
-   * echoed from their other sessions, are never pending for them.
+   * echoed from their other sessions, are never pending for them, and neither is a channel message.
    */
   private covered(message: ChatMessage): boolean {
-    return message.id <= this.last && message.from !== this.user;
+    return message.id <= this.last && message.from !== this.user && message.kind !== 'channel';
   }
 }

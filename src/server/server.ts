@@ -5,6 +5,7 @@ import { Server } from 'socket.io';
 import type { ZodError } from 'zod';
 import {
   PROTOCOL_VERSION,
+  REQUEST_SINCE,
   SUPPORTED_PROTOCOL_VERSIONS,
   describeIssues,
   failure,
@@ -20,11 +21,14 @@ import {
 import { refuseForeignOrigins } from '../protocol/origin';
 import { Accounts } from './accounts';
 import { Blocks } from './blocks';
+import { ChannelService } from './channel-service';
+import { Channels } from './channels';
 import { ChatService, type Handler } from './chat-service';
 import { ClientAddresses, isLoopback } from './client-address';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { Counts } from './counts';
+import { KeyedRate } from './keyed-rate';
 import { streamLogger, type Logger } from './log';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
@@ -99,6 +103,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     userList.flatMap((u) => (u.lastSeen === null ? [] : [[u.username, u.lastSeen] as [string, number]])),
   );
   const blocks = new Blocks(await store.listBlocks());
+  const channels = new Channels(await store.listChannels(), accounts);
   const http: HttpServer = tls ? tls.server : createServer(notFound);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     ...engineOptions(timings),
@@ -125,6 +130,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
   const gate = new SignInGate({ accounts, clock, log }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
+  const sendRate = new KeyedRate(options.sendRate ?? rate);
   const service = new ChatService({
     store,
     accounts,
@@ -132,7 +138,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     feed,
     blocks,
     timings,
-    sendRate: options.sendRate ?? rate,
+    sendRate,
     maxPendingPerSender: options.maxPendingPerSender ?? DEFAULT_MAX_PENDING_PER_SENDER,
     singleSession: options.singleSession ?? false,
     clock,
@@ -140,6 +146,14 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     tickets: new TicketIssuer(clock, timings.ticketTtlMs),
     gate,
   });
+
+  const channelService = new ChannelService({ store, accounts, presence, blocks, channels, sendRate, clock });
+  const handlers: { [E in RequestName]: Handler<E> } = {
+    ...service.handlers,
+    ...channelService.handlers,
+    history: (conn, payload, request) =>
+      payload.channel === undefined ? service.handlers.history(conn, payload, request) : channelService.history(conn, payload),
+  };
 
   const connections = new Set<Connection>();
   const coalescer = new WriteCoalescer();
@@ -187,7 +201,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     }
     if (event !== 'received') conn.lastCommandAt = clock();
     try {
-      const handler = service.handlers[event] as Handler<typeof event>;
+      const handler = handlers[event] as Handler<typeof event>;
       const answer = handler(conn, request.payload as never, request);
       if (!answer) return; // it answers through the request itself, when its work is done
       request.reply(await answer);
@@ -220,6 +234,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       if (!isRequestName(event)) return request.reply(failure('UNKNOWN_EVENT', `Unknown event "${event}".`));
       if (!ack && event !== 'received') return request.reply(failure('BAD_REQUEST', `"${event}" needs an acknowledgement callback.`));
       if (args.length !== 1) return request.reply(failure('BAD_REQUEST', `"${event}" takes exactly one payload object.`));
+      const since = REQUEST_SINCE[event];
+      if (since !== undefined && conn.protocol < since) {
+        return request.reply(failure('BAD_REQUEST', `"${event}" needs protocol ${since}; this connection speaks ${conn.protocol}.`));
+      }
       const parsed = requestSchemas[event].safeParse(args[0]);
       if (!parsed.success) {
         return request.reply(failure(errorCodeFor(parsed.error), `Invalid "${event}": ${describeIssues(parsed.error)}.`));
@@ -323,7 +341,7 @@ async function openStoreFor(dataDir: string | undefined, log: Logger): Promise<S
 }
 
 /** Requests that may start before the previous one of their connection has finished (see the queue above). */
-const PIPELINED: ReadonlySet<string> = new Set(['message', 'broadcast', 'received']);
+const PIPELINED: ReadonlySet<string> = new Set(['message', 'broadcast', 'post', 'received']);
 
 /** A refused handshake: clients see `message` and `data` in their `connect_error` (docs/protocol.md 1.1). */
 function handshakeRefusal(message: string, data: { code: ErrorCode; supported?: number[] }): Error {
@@ -348,7 +366,7 @@ export function hostsFor(bound: string, interfaces: NodeJS.Dict<NetworkInterface
 /** Limits that users meet in normal use get codes of their own; any other bad shape is BAD_REQUEST. */
 function errorCodeFor(error: ZodError): ErrorCode {
   const tooBig = error.issues.find((issue) => issue.code === 'too_big');
-  if (tooBig?.path[0] === 'body') return 'TOO_LONG';
+  if (tooBig?.path[0] === 'body' || tooBig?.path[0] === 'topic') return 'TOO_LONG';
   if (tooBig?.path[0] === 'to' && tooBig.origin === 'array') return 'TOO_MANY_RECIPIENTS';
   return 'BAD_REQUEST';
 }

@@ -112,6 +112,75 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX session_tokens_by_user ON session_tokens (username);
   CREATE INDEX session_tokens_by_expiry ON session_tokens (expires_at);
   `,
+  // Channels (protocol 3). A channel message is one row of `messages` with its channel and seq: nothing is
+  // written per member, who keep a read position instead (channel_members.read_seq); a mention is a row per
+  // mentioned member. #general exists from here on with every account a member (putUser adds new ones).
+  // `messages` is rebuilt for its kind's CHECK, keeping every id.
+  `
+  CREATE TABLE channels (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL UNIQUE,
+    topic      TEXT NOT NULL DEFAULT '',
+    private    INTEGER NOT NULL DEFAULT 0 CHECK (private IN (0, 1)),
+    creator    TEXT,                                 -- NULL for general, or once the creator's account is removed
+    last_seq   INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE channel_members (
+    channel_id INTEGER NOT NULL REFERENCES channels (id),
+    username   TEXT NOT NULL,
+    read_seq   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (channel_id, username)
+  ) WITHOUT ROWID;
+  CREATE INDEX channel_members_by_user ON channel_members (username);
+
+  CREATE TABLE messages_v6 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender        TEXT NOT NULL,
+    sender_id     INTEGER NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast', 'channel')),
+    recipient     TEXT,
+    recipient_id  INTEGER,
+    body          TEXT NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    client_msg_id TEXT,
+    channel_id    INTEGER REFERENCES channels (id),  -- a channel message's channel, and its place in it
+    seq           INTEGER,
+    UNIQUE (sender_id, sender, client_msg_id),
+    UNIQUE (channel_id, seq),
+    CHECK ((kind = 'channel') = (channel_id IS NOT NULL AND seq IS NOT NULL))
+  );
+  INSERT INTO messages_v6 (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
+    SELECT id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id FROM messages;
+  UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'messages')) WHERE name = 'messages_v6';
+  INSERT INTO sqlite_sequence (name, seq)
+    SELECT 'messages_v6', seq FROM sqlite_sequence WHERE name = 'messages'
+    AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages_v6');
+  DROP TABLE messages;
+  ALTER TABLE messages_v6 RENAME TO messages;
+  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id);
+  CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
+
+  CREATE TABLE mentions (
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    username   TEXT NOT NULL,
+    channel_id INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (message_id, username)
+  ) WITHOUT ROWID;
+  CREATE INDEX mentions_by_user ON mentions (username, channel_id, seq);
+
+  -- Read positions in direct conversations (partner: the other user) and in the broadcasts (partner '').
+  CREATE TABLE read_positions (
+    username TEXT NOT NULL,
+    partner  TEXT NOT NULL,
+    read_id  INTEGER NOT NULL,
+    PRIMARY KEY (username, partner)
+  ) WITHOUT ROWID;
+
+  INSERT INTO channels (name, created_at) VALUES ('general', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+  INSERT INTO channel_members (channel_id, username) SELECT (SELECT id FROM channels WHERE name = 'general'), username FROM users;
+  `,
 ];
 
 /** Brings `db` (the file `file`) from its `user_version` to the newest schema, a transaction per migration. */

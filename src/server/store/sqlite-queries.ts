@@ -18,11 +18,18 @@ const ACCOUNTS = {
   listUsers: 'SELECT * FROM users ORDER BY username',
   putUser: `INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?)
             ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash`,
+  // Every account is a member of #general; a new one starts reading at its newest message.
+  joinGeneral: `INSERT OR IGNORE INTO channel_members (channel_id, username, read_seq)
+                SELECT id, ?, last_seq FROM channels WHERE name = 'general'`,
   deleteUser: 'DELETE FROM users WHERE username = ?',
   deleteBlocksOf: 'DELETE FROM blocks WHERE blocker = ?1 OR blocked = ?1',
   // Their receipts too: a later account of that name must not find them in its history.
   deleteDeliveriesOf: 'DELETE FROM deliveries WHERE recipient = ?',
   deletePendingOf: 'DELETE FROM pending WHERE recipient = ?',
+  deleteMembershipsOf: 'DELETE FROM channel_members WHERE username = ?',
+  deleteMentionsOf: 'DELETE FROM mentions WHERE username = ?',
+  deleteReadPositionsOf: 'DELETE FROM read_positions WHERE username = ?1 OR partner = ?1',
+  forgetCreator: 'UPDATE channels SET creator = NULL WHERE creator = ?',
   setLastSeen: 'UPDATE users SET last_seen = ? WHERE username = ?',
 } as const;
 
@@ -61,12 +68,12 @@ const MESSAGES = {
 
 /** History pages. */
 const HISTORY = {
-  // What a user's account sent, was delivered, and has yet to acknowledge. Each branch takes its newest `limit`
+  // What a user's account sent (but to channels), was delivered, and has yet to acknowledge. Each branch takes its newest `limit`
   // rows through its own index, so a page costs O(limit) however long the history; the outer query
   // keeps the newest `limit` of them all.
   history: `
     WITH page (id) AS (
-      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(1)} AND id < ?2 ORDER BY id DESC LIMIT ?3)
+      SELECT id FROM (SELECT id FROM messages WHERE ${sentBy(1)} AND id < ?2 AND kind != 'channel' ORDER BY id DESC LIMIT ?3)
       UNION
       SELECT id FROM (SELECT message_id AS id FROM deliveries
                       WHERE recipient = ?1 AND message_id < ?2 ORDER BY message_id DESC LIMIT ?3)
@@ -84,6 +91,70 @@ const HISTORY = {
     SELECT ${MESSAGE_COLUMNS} FROM page JOIN messages m ON m.id = page.id ORDER BY m.id`,
 } as const;
 
+/** A channel message's columns: its channel's name now, its seq and who it mentions (a JSON array). */
+const CHANNEL_MESSAGE_COLUMNS = `${MESSAGE_COLUMNS}, c.name AS channel, m.seq,
+  (SELECT json_group_array(username) FROM mentions WHERE message_id = m.id) AS mentions`;
+/** Messages of senders not in the JSON array parameter `n` (blocked either way, or the reader). */
+const notFrom = (n: number): string => `m.sender NOT IN (SELECT value FROM json_each(?${n}))`;
+
+/** Channels, their members and read positions, their messages and mentions. */
+const CHANNELS = {
+  listChannels: 'SELECT * FROM channels ORDER BY name',
+  // #general's members are every account: not listed.
+  listMembers: `SELECT cm.channel_id, cm.username FROM channel_members cm JOIN channels c ON c.id = cm.channel_id
+                WHERE c.name != 'general' ORDER BY cm.channel_id, cm.username`,
+  insertChannel: `INSERT INTO channels (name, topic, private, creator, created_at) VALUES (?, ?, ?, ?, ?)
+                  ON CONFLICT (name) DO NOTHING`,
+  // A member starts reading at the channel's newest message: what came before is in its history.
+  addMember: `INSERT OR IGNORE INTO channel_members (channel_id, username, read_seq)
+              SELECT id, ?2, last_seq FROM channels WHERE id = ?1`,
+  removeMember: 'DELETE FROM channel_members WHERE channel_id = ? AND username = ?',
+  setTopic: 'UPDATE channels SET topic = ? WHERE id = ?',
+  renameChannel: 'UPDATE channels SET name = ? WHERE id = ?',
+  deleteChannelMentions: 'DELETE FROM mentions WHERE channel_id = ?',
+  deleteChannelMessages: 'DELETE FROM messages WHERE channel_id = ?',
+  deleteChannelMembers: 'DELETE FROM channel_members WHERE channel_id = ?',
+  deleteChannel: 'DELETE FROM channels WHERE id = ?',
+  // The seq is the channel's next; a retried post (same sender and clientMsgId) inserts nothing.
+  insertChannelMessage: `INSERT INTO messages (sender, sender_id, kind, body, sent_at, client_msg_id, channel_id, seq)
+                         VALUES (?1, ${accountId(1)}, 'channel', ?2, ?3, ?4, ?5, (SELECT last_seq + 1 FROM channels WHERE id = ?5))
+                         ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING`,
+  bumpLastSeq: 'UPDATE channels SET last_seq = last_seq + 1 WHERE id = ?',
+  insertMention: 'INSERT INTO mentions (message_id, username, channel_id, seq) SELECT id, ?2, channel_id, seq FROM messages WHERE id = ?1',
+  channelMessage: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id WHERE m.id = ?`,
+  // Newest first: the caller turns the page around.
+  channelHistory: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id
+                   WHERE m.channel_id = ?1 AND m.seq < ?2 AND ${notFrom(3)} ORDER BY m.seq DESC LIMIT ?4`,
+  // Per channel of ?1, what came after their read position from anyone not in ?2, through the (channel_id, seq) key.
+  channelStates: `SELECT cm.channel_id, c.last_seq, cm.read_seq,
+                    (SELECT count(*) FROM messages m WHERE m.channel_id = cm.channel_id AND m.seq > cm.read_seq AND ${notFrom(2)}) AS unread,
+                    (SELECT count(*) FROM mentions x JOIN messages m ON m.id = x.message_id
+                     WHERE x.username = ?1 AND x.channel_id = cm.channel_id AND x.seq > cm.read_seq AND ${notFrom(2)}) AS mentions
+                  FROM channel_members cm JOIN channels c ON c.id = cm.channel_id WHERE cm.username = ?1`,
+  // Forward only, and never past the newest message.
+  readChannel: `UPDATE channel_members SET read_seq = max(read_seq, min(?3, (SELECT last_seq FROM channels WHERE id = ?1)))
+                WHERE channel_id = ?1 AND username = ?2`,
+  channelReadSeq: 'SELECT read_seq FROM channel_members WHERE channel_id = ? AND username = ?',
+} as const;
+
+/** Read positions in direct conversations and the broadcasts ('' as the partner), and what they leave unread. */
+const READ_POSITIONS = {
+  readDirect: `INSERT INTO read_positions (username, partner, read_id)
+               VALUES (?1, ?2, min(?3, (SELECT coalesce(max(id), 0) FROM messages)))
+               ON CONFLICT (username, partner) DO UPDATE SET read_id = max(read_id, excluded.read_id)`,
+  directReadId: 'SELECT read_id FROM read_positions WHERE username = ? AND partner = ?',
+  readPositions: 'SELECT partner, read_id FROM read_positions WHERE username = ?',
+  // What ?1 received, per sender of direct messages ('' for broadcasts): the newest, and how many after the read position.
+  receivedSummary: `
+    WITH received (id) AS (SELECT message_id FROM deliveries WHERE recipient = ?1 UNION SELECT message_id FROM pending WHERE recipient = ?1),
+         got (partner, id) AS (SELECT iif(m.kind = 'direct', m.sender, ''), m.id FROM received JOIN messages m ON m.id = received.id)
+    SELECT got.partner, max(got.id) AS last_id, sum(got.id > coalesce(r.read_id, 0)) AS unread
+    FROM got LEFT JOIN read_positions r ON r.username = ?1 AND r.partner = got.partner GROUP BY got.partner`,
+  // What ?1 sent, per recipient of direct messages ('' for broadcasts): the newest.
+  sentSummary: `SELECT iif(kind = 'direct', recipient, '') AS partner, max(id) AS last_id FROM messages
+                WHERE ${sentBy(1)} AND kind != 'channel' GROUP BY partner`,
+} as const;
+
 /** Blocks. */
 const BLOCKS = {
   listBlocks: 'SELECT blocker, blocked FROM blocks ORDER BY blocker, blocked',
@@ -91,6 +162,6 @@ const BLOCKS = {
   removeBlock: 'DELETE FROM blocks WHERE blocker = ? AND blocked = ?',
 } as const;
 
-export const SQL = { ...ACCOUNTS, ...SESSION_TOKENS, ...MESSAGES, ...HISTORY, ...BLOCKS } as const;
+export const SQL = { ...ACCOUNTS, ...SESSION_TOKENS, ...MESSAGES, ...HISTORY, ...CHANNELS, ...READ_POSITIONS, ...BLOCKS } as const;
 
 export type QueryName = keyof typeof SQL;

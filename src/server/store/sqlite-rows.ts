@@ -1,6 +1,6 @@
 import type { SQLiteValue } from 'node-sqlite3-wasm';
 import type { ChatMessage, MessageKind } from '../../protocol';
-import type { SessionTokenRecord, UserRecord } from './store';
+import type { SessionTokenRecord, StoredChannel, StoredChannelState, UserRecord } from './store';
 
 // Row mappers: node-sqlite3-wasm returns untyped rows; these check each column once.
 
@@ -26,7 +26,7 @@ export function toSessionToken(row: Row): SessionTokenRecord {
 }
 
 export function toMessage(row: Row): ChatMessage {
-  return {
+  const message: ChatMessage = {
     id: int(row, 'id'),
     from: text(row, 'sender'),
     to: row['recipient'] === null ? null : text(row, 'recipient'),
@@ -34,10 +34,40 @@ export function toMessage(row: Row): ChatMessage {
     body: text(row, 'body'),
     sentAt: int(row, 'sent_at'),
   };
+  // Queries of channel messages add these columns (see CHANNEL_MESSAGE_COLUMNS).
+  if (message.kind === 'channel' && 'channel' in row) {
+    message.channel = text(row, 'channel');
+    message.seq = int(row, 'seq');
+    message.mentions = JSON.parse(text(row, 'mentions')) as string[];
+  }
+  return message;
+}
+
+export function toStoredChannel(row: Row, members: string[]): StoredChannel {
+  return {
+    id: int(row, 'id'),
+    name: text(row, 'name'),
+    topic: text(row, 'topic'),
+    private: int(row, 'private') === 1,
+    creator: row['creator'] === null ? null : text(row, 'creator'),
+    lastSeq: int(row, 'last_seq'),
+    createdAt: int(row, 'created_at'),
+    members,
+  };
+}
+
+export function toChannelState(row: Row): StoredChannelState {
+  return {
+    channelId: int(row, 'channel_id'),
+    lastSeq: int(row, 'last_seq'),
+    readSeq: int(row, 'read_seq'),
+    unread: int(row, 'unread'),
+    mentions: int(row, 'mentions'),
+  };
 }
 
 function kind(value: string): MessageKind {
-  if (value === 'direct' || value === 'broadcast') return value;
+  if (value === 'direct' || value === 'broadcast' || value === 'channel') return value;
   throw new Error(`unknown message kind in the database: ${value}`);
 }
 

@@ -7,16 +7,23 @@ import { GroupCommit } from './group-commit';
 import { migrate } from './sqlite-migrations';
 import { Prepared } from './sqlite-prepared';
 import { SQL, type QueryName } from './sqlite-queries';
-import { text, toMessage, toSessionToken, toUser, type Row } from './sqlite-rows';
+import { int, text, toChannelState, toMessage, toSessionToken, toStoredChannel, toUser, type Row } from './sqlite-rows';
 import type {
   Acknowledgement,
+  ChannelHistoryQuery,
   HistoryQuery,
+  NewChannel,
+  NewChannelMessage,
   NewMessage,
   PendingPage,
   Refused,
   Saved,
+  SavedPost,
   SessionTokenRecord,
   Store,
+  StoredChannel,
+  StoredChannelState,
+  StoredDirectState,
   UserRecord,
 } from './store';
 
@@ -107,6 +114,7 @@ export class SqliteStore implements Store {
       this.stmts.clearUnownedDeliveries.run([username]);
       this.stmts.clearUnownedTokens.run([username]);
       this.stmts.putUser.run([username, passwordHash, createdAt]);
+      this.stmts.joinGeneral.run([username]);
     });
   }
 
@@ -116,6 +124,10 @@ export class SqliteStore implements Store {
       this.stmts.deleteDeliveriesOf.run([username]);
       this.stmts.deletePendingOf.run([username]);
       this.stmts.deleteSessionTokensOf.run([username]);
+      this.stmts.deleteMembershipsOf.run([username]);
+      this.stmts.deleteMentionsOf.run([username]);
+      this.stmts.deleteReadPositionsOf.run([username]);
+      this.stmts.forgetCreator.run([username]);
       return this.stmts.deleteUser.run([username]).changes > 0;
     });
   }
@@ -227,6 +239,138 @@ export class SqliteStore implements Store {
           ? this.rows('history', [user, before, limit])
           : this.rows('historyWith', [user, query.with, before, limit]);
       return rows.map(toMessage);
+    });
+  }
+
+  listChannels(): Promise<StoredChannel[]> {
+    return this.read(() => {
+      const members = new Map<number, string[]>();
+      for (const row of this.rows('listMembers')) {
+        const id = int(row, 'channel_id');
+        let list = members.get(id);
+        if (!list) members.set(id, (list = []));
+        list.push(text(row, 'username'));
+      }
+      return this.rows('listChannels').map((row) => toStoredChannel(row, members.get(int(row, 'id')) ?? []));
+    });
+  }
+
+  createChannel(channel: NewChannel): Promise<number | undefined> {
+    return this.write(() => {
+      const { name, topic, creator, createdAt } = channel;
+      const inserted = this.stmts.insertChannel.run([name, topic, channel.private ? 1 : 0, creator, createdAt]);
+      if (inserted.changes === 0) return undefined;
+      const id = Number(inserted.lastInsertRowid);
+      this.stmts.addMember.run([id, creator]);
+      return id;
+    });
+  }
+
+  addMember(channelId: number, username: string): Promise<void> {
+    return this.write(() => {
+      this.stmts.addMember.run([channelId, username]);
+    });
+  }
+
+  removeMember(channelId: number, username: string): Promise<void> {
+    return this.write(() => {
+      this.stmts.removeMember.run([channelId, username]);
+    });
+  }
+
+  setTopic(channelId: number, topic: string): Promise<void> {
+    return this.write(() => {
+      this.stmts.setTopic.run([topic, channelId]);
+    });
+  }
+
+  renameChannel(channelId: number, name: string): Promise<void> {
+    return this.write(() => {
+      this.stmts.renameChannel.run([name, channelId]);
+    });
+  }
+
+  deleteChannel(channelId: number): Promise<void> {
+    return this.write(() => {
+      for (const stmt of ['deleteChannelMentions', 'deleteChannelMessages', 'deleteChannelMembers', 'deleteChannel'] as const) {
+        this.stmts[stmt].run([channelId]);
+      }
+    });
+  }
+
+  post(message: NewChannelMessage): Promise<SavedPost> {
+    const clientMsgId = message.clientMsgId ?? null;
+    return this.write(() => {
+      const { from, channelId, body, sentAt } = message;
+      const inserted = this.stmts.insertChannelMessage.run([from, body, sentAt, clientMsgId, channelId]);
+      if (inserted.changes === 0) {
+        const [first] = this.rows('findByClientId', [from, clientMsgId]);
+        if (!first) throw new Error(`message ${from}/${String(clientMsgId)} conflicted but cannot be found`);
+        const [withChannel] = first['kind'] === 'channel' ? this.rows('channelMessage', [first['id'] ?? 0]) : [];
+        return { message: toMessage(withChannel ?? first), duplicate: true };
+      }
+      const id = Number(inserted.lastInsertRowid);
+      this.stmts.bumpLastSeq.run([channelId]);
+      for (const username of new Set(message.mentions)) this.stmts.insertMention.run([id, username]);
+      const [row] = this.rows('channelMessage', [id]);
+      if (!row) throw new Error(`channel message ${id} was stored but cannot be read`);
+      return { message: toMessage(row), duplicate: false };
+    });
+  }
+
+  channelHistory(channelId: number, query: ChannelHistoryQuery): Promise<ChatMessage[]> {
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    const limit = Number.isFinite(query.limit) ? Math.max(0, Math.floor(query.limit)) : 0;
+    return this.read(() =>
+      this.rows('channelHistory', [channelId, before, JSON.stringify(query.hidden), limit])
+        .map(toMessage)
+        .reverse(),
+    );
+  }
+
+  channelStates(username: string, hidden: string[]): Promise<StoredChannelState[]> {
+    return this.read(() => this.rows('channelStates', [username, JSON.stringify(hidden)]).map(toChannelState));
+  }
+
+  readChannel(channelId: number, username: string, seq: number): Promise<number> {
+    return this.write(() => {
+      this.stmts.readChannel.run([channelId, username, seq]);
+      const [row] = this.rows('channelReadSeq', [channelId, username]);
+      return row ? int(row, 'read_seq') : 0;
+    });
+  }
+
+  readDirect(username: string, partner: string | null, id: number): Promise<number> {
+    return this.write(() => {
+      this.stmts.readDirect.run([username, partner ?? '', id]);
+      const [row] = this.rows('directReadId', [username, partner ?? '']);
+      return row ? int(row, 'read_id') : 0;
+    });
+  }
+
+  directStates(username: string): Promise<StoredDirectState[]> {
+    return this.read(() => {
+      const states = new Map<string, StoredDirectState>();
+      const state = (partner: string): StoredDirectState => {
+        let found = states.get(partner);
+        if (!found) states.set(partner, (found = { with: partner === '' ? null : partner, lastId: 0, readId: 0, unread: 0 }));
+        return found;
+      };
+      state(''); // the broadcasts, even before the first
+      for (const row of this.rows('receivedSummary', [username])) {
+        const s = state(text(row, 'partner'));
+        s.lastId = int(row, 'last_id');
+        s.unread = int(row, 'unread');
+      }
+      for (const row of this.rows('sentSummary', [username])) {
+        const s = state(text(row, 'partner'));
+        s.lastId = Math.max(s.lastId, int(row, 'last_id'));
+      }
+      for (const row of this.rows('readPositions', [username])) {
+        const s = states.get(text(row, 'partner'));
+        if (s) s.readId = int(row, 'read_id');
+      }
+      return [...states.values()];
     });
   }
 

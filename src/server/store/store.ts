@@ -63,6 +63,67 @@ export interface HistoryQuery {
   limit: number;
 }
 
+/** A channel as stored; `members` leaves out #general's, who are every account. */
+export interface StoredChannel {
+  id: number;
+  name: string;
+  topic: string;
+  private: boolean;
+  creator: string | null;
+  lastSeq: number;
+  createdAt: number;
+  members: string[];
+}
+
+export interface NewChannel {
+  name: string;
+  topic: string;
+  private: boolean;
+  creator: string;
+  createdAt: number;
+}
+
+export interface NewChannelMessage {
+  from: string;
+  channelId: number;
+  body: string;
+  sentAt: number;
+  /** Members it mentions: a row each. */
+  mentions: string[];
+  clientMsgId?: string;
+}
+
+/** A stored channel message; `duplicate` when (from, clientMsgId) was seen before, then `message` is that first one (of any kind). */
+export interface SavedPost {
+  message: ChatMessage;
+  duplicate: boolean;
+}
+
+export interface ChannelHistoryQuery {
+  /** Only messages with a smaller seq. */
+  before?: number;
+  limit: number;
+  /** Senders left out (blocked either way). */
+  hidden: string[];
+}
+
+/** Where a member stands in one of their channels; `unread` and `mentions` leave out the senders given. */
+export interface StoredChannelState {
+  channelId: number;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  mentions: number;
+}
+
+/** A direct conversation (`with` the other user) or the broadcasts (`with` null), as in the protocol's DirectState. */
+export interface StoredDirectState {
+  with: string | null;
+  lastId: number;
+  readId: number;
+  unread: number;
+}
+
 /**
  * Everything the message center keeps. Writes resolve only once they are durable on disk:
  * the server acknowledges a message to its sender after `saveMessage` resolves.
@@ -71,10 +132,11 @@ export interface HistoryQuery {
 export interface Store {
   getUser(username: string): Promise<UserRecord | undefined>;
   listUsers(): Promise<UserRecord[]>;
-  /** Creates the user (a new account, with nothing left under its name) or replaces the password hash. */
+  /** Creates the user (a new account, with nothing left under its name, a member of #general) or replaces the password hash. */
   putUser(username: string, passwordHash: string, createdAt: number): Promise<void>;
   /**
-   * Removes the user with their blocks, deliveries and session tokens; false if there was none. What they
+   * Removes the user with their blocks, deliveries, session tokens, channel memberships and read positions (their
+   * channels keep no creator); false if there was none. What they
    * sent stays in the others' history, but belongs to no later account of that name.
    */
   removeUser(username: string): Promise<boolean>;
@@ -97,6 +159,30 @@ export interface Store {
    */
   markDelivered(acks: readonly Acknowledgement[]): Promise<number[]>;
   history(user: string, query: HistoryQuery): Promise<ChatMessage[]>;
+
+  /** Every channel with its members, loaded once at start. */
+  listChannels(): Promise<StoredChannel[]>;
+  /** Creates a channel with its creator as its only member; undefined if the name is taken. */
+  createChannel(channel: NewChannel): Promise<number | undefined>;
+  /** Adds a member, reading from the channel's newest message on; nothing if they are one. */
+  addMember(channelId: number, username: string): Promise<void>;
+  removeMember(channelId: number, username: string): Promise<void>;
+  setTopic(channelId: number, topic: string): Promise<void>;
+  renameChannel(channelId: number, name: string): Promise<void>;
+  /** Removes the channel with its members and messages. */
+  deleteChannel(channelId: number): Promise<void>;
+  /** Stores a channel message with the channel's next seq: one row, and one per mention, however many members. */
+  post(message: NewChannelMessage): Promise<SavedPost>;
+  /** A page of a channel's messages, the newest `limit` before `before`, oldest first. */
+  channelHistory(channelId: number, query: ChannelHistoryQuery): Promise<ChatMessage[]>;
+  /** Every channel `username` is a member of, with unread messages and mentions from anyone but `hidden`. */
+  channelStates(username: string, hidden: string[]): Promise<StoredChannelState[]>;
+  /** Moves a member's read position forward to `seq` (at most the channel's newest); returns where it is. */
+  readChannel(channelId: number, username: string, seq: number): Promise<number>;
+  /** The same in a direct conversation (`partner` null: the broadcasts), by message id. */
+  readDirect(username: string, partner: string | null, id: number): Promise<number>;
+  /** `username`'s direct conversations, and their broadcasts (`with` null, always there). */
+  directStates(username: string): Promise<StoredDirectState[]>;
 
   /** All (blocker, blocked) pairs, loaded once at start. */
   listBlocks(): Promise<{ blocker: string; blocked: string }[]>;
