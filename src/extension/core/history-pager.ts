@@ -2,6 +2,9 @@ import type { ParleyClient } from '../../client/parley-client';
 import { channelOf, partnerOf, privatePartnerOf } from '../../view-protocol';
 import type { ChatState } from './chat-state';
 
+/** A channel renamed, left or deleted while its page was on the way: the page would bring back its old name. */
+const GONE = { added: 0, hasOlder: false };
+
 /**
  * The session's history paging: the newest page at sign-in (and on coming back, what was missed), and older
  * pages of a conversation as it is scrolled back, one request at a time per conversation. A channel's pages are
@@ -71,6 +74,7 @@ export class HistoryPager {
   private async fetchChannelLatest(conversation: string): Promise<{ added: number; hasOlder: boolean }> {
     const channel = channelOf(conversation)!;
     const { messages, more } = await this.requireClient().history({ channel, limit: this.page });
+    if (!this.state.has(conversation)) return GONE;
     const newest = this.state.newestPosition(conversation);
     // Seqs have no gaps: a page that starts past the newest known message leaves one, so start again from it.
     const gap = newest > 0 && (messages[0]?.seq ?? 0) > newest + 1;
@@ -91,6 +95,7 @@ export class HistoryPager {
       const oldest = this.state.messages(conversation)[0];
       const before = oldest?.seq;
       const { messages, more } = await client.history({ channel, limit: this.page, ...(before !== undefined && { before }) });
+      if (!this.state.has(conversation)) return GONE;
       added = this.state.addMessages(messages, false).length;
       this.state.recordPage(conversation, messages, oldest?.id, more);
     } else if (partner !== undefined) {
