@@ -4,7 +4,7 @@ import type { ChatSession, NotifyEvent } from '../src/extension/core/chat-sessio
 import { Notifier } from '../src/extension/core/notifications';
 import { statusText } from '../src/extension/core/status';
 import type { HostToWebview, ShownMessage } from '../src/view-protocol';
-import { sessionFor, signedInSession } from './helpers/extension-session';
+import { SessionsOf, sessionFor } from './helpers/extension-session';
 import { eventually, startServer, type TestServer } from './helpers/server';
 import { controllerFor } from './helpers/view-controller';
 
@@ -28,17 +28,13 @@ const messagesOf = (timeline: Timeline): ShownMessage[] => timeline.items.flatMa
 
 describe('channels in the extension against a real server', () => {
   let t: TestServer;
-  const sessions: ChatSession[] = [];
-  const open = async (username: string): Promise<ChatSession> => {
-    const s = await signedInSession(t, username);
-    sessions.push(s);
-    return s;
-  };
+  const sessions = new SessionsOf(() => t);
+  const open = (username: string): Promise<ChatSession> => sessions.signIn(username);
   beforeEach(async () => {
     t = await startServer({ users: ['alice', 'bob', 'carol'], rateLimit: { burst: 1000, perSecond: 1000 } });
   });
   afterEach(async () => {
-    for (const s of sessions.splice(0)) s.dispose();
+    sessions.dispose();
     await t.close();
   });
 
@@ -140,8 +136,7 @@ describe('channels in the extension against a real server', () => {
     await bob.post('general', '@alice please look');
     await bob.post('general', 'no one in particular');
     await bob.post('general', 'and again, @alice.');
-    const alice = sessionFor(t);
-    sessions.push(alice);
+    const alice = sessions.add(sessionFor(t));
     const away: { conversation: string; mentions: number }[][] = [];
     alice.on('mentionsAway', (m) => away.push(m));
     const notifier = new Notifier(
@@ -210,34 +205,30 @@ describe('channels in the extension against a real server', () => {
 
 describe('channels after a dropped connection', () => {
   test('a server restart: the loaded channel catches up and the counts come from the server again, each message once', async () => {
-    const first = await startServer({ users: ['alice', 'bob'], rateLimit: { burst: 1000, perSecond: 1000 } });
+    const options = { users: ['alice', 'bob'], rateLimit: { burst: 1000, perSecond: 1000 } };
+    const first = await startServer(options);
     const alice = sessionFor(first);
+    let second: TestServer | undefined;
     try {
       await alice.connect(first.url, 'alice', 'alice-pw');
-      const bob1 = await first.signIn('bob');
-      await bob1.post('general', 'before');
+      await (await first.signIn('bob')).post('general', 'before');
       // Opened once (its page loaded), then the view goes elsewhere: what comes next is unread.
       const view = await showing(alice, GENERAL);
       await eventually(() => alice.state.readPosition(GENERAL) === 1, 3000, 'read');
       view.controller.show('everyone');
       await first.stop();
       await eventually(() => alice.state.connection.phase === 'reconnecting', 3000, 'reconnecting');
-
-      const second = await startServer({ users: ['alice', 'bob'], dataDir: first.dataDir, port: first.port });
-      try {
-        const bob = await second.signIn('bob');
-        for (const body of ['one', 'two', 'three']) await bob.post('general', body);
-        await eventually(() => alice.state.connection.phase === 'signed-in', 5000, 'signed in again');
-        await eventually(() => bodies(alice, GENERAL).length >= 4 && alice.state.unread(GENERAL) === 3, 3000, 'caught up');
-        await new Promise((r) => setTimeout(r, 300));
-        assert.deepEqual(bodies(alice, GENERAL), ['before', 'one', 'two', 'three']);
-        assert.equal(alice.state.unread(GENERAL), 3);
-      } finally {
-        alice.dispose();
-        await second.close();
-      }
+      second = await startServer({ ...options, dataDir: first.dataDir, port: first.port });
+      const bob = await second.signIn('bob');
+      for (const body of ['one', 'two', 'three']) await bob.post('general', body);
+      await eventually(() => alice.state.connection.phase === 'signed-in', 5000, 'signed in again');
+      await eventually(() => bodies(alice, GENERAL).length >= 4 && alice.state.unread(GENERAL) === 3, 3000, 'caught up');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(bodies(alice, GENERAL), ['before', 'one', 'two', 'three']);
+      assert.equal(alice.state.unread(GENERAL), 3);
     } finally {
       alice.dispose();
+      await second?.close();
       await first.close();
     }
   });
