@@ -114,7 +114,8 @@ describe('chat view controller (host side of the webview)', () => {
     assert.equal(alice.state.messages('everyone').at(-1)!.body, 'hello **all**');
 
     await controller.receive({ type: 'send', requestId: 2, conversation: 'everyone', text: 'message bob hi bob' });
-    assert.deepEqual(posted.at(-1), { type: 'sendResult', requestId: 2, ok: true, open: 'dm:bob' });
+    // Opening dm:bob reads what the server counted unread there (from the tests before): the new counts may follow.
+    assert.deepEqual(posted.filter((m) => m.type === 'sendResult').at(-1), { type: 'sendResult', requestId: 2, ok: true, open: 'dm:bob' });
     assert.equal(controller.activeConversation, 'dm:bob');
     assert.ok(posted.some((m) => m.type === 'timeline' && m.conversation === 'dm:bob'));
 
