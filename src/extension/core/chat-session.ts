@@ -99,13 +99,12 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       read: (event) => this.sync.onRead(event),
       channel: (event) => this.sync.onChannel(event),
       // Messages acknowledged by another window of mine, or sent from one, while this one was away; the channels'
-      // newest pages where they are loaded (the server's counts, asked for after them, say what is unread).
+      // newest pages (the server's counts, asked for after them, say what is unread).
       resumed: () =>
         void this.history
           .loadLatest(true)
-          .then(() => Promise.allSettled(this.state.loadedChannels().map((c) => this.history.loadChannel(c))))
-          .then(() => this.sync.refresh())
-          .then(() => this.people.refresh())
+          .then(() => this.history.catchUpChannels())
+          .then(() => Promise.allSettled([this.sync.refresh(), this.people.refresh()]))
           .catch(() => {}),
       channels: (channels) => this.privateChats.wire(channels),
       closing: () => {

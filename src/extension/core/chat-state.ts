@@ -451,8 +451,8 @@ export class ChatState extends EventEmitter<StateEvents> {
     return this.convs.get(conversation)?.mentions ?? 0;
   }
 
-  /** Channels whose messages are loaded here (to bring up to date after a dropped connection). */
-  loadedChannels(): string[] {
+  /** Channels with messages here (to bring up to date after a dropped connection). */
+  channelsWithMessages(): string[] {
     return [...this.convs.values()].filter((c) => c.channel && c.messages.length > 0).map((c) => c.id);
   }
 

@@ -31,15 +31,18 @@ export class ConversationSync {
     private readonly refreshDelayMs = 300,
   ) {}
 
-  /** Asks the server for every conversation and its counts; mentions the user was not told of make one notification. */
-  async refresh(): Promise<void> {
+  /**
+   * Asks the server for every conversation and its counts. At sign-in and on coming back (`away`), mentions the user
+   * was not told of make one notification.
+   */
+  async refresh(away = true): Promise<void> {
     const client = this.connection.requireClient();
     // #general is everyone's, whatever the server answers.
     if (!this.state.has(channelId(GENERAL_CHANNEL))) this.state.setChannel({ name: GENERAL_CHANNEL, topic: '', private: false });
     const reply = await client.request('conversations', {});
     if (this.connection.client !== client) return;
     const mentions = this.state.applyConversations(reply);
-    if (mentions.length > 0) this.events.emit('mentionsAway', mentions);
+    if (away && mentions.length > 0) this.events.emit('mentionsAway', mentions);
   }
 
   /** A read position moved (here or in another window): what is read there is read here. */
@@ -112,7 +115,7 @@ export class ConversationSync {
     if (!client || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.connection.client === client && client.state === 'signed-in') void this.refresh().catch(() => {});
+      if (this.connection.client === client && client.state === 'signed-in') void this.refresh(false).catch(() => {});
     }, this.refreshDelayMs);
   }
 }

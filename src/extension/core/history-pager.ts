@@ -59,6 +59,16 @@ export class HistoryPager {
     return this.once(conversation, () => this.fetchChannelLatest(conversation));
   }
 
+  /**
+   * After a dropped connection: the channels opened before get their newest page again; in the others, what arrived
+   * live may have a gap after it, so it goes (their newest page comes when they are opened).
+   */
+  catchUpChannels(): Promise<unknown> {
+    const channels = this.state.channelsWithMessages();
+    for (const c of channels) if (this.state.loadedFrom(c) === undefined) this.state.clearMessages(c);
+    return Promise.allSettled(channels.filter((c) => this.state.loadedFrom(c) !== undefined).map((c) => this.loadChannel(c)));
+  }
+
   private once(
     conversation: string,
     fetch: () => Promise<{ added: number; hasOlder: boolean }>,
