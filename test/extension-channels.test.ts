@@ -95,6 +95,24 @@ describe('channels in the extension against a real server', () => {
     assert.deepEqual(bodies(alice, GENERAL), expected, 'each message once');
   });
 
+  test('a view left on a channel while signed out shows what came meanwhile, with the line, on signing in again', async () => {
+    const bob = await t.signIn('bob');
+    const alice = await open('alice');
+    const { posted } = await showing(alice, GENERAL);
+    const { seq } = await bob.post('general', 'seen');
+    await eventually(() => alice.state.readPosition(GENERAL) === seq, 3000, 'read');
+    await alice.signOut();
+    for (const body of ['new 1', 'new 2']) await bob.post('general', body);
+    await alice.connect(t.url, 'alice', 'alice-pw');
+    await eventually(() => messagesOf(timelines(posted, GENERAL).at(-1)!).length === 3, 3000, 'the channel again');
+    const timeline = timelines(posted, GENERAL).at(-1)!;
+    assert.deepEqual(
+      messagesOf(timeline).map((m) => m.body),
+      ['seen', 'new 1', 'new 2'],
+    );
+    assert.deepEqual(timeline.firstUnread, [messagesOf(timeline)[1]!.id, 0]);
+  });
+
   test('read in one window clears the other: channel, direct conversation and Everyone; the counts agree', async () => {
     const bob = await t.signIn('bob');
     const one = await open('alice');

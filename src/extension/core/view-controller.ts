@@ -75,6 +75,8 @@ export class ChatViewController {
     on('moved', (from: string, to: string | undefined) => this.onMoved(from, to));
     on('people', () => this.schedule('usernames'));
     on('connection', () => {
+      // Signed out, the read positions are gone: the next sign-in tells them again.
+      if (state.readPosition(this.active) === undefined) this.readAtOpen = undefined;
       this.post({ type: 'connection', ...(state.me !== undefined && { me: state.me }), connection: state.connection });
       this.schedule('conversations');
     });
@@ -205,11 +207,13 @@ export class ChatViewController {
     );
   }
 
-  /** The read position of the conversation on screen became known (at sign-in): the line goes where it says. */
+  /** The read position of the conversation on screen became known (at sign-in): the line goes where it says, and a channel loads. */
   private onReadKnown(): void {
     if (this.readAtOpen !== undefined) return;
     this.readAtOpen = this.session.state.readPosition(this.active);
-    if (this.readAtOpen !== undefined && this.firstUnread(this.session.state.items(this.active).items)) this.post(this.timeline());
+    if (this.readAtOpen === undefined) return;
+    if (this.firstUnread(this.session.state.items(this.active).items)) this.post(this.timeline());
+    this.load();
   }
 
   /** A channel left, deleted or renamed, or its timeline replaced: the view follows it, or goes back to Everyone. */
