@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { channelMessages, GENEROUS_RATES, oldSession, stateOf } from './helpers/channels';
+import { channelMessages, GENEROUS_RATES, oldSession, stateOf, pause } from './helpers/channels';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('private channels', () => {
   let t: TestServer;
@@ -79,6 +77,22 @@ describe('private channels', () => {
       [['added', 'mallory', 'bob']],
     );
     assert.deepEqual((await alice.request('members', { channel: 'inner' })).members, ['alice', 'bob', 'mallory']);
+    alice.close();
+    bob.close();
+  });
+
+  test('a private channel that its last member leaves is gone, and its name free', async () => {
+    const alice = await t.signIn('alice');
+    const bob = await t.signIn('bob');
+    await alice.request('createchannel', { name: 'brief', private: true });
+    await alice.post('brief', 'soon gone');
+    await alice.request('invite', { channel: 'brief', username: 'bob' });
+    await alice.request('leave', { channel: 'brief' });
+    assert.deepEqual((await bob.request('history', { channel: 'brief' })).messages.length, 1, 'kept while a member is left');
+    await bob.request('leave', { channel: 'brief' });
+    await assert.rejects(alice.request('history', { channel: 'brief' }), { code: 'NO_SUCH_CHANNEL' });
+    const again = await alice.request('createchannel', { name: 'brief' });
+    assert.deepEqual([again.channel.private, again.channel.lastSeq], [false, 0]);
     alice.close();
     bob.close();
   });

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
 import { ParleyClient } from '../src/client/parley-client';
 import { GENEROUS_RATES, stateOf } from './helpers/channels';
+import { openSqliteStore } from '../src/server/store/sqlite-store';
 import { Program } from './helpers/processes';
 import { startServer, tempDir, type TestServer } from './helpers/server';
 
@@ -56,6 +59,39 @@ describe('channel messages in the store', () => {
     assert.equal(mentionSmall, 3);
     assert.equal(mentionLarge, mentionSmall);
     await (await startServer({ dataDir: setup.dataDir })).close();
+  });
+
+  test('a database of an older schema gets #general with every account a member, and keeps its conversations', async () => {
+    // The users and messages of test/fixtures/parley-schema-2.db are described in store.test.ts.
+    const dir = tempDir();
+    copyFileSync(fileURLToPath(new URL('fixtures/parley-schema-2.db', import.meta.url)), join(dir, 'parley.db'));
+    const store = await openSqliteStore(dir);
+    try {
+      const [general, ...others] = await store.listChannels();
+      assert.deepEqual(others, []);
+      assert.deepEqual([general?.name, general?.private, general?.creator, general?.lastSeq], ['general', false, null, 0]);
+      for (const user of ['alice', 'bob', 'carol']) {
+        assert.deepEqual(
+          (await store.channelStates(user, [user])).map((c) => [c.channelId, c.unread]),
+          [[general?.id, 0]],
+          `${user} is a member of #general`,
+        );
+      }
+      const alice = await store.directStates('alice');
+      assert.deepEqual(
+        alice.map((d) => [d.with, d.readId, d.unread]),
+        [
+          [null, 3, 0],
+          ['bob', 0, 1],
+          ['dave', 4, 0],
+        ],
+        "alice's conversations from before: what she acknowledged (a broadcast, the old dave's message) is read, bob's waits",
+      );
+      await store.putUser('erin', 'hash-erin', 700);
+      assert.equal((await store.channelStates('erin', ['erin'])).length, 1, 'a new account joins #general');
+    } finally {
+      await store.close();
+    }
   });
 
   test('a channel message survives kill -9 of the server process once acknowledged', async () => {

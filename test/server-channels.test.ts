@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { LIMITS, type ChannelEvent } from '../src/protocol';
-import { channelMessages, GENEROUS_RATES, postMany, stateOf } from './helpers/channels';
+import { channelMessages, GENEROUS_RATES, postMany, stateOf, pause } from './helpers/channels';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('channels: catching up and read positions', () => {
   let t: TestServer;
@@ -269,6 +267,27 @@ describe('channels: membership, rights and limits', () => {
     await bob.request('createchannel', { name: 'art' });
     assert.deepEqual((await bob.request('history', { channel: 'art' })).messages, []);
     for (const c of [alice, bob, carol]) c.close();
+  });
+
+  test('a removed account leaves its channels, which keep no creator, and a new account of its name is in none of them', async () => {
+    await t.server.accounts.add('frank', 'frank-pw');
+    const frank = await t.signIn('frank');
+    const alice = await t.signIn('alice');
+    await frank.request('createchannel', { name: 'franks' });
+    await alice.request('join', { channel: 'franks' });
+    await t.server.accounts.remove('frank');
+    const state = await stateOf(alice, 'franks');
+    assert.deepEqual([state?.creator, state?.members], [null, 1]);
+    assert.deepEqual((await alice.request('members', { channel: 'franks' })).members, ['alice']);
+    await t.server.accounts.add('frank', 'frank-pw');
+    const newFrank = await t.signIn('frank');
+    assert.deepEqual(
+      (await newFrank.request('conversations', {})).channels.map((c) => c.name),
+      ['general'],
+    );
+    await assert.rejects(newFrank.request('deletechannel', { channel: 'franks' }), { code: 'FORBIDDEN' });
+    alice.close();
+    newFrank.close();
   });
 
   test('creating channels is rate-limited per user, with a clear error', async () => {

@@ -126,6 +126,32 @@ describe('replay at sign-in', () => {
     );
   });
 
+  test('a channel message posted during a replay comes after it, once, even when a later page passes its id', async (t) => {
+    const srv = await startServer({ users: ['alice', 'bob', 'carol'] });
+    t.after(() => srv.close());
+    const stored = await queue(srv.server.store, 'carol', 'bob', 5000, (i) => `${i} ${'x'.repeat(3900)}`);
+    const alice = await srv.signIn('alice');
+    const bob = await srv.connect();
+    const got = arrivals(bob);
+    const tcp = tcpOf(socketOf(bob));
+    await bob.login('bob', 'bob-pw');
+    tcp.pause();
+    // Held while bob replays; the direct message after it is pending too, so the last page reads past the post's id.
+    const posted = await alice.post('general', 'while bob replays');
+    const later = await alice.message('bob', 'stored after the post');
+    tcp.resume();
+    await eventually(() => got.some((m) => m.id === later.id), 30_000, 'the replay to its end');
+    await eventually(() => got.some((m) => m.id === posted.id), 1000, 'the channel message');
+    assert.deepEqual(
+      got.filter((m) => m.kind === 'channel').map((m) => m.id),
+      [posted.id],
+    );
+    assert.ok(
+      got.findIndex((m) => m.id === posted.id) > got.findIndex((m) => m.id === stored.at(-1)),
+      'after the messages stored before it',
+    );
+  });
+
   test('a session that stops reading during its replay is closed by the byte guard, and gets the rest once it reads', async (t) => {
     let logged = '';
     const srv = await startServer({

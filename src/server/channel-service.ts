@@ -95,7 +95,7 @@ export class ChannelService {
       if (this.deps.channels.get(name)) return nameTaken(name);
       const id = await this.deps.store.createChannel({ name, topic, private: isPrivate, creator: me, createdAt: this.deps.clock() });
       if (id === undefined) return nameTaken(name);
-      const channel = this.deps.channels.add({ id, name, topic, private: isPrivate, creator: me, lastSeq: 0, members: [me] });
+      const channel = this.deps.channels.add({ id, name, topic, private: isPrivate, creator: me, members: [me] });
       const state = await this.stateOf(channel, me);
       this.announce([me], { change: 'created', channel: name, by: me, at: this.deps.clock(), state }, conn);
       return { ok: true, channel: state };
@@ -121,8 +121,14 @@ export class ChannelService {
       if (!channel) return noSuchChannel(name);
       if (this.deps.channels.isGeneral(channel)) return failure('FORBIDDEN', `Everyone is a member of #${name}; it cannot be left.`);
       if (!this.deps.channels.isMember(channel, me)) return notAMember(name);
-      await this.deps.store.removeMember(channel.id, me);
       channel.members.delete(me);
+      // Nobody could ever see a private channel without members again: it goes, and its name is free.
+      if (channel.private && channel.members.size === 0) {
+        this.deps.channels.remove(channel);
+        await this.deps.store.deleteChannel(channel.id);
+      } else {
+        await this.deps.store.removeMember(channel.id, me);
+      }
       this.announce([...this.deps.channels.membersOf(channel), me], this.event(channel, me, { change: 'left', username: me }), conn);
       return { ok: true };
     },
@@ -240,7 +246,7 @@ export class ChannelService {
       return { ok: true, upTo: at };
     },
 
-    // Idle presence is built elsewhere (docs/protocol.md 10.8): until then `status` is accepted and changes nothing.
+    // Idle presence is another piece of work, which replaces this: until then `status` is accepted and changes nothing.
     status: async () => ({ ok: true }),
   };
 
@@ -265,7 +271,7 @@ export class ChannelService {
   private deliverPost(message: ChatMessage, channel: Channel, conn: Connection): number {
     const { presence, blocks } = this.deps;
     const from = message.from;
-    const users = this.deps.channels.membersOf(channel).filter((u) => presence.isOnline(u) && (u === from || !blocks.between(from, u)));
+    const users = this.deps.channels.membersOf(channel).filter((u) => presence.isOnline(u) && !blocks.between(from, u));
     return deliver(presence, message, users, conn, speaksChannels);
   }
 
@@ -321,9 +327,10 @@ export class ChannelService {
   /** `user`'s state in a channel they are a member of. */
   private async stateOf(channel: Channel, user: string): Promise<ChannelState> {
     const states = await this.deps.store.channelStates(user, this.hiddenFrom(user, true));
+    // None when the membership ended meanwhile (a delete, a leave from another session): nothing to count.
     const stored = states.find((s) => s.channelId === channel.id) ?? {
       channelId: channel.id,
-      lastSeq: channel.lastSeq,
+      lastSeq: 0,
       readSeq: 0,
       unread: 0,
       mentions: 0,

@@ -9,8 +9,6 @@ export interface Channel {
   readonly private: boolean;
   /** null for #general, or once the creator's account was removed. */
   creator: string | null;
-  /** The newest message's seq. */
-  lastSeq: number;
   /** Empty for #general, whose members are every account. */
   readonly members: Set<string>;
 }
@@ -36,9 +34,9 @@ export class Channels {
     for (const channel of stored) this.add(channel);
   }
 
-  add(stored: Omit<StoredChannel, 'createdAt'>): Channel {
-    const { id, name, topic, creator, lastSeq } = stored;
-    const channel: Channel = { id, name, topic, private: stored.private, creator, lastSeq, members: new Set(stored.members) };
+  add(stored: Omit<StoredChannel, 'createdAt' | 'lastSeq'>): Channel {
+    const { id, name, topic, creator } = stored;
+    const channel: Channel = { id, name, topic, private: stored.private, creator, members: new Set(stored.members) };
     this.byName.set(name, channel);
     this.byId.set(id, channel);
     return channel;

@@ -158,7 +158,8 @@ export const MIGRATIONS: readonly string[] = [
     AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages_v6');
   DROP TABLE messages;
   ALTER TABLE messages_v6 RENAME TO messages;
-  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id);
+  -- Channel messages are read by channel: leaving them out keeps a sender's history pages walking this index alone.
+  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id) WHERE kind != 'channel';
   CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
 
   CREATE TABLE mentions (
@@ -177,6 +178,11 @@ export const MIGRATIONS: readonly string[] = [
     read_id  INTEGER NOT NULL,
     PRIMARY KEY (username, partner)
   ) WITHOUT ROWID;
+
+  -- What a client acknowledged before read positions existed was shown: it starts read, and only what waits counts as unread.
+  INSERT INTO read_positions (username, partner, read_id)
+    SELECT d.recipient, iif(m.kind = 'direct', m.sender, ''), max(d.message_id)
+    FROM deliveries d JOIN messages m ON m.id = d.message_id GROUP BY d.recipient, iif(m.kind = 'direct', m.sender, '');
 
   INSERT INTO channels (name, created_at) VALUES ('general', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
   INSERT INTO channel_members (channel_id, username) SELECT (SELECT id FROM channels WHERE name = 'general'), username FROM users;
