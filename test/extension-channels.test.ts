@@ -149,6 +149,18 @@ describe('channels in the extension against a real server', () => {
     assert.equal(two.state.unread(GENERAL), 0);
   });
 
+  test('a read elsewhere short of the newest message: the counts come from the server', async () => {
+    const bob = await t.signIn('bob');
+    const alice = await open('alice');
+    for (let i = 1; i <= 5; i++) await bob.post('general', `m${i}`);
+    await eventually(() => alice.state.unread(GENERAL) === 5, 3000, 'unread');
+    // The terminal, say, read up to the second.
+    const terminal = await t.signIn('alice');
+    await terminal.request('read', { conversation: { channel: 'general' }, upTo: 2 });
+    await eventually(() => alice.state.unread(GENERAL) === 3, 3000, 'the server’s count');
+    assert.equal(alice.state.readPosition(GENERAL), 2);
+  });
+
   test('mentions while away make one notification at sign-in; live ones a notification each', async () => {
     const bob = await t.signIn('bob');
     await bob.post('general', '@alice please look');
