@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { ChatSession, NotifyEvent } from '../src/extension/core/chat-session';
 import { Notifier, toastFor, unreadBadge, type NotifierUi, type ToastAction } from '../src/extension/core/notifications';
 import { toastPreview, toastSafe } from '../src/extension/core/notifications';
@@ -105,15 +105,15 @@ describe('notifications for messages not on screen, against a real server', () =
     return { session, ui, notifier };
   };
 
-  before(async () => {
+  // A server each: unread counts are the server's, so what one test left unread would count in the next.
+  beforeEach(async () => {
     t = await startServer({ users: ['alice', 'bob', 'carol'], rateLimit: { burst: 1000, perSecond: 100 } });
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const n of notifiers.splice(0)) n.dispose();
     for (const s of sessions.splice(0)) s.dispose();
-    for (const c of t.clients.splice(0)) c.close();
+    await t.close();
   });
-  after(() => t.close());
 
   test('a direct message: a toast with Reply and Open; Open shows the conversation', async () => {
     const { session, ui, notifier } = await alice();

@@ -15,3 +15,23 @@ export async function signedInSession(t: TestServer, username: string, options: 
   await session.connect(t.url, username, `${username}-pw`);
   return session;
 }
+
+/** The sessions a test signs in, disposed together when it ends. */
+export class SessionsOf {
+  private readonly list: ChatSession[] = [];
+
+  constructor(private readonly server: () => TestServer) {}
+
+  async signIn(username: string): Promise<ChatSession> {
+    return this.add(await signedInSession(this.server(), username));
+  }
+
+  add(session: ChatSession): ChatSession {
+    this.list.push(session);
+    return session;
+  }
+
+  dispose(): void {
+    for (const s of this.list.splice(0)) s.dispose();
+  }
+}

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { ParleyRequestError, SessionToken } from '../../client/parley-client';
-import type { ChatMessage, Command, SignedOutEvent } from '../../protocol';
+import type { ChannelInfo, ChatMessage, Command, SignedOutEvent } from '../../protocol';
 import { LIMITS } from '../../protocol/limits';
-import type { ShownMessage } from '../../view-protocol';
-import { ChatState, conversationOf, mentions } from './chat-state';
+import { channelOf, type ShownMessage } from '../../view-protocol';
+import { ChatState, conversationOf, mentionsMe } from './chat-state';
+import { ConversationSync } from './conversation-sync';
 import { HistoryPager } from './history-pager';
 import { People } from './people';
 import { PrivateChats } from './private-chats';
+import { ReadReporter } from './read-reporter';
 import { SessionCommands } from './session-commands';
 import { SessionConnection, type ConnectionOptions } from './session-connection';
 
@@ -25,6 +27,8 @@ export interface NotifyEvent {
 export interface SessionEvents {
   /** A direct message or an @mention arrived for a conversation that is not on screen. */
   notify: [event: NotifyEvent];
+  /** At sign-in or on coming back: channels where the user was mentioned meanwhile, with how many times. */
+  mentionsAway: [mentions: { conversation: string; mentions: number }[]];
   /** Signing in again after a dropped connection failed (e.g. the password changed). */
   problem: [error: ParleyRequestError];
   /** The server issued a new session token to keep for the next sign-in (also one made by the client itself on reconnect). */
@@ -83,6 +87,8 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   private readonly people: People;
   private readonly privateChats: PrivateChats;
   private readonly commands: SessionCommands;
+  private readonly sync: ConversationSync;
+  private readonly reads: ReadReporter;
 
   constructor(options: SessionOptions = {}, state?: ChatState) {
     super();
@@ -90,20 +96,29 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     this.connection = new SessionConnection(this.state, options, this, {
       message: (message) => this.onMessage(message),
       presence: (event) => this.people.onPresence(event),
-      // Messages acknowledged by another window of mine, or sent from one, while this one was away.
+      read: (event) => this.sync.onRead(event),
+      channel: (event) => this.sync.onChannel(event),
+      // Messages acknowledged by another window of mine, or sent from one, while this one was away; the channels'
+      // newest pages (the server's counts, asked for after them, say what is unread).
       resumed: () =>
         void this.history
           .loadLatest(true)
-          .then(() => this.people.refresh())
+          .then(() => this.history.catchUpChannels())
+          .then(() => Promise.allSettled([this.sync.refresh(), this.people.refresh()]))
           .catch(() => {}),
       channels: (channels) => this.privateChats.wire(channels),
-      closing: () => this.people.cancelRefresh(),
+      closing: () => {
+        this.people.cancelRefresh();
+        this.sync.cancel();
+      },
     });
     const page = Math.min(options.historyPage ?? LIMITS.historyPageMax, LIMITS.historyPageMax);
     this.history = new HistoryPager(this.state, () => this.connection.requireClient(), page);
     this.people = new People(this.state, this.connection, options.peopleRefreshDelayMs ?? 500);
     this.privateChats = new PrivateChats(this.state, this.connection, this);
-    this.commands = new SessionCommands(this.state, this.connection, this.people, this.privateChats);
+    this.sync = new ConversationSync(this.state, this.connection, this);
+    this.commands = new SessionCommands(this.state, this.connection, this.people, this.privateChats, this.sync);
+    this.reads = new ReadReporter(this.state, this.connection);
   }
 
   get username(): string | undefined {
@@ -131,7 +146,14 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     const channels = await this.connection.connect(url, username, secret);
     // History and who was seen lately are not worth failing the sign-in for. The channels' round trip lets
     // others open private chats with this user at once (a failure arrives as `problem`).
-    await Promise.allSettled([this.history.loadLatest(false), this.people.refresh(), channels.ready()]);
+    await Promise.allSettled([this.history.loadLatest(false), this.people.refresh(), channels.ready(), this.sync.refresh()]);
+  }
+
+  /** Loads what a conversation shows when it is opened (a channel's newest page, the first time); whether anything came. */
+  async openConversation(conversation: string): Promise<boolean> {
+    if (!this.signedIn || channelOf(conversation) === undefined || this.state.loadedFrom(conversation) !== undefined) return false;
+    await this.history.loadChannel(conversation);
+    return true;
   }
 
   /** Tells the server whether this window's user is away from it (protocol 3 `status`, docs/protocol.md 2.8). */
@@ -179,7 +201,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
     return this.commands.blocklist();
   }
 
-  /** Sends text to a conversation: a broadcast to everyone online, or a direct message. */
+  /** Sends text to a conversation: a broadcast to everyone online, a channel message, or a direct message. */
   sendTo(conversation: string, body: string): Promise<ShownMessage> {
     return this.commands.sendTo(conversation, body);
   }
@@ -192,6 +214,23 @@ export class ChatSession extends EventEmitter<SessionEvents> {
   /** Runs one parsed command; its answer becomes a quiet line in `conversation`. */
   execute(conversation: string, command: Command): Promise<InputResult> {
     return this.commands.execute(conversation, command);
+  }
+
+  // ---- channels ----
+
+  /** Public channels, and the private ones the user is in (the `channels` request). */
+  listChannels(): Promise<ChannelInfo[]> {
+    return this.sync.channels();
+  }
+
+  /** Joins a channel; resolves with its conversation. */
+  joinChannel(name: string): Promise<string> {
+    return this.sync.join(name);
+  }
+
+  /** Creates a channel; resolves with its conversation. */
+  createChannel(name: string, privateChannel = false): Promise<string> {
+    return this.sync.create(name, privateChannel);
   }
 
   // ---- private chats: direct and encrypted, never through the server, kept in memory only ----
@@ -227,6 +266,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
 
   /** Closes the connection without signing out (window closing). */
   dispose(): void {
+    this.reads.dispose();
     this.connection.close();
     this.removeAllListeners();
   }
@@ -240,7 +280,7 @@ export class ChatSession extends EventEmitter<SessionEvents> {
       const conversation = conversationOf(m, me);
       if (this.state.isViewing(conversation)) continue;
       if (m.kind === 'direct') this.emit('notify', { message: m, conversation, reason: 'direct' });
-      else if (me && mentions(m.body, me)) this.emit('notify', { message: m, conversation, reason: 'mention' });
+      else if (me && mentionsMe(m, me)) this.emit('notify', { message: m, conversation, reason: 'mention' });
     }
   }
 }

@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
-import type { ChatMessage, PresenceEvent, UserSummary } from '../../protocol';
+import type { ChannelState, ChatMessage, PresenceEvent, ReplyBodies, UserSummary } from '../../protocol';
 import {
   EVERYONE,
+  channelId,
+  channelOf,
   directId,
   partnerOf,
   privateId,
@@ -21,7 +23,9 @@ import {
   insertNotice,
   messageItem,
   newConversation,
+  newestPosition,
   timeline,
+  unreadAfter,
   type Conversation,
 } from './conversation';
 import { Roster, presenceOf, type Person, type Presence } from './roster';
@@ -39,14 +43,31 @@ export interface StateEvents {
   /** Items added to a conversation; `live` when they just arrived rather than from history. */
   items: [conversation: string, items: TimelineItem[], live: boolean];
   conversations: [];
+  /** A conversation went (to undefined: a channel left, removed or deleted), was renamed, or its timeline was replaced (to itself). */
+  moved: [from: string, to: string | undefined];
   people: [];
   connection: [];
+  /** Which conversations are on screen changed (setViewing). */
+  viewing: [];
 }
 
 /** `@alice` in a body, as a word: not part of an e-mail address or a longer name. */
 export function mentions(body: string, username: string): boolean {
   const escaped = username.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
   return new RegExp(`(^|[^A-Za-z0-9_.@-])@${escaped}(?![A-Za-z0-9_-])(?!\\.[A-Za-z0-9_-])`, 'i').test(body);
+}
+
+/** Whether a message is for the user's attention: a channel message that names them (the server says whom), or `@me` elsewhere. */
+export function mentionsMe(message: ShownMessage, me: string): boolean {
+  return message.kind === 'channel' ? (message.mentions?.includes(me) ?? false) : mentions(message.body, me);
+}
+
+/** What the server counted in one conversation: up to `last`, `unread` messages from others after `read`. */
+export interface ServerCounts {
+  last: number;
+  read: number;
+  unread: number;
+  mentions?: number;
 }
 
 /** A private message as the client core reports it (sent or received over a direct channel). */
@@ -198,6 +219,7 @@ export class ChatState extends EventEmitter<StateEvents> {
       if (!insertMessage(conv, message)) continue;
       if (live && message.from !== this.me && !this.viewing.has(id)) {
         conv.unread++;
+        if (conv.channel && this.me && mentionsMe(message, this.me)) conv.mentions++;
         unreadChanged = true;
       }
       this.persons.person(message.from);
@@ -236,6 +258,7 @@ export class ChatState extends EventEmitter<StateEvents> {
   loadedFrom(conversation: string): number | undefined {
     const conv = this.convs.get(conversation);
     const own = conv?.loadedFrom;
+    if (conv?.channel) return own;
     if (own === undefined) return this.globalFrom;
     if (this.globalFrom === undefined) return own;
     return Math.min(own, this.globalFrom);
@@ -247,6 +270,8 @@ export class ChatState extends EventEmitter<StateEvents> {
     if (!conv) return false;
     if (conversation === EVERYONE) return this.globalHasOlder;
     if (privatePartnerOf(conversation) !== undefined) return false;
+    // A channel's pages are its own: the pages of all history never hold its messages.
+    if (conv.channel) return conv.hasOlder;
     // A conversation's own pages are exact; the pages of all history cover it too when they reach further.
     if (conv.loadedFrom !== undefined && (this.globalFrom === undefined || conv.loadedFrom <= this.globalFrom)) return conv.hasOlder;
     return this.globalHasOlder && conv.hasOlder;
@@ -271,20 +296,28 @@ export class ChatState extends EventEmitter<StateEvents> {
       const conv = this.convs.get(id);
       if (conv && conv.unread > 0) {
         conv.unread = 0;
+        conv.mentions = 0;
         changed = true;
       }
     }
     if (changed) this.emit('conversations');
+    this.emit('viewing');
   }
 
   isViewing(conversation: string): boolean {
     return this.viewing.has(conversation);
   }
 
+  /** The conversations on screen. */
+  viewed(): string[] {
+    return [...this.viewing];
+  }
+
   markRead(conversation: string): void {
     const conv = this.convs.get(conversation);
     if (conv && conv.unread > 0) {
       conv.unread = 0;
+      conv.mentions = 0;
       this.emit('conversations');
     }
   }
@@ -299,9 +332,14 @@ export class ChatState extends EventEmitter<StateEvents> {
     return total;
   }
 
-  /** Everyone first, then private chats (newest first), then direct conversations, the most recently active first. */
+  /** In the order of byDisplayOrder (./conversation.ts). */
   conversations(): ConversationSummary[] {
-    return [...this.convs.values()].sort(byDisplayOrder).map((c) => {
+    return [...this.convs.values()].sort(byDisplayOrder).map((c): ConversationSummary => {
+      if (c.channel) {
+        const { topic, private: privateChannel } = c.channel;
+        const base = { id: c.id, title: `#${channelOf(c.id)!}`, kind: 'channel' as const, unread: c.unread, online: false, blocked: false };
+        return { ...base, mentions: c.mentions, topic, privateChannel };
+      }
       const direct = partnerOf(c.id);
       const secret = privatePartnerOf(c.id);
       const partner = direct ?? secret;
@@ -316,6 +354,141 @@ export class ChatState extends EventEmitter<StateEvents> {
         ...(secret !== undefined && { privateState: this.privateState(secret) }),
       };
     });
+  }
+
+  // ---- channels and read positions (both kept by the server) ----
+
+  /** Adds or updates a channel the user is a member of, as the server describes it; returns its conversation. */
+  setChannel(channel: Pick<ChannelState, 'name' | 'topic' | 'private'>): string {
+    const id = this.upsertChannel(channel);
+    this.emit('conversations');
+    return id;
+  }
+
+  private upsertChannel(channel: Pick<ChannelState, 'name' | 'topic' | 'private'>): string {
+    const id = channelId(channel.name);
+    this.ensure(id).channel = { topic: channel.topic, private: channel.private };
+    return id;
+  }
+
+  /**
+   * The `conversations` answer: every channel of the user's (those no longer in it go), and the server's counts
+   * for each conversation. Returns, per channel, the mentions the user had not been told of yet.
+   */
+  applyConversations(reply: ReplyBodies['conversations']): { conversation: string; mentions: number }[] {
+    const member = new Set(reply.channels.map((c) => channelId(c.name)));
+    for (const conv of [...this.convs.values()]) if (conv.channel && !member.has(conv.id)) this.dropChannel(channelOf(conv.id)!);
+    const told: { conversation: string; mentions: number }[] = [];
+    for (const c of reply.channels) {
+      const id = this.upsertChannel(c);
+      const fresh = this.applyCounts(id, { last: c.lastSeq, read: c.readSeq, unread: c.unread, mentions: c.mentions });
+      if (fresh > 0) told.push({ conversation: id, mentions: fresh });
+    }
+    for (const d of [...reply.directs, reply.broadcasts]) {
+      if (d.with === this.me) continue;
+      const id = d.with === null ? EVERYONE : directId(d.with);
+      if (this.convs.has(id) || d.unread > 0) this.applyCounts(id, { last: d.lastId, read: d.readId, unread: d.unread });
+    }
+    this.emit('conversations');
+    return told;
+  }
+
+  /**
+   * The server's counts for one conversation. Messages known here past what it counted arrived since and count
+   * too; a conversation on screen is read. Returns how many more mentions there are than the user was told of.
+   */
+  applyCounts(conversation: string, counts: ServerCounts): number {
+    const conv = this.ensure(conversation);
+    conv.readUpTo = Math.max(conv.readUpTo ?? 0, counts.read);
+    conv.serverLast = Math.max(conv.serverLast, counts.last);
+    const before = conv.mentions;
+    if (this.viewing.has(conversation)) {
+      conv.unread = 0;
+      conv.mentions = 0;
+      return 0;
+    }
+    const since = unreadAfter(conv, Math.max(counts.last, conv.readUpTo), this.me);
+    conv.unread = counts.unread + since.length;
+    conv.mentions = (counts.mentions ?? 0) + (conv.channel ? since.filter((m) => this.me && mentionsMe(m, this.me)).length : 0);
+    return Math.max(0, conv.mentions - before);
+  }
+
+  /**
+   * A read position moved on the server (in this session or another of the user's). Returns false when the
+   * counts here cannot tell what is still unread (read up to a point short of the newest message): ask the server.
+   */
+  applyRead(conversation: string, upTo: number): boolean {
+    const conv = this.convs.get(conversation);
+    if (!conv) return true;
+    conv.readUpTo = Math.max(conv.readUpTo ?? 0, upTo);
+    if (conv.unread === 0) return true;
+    if (upTo < Math.max(newestPosition(conv), conv.serverLast)) return false;
+    conv.unread = 0;
+    conv.mentions = 0;
+    this.emit('conversations');
+    return true;
+  }
+
+  /** The user's read position in a conversation as the server last said (undefined: not known). */
+  readPosition(conversation: string): number | undefined {
+    return this.convs.get(conversation)?.readUpTo;
+  }
+
+  /** The position (seq in a channel, id elsewhere) of the newest message of a conversation loaded here; 0 for none. */
+  newestPosition(conversation: string): number {
+    const conv = this.convs.get(conversation);
+    return conv ? newestPosition(conv) : 0;
+  }
+
+  /** Where the "new since you last read" line goes: the first message from someone else after `upTo`. */
+  firstUnread(conversation: string, upTo: number | undefined): ItemKey | undefined {
+    const conv = this.convs.get(conversation);
+    const first = conv && upTo !== undefined ? unreadAfter(conv, upTo, this.me)[0] : undefined;
+    return first ? [first.id, 0] : undefined;
+  }
+
+  mentionCount(conversation: string): number {
+    return this.convs.get(conversation)?.mentions ?? 0;
+  }
+
+  /** Channels with messages here (to bring up to date after a dropped connection). */
+  channelsWithMessages(): string[] {
+    return [...this.convs.values()].filter((c) => c.channel && c.messages.length > 0).map((c) => c.id);
+  }
+
+  /** Forgets a channel's messages (they have a gap after a long absence); its read position and counts stay. */
+  clearMessages(conversation: string): void {
+    const conv = this.convs.get(conversation);
+    if (!conv) return;
+    Object.assign(conv, { messages: [], ids: new Set(), loadedFrom: undefined, hasOlder: true });
+    this.emit('moved', conversation, conversation);
+  }
+
+  /** A channel the user is no longer in (left, removed or deleted): its conversation goes. */
+  dropChannel(name: string): void {
+    const id = channelId(name);
+    if (!this.convs.delete(id)) return;
+    this.viewing.delete(id);
+    this.emit('moved', id, undefined);
+    this.emit('conversations');
+  }
+
+  /** A renamed channel keeps its timeline (and read position) under its new name. */
+  renameChannel(from: string, to: string): void {
+    const old = channelId(from);
+    const conv = this.convs.get(old);
+    if (!conv) return;
+    const id = channelId(to);
+    // Messages that arrived under the new name before the news of the rename join the rest.
+    const early = this.convs.get(id)?.messages ?? [];
+    this.convs.delete(old);
+    conv.id = id;
+    conv.messages = conv.messages.map((m) => (m.channel === from ? { ...m, channel: to } : m));
+    for (const m of early) insertMessage(conv, m);
+    this.convs.set(id, conv);
+    if (this.viewing.delete(old)) this.viewing.add(id);
+    this.emit('moved', old, id);
+    this.emit('conversations');
   }
 
   // ---- people ----

@@ -15,6 +15,9 @@ export const EDITOR_COMMANDS = {
   openChat: { id: 'parley.openChat', title: 'Open Chat' },
   openChatInEditor: { id: 'parley.openChatInEditor', title: 'Open Chat in Editor Tab' },
   refreshPeople: { id: 'parley.refreshPeople', title: 'Refresh People' },
+  goToConversation: { id: 'parley.goToConversation', title: 'Go to Conversation…' },
+  joinChannel: { id: 'parley.joinChannel', title: 'Join Channel…' },
+  createChannel: { id: 'parley.createChannel', title: 'Create Channel…' },
   // The people view's click and context menu: it opens the conversation, so it is not the message command.
   messagePerson: { id: 'parley.messagePerson', title: 'Message', contextOnly: true },
 } as const satisfies Record<string, PaletteEntry>;

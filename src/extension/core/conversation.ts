@@ -1,6 +1,9 @@
 import type { ChatMessage } from '../../protocol';
+import { GENERAL_CHANNEL } from '../../protocol/limits';
 import {
   EVERYONE,
+  channelId,
+  channelOf,
   compareKeys,
   directId,
   privatePartnerOf,
@@ -25,6 +28,12 @@ export interface Notice {
   tone: NoticeTone;
 }
 
+/** What the server says of a channel the user is a member of. */
+export interface ChannelMeta {
+  topic: string;
+  private: boolean;
+}
+
 export interface Conversation {
   id: string;
   /** Sorted by id (private conversations: ids local to the conversation, counted from 1). */
@@ -33,6 +42,14 @@ export interface Conversation {
   /** Sorted by key. */
   notices: Notice[];
   unread: number;
+  /** Of the unread messages, those that mention the user (channels). */
+  mentions: number;
+  /** The user's read position on the server, in `positionOf` units (undefined: not known). */
+  readUpTo: number | undefined;
+  /** The newest position the server counted in (channels not loaded here have their newest message there only). */
+  serverLast: number;
+  /** Channels only. */
+  channel: ChannelMeta | undefined;
   /** Every message of this conversation with an id >= this is loaded (undefined: only what arrived live). */
   loadedFrom: number | undefined;
   /** Whether the server may hold older messages than those loaded. */
@@ -44,12 +61,43 @@ export interface Conversation {
 export function newConversation(id: string, created: number): Conversation {
   // Private messages live in memory only: there is never anything older on the server.
   const hasOlder = privatePartnerOf(id) === undefined;
-  return { id, messages: [], ids: new Set(), notices: [], unread: 0, loadedFrom: undefined, hasOlder, created };
+  const channel = channelOf(id) === undefined ? undefined : { topic: '', private: false };
+  return {
+    id,
+    messages: [],
+    ids: new Set(),
+    notices: [],
+    unread: 0,
+    mentions: 0,
+    readUpTo: undefined,
+    serverLast: 0,
+    channel,
+    loadedFrom: undefined,
+    hasOlder,
+    created,
+  };
+}
+
+/** Where a message stands in its conversation for read positions: its seq in a channel, its id elsewhere. */
+export function positionOf(message: ShownMessage): number {
+  return message.kind === 'channel' ? (message.seq ?? 0) : message.id;
+}
+
+/** The position of the newest message known (0 for none). */
+export function newestPosition(conv: Conversation): number {
+  const last = conv.messages.at(-1);
+  return last ? positionOf(last) : 0;
+}
+
+/** The messages from others after a read position. */
+export function unreadAfter(conv: Conversation, upTo: number, me: string | undefined): ShownMessage[] {
+  return conv.messages.filter((m) => m.from !== me && positionOf(m) > upTo);
 }
 
 /** The conversation a message belongs to, seen by `me`. */
 export function conversationOf(message: ChatMessage, me: string | undefined): string {
   if (message.kind === 'broadcast') return EVERYONE;
+  if (message.kind === 'channel') return channelId(message.channel ?? '');
   const other = message.from === me ? message.to : message.from;
   return directId(other ?? message.from);
 }
@@ -105,17 +153,23 @@ export function timeline(
   return { items: all.slice(start, end), olderInMemory: start > 0 };
 }
 
-/** Everyone first, then private chats (newest first), then direct conversations, the most recently active first. */
+/**
+ * Everyone first, then channels (#general first, then by name), private chats (newest first), and direct
+ * conversations, the most recently active first.
+ */
 export function byDisplayOrder(a: Conversation, b: Conversation): number {
   const order = rank(a) - rank(b);
   if (order !== 0) return order;
+  if (rank(a) === 1) return a.id.localeCompare(b.id);
   // Private ids are local to each conversation: order those by when they were opened.
-  if (rank(a) === 1) return b.created - a.created;
+  if (rank(a) === 2) return b.created - a.created;
   return activity(b) - activity(a) || b.created - a.created;
 }
 
 function rank(c: Conversation): number {
-  return c.id === EVERYONE ? 0 : privatePartnerOf(c.id) !== undefined ? 1 : 2;
+  if (c.id === EVERYONE) return 0;
+  if (c.id === channelId(GENERAL_CHANNEL)) return 0.5;
+  return c.channel ? 1 : privatePartnerOf(c.id) !== undefined ? 2 : 3;
 }
 
 function activity(c: Conversation): number {

@@ -1,4 +1,4 @@
-import { EVERYONE } from '../../view-protocol';
+import { EVERYONE, channelOf } from '../../view-protocol';
 import type { ChatSession, NotifyEvent } from './chat-session';
 import { errorMessage } from '../../protocol/errors';
 
@@ -59,7 +59,23 @@ export function toastFor(events: readonly NotifyEvent[], unread: (conversation: 
   return { text: `${left.length} new messages from ${senders.join(', ')}`, actions: ['Open'], conversation: left.at(-1)!.conversation };
 }
 
+/** One toast for the mentions that came while the user was away, per channel; "Open" shows the one with the most. */
+export function awayToast(mentions: readonly { conversation: string; mentions: number }[]): Toast | undefined {
+  const sorted = [...mentions].filter((m) => m.mentions > 0).sort((a, b) => b.mentions - a.mentions);
+  if (sorted.length === 0) return undefined;
+  const total = sorted.reduce((sum, m) => sum + m.mentions, 0);
+  const times = total === 1 ? 'once' : `${total} times`;
+  const where = sorted.map((m) => `#${channelOf(m.conversation) ?? m.conversation}${sorted.length > 1 ? ` (${m.mentions})` : ''}`);
+  return {
+    text: `You were mentioned ${times} while away, in ${where.join(', ')}.`,
+    actions: ['Open'],
+    conversation: sorted[0]!.conversation,
+  };
+}
+
 function replyTitle(toast: Toast): string {
+  const channel = channelOf(toast.conversation);
+  if (channel !== undefined) return `Reply in #${channel}`;
   return toast.conversation === EVERYONE ? 'Reply to everyone online' : `Reply to ${toast.from ?? toast.conversation}`;
 }
 
@@ -86,6 +102,10 @@ export class Notifier {
   private batch: NotifyEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly listener = (event: NotifyEvent): void => this.onNotify(event);
+  private readonly awayListener = (mentions: { conversation: string; mentions: number }[]): void => {
+    const toast = this.ui.enabled() ? awayToast(mentions) : undefined;
+    if (toast) void this.present(toast);
+  };
   /** The toast texts shown, for tests. */
   readonly shown: string[] = [];
 
@@ -95,6 +115,7 @@ export class Notifier {
     private readonly batchMs = 400,
   ) {
     session.on('notify', this.listener);
+    session.on('mentionsAway', this.awayListener);
   }
 
   private onNotify(event: NotifyEvent): void {
@@ -108,7 +129,10 @@ export class Notifier {
     clearTimeout(this.timer);
     this.timer = undefined;
     const toast = toastFor(this.batch.splice(0), (c) => this.session.state.unread(c));
-    if (!toast) return;
+    if (toast) await this.present(toast);
+  }
+
+  private async present(toast: Toast): Promise<void> {
     this.shown.push(toast.text);
     const choice = await this.ui.show(toast.text, toast.actions);
     if (choice === 'Open') await this.ui.open(toast.conversation);
@@ -131,5 +155,6 @@ export class Notifier {
     this.timer = undefined;
     this.batch.length = 0;
     this.session.off('notify', this.listener);
+    this.session.off('mentionsAway', this.awayListener);
   }
 }

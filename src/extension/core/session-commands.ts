@@ -5,10 +5,11 @@ import type { ChatMessage } from '../../protocol';
 // From their own modules, not the index: the index would load the schemas (zod) at activation.
 import type { Command } from '../../protocol/commands';
 import { LIMITS } from '../../protocol/limits';
-import { EVERYONE, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
+import { EVERYONE, channelOf, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import type { InputResult } from './chat-session';
 import type { ChatState } from './chat-state';
 import { readTypedLine } from '../../client/typed-line';
+import type { ConversationSync } from './conversation-sync';
 import type { People } from './people';
 import type { PrivateChats } from './private-chats';
 import type { SessionConnection } from './session-connection';
@@ -32,6 +33,7 @@ export class SessionCommands {
     private readonly connection: SessionConnection,
     private readonly people: People,
     private readonly privateChats: PrivateChats,
+    private readonly sync: ConversationSync,
   ) {}
 
   async whoelse(): Promise<string[]> {
@@ -62,6 +64,14 @@ export class SessionCommands {
     return { message, delivered: reply.delivered, skipped: reply.skipped, queueFull: reply.queueFull ?? [] };
   }
 
+  async post(channel: string, body: string): Promise<ChatMessage> {
+    const me = this.connection.requireMe();
+    const reply = await this.connection.requireClient().post(channel, body);
+    const message: ChatMessage = { id: reply.id, from: me, to: null, kind: 'channel', body, sentAt: reply.sentAt, channel, seq: reply.seq };
+    this.state.addMessages([message], true);
+    return message;
+  }
+
   async blocklist(): Promise<string[]> {
     const { users } = await this.connection.requireClient().blocklist();
     this.state.setBlocked(users);
@@ -71,6 +81,8 @@ export class SessionCommands {
   async sendTo(conversation: string, body: string): Promise<ShownMessage> {
     const secret = privatePartnerOf(conversation);
     if (secret !== undefined) return this.privateChats.send(secret, body);
+    const channel = channelOf(conversation);
+    if (channel !== undefined) return this.post(channel, body);
     const partner = partnerOf(conversation);
     if (partner === undefined) return (await this.broadcast(body)).message;
     const { message, online } = await this.sendDirect(partner, body);
@@ -131,7 +143,7 @@ export class SessionCommands {
       block: (username) => this.people.block(username),
       unblock: (username) => this.people.unblock(username),
       blocklist: async () => ({ users: await this.blocklist() }),
-      request: (event, payload) => this.connection.requireClient().request(event, payload),
+      request: (event, payload) => this.sync.request(event, payload),
     },
     private: {
       start: (username) => this.privateChats.start(username),

@@ -4,7 +4,7 @@ import type { PrivateChannels } from '../../client/private-channels';
 import type { PrivateChannelsOptions } from '../../client/private-api';
 import { ParleyRequestError, asRequestError } from '../../client/request-error';
 import { SIGNED_OUT } from '../../client/sentences';
-import type { ChatMessage, PresenceEvent, SignedOutEvent } from '../../protocol';
+import type { ChannelEvent, ChatMessage, PresenceEvent, ReadEvent, SignedOutEvent } from '../../protocol';
 import type { SessionEvents } from './chat-session';
 import type { ChatState } from './chat-state';
 
@@ -25,6 +25,10 @@ export interface ConnectionOptions {
 export interface ConnectionHooks {
   message(message: ChatMessage): void;
   presence(event: PresenceEvent): void;
+  /** A read position moved (protocol 3). */
+  read(event: ReadEvent): void;
+  /** Something changed in one of the user's channels (protocol 3). */
+  channel(event: ChannelEvent): void;
   /** Signed in again by itself after a dropped connection: time to catch up. */
   resumed(): void;
   /** Private chats made for this sign-in, to wire up (those kept from the last one already are). */
@@ -179,6 +183,8 @@ export class SessionConnection {
     const current = (): boolean => this.current === client;
     client.on('message', (message) => current() && this.hooks.message(message));
     client.on('presence', (event) => current() && this.hooks.presence(event));
+    client.on('read', (event) => current() && this.hooks.read(event));
+    client.on('channel', (event) => current() && this.hooks.channel(event));
     client.on('state', (state) => current() && this.onState(client, state));
     client.on('resumed', () => {
       if (!current()) return;

@@ -1,5 +1,6 @@
 import {
   EVERYONE,
+  compareKeys,
   parseWebviewMessage,
   partnerOf,
   type HostAction,
@@ -40,6 +41,8 @@ type StateMessage = Exclude<HostToWebview, { type: 'focusComposer' } | { type: '
 
 export class ChatViewController {
   private active = EVERYONE;
+  /** The user's read position in the active conversation when it was opened: the "new since you last read" line's place. */
+  private readAtOpen: number | undefined;
   private visible = false;
   private ready = false;
   private readonly queued: HostToWebview[] = [];
@@ -59,14 +62,23 @@ export class ChatViewController {
     private readonly page = TIMELINE_PAGE,
   ) {
     const state = session.state;
-    const on = <E extends 'items' | 'conversations' | 'people' | 'connection'>(event: E, listener: (...args: never[]) => void): void => {
+    const on = <E extends 'items' | 'conversations' | 'moved' | 'people' | 'connection'>(
+      event: E,
+      listener: (...args: never[]) => void,
+    ): void => {
       state.on(event, listener as never);
       this.unsubscribe.push(() => state.off(event, listener as never));
     };
     on('items', (conversation: string, items: TimelineItem[], live: boolean) => this.onItems(conversation, items, live));
-    on('conversations', () => this.schedule('conversations'));
+    on('conversations', () => {
+      this.schedule('conversations');
+      this.onReadKnown();
+    });
+    on('moved', (from: string, to: string | undefined) => this.onMoved(from, to));
     on('people', () => this.schedule('usernames'));
     on('connection', () => {
+      // Signed out, the read positions are gone: the next sign-in tells them again.
+      if (state.readPosition(this.active) === undefined) this.readAtOpen = undefined;
       this.post({ type: 'connection', ...(state.me !== undefined && { me: state.me }), connection: state.connection });
       this.schedule('conversations');
     });
@@ -127,6 +139,7 @@ export class ChatViewController {
         this.actions.viewingChanged();
         this.deliver(this.snapshot());
         for (const queued of this.queued.splice(0)) this.deliver(queued);
+        this.load();
         return;
       case 'select':
         this.show(message.conversation);
@@ -167,6 +180,7 @@ export class ChatViewController {
     if (!(this.visible && this.ready)) this.requested = this.active;
     this.post(this.timeline());
     this.actions.viewingChanged();
+    this.load();
   }
 
   /** Asks the webview to focus its composer, optionally in a conversation and with text (queued while hidden). */
@@ -185,7 +199,43 @@ export class ChatViewController {
     const partner = partnerOf(conversation);
     if (partner !== undefined && partner !== this.session.state.me) this.session.state.openDirect(partner);
     // A private conversation exists only once a chat was started (its messages live in memory only).
-    this.active = this.session.state.has(conversation) ? conversation : EVERYONE;
+    const active = this.session.state.has(conversation) ? conversation : EVERYONE;
+    if (active !== this.active) this.readAtOpen = this.session.state.readPosition(active);
+    this.active = active;
+  }
+
+  /** What the active conversation shows that is not loaded yet (a channel's newest page): its timeline again once it is. */
+  private load(): void {
+    const conversation = this.active;
+    this.session.openConversation(conversation).then(
+      (loaded) => loaded && conversation === this.active && this.post(this.timeline()),
+      (err: unknown) => this.actions.log(`Could not load ${conversation}: ${errorMessage(err)}`),
+    );
+  }
+
+  /** The read position of the conversation on screen became known (at sign-in): the line goes where it says, and a channel loads. */
+  private onReadKnown(): void {
+    if (this.readAtOpen !== undefined) return;
+    this.readAtOpen = this.session.state.readPosition(this.active);
+    if (this.readAtOpen === undefined) return;
+    if (this.firstUnread(this.session.state.items(this.active).items)) this.post(this.timeline());
+    this.load();
+  }
+
+  /** A channel left, deleted or renamed, or its timeline replaced: the view follows it, or goes back to Everyone. */
+  private onMoved(from: string, to: string | undefined): void {
+    if (from !== this.active) return;
+    // Renamed or replaced, it is the same conversation, read as far as before.
+    if (to === undefined) this.readAtOpen = this.session.state.readPosition(EVERYONE);
+    this.active = to ?? EVERYONE;
+    this.post(this.timeline());
+    this.actions.viewingChanged();
+  }
+
+  /** The key of the first unread message among `items`, if it is there. */
+  private firstUnread(items: readonly TimelineItem[]): ItemKey | undefined {
+    const key = this.session.state.firstUnread(this.active, this.readAtOpen);
+    return key && items.some((i) => compareKeys(i.key, key) === 0) ? key : undefined;
   }
 
   private async loadOlder(conversation: string, before: ItemKey | undefined): Promise<void> {
@@ -218,6 +268,7 @@ export class ChatViewController {
   private snapshot(): HostToWebview {
     const state = this.session.state;
     const { items, olderInMemory } = state.items(this.active, { limit: this.page });
+    const firstUnread = this.firstUnread(items);
     return {
       type: 'snapshot',
       ...(state.me !== undefined && { me: state.me }),
@@ -227,13 +278,16 @@ export class ChatViewController {
       items,
       hasOlder: olderInMemory || state.hasOlderOnServer(this.active),
       usernames: state.usernames(),
+      ...(firstUnread && { firstUnread }),
     };
   }
 
   private timeline(): StateMessage {
     const state = this.session.state;
     const { items, olderInMemory } = state.items(this.active, { limit: this.page });
-    return { type: 'timeline', conversation: this.active, items, hasOlder: olderInMemory || state.hasOlderOnServer(this.active) };
+    const hasOlder = olderInMemory || state.hasOlderOnServer(this.active);
+    const firstUnread = this.firstUnread(items);
+    return { type: 'timeline', conversation: this.active, items, hasOlder, ...(firstUnread && { firstUnread }) };
   }
 
   private onItems(conversation: string, items: TimelineItem[], live: boolean): void {

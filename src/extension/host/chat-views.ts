@@ -17,6 +17,8 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
   private readonly panels = new Set<Bound & { panel: vscode.WebviewPanel }>();
   private readonly disposables: vscode.Disposable[] = [];
   private pendingReveal: { conversation?: string; focusComposer: boolean } | undefined;
+  /** Whether this window has the focus: what a chat view shows in a window in the background is not read yet. */
+  private focused = vscode.window.state.focused;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -25,7 +27,14 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
   ) {
     const updateBadge = (): void => this.updateBadge();
     session.state.on('conversations', updateBadge);
-    this.disposables.push({ dispose: () => session.state.off('conversations', updateBadge) });
+    this.disposables.push(
+      { dispose: () => session.state.off('conversations', updateBadge) },
+      vscode.window.onDidChangeWindowState(({ focused }) => {
+        if (focused === this.focused) return;
+        this.focused = focused;
+        this.viewingChanged();
+      }),
+    );
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -153,6 +162,7 @@ export class ChatViews implements vscode.WebviewViewProvider, vscode.WebviewPane
 
   private viewingChanged(): void {
     const viewing: string[] = [];
+    if (!this.focused) return this.session.state.setViewing(viewing);
     if (this.view?.controller.viewing) viewing.push(this.view.controller.viewing);
     for (const { controller } of this.panels) if (controller.viewing) viewing.push(controller.viewing);
     this.session.state.setViewing(viewing);

@@ -11,6 +11,7 @@ import type { Auth } from '../core/sign-in';
 import { vscodeAuth } from './auth';
 import { ChatCommands, usernameOf } from './chat-commands';
 import { ChatViews } from './chat-views';
+import { ConversationCommands } from './conversation-commands';
 import { LocalServerUi } from './local-server-ui';
 import { vscodeNotifier } from './notifier';
 import { PeopleTree } from './people-tree';
@@ -134,6 +135,12 @@ export class ParleyExtension implements vscode.Disposable {
   }
 
   private registerCommands(): void {
+    const conversations = new ConversationCommands({
+      session: this.session,
+      ensureSignedIn: () => this.ensureSignedIn(),
+      reveal: (conversation, focusComposer) => this.views.reveal(conversation, focusComposer),
+      log: this.log,
+    });
     const editor: Record<EditorCommand, CommandHandler> = {
       connect: (args?: { url?: string; username?: string; password?: string }) =>
         args?.url
@@ -162,6 +169,9 @@ export class ParleyExtension implements vscode.Disposable {
         await this.session.refreshPeople();
         return this.session.state.people();
       },
+      goToConversation: (conversation?: string) => conversations.goTo(conversation),
+      joinChannel: (name?: string) => conversations.join(name),
+      createChannel: (args?: { name?: string; private?: boolean }) => conversations.create(args),
       messagePerson: async (who?: unknown) => {
         const username =
           usernameOf(who) ?? (await pickUser({ title: 'Message whom?', items: this.session.state.people().map(personItem), typed: true }));

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ChatSession } from '../core/chat-session';
 import { describeLastSeen, presenceOf, type Person, type Presence } from '../core/chat-state';
 import { EDITOR_COMMANDS, personContext } from '../core/command-ids';
+import { directId } from '../../view-protocol';
 
 /** Online (a green dot), idle (a yellow clock: there, but away) and offline (a hollow circle); their descriptions say it too. */
 const PRESENCE_ICONS: Record<Presence, vscode.ThemeIcon> = {
@@ -18,8 +19,8 @@ export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Dispo
   private readonly listener = (): void => this.changed.fire(undefined);
 
   constructor(private readonly session: ChatSession) {
-    session.state.on('people', this.listener);
-    session.state.on('connection', this.listener);
+    // Conversations too: a person's unread count is shown beside them.
+    for (const event of ['people', 'connection', 'conversations'] as const) session.state.on(event, this.listener);
     // "last seen N min ago" ages by itself.
     this.timer = setInterval(this.listener, 60_000);
   }
@@ -36,7 +37,13 @@ export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Dispo
     const seen = describeLastSeen(person, Date.now());
     const secret = this.session.state.privateState(person.username);
     item.id = person.username;
-    item.description = [person.blocked ? 'blocked' : '', seen, secret === 'closed' ? '' : `private chat ${secret}`]
+    const unread = this.session.state.unread(directId(person.username));
+    item.description = [
+      unread > 0 ? `${unread} unread` : '',
+      person.blocked ? 'blocked' : '',
+      seen,
+      secret === 'closed' ? '' : `private chat ${secret}`,
+    ]
       .filter(Boolean)
       .join(' · ');
     item.tooltip = `${person.username}: ${item.description}`;
@@ -51,8 +58,7 @@ export class PeopleTree implements vscode.TreeDataProvider<Person>, vscode.Dispo
 
   dispose(): void {
     clearInterval(this.timer);
-    this.session.state.off('people', this.listener);
-    this.session.state.off('connection', this.listener);
+    for (const event of ['people', 'connection', 'conversations'] as const) this.session.state.off(event, this.listener);
     this.changed.dispose();
   }
 }
