@@ -22,6 +22,7 @@ import {
   TOKENS,
   TOKENS_SINCE,
   USERS,
+  type FixtureChannelMessage,
   type FixtureMessage,
 } from './fixtures/schemas/contents';
 import { userVersion } from './fixtures/schemas/user-version';
@@ -78,27 +79,22 @@ const channelsIn = (version: number): ExpectedChannel[] => [
   ...(hasChannels(version) ? CHANNELS : []),
 ];
 
-/** A channel's messages as the store gives them back, oldest first. */
+/** A fixture channel message as the store gives it back: posted in order after MESSAGES. */
+const storedPost = (m: FixtureChannelMessage, i: number): ChatMessage => ({
+  id: MESSAGES.length + i + 1,
+  from: m.from,
+  to: null,
+  kind: 'channel',
+  body: m.body,
+  sentAt: m.sentAt,
+  channel: m.channel,
+  seq: seqOf(i),
+  mentions: m.mentions,
+});
+
+/** A channel's messages in a fixture of `version`, oldest first. */
 const postsIn = (version: number, channel: string): ChatMessage[] =>
-  hasChannels(version)
-    ? CHANNEL_MESSAGES.flatMap((m, i) =>
-        m.channel === channel
-          ? [
-              {
-                id: MESSAGES.length + i + 1,
-                from: m.from,
-                to: null,
-                kind: 'channel' as const,
-                body: m.body,
-                sentAt: m.sentAt,
-                channel,
-                seq: seqOf(i),
-                mentions: m.mentions,
-              },
-            ]
-          : [],
-      )
-    : [];
+  hasChannels(version) ? CHANNEL_MESSAGES.map(storedPost).filter((m) => m.channel === channel) : [];
 
 /** `user`'s channels as `conversations` shows them: unread and mentions leave out their own and the blocked ones'. */
 function channelStatesOf(version: number, user: string): ChannelState[] {
@@ -114,7 +110,7 @@ function channelStatesOf(version: number, user: string): ChannelState[] {
         name: c.name,
         topic: c.topic,
         private: c.private,
-        creator: c.name === GENERAL ? null : c.creator,
+        creator: c.creator,
         members: c.members.length,
         member: true,
         lastSeq: posts.length,
@@ -307,13 +303,9 @@ for (const { version, file } of fixtures) {
       }
       const sent = await clients.get('alice')!.message('bob', 'after the upgrade');
       const posted = await clients.get('alice')!.post(GENERAL, 'after the upgrade');
-      const general = postsIn(version, GENERAL);
-      assert.equal(posted.seq, general.length + 1, "#general's next message takes the next seq");
-      const oldIds = [...MESSAGES.keys(), ...CHANNEL_MESSAGES.keys()].length;
-      assert.ok(
-        sent.id > (hasChannels(version) ? oldIds : MESSAGES.length) && posted.id > sent.id,
-        'new messages take ids after the old ones',
-      );
+      assert.equal(posted.seq, postsIn(version, GENERAL).length + 1, "#general's next message takes the next seq");
+      const saved = MESSAGES.length + (hasChannels(version) ? CHANNEL_MESSAGES.length : 0);
+      assert.ok(sent.id > saved && posted.id > sent.id, 'new messages take ids after the old ones');
 
       if (hasTokens(version)) {
         for (const { token, username } of TOKENS) {
