@@ -6,7 +6,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BLOCKS, MESSAGES, TOKENS, TOKENS_SINCE, USERS } from '../test/fixtures/schemas/contents';
+import {
+  BLOCKS,
+  CHANNEL_MESSAGES,
+  CHANNEL_READS,
+  CHANNELS,
+  CHANNELS_SINCE,
+  DIRECT_READS,
+  GENERAL,
+  MESSAGES,
+  seqOf,
+  TOKENS,
+  TOKENS_SINCE,
+  USERS,
+} from '../test/fixtures/schemas/contents';
 import { userVersion } from '../test/fixtures/schemas/user-version';
 
 /** For each schema version, the commit on main's first-parent line where `PRAGMA user_version` first reached it. */
@@ -16,6 +29,7 @@ const COMMITS: Record<number, string> = {
   3: '13fdd2d', // Merge branch 'h/accounts'
   4: 'f00711c', // Merge branch 'h/replay'
   5: '84e5c1e', // Merge branch 'h/tokens'
+  6: '0ec14cb', // Merge h/server: channels, read positions, mentions (protocol 3)
 };
 
 /** A cheap scrypt cost: the hash is self-describing, so the server checks it with these parameters. */
@@ -32,6 +46,24 @@ interface OldStore {
   addBlock(blocker: string, blocked: string): Promise<void>;
   putSessionToken?(token: { tokenHash: string; username: string; createdAt: number; expiresAt: number }): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a store of schema CHANNELS_SINCE and later adds to OldStore. */
+interface ChannelStore extends OldStore {
+  listChannels(): Promise<{ id: number; name: string }[]>;
+  createChannel(channel: {
+    name: string;
+    topic: string;
+    private: boolean;
+    creator: string;
+    createdAt: number;
+  }): Promise<number | undefined>;
+  addMember(channelId: number, username: string): Promise<void>;
+  post(message: { from: string; channelId: number; body: string; sentAt: number; mentions: string[]; clientMsgId: string }): Promise<{
+    message: { id: number; seq?: number };
+  }>;
+  readChannel(channelId: number, username: string, seq: number): Promise<number>;
+  readDirect(username: string, partner: string | null, id: number): Promise<number>;
 }
 
 interface OldTree {
@@ -76,9 +108,32 @@ async function writeContents(old: OldTree, dataDir: string, version: number): Pr
     if (version >= TOKENS_SINCE) {
       for (const { token, ...rest } of TOKENS) await store.putSessionToken!({ tokenHash: old.hashToken!(token), ...rest });
     }
+    if (version >= CHANNELS_SINCE) await writeChannels(store as ChannelStore);
   } finally {
     await store.close();
   }
+}
+
+async function writeChannels(store: ChannelStore): Promise<void> {
+  const general = (await store.listChannels()).find((c) => c.name === GENERAL);
+  if (!general) throw new Error(`the store made no #${GENERAL}`);
+  const ids = new Map([[GENERAL, general.id]]);
+  for (const { members, ...channel } of CHANNELS) {
+    const id = await store.createChannel(channel);
+    if (id === undefined) throw new Error(`channel ${channel.name} was not created`);
+    ids.set(channel.name, id);
+    for (const member of members) if (member !== channel.creator) await store.addMember(id, member);
+  }
+  for (const [i, { channel, ...m }] of CHANNEL_MESSAGES.entries()) {
+    const { message } = await store.post({ channelId: ids.get(channel)!, ...m });
+    if (message.id !== MESSAGES.length + i + 1 || message.seq !== seqOf(i)) {
+      throw new Error(
+        `channel message ${i} got id ${message.id} and seq ${String(message.seq)}, not ${MESSAGES.length + i + 1} and ${seqOf(i)}`,
+      );
+    }
+  }
+  for (const { channel, username, seq } of CHANNEL_READS) await store.readChannel(ids.get(channel)!, username, seq);
+  for (const { username, partner, id } of DIRECT_READS) await store.readDirect(username, partner, id);
 }
 
 async function writeFixture(version: number): Promise<void> {
