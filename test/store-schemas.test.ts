@@ -58,8 +58,6 @@ const conversation = (a: string, b: string): ChatMessage[] =>
   MESSAGES.filter((m) => m.kind === 'direct' && [m.from, m.recipients[0]].sort().join() === [a, b].sort().join()).map(stored);
 const hasTokens = (version: number): boolean => version >= TOKENS_SINCE;
 const hasChannels = (version: number): boolean => version >= CHANNELS_SINCE;
-/** Stores of schemas 1 and 2 also kept a deliveries row for what was still pending, which migration 6 takes as read. */
-const readPositionsSurvive = (version: number): boolean => version >= 3;
 
 /** The users `user` blocks or is blocked by: the server hides their channel messages from `user`. */
 const blockedEitherWay = (user: string): string[] =>
@@ -236,24 +234,20 @@ for (const { version, file } of fixtures) {
       assert.equal(userVersion(path.join(dir, 'parley.db')), MIGRATIONS.length, 'migrated to the newest schema');
     });
 
-    test(
-      'keeps the read positions of direct conversations, or starts them at what was acknowledged',
-      { todo: !readPositionsSurvive(version) && 'migration 6 counts pending messages of this schema as read' },
-      async (t) => {
-        const store = await openSqliteStore(copyOf(t, file));
-        try {
-          for (const { username } of USERS) {
-            assert.deepEqual(
-              byPartner(await store.directStates(username)),
-              directStatesOf(version, username),
-              `${username}'s read positions`,
-            );
-          }
-        } finally {
-          await store.close();
+    test('keeps the read positions of direct conversations, or starts them at what was acknowledged', async (t) => {
+      const store = await openSqliteStore(copyOf(t, file));
+      try {
+        for (const { username } of USERS) {
+          assert.deepEqual(
+            byPartner(await store.directStates(username)),
+            directStatesOf(version, username),
+            `${username}'s read positions`,
+          );
         }
-      },
-    );
+      } finally {
+        await store.close();
+      }
+    });
 
     test('serves its users on a real server: sign-in, replay, history, blocks, session tokens and channels', async (t) => {
       const srv = await startServer({ dataDir: copyOf(t, file) });
@@ -274,9 +268,7 @@ for (const { version, file } of fixtures) {
 
         const { channels, directs, broadcasts } = await client.request('conversations', {});
         assert.deepEqual(byName(channels), byName(channelStatesOf(version, username)), `${username}'s channels`);
-        if (readPositionsSurvive(version)) {
-          assert.deepEqual(byPartner([broadcasts, ...directs]), directStatesOf(version, username), `${username}'s read positions`);
-        }
+        assert.deepEqual(byPartner([broadcasts, ...directs]), directStatesOf(version, username), `${username}'s read positions`);
         const hidden = blockedEitherWay(username);
         for (const channel of channelsIn(version)) {
           if (channel.members.includes(username)) {

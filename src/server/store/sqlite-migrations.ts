@@ -182,7 +182,10 @@ export const MIGRATIONS: readonly string[] = [
   -- What a client acknowledged before read positions existed was shown: it starts read, and only what waits counts as unread.
   INSERT INTO read_positions (username, partner, read_id)
     SELECT d.recipient, iif(m.kind = 'direct', m.sender, ''), max(d.message_id)
-    FROM deliveries d JOIN messages m ON m.id = d.message_id GROUP BY d.recipient, iif(m.kind = 'direct', m.sender, '');
+    FROM deliveries d JOIN messages m ON m.id = d.message_id
+    -- Schemas 1 and 2 kept a deliveries row for what was still pending too.
+    WHERE NOT EXISTS (SELECT 1 FROM pending p WHERE p.recipient = d.recipient AND p.message_id = d.message_id)
+    GROUP BY d.recipient, iif(m.kind = 'direct', m.sender, '');
 
   INSERT INTO channels (name, created_at) VALUES ('general', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
   INSERT INTO channel_members (channel_id, username) SELECT (SELECT id FROM channels WHERE name = 'general'), username FROM users;
