@@ -12,7 +12,7 @@ import {
 } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
-import { sendingTooFast, type Handler } from './chat-service';
+import { reusedClientMsgId, sendingTooFast, type Handler } from './chat-service';
 import type { Channel, Channels } from './channels';
 import type { Clock } from './clock';
 import type { Connection } from './connection';
@@ -220,9 +220,7 @@ export class ChannelService {
         ...(clientMsgId !== undefined && { clientMsgId }),
       });
       const { message } = saved;
-      if (message.kind !== 'channel' || message.seq === undefined) {
-        return failure('BAD_REQUEST', 'This clientMsgId was used for another message; send the post with a new one.');
-      }
+      if (message.kind !== 'channel' || message.seq === undefined || message.channel !== name) return reusedClientMsgId();
       const delivered = saved.duplicate ? 0 : this.deliverPost(message, channel, conn);
       return { ok: true, id: message.id, seq: message.seq, sentAt: message.sentAt, delivered };
     },

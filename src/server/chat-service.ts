@@ -105,6 +105,7 @@ export class ChatService {
         const cap = this.deps.maxPendingPerSender;
         return failure('QUEUE_FULL', `${to} has ${cap} of your messages waiting already; send more once they have read some.`);
       }
+      if (message.kind !== 'direct' || message.to !== to) return reusedClientMsgId();
       return { ok: true, id: message.id, sentAt: message.sentAt, online: this.deps.presence.isOnline(to) };
     },
 
@@ -121,6 +122,7 @@ export class ChatService {
       const recipients = candidates.filter((u) => !this.deps.blocks.between(from, u));
       const { message, full } = await this.save(conn, { kind: 'broadcast', body, recipients, clientMsgId });
       if (!message) throw new Error('the store refused a broadcast; it refuses only direct messages');
+      if (message.kind !== 'broadcast') return reusedClientMsgId();
       return {
         ok: true,
         id: message.id,
@@ -387,6 +389,11 @@ export class ChatService {
   private visibleTo(viewer: string, users: string[]): string[] {
     return users.filter((u) => u !== viewer && !this.deps.blocks.between(viewer, u)).sort();
   }
+}
+
+/** A retry repeats its send: a clientMsgId the sender used for another kind of send, recipient or channel sends nothing. */
+export function reusedClientMsgId(): Failure {
+  return failure('BAD_REQUEST', 'This clientMsgId was used for another message; send this one with a new clientMsgId.');
 }
 
 /** `message`, `broadcast` and `post` past the user's send rate. */
