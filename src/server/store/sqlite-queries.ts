@@ -139,8 +139,14 @@ const CHANNELS = {
 
 /** Read positions in direct conversations and the broadcasts ('' as the partner), and what they leave unread. */
 const READ_POSITIONS = {
+  // At most the conversation's newest message (the broadcasts': the newest ?1 received), so that a read tells nobody
+  // how far the server's ids have gone.
   readDirect: `INSERT INTO read_positions (username, partner, read_id)
-               VALUES (?1, ?2, min(?3, (SELECT coalesce(max(id), 0) FROM messages)))
+               VALUES (?1, ?2, min(?3, iif(?2 = '',
+                 max(coalesce((SELECT max(message_id) FROM deliveries WHERE recipient = ?1), 0),
+                     coalesce((SELECT max(message_id) FROM pending WHERE recipient = ?1), 0)),
+                 max(coalesce((SELECT max(id) FROM messages WHERE ${sentBy(1)} AND ${sentTo(2)}), 0),
+                     coalesce((SELECT max(id) FROM messages WHERE ${sentBy(2)} AND ${sentTo(1)}), 0)))))
                ON CONFLICT (username, partner) DO UPDATE SET read_id = max(read_id, excluded.read_id)`,
   directReadId: 'SELECT read_id FROM read_positions WHERE username = ? AND partner = ?',
   readPositions: 'SELECT partner, read_id FROM read_positions WHERE username = ?',
