@@ -263,3 +263,40 @@ describe('channels after a dropped connection', () => {
     }
   });
 });
+
+describe('the chat view’s conversation commands against a real server', () => {
+  let t: TestServer;
+  const sessions = new SessionsOf(() => t);
+  beforeEach(async () => {
+    t = await startServer({ users: ['alice', 'bob'], rateLimit: { burst: 1000, perSecond: 1000 } });
+  });
+  afterEach(async () => {
+    sessions.dispose();
+    await t.close();
+  });
+
+  test('/join, /create, /query, /post and /history open their conversation; /close says the view has no command mode', async () => {
+    const alice = await sessions.signIn('alice');
+    const bob = await sessions.signIn('bob');
+    await bob.runInput('everyone', '/create #ops');
+
+    const joined = await alice.runInput('everyone', '/join #ops');
+    assert.deepEqual(joined.kind === 'command' && joined.open, 'channel:ops');
+    const created = await alice.runInput('everyone', '/create #dev');
+    assert.deepEqual(created.kind === 'command' && created.open, 'channel:dev');
+    const query = await alice.runInput('channel:dev', '/query bob');
+    assert.deepEqual(query.kind === 'command' && query.open, 'dm:bob');
+
+    const posted = await alice.runInput('dm:bob', '/post #ops deploy at noon');
+    assert.deepEqual(posted.kind === 'command' && posted.open, 'channel:ops');
+    assert.deepEqual(bodies(alice, 'channel:ops'), ['deploy at noon']);
+    await eventually(() => bodies(bob, 'channel:ops').join() === 'deploy at noon', 3000, 'bob gets the post');
+
+    const history = await alice.runInput('everyone', '/history #ops');
+    assert.deepEqual(history.kind === 'command' && history.open, 'channel:ops');
+
+    const close = await alice.runInput('channel:ops', '/close');
+    assert.ok(close.kind === 'command' && /no command mode/.test(close.text), JSON.stringify(close));
+    assert.equal(alice.state.messages('channel:ops').length, 1, 'nothing was sent');
+  });
+});

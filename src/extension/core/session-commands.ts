@@ -5,7 +5,7 @@ import type { ChatMessage } from '../../protocol';
 // From their own modules, not the index: the index would load the schemas (zod) at activation.
 import type { Command } from '../../protocol/commands';
 import { LIMITS } from '../../protocol/limits';
-import { EVERYONE, channelOf, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
+import { EVERYONE, channelId, channelOf, directId, partnerOf, privateId, privatePartnerOf, type ShownMessage } from '../../view-protocol';
 import type { InputResult } from './chat-session';
 import type { ChatState } from './chat-state';
 import { readTypedLine } from '../../client/typed-line';
@@ -122,7 +122,7 @@ export class SessionCommands {
 
   async execute(conversation: string, command: Command): Promise<InputResult> {
     try {
-      return this.present(conversation, await runCommand(command, this.port));
+      return this.present(conversation, await runCommand(command, this.port), command);
     } catch (err) {
       const error = asRequestError(err).message;
       // Private-chat failures are already told in the private conversation.
@@ -152,8 +152,14 @@ export class SessionCommands {
     },
   };
 
+  /** A command whose place is a conversation: the view opens it (`posted`: what was posted there, to show). */
+  private opened(command: Command['name'], text: string, open: string, posted?: ChatMessage): InputResult {
+    if (posted) this.state.addMessages([posted], true);
+    return { kind: 'command', command, text, open };
+  }
+
   /** An outcome as quiet lines: where the command was typed, and beside what was sent where it went. */
-  private present(conversation: string, outcome: Outcome<SessionReplies>): InputResult {
+  private present(conversation: string, outcome: Outcome<SessionReplies>, command: Command): InputResult {
     const note = (where: string, text: string): void => void this.state.addNotice(where, text, 'info');
     switch (outcome.name) {
       case 'logout':
@@ -178,6 +184,39 @@ export class SessionCommands {
         const target = outcome.reply.conversation;
         if (target !== conversation) note(conversation, outcome.sentence);
         return { kind: 'command', command: outcome.name, text: outcome.sentence, open: target };
+      }
+      case 'post': {
+        const { reply, channel } = outcome;
+        const me = this.connection.requireMe();
+        const body = command.name === 'post' ? command.body : '';
+        const message: ChatMessage = {
+          id: reply.id,
+          from: me,
+          to: null,
+          kind: 'channel',
+          body,
+          sentAt: reply.sentAt,
+          channel,
+          seq: reply.seq,
+        };
+        return this.opened(outcome.name, outcome.sentence, channelId(channel), message);
+      }
+      case 'join':
+      case 'create':
+        return this.opened(outcome.name, outcome.sentence, channelId(outcome.channel.name));
+      case 'query':
+        return this.opened(outcome.name, outcome.sentence, (outcome.private ? privateId : directId)(outcome.username));
+      case 'history': {
+        const of = outcome.of;
+        const target = of === undefined ? conversation : 'channel' in of ? channelId(of.channel) : directId(of.with);
+        return this.opened(outcome.name, 'Older messages load as you scroll up in the conversation.', target);
+      }
+      case 'close': {
+        // The terminal's command mode has no place in the panel, where "/" starts a command in any conversation.
+        const text =
+          'The chat view has no command mode: what you type is a message to the conversation on screen, and "/" starts a command.';
+        note(conversation, text);
+        return { kind: 'command', command: outcome.name, text };
       }
       default: {
         const text =
