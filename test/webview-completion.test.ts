@@ -35,6 +35,26 @@ describe('composer completion', () => {
     const r = complete('/message b and more', 10, users)!;
     assert.deepEqual([r.from, r.to], [9, 10]);
   });
+
+  test('channels where a "/" command expects one, "#" typed or not', () => {
+    const channels = ['general', 'dev', 'design'];
+    const offered = (text: string) => complete(text, text.length, users, channels)?.items.map((i) => [i.label, i.insert]);
+    assert.deepEqual(offered('/join #de'), [
+      ['#dev', '#dev '],
+      ['#design', '#design '],
+    ]);
+    assert.deepEqual(offered('/leave g'), [['#general', '#general ']]);
+    assert.deepEqual(offered('/invite #dev b'), [
+      ['bob', 'bob '],
+      ['bella', 'bella '],
+    ]);
+    assert.deepEqual(offered('/invite #dev '), [
+      ['bob', 'bob '],
+      ['bella', 'bella '],
+      ['carol', 'carol '],
+    ]);
+    assert.equal(offered('/topic #dev shipping #d'), undefined, 'no channel inside text');
+  });
 });
 
 describe('timeline window', () => {

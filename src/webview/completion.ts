@@ -3,7 +3,7 @@ import { COMMAND_HELP, findCommand, tokenUsage, type Token } from '../protocol/c
 /**
  * What the composer offers while typing, read from the command table: in text that starts with "/" (a
  * command; anything else is a message), command names, then what each command's forms expect next (a keyword,
- * or usernames where an argument is a user); and @mentions in any line.
+ * usernames where an argument is a user, channels where it is a channel); and @mentions in any line.
  */
 
 export interface Completion {
@@ -33,6 +33,15 @@ function users(prefix: string, usernames: readonly string[], prepend = ''): Comp
     .filter((u) => u.toLowerCase().startsWith(lower) && u.toLowerCase() !== lower)
     .slice(0, MAX_ITEMS)
     .map((u) => ({ label: prepend + u, insert: `${prepend}${u} ` }));
+}
+
+/** The channels (names without "#") whose name starts with what is typed, "#" or not. */
+function channels(word: string, names: readonly string[]): Completion[] {
+  const typed = word.replace(/^#/, '').toLowerCase();
+  return names
+    .filter((c) => c.startsWith(typed) && c !== typed)
+    .slice(0, MAX_ITEMS)
+    .map((c) => ({ label: `#${c}`, insert: `#${c} ` }));
 }
 
 /** Where a form stands after the words typed: the token expected next, and users already named for `users`. */
@@ -66,7 +75,7 @@ function follow(tokens: readonly Token[], words: readonly string[]): Place | und
 }
 
 /** What a form offers for the word being typed at `place`. */
-function offers(place: Place, word: string, usernames: readonly string[]): Completion[] {
+function offers(place: Place, word: string, usernames: readonly string[], channelNames: readonly string[]): Completion[] {
   const { tokens, index, named } = place;
   const token = tokens[index];
   if (!token) return [];
@@ -81,6 +90,7 @@ function offers(place: Place, word: string, usernames: readonly string[]): Compl
   };
   if ('word' in token) return keyword(index);
   if (token.arg === 'user') return users(word, usernames);
+  if (token.arg === 'channel') return channels(word, channelNames);
   if (token.arg === 'users') {
     const items = users(
       word,
@@ -91,7 +101,13 @@ function offers(place: Place, word: string, usernames: readonly string[]): Compl
   return [];
 }
 
-export function complete(text: string, cursor: number, usernames: readonly string[]): CompletionResult | undefined {
+/** `channels`: the names (without "#") of the channels the user is in. */
+export function complete(
+  text: string,
+  cursor: number,
+  usernames: readonly string[],
+  channelNames: readonly string[] = [],
+): CompletionResult | undefined {
   const before = text.slice(0, cursor);
   // The word being typed ends at the cursor.
   const word = /(\S*)$/.exec(before)![1]!;
@@ -120,7 +136,8 @@ export function complete(text: string, cursor: number, usernames: readonly strin
   const items: Completion[] = [];
   for (const form of spec.forms) {
     const place = follow(form.tokens, words.slice(1));
-    for (const item of place ? offers(place, word, usernames) : []) if (!items.some((i) => i.insert === item.insert)) items.push(item);
+    for (const item of place ? offers(place, word, usernames, channelNames) : [])
+      if (!items.some((i) => i.insert === item.insert)) items.push(item);
   }
   return done(items);
 }

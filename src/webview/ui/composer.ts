@@ -1,5 +1,6 @@
 import { complete, type CompletionResult } from '../completion';
 import {
+  channelOf,
   partnerOf,
   privatePartnerOf,
   type ConnectionPhase,
@@ -25,6 +26,8 @@ export interface ComposerHost {
 export class Composer {
   readonly element: HTMLElement;
   usernames: string[] = [];
+  /** The channels the user is in (names without "#"), for completion. */
+  private channels: string[] = [];
   private readonly completions: HTMLElement;
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
@@ -84,6 +87,7 @@ export class Composer {
 
   /** Enables the box when what is on screen can be written to, and says what a message there does. */
   update(phase: ConnectionPhase, conversations: ConversationSummary[]): void {
+    this.channels = conversations.flatMap((c) => channelOf(c.id) ?? []);
     const active = this.host.active();
     const secret = privatePartnerOf(active);
     // Private chats need no server: while only they are left, their conversations can still be written in.
@@ -169,7 +173,7 @@ export class Composer {
     const lines = this.input.value.split('\n').length;
     this.input.rows = Math.min(8, Math.max(1, lines));
     this.error.textContent = '';
-    const result = complete(this.input.value, this.input.selectionStart ?? this.input.value.length, this.usernames);
+    const result = complete(this.input.value, this.input.selectionStart ?? this.input.value.length, this.usernames, this.channels);
     this.completion = result ? { ...result, selected: 0, chosen: false } : undefined;
     this.renderCompletion();
     this.saveDraft();
