@@ -17,6 +17,9 @@ export const LIMITS = {
   /** Channels one user may create at once, then one per `channelCreateEverySeconds` (protocol 3). */
   channelCreateBurst: 5,
   channelCreateEverySeconds: 60,
+  /** Channel changes (`topic`, `join`, `leave`, `renamechannel`, `invite`, `kick`) one user may make at once, then one per `channelChangeEverySeconds`. */
+  channelChangeBurst: 10,
+  channelChangeEverySeconds: 3,
   /** Largest Socket.IO packet the server reads; anything bigger closes the connection. */
   packetBytesMax: 64 * 1024,
 } as const;

@@ -36,7 +36,7 @@ export function parseCredentials(text: string): { entries: { username: string; p
 export class Accounts {
   private decoy: Promise<string> | undefined;
   private readonly names = new Set<string>();
-  private readonly removedListeners: ((username: string) => void)[] = [];
+  private readonly removedListeners: ((username: string) => void | Promise<void>)[] = [];
   private readonly passwordListeners: ((username: string) => void)[] = [];
 
   private constructor(
@@ -60,7 +60,7 @@ export class Accounts {
   }
 
   /** Called after a user is removed, so that their sessions end and they leave presence. */
-  onRemoved(listener: (username: string) => void): void {
+  onRemoved(listener: (username: string) => void | Promise<void>): void {
     this.removedListeners.push(listener);
   }
 
@@ -90,7 +90,7 @@ export class Accounts {
   async remove(username: string): Promise<boolean> {
     const removed = await this.store.removeUser(username);
     this.names.delete(username);
-    if (removed) for (const listener of this.removedListeners) listener(username);
+    if (removed) for (const listener of this.removedListeners) await listener(username);
     return removed;
   }
 

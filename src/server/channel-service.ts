@@ -45,6 +45,8 @@ export interface ChannelServiceDeps {
   channels: Channels;
   /** Shared with `message` and `broadcast`: a post is a send like them. */
   sendRate: KeyedRate;
+  /** Default: LIMITS.channelChangeBurst, and one every LIMITS.channelChangeEverySeconds. */
+  changeRate?: { burst: number; perSecond: number };
   clock: Clock;
 }
 
@@ -55,12 +57,23 @@ export interface ChannelServiceDeps {
  * the other, live or in history, nor count as unread: filtered when read, so that an unblock shows them again.
  */
 export class ChannelService {
+  /** Creating and renaming: both can tell whether a name is taken, so one budget bounds guessing private channels' names. */
   private readonly createRate = new KeyedRate({ burst: LIMITS.channelCreateBurst, perSecond: 1 / LIMITS.channelCreateEverySeconds });
+  /** Every change is written and announced to every member (of #general: everyone), so a flood of them reaches all. */
+  private readonly changeRate: KeyedRate;
+  private readonly changeLimit: { burst: number; perSecond: number };
+  /** The read position each user's sessions were last told of, per conversation: a `read` that moves nothing tells nobody. */
+  private readonly toldReads = new Map<string, Map<string, number>>();
 
   constructor(private readonly deps: ChannelServiceDeps) {
-    deps.accounts.onRemoved((username) => {
-      deps.channels.forget(username);
+    const { channelChangeBurst: burst, channelChangeEverySeconds: every } = LIMITS;
+    this.changeLimit = deps.changeRate ?? { burst, perSecond: 1 / every };
+    this.changeRate = new KeyedRate(this.changeLimit);
+    deps.accounts.onRemoved(async (username) => {
       this.createRate.forget(username);
+      this.changeRate.forget(username);
+      this.forgetReads(username);
+      for (const channel of deps.channels.forget(username)) await deps.store.deleteChannel(channel.id);
     });
   }
 
@@ -87,10 +100,7 @@ export class ChannelService {
     createchannel: async (conn, { name, private: isPrivate = false, topic = '' }) => {
       const me = conn.user!;
       // Before the name is looked at: the rate also bounds guessing which names private channels have.
-      if (!this.createRate.take(me, this.deps.clock())) {
-        const { channelCreateBurst: burst, channelCreateEverySeconds: every } = LIMITS;
-        return failure('RATE_LIMITED', `You can create ${burst} channels at once, then one every ${every} seconds; wait and try again.`);
-      }
+      if (!this.createRate.take(me, this.deps.clock())) return creatingTooFast('create');
       if (this.deps.channels.get(name)) return nameTaken(name);
       const id = await this.deps.store.createChannel({ name, topic, private: isPrivate, creator: me, createdAt: this.deps.clock() });
       if (id === undefined) return nameTaken(name);
@@ -102,6 +112,7 @@ export class ChannelService {
 
     join: async (conn, { channel: name }) => {
       const me = conn.user!;
+      if (!this.takeChange(me)) return this.changingTooFast();
       const channel = this.deps.channels.visible(name, me);
       if (!channel) return noSuchChannel(name);
       const joining = !this.deps.channels.isMember(channel, me);
@@ -116,6 +127,7 @@ export class ChannelService {
 
     leave: async (conn, { channel: name }) => {
       const me = conn.user!;
+      if (!this.takeChange(me)) return this.changingTooFast();
       const channel = this.deps.channels.visible(name, me);
       if (!channel) return noSuchChannel(name);
       if (this.deps.channels.isGeneral(channel)) return failure('FORBIDDEN', `Everyone is a member of #${name}; it cannot be left.`);
@@ -134,8 +146,10 @@ export class ChannelService {
 
     topic: async (conn, { channel: name, topic }) => {
       const me = conn.user!;
+      if (!this.takeChange(me)) return this.changingTooFast();
       const channel = this.memberChannel(name, me);
       if (!('id' in channel)) return channel;
+      if (topic === channel.topic) return { ok: true, channel: this.info(channel, me) };
       await this.deps.store.setTopic(channel.id, topic);
       channel.topic = topic;
       this.announce(this.deps.channels.membersOf(channel), this.event(channel, me, { change: 'topic', topic }), conn);
@@ -144,6 +158,7 @@ export class ChannelService {
 
     invite: async (conn, { channel: name, username }) => {
       const me = conn.user!;
+      if (!this.takeChange(me)) return this.changingTooFast();
       const channel = this.memberChannel(name, me);
       if (!('id' in channel)) return channel;
       if (username === me) return failure('SELF', `You are a member of #${name} already.`);
@@ -160,6 +175,7 @@ export class ChannelService {
 
     kick: async (conn, { channel: name, username }) => {
       const me = conn.user!;
+      if (!this.takeChange(me)) return this.changingTooFast();
       const channel = this.creatorChannel(name, me, 'remove members from');
       if (!('id' in channel)) return channel;
       if (username === me) return failure('SELF', `You cannot remove yourself from #${name}; leave it instead.`);
@@ -172,6 +188,9 @@ export class ChannelService {
 
     renamechannel: async (conn, { channel: name, to }) => {
       const me = conn.user!;
+      if (!this.takeChange(me)) return this.changingTooFast();
+      // Before anything is looked at, refused renames too: a rename to a taken name tells that it is taken, as a create does.
+      if (!this.createRate.take(me, this.deps.clock())) return creatingTooFast('rename');
       const channel = this.creatorChannel(name, me, 'rename');
       if (!('id' in channel)) return channel;
       if (this.deps.channels.get(to)) return nameTaken(to);
@@ -228,21 +247,54 @@ export class ChannelService {
     read: async (conn, { conversation, upTo }) => {
       const me = conn.user!;
       let at: number;
+      // A channel by its id, so that a new channel of the same name starts afresh.
+      let key: string;
       if ('channel' in conversation) {
         const channel = this.memberChannel(conversation.channel, me);
         if (!('id' in channel)) return channel;
+        key = `#${channel.id}`;
         at = await this.deps.store.readChannel(channel.id, me, upTo);
       } else if ('with' in conversation) {
         if (conversation.with === me) return failure('SELF', 'You have no conversation with yourself.');
         if (!this.deps.accounts.has(conversation.with)) return failure('UNKNOWN_USER', `There is no user named "${conversation.with}".`);
+        key = `@${conversation.with}`;
         at = await this.deps.store.readDirect(me, conversation.with, upTo);
       } else {
+        key = '*';
         at = await this.deps.store.readDirect(me, null, upTo);
       }
-      this.tellSessions(me, conn, (session) => session.socket.emit('read', { conversation, upTo: at }));
+      if (this.moved(me, key, at)) this.tellSessions(me, conn, (session) => session.socket.emit('read', { conversation, upTo: at }));
       return { ok: true, upTo: at };
     },
   };
+
+  private takeChange(user: string): boolean {
+    return this.changeRate.take(user, this.deps.clock());
+  }
+
+  private changingTooFast() {
+    const { burst, perSecond } = this.changeLimit;
+    return failure(
+      'RATE_LIMITED',
+      `You can change channels (topic, join, leave, invite, kick, rename) ${burst} times at once, then once every ${1 / perSecond} seconds; wait and try again.`,
+    );
+  }
+
+  /** Whether `at` is past the position `user`'s sessions were last told of in conversation `key` (unknown counts as moved), remembering it. */
+  private moved(user: string, key: string, at: number): boolean {
+    let told = this.toldReads.get(user);
+    if (!told) this.toldReads.set(user, (told = new Map()));
+    const before = told.get(key);
+    if (before !== undefined && at <= before) return false;
+    told.set(key, at);
+    return true;
+  }
+
+  /** A removed account's positions go, and so do the others' of their conversations with it, which a new account of that name starts afresh. */
+  private forgetReads(username: string): void {
+    this.toldReads.delete(username);
+    for (const told of this.toldReads.values()) told.delete(`@${username}`);
+  }
 
   /** `history` with a channel (protocol 3): pages by seq, without the messages of users blocked either way. */
   async history(conn: Connection, { channel: name, before, limit = 50 }: RequestPayload<'history'>): Promise<ReplyTo<'history'>> {
@@ -373,6 +425,16 @@ function noSuchChannel(name: string) {
 
 function notAMember(name: string) {
   return failure('NOT_A_MEMBER', `You are not a member of #${name}; join it first.`);
+}
+
+function creatingTooFast(what: 'create' | 'rename') {
+  const { channelCreateBurst: burst, channelCreateEverySeconds: every } = LIMITS;
+  return what === 'create'
+    ? failure('RATE_LIMITED', `You can create ${burst} channels at once, then one every ${every} seconds; wait and try again.`)
+    : failure(
+        'RATE_LIMITED',
+        `Renaming shares the limit of creating: ${burst} channels at once, then one every ${every} seconds; wait and try again.`,
+      );
 }
 
 function nameTaken(name: string) {

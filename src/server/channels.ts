@@ -89,11 +89,20 @@ export class Channels {
     this.byId.delete(channel.id);
   }
 
-  /** A removed account leaves every channel, and the channels it created have no creator from now on. */
-  forget(user: string): void {
-    for (const channel of this.byName.values()) {
-      channel.members.delete(user);
+  /**
+   * A removed account leaves every channel, and the channels it created have no creator from now on. Returns the
+   * private channels it was the last member of, removed here: nobody could see them again (the store still has them).
+   */
+  forget(user: string): Channel[] {
+    const emptied: Channel[] = [];
+    for (const channel of [...this.byName.values()]) {
+      const wasMember = channel.members.delete(user);
       if (channel.creator === user) channel.creator = null;
+      if (wasMember && channel.private && channel.members.size === 0) {
+        this.remove(channel);
+        emptied.push(channel);
+      }
     }
+    return emptied;
   }
 }

@@ -28,6 +28,8 @@ export interface ServerOptions {
   rateLimit?: { burst: number; perSecond: number };
   /** `message`, `broadcast` and `post` requests one user may make, across all their sessions. Default: `rateLimit`'s. */
   sendRate?: { burst: number; perSecond: number };
+  /** Channel changes (`topic`, `join`, `leave`, `renamechannel`, `invite`, `kick`) one user may make. Default: LIMITS.channelChange*. */
+  channelChangeRate?: { burst: number; perSecond: number };
   /** Messages one sender may have waiting (unacknowledged) for one recipient; more are QUEUE_FULL. Default 1 000. */
   maxPendingPerSender?: number;
   /** Open connections one address may hold; more are refused with RATE_LIMITED. Default 256 (an office behind one NAT fits). */

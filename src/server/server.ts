@@ -148,7 +148,16 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     gate,
   });
 
-  const channelService = new ChannelService({ store, accounts, presence, blocks, channels, sendRate, clock });
+  const channelService = new ChannelService({
+    store,
+    accounts,
+    presence,
+    blocks,
+    channels,
+    sendRate,
+    ...(options.channelChangeRate && { changeRate: options.channelChangeRate }),
+    clock,
+  });
   const handlers: { [E in RequestName]: Handler<E> } = {
     ...service.handlers,
     ...channelService.handlers,

@@ -59,4 +59,8 @@ export function assertRefused(reply: Reply, code: string, message?: RegExp): voi
 export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Enough sends for tests that post dozens of messages with a clock that stands still. */
-export const GENEROUS_RATES = { rateLimit: { burst: 5000, perSecond: 1000 }, sendRate: { burst: 5000, perSecond: 1000 } };
+export const GENEROUS_RATES = {
+  rateLimit: { burst: 5000, perSecond: 1000 },
+  sendRate: { burst: 5000, perSecond: 1000 },
+  channelChangeRate: { burst: 5000, perSecond: 1000 },
+};
