@@ -34,6 +34,31 @@ async function rowsWrittenByPost(dataDir: string, channel: string, body: string)
 }
 
 describe('channel messages in the store', () => {
+  test('removing the last member of a private channel deletes it, also with no server running', async () => {
+    const store = await openSqliteStore(tempDir());
+    try {
+      for (const user of ['alice', 'carol']) await store.putUser(user, `hash-${user}`, 1);
+      const alone = await store.createChannel({ name: 'carol-only', topic: '', private: true, creator: 'carol', createdAt: 2 });
+      const shared = await store.createChannel({ name: 'shared', topic: '', private: true, creator: 'carol', createdAt: 3 });
+      await store.addMember(shared!, 'alice');
+      await store.post({ from: 'carol', channelId: alone!, body: 'a note to self', sentAt: 4, mentions: [] });
+      await store.removeUser('carol');
+      assert.deepEqual(
+        (await store.listChannels()).map((c) => [c.name, c.creator, c.members]),
+        [
+          ['general', null, []],
+          ['shared', null, ['alice']],
+        ],
+      );
+      assert.notEqual(
+        await store.createChannel({ name: 'carol-only', topic: '', private: false, creator: 'alice', createdAt: 5 }),
+        undefined,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a post writes as many rows in a channel of 200 members as in one of 10', async () => {
     const users = Array.from({ length: 200 }, (_, i) => (i === 0 ? 'alice' : `user${i}`));
     const setup: TestServer = await startServer({ users, ...GENEROUS_RATES });

@@ -69,11 +69,12 @@ export class ChannelService {
     const { channelChangeBurst: burst, channelChangeEverySeconds: every } = LIMITS;
     this.changeLimit = deps.changeRate ?? { burst, perSecond: 1 / every };
     this.changeRate = new KeyedRate(this.changeLimit);
-    deps.accounts.onRemoved(async (username) => {
+    deps.accounts.onRemoved((username) => {
       this.createRate.forget(username);
       this.changeRate.forget(username);
       this.forgetReads(username);
-      for (const channel of deps.channels.forget(username)) await deps.store.deleteChannel(channel.id);
+      // The store deleted the private channels the user was the last member of (removeUser).
+      deps.channels.forget(username);
     });
   }
 

@@ -115,6 +115,9 @@ const CHANNELS = {
   deleteChannelMessages: 'DELETE FROM messages WHERE channel_id = ?',
   deleteChannelMembers: 'DELETE FROM channel_members WHERE channel_id = ?',
   deleteChannel: 'DELETE FROM channels WHERE id = ?',
+  // A private channel nobody is a member of can never be seen again: it goes, and its name is free.
+  emptyPrivateChannels:
+    'SELECT id FROM channels c WHERE private = 1 AND NOT EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id)',
   // The seq is the channel's next; a retried post (same sender and clientMsgId) inserts nothing.
   insertChannelMessage: `INSERT INTO messages (sender, sender_id, kind, body, sent_at, client_msg_id, channel_id, seq)
                          VALUES (?1, ${accountId(1)}, 'channel', ?2, ?3, ?4, ?5, (SELECT last_seq + 1 FROM channels WHERE id = ?5))

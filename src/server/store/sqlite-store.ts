@@ -125,6 +125,7 @@ export class SqliteStore implements Store {
       this.stmts.deletePendingOf.run([username]);
       this.stmts.deleteSessionTokensOf.run([username]);
       this.stmts.deleteMembershipsOf.run([username]);
+      for (const row of this.rows('emptyPrivateChannels', [])) this.deleteChannelRows(int(row, 'id'));
       this.stmts.deleteMentionsOf.run([username]);
       this.stmts.deleteReadPositionsOf.run([username]);
       this.stmts.forgetCreator.run([username]);
@@ -291,11 +292,13 @@ export class SqliteStore implements Store {
   }
 
   deleteChannel(channelId: number): Promise<void> {
-    return this.write(() => {
-      for (const stmt of ['deleteChannelMentions', 'deleteChannelMessages', 'deleteChannelMembers', 'deleteChannel'] as const) {
-        this.stmts[stmt].run([channelId]);
-      }
-    });
+    return this.write(() => this.deleteChannelRows(channelId));
+  }
+
+  private deleteChannelRows(channelId: number): void {
+    for (const stmt of ['deleteChannelMentions', 'deleteChannelMessages', 'deleteChannelMembers', 'deleteChannel'] as const) {
+      this.stmts[stmt].run([channelId]);
+    }
   }
 
   post(message: NewChannelMessage): Promise<SavedPost> {

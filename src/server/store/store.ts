@@ -136,7 +136,7 @@ export interface Store {
   putUser(username: string, passwordHash: string, createdAt: number): Promise<void>;
   /**
    * Removes the user with their blocks, deliveries, session tokens, channel memberships and read positions (their
-   * channels keep no creator); false if there was none. What they
+   * channels keep no creator, and private ones left without members go); false if there was none. What they
    * sent stays in the others' history, but belongs to no later account of that name.
    */
   removeUser(username: string): Promise<boolean>;
