@@ -46,6 +46,10 @@ export interface ServerOptions {
    * refused: otherwise any page the user visits could reach a server on their loopback. Node clients send none.
    */
   allowedOrigins?: readonly string[];
+  /** Prometheus metrics (metrics.ts) on a port of their own, loopback unless `host` says otherwise. None when absent. */
+  metrics?: { port: number; host?: string };
+  /** Messages older than this many days are deleted (retention.ts); kept forever when absent. */
+  retainDays?: number;
   scryptCost?: ScryptCost;
   clock?: Clock;
   log?: Logger;
