@@ -28,15 +28,20 @@ import {
   unreadAfter,
   type Conversation,
 } from './conversation';
+import { summarize } from './conversation-summary';
 import { Roster, presenceOf, type Person, type Presence } from './roster';
+import { applyReadPosition, applyServerCounts, clearUnread, countArrival, type ServerCounts } from './unread';
 
 export { NOTICES_MAX, conversationOf } from './conversation';
+export { mentions, mentionsMe, type ServerCounts } from './unread';
 export { describeLastSeen, presenceOf, type Person, type Presence } from './roster';
 
 /**
  * All chat state the extension keeps, with no dependency on VS Code or the network: conversations (their timelines
- * in ./conversation.ts), unread counts, private chats' states, how much history is loaded, people (./roster.ts) and
- * the connection. The session (chat-session.ts) feeds it; the views read it and listen to its events.
+ * in ./conversation.ts), unread counts (./unread.ts), private chats' states, how much history is loaded, people
+ * (./roster.ts) and the connection. The session (chat-session.ts) feeds it; the views read it and listen to its
+ * events. It stays one class because it is the one object the views subscribe to: each method only decides which
+ * conversation changes and which event says so, and the logic lives in the modules it delegates to.
  */
 
 export interface StateEvents {
@@ -49,25 +54,6 @@ export interface StateEvents {
   connection: [];
   /** Which conversations are on screen changed (setViewing). */
   viewing: [];
-}
-
-/** `@alice` in a body, as a word: not part of an e-mail address or a longer name. */
-export function mentions(body: string, username: string): boolean {
-  const escaped = username.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-  return new RegExp(`(^|[^A-Za-z0-9_.@-])@${escaped}(?![A-Za-z0-9_-])(?!\\.[A-Za-z0-9_-])`, 'i').test(body);
-}
-
-/** Whether a message is for the user's attention: a channel message that names them (the server says whom), or `@me` elsewhere. */
-export function mentionsMe(message: ShownMessage, me: string): boolean {
-  return message.kind === 'channel' ? (message.mentions?.includes(me) ?? false) : mentions(message.body, me);
-}
-
-/** What the server counted in one conversation: up to `last`, `unread` messages from others after `read`. */
-export interface ServerCounts {
-  last: number;
-  read: number;
-  unread: number;
-  mentions?: number;
 }
 
 /** A private message as the client core reports it (sent or received over a direct channel). */
@@ -218,8 +204,7 @@ export class ChatState extends EventEmitter<StateEvents> {
       const conv = this.ensure(id);
       if (!insertMessage(conv, message)) continue;
       if (live && message.from !== this.me && !this.viewing.has(id)) {
-        conv.unread++;
-        if (conv.channel && this.me && mentionsMe(message, this.me)) conv.mentions++;
+        countArrival(conv, message, this.me);
         unreadChanged = true;
       }
       this.persons.person(message.from);
@@ -294,11 +279,7 @@ export class ChatState extends EventEmitter<StateEvents> {
     for (const id of conversations) {
       this.viewing.add(id);
       const conv = this.convs.get(id);
-      if (conv && conv.unread > 0) {
-        conv.unread = 0;
-        conv.mentions = 0;
-        changed = true;
-      }
+      if (conv && clearUnread(conv)) changed = true;
     }
     if (changed) this.emit('conversations');
     this.emit('viewing');
@@ -315,11 +296,7 @@ export class ChatState extends EventEmitter<StateEvents> {
 
   markRead(conversation: string): void {
     const conv = this.convs.get(conversation);
-    if (conv && conv.unread > 0) {
-      conv.unread = 0;
-      conv.mentions = 0;
-      this.emit('conversations');
-    }
+    if (conv && clearUnread(conv)) this.emit('conversations');
   }
 
   unread(conversation: string): number {
@@ -334,26 +311,13 @@ export class ChatState extends EventEmitter<StateEvents> {
 
   /** In the order of byDisplayOrder (./conversation.ts). */
   conversations(): ConversationSummary[] {
-    return [...this.convs.values()].sort(byDisplayOrder).map((c): ConversationSummary => {
-      if (c.channel) {
-        const { topic, private: privateChannel } = c.channel;
-        const base = { id: c.id, title: `#${channelOf(c.id)!}`, kind: 'channel' as const, unread: c.unread, online: false, blocked: false };
-        return { ...base, mentions: c.mentions, topic, privateChannel };
-      }
-      const direct = partnerOf(c.id);
-      const secret = privatePartnerOf(c.id);
-      const partner = direct ?? secret;
-      const person = partner ? this.persons.get(partner) : undefined;
-      return {
-        id: c.id,
-        title: partner ?? 'Everyone',
-        kind: secret !== undefined ? 'private' : direct !== undefined ? 'direct' : 'everyone',
-        unread: c.unread,
-        online: person?.online ?? false,
-        blocked: person?.blocked ?? false,
-        ...(secret !== undefined && { privateState: this.privateState(secret) }),
-      };
-    });
+    return [...this.convs.values()].sort(byDisplayOrder).map((c) =>
+      summarize(
+        c,
+        (name) => this.persons.get(name),
+        (name) => this.privateState(name),
+      ),
+    );
   }
 
   // ---- channels and read positions (both kept by the server) ----
@@ -393,40 +357,21 @@ export class ChatState extends EventEmitter<StateEvents> {
     return told;
   }
 
-  /**
-   * The server's counts for one conversation. Messages known here past what it counted arrived since and count
-   * too; a conversation on screen is read. Returns how many more mentions there are than the user was told of.
-   */
+  /** The server's counts for one conversation (see applyServerCounts); how many more mentions than the user was told of. */
   applyCounts(conversation: string, counts: ServerCounts): number {
-    const conv = this.ensure(conversation);
-    conv.readUpTo = Math.max(conv.readUpTo ?? 0, counts.read);
-    conv.serverLast = Math.max(conv.serverLast, counts.last);
-    const before = conv.mentions;
-    if (this.viewing.has(conversation)) {
-      conv.unread = 0;
-      conv.mentions = 0;
-      return 0;
-    }
-    const since = unreadAfter(conv, Math.max(counts.last, conv.readUpTo), this.me);
-    conv.unread = counts.unread + since.length;
-    conv.mentions = (counts.mentions ?? 0) + (conv.channel ? since.filter((m) => this.me && mentionsMe(m, this.me)).length : 0);
-    return Math.max(0, conv.mentions - before);
+    return applyServerCounts(this.ensure(conversation), counts, this.me, this.viewing.has(conversation));
   }
 
   /**
    * A read position moved on the server (in this session or another of the user's). Returns false when the
-   * counts here cannot tell what is still unread (read up to a point short of the newest message): ask the server.
+   * counts here cannot tell what is still unread: ask the server.
    */
   applyRead(conversation: string, upTo: number): boolean {
     const conv = this.convs.get(conversation);
     if (!conv) return true;
-    conv.readUpTo = Math.max(conv.readUpTo ?? 0, upTo);
-    if (conv.unread === 0) return true;
-    if (upTo < Math.max(newestPosition(conv), conv.serverLast)) return false;
-    conv.unread = 0;
-    conv.mentions = 0;
-    this.emit('conversations');
-    return true;
+    const outcome = applyReadPosition(conv, upTo);
+    if (outcome === 'cleared') this.emit('conversations');
+    return outcome !== 'ask';
   }
 
   /** The user's read position in a conversation as the server last said (undefined: not known). */
