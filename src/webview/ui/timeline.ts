@@ -9,23 +9,13 @@ import {
   type WebviewToHost,
 } from '../../view-protocol';
 import { TimelineWindow } from '../timeline-window';
-import { dayKey, dayLabel, el, timeLabel } from './dom';
+import { dayKey, dayLabel, el } from './dom';
 import type { MarkdownRenderer } from './markdown';
+import { continues, itemTime, keyString, renderMessage, renderNotice } from './timeline-item';
 
-const GROUP_GAP_MS = 5 * 60_000;
 const NEAR_EDGE_PX = 120;
 /** Room left above the unread line when the view opens at it: the message before it shows a little. */
 const UNREAD_LINE_MARGIN_PX = 24;
-
-type MessageItem = Extract<TimelineItem, { kind: 'message' }>;
-
-function itemTime(item: TimelineItem): number {
-  return item.kind === 'message' ? item.message.sentAt : item.at;
-}
-
-function keyString(item: TimelineItem): string {
-  return `${item.key[0]}:${item.key[1]}`;
-}
 
 /** Where an item with this key goes in items sorted by key: the index of the first one that does not sort before it. */
 function indexOfKey(items: readonly TimelineItem[], key: ItemKey): number {
@@ -37,17 +27,6 @@ function indexOfKey(items: readonly TimelineItem[], key: ItemKey): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** A message from the same sender, of the same kind, soon after the one before: shown without its header. */
-function continues(previous: TimelineItem | undefined, m: MessageItem['message']): boolean {
-  return (
-    previous?.kind === 'message' &&
-    previous.message.from === m.from &&
-    previous.message.kind === m.kind &&
-    m.sentAt - previous.message.sentAt < GROUP_GAP_MS &&
-    dayKey(previous.message.sentAt) === dayKey(m.sentAt)
-  );
 }
 
 /** The element on screen for one item. */
@@ -209,7 +188,13 @@ export class Timeline {
       const entry: Shown =
         before?.context === context
           ? before
-          : { node: item.kind === 'message' ? this.renderMessage(item) : this.renderNotice(item), context };
+          : {
+              node:
+                item.kind === 'message'
+                  ? renderMessage(this.doc, this.markdown, item, this.me, this.conversation)
+                  : renderNotice(this.doc, item),
+              context,
+            };
       if (item.kind === 'message') entry.node.classList.toggle('continued', i !== line && continues(previous, item.message));
       const time = itemTime(item);
       const day = dayKey(time);
@@ -266,54 +251,6 @@ export class Timeline {
   private contextOf(item: TimelineItem): string {
     if (item.kind === 'notice') return '';
     return `${item.message.from === this.me ? 'own' : ''}|${item.message.kind === 'broadcast' && this.conversation !== EVERYONE ? 'tagged' : ''}`;
-  }
-
-  private renderMessage(item: MessageItem): HTMLElement {
-    const doc = this.doc;
-    const m = item.message;
-    const own = m.from === this.me;
-    const date = new Date(m.sentAt);
-    const header = el(
-      doc,
-      'header',
-      { class: 'meta' },
-      el(doc, 'span', { class: 'from', text: own ? `${m.from} (you)` : m.from }),
-      el(doc, 'time', { text: timeLabel(m.sentAt), attrs: { datetime: date.toISOString(), title: date.toLocaleString() } }),
-    );
-    if (m.kind === 'broadcast' && this.conversation !== EVERYONE) header.append(el(doc, 'span', { class: 'tag', text: 'broadcast' }));
-    if (m.kind === 'private') {
-      header.append(
-        el(
-          doc,
-          'span',
-          { class: 'tag private', attrs: { title: 'Sent directly, end-to-end encrypted; not stored on the server' } },
-          el(doc, 'span', { class: 'codicon codicon-lock', attrs: { 'aria-hidden': 'true' } }),
-          el(doc, 'span', { text: ' private' }),
-        ),
-      );
-    }
-    const body = el(doc, 'div', { class: 'body' });
-    body.append(this.markdown.render(m.body));
-    return el(
-      doc,
-      'article',
-      { class: `message${own ? ' own' : ''}${m.kind === 'private' ? ' private' : ''}`, attrs: { 'data-key': keyString(item) } },
-      header,
-      body,
-    );
-  }
-
-  private renderNotice(item: Extract<TimelineItem, { kind: 'notice' }>): HTMLElement {
-    const doc = this.doc;
-    const date = new Date(item.at);
-    return el(
-      doc,
-      'div',
-      // No role="alert": an error that arrives is announced by the live region, once (see announce).
-      { class: `notice ${item.tone}`, attrs: { 'data-key': keyString(item) } },
-      el(doc, 'span', { class: 'text', text: item.text }),
-      el(doc, 'time', { text: timeLabel(item.at), attrs: { datetime: date.toISOString() } }),
-    );
   }
 
   private renderOlderRow(): void {
