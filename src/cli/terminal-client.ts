@@ -53,7 +53,9 @@ const RETRY_SIGN_IN = new Set<string>(['INVALID_CREDENTIALS', 'BAD_REQUEST', 'AL
 /**
  * The `parley` terminal session: connects, signs in, then runs commands typed line by line and
  * prints what arrives meanwhile. It owns the client it is given and closes it when the session ends.
- * `run()` resolves with the process exit code.
+ * `run()` resolves with the process exit code. Longer than most files for one concern, the session's life:
+ * sign-in, the read loop, the current conversation and what arrives all read and change the same phase and
+ * conversation; commands run in the client core's runner, lines are made in ./format.ts and ./conversation.ts.
  */
 export class TerminalClient {
   private phase: Phase = 'starting';

@@ -44,7 +44,8 @@ const DISCONNECTED = Symbol('disconnected');
 
 /**
  * The client core, shared by the terminal client and the extension: one connection to a message
- * center, sign-in that survives reconnects, every request typed, and each message delivered once.
+ * center, sign-in that survives reconnects, every request typed, and each message delivered once. One concern,
+ * the connection's life: reconnects, the sign-in retry, acknowledgements and the request queue all follow its state.
  */
 export class ParleyClient extends EventEmitter<ClientEvents> {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -4,7 +4,8 @@ import type { RequestName } from './schemas';
 /**
  * The text commands, in one table that every client reads: the parser, `help`, the terminal client, the
  * command palette and the chat panel's completion. A command is one entry: its forms (usage, help and
- * palette entries), its aliases, its parse function and the request it becomes.
+ * palette entries), its aliases, its parse function and the request it becomes. Its length is the table's:
+ * one entry per command, which is the point of keeping them together.
  */
 export type Command =
   | { name: 'whoelse' }

@@ -55,6 +55,8 @@ export interface ChannelServiceDeps {
  * channel, and where each user stopped reading. A private channel is, to anyone who is not a member, a channel
  * that does not exist. Between two users who blocked each other either way, neither's channel messages reach
  * the other, live or in history, nor count as unread: filtered when read, so that an unblock shows them again.
+ * One concern, kept in one file so that every request passes the same membership and visibility checks below;
+ * the state is in ./channels.ts, the rows in the store, delivery in ./deliver.ts.
  */
 export class ChannelService {
   /** Creating and renaming: both can tell whether a name is taken, so one budget bounds guessing private channels' names. */

@@ -28,7 +28,8 @@ import type {
 } from './store';
 
 // The embedded store: opening the file, and each Store method as statements run through the group commit. The schema
-// is in ./sqlite-migrations.ts, the SQL in ./sqlite-queries.ts.
+// is in ./sqlite-migrations.ts, the SQL in ./sqlite-queries.ts, rows in ./sqlite-rows.ts. Its length is the Store
+// interface's: one short method per Store method, which splitting would scatter.
 
 /**
  * How SQLite journals. 'wal' (the default) needs locking_mode=EXCLUSIVE because the
