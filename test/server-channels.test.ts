@@ -329,6 +329,8 @@ describe('channels: malformed and oversized requests', () => {
         'TOO_LONG',
         /at most 250/,
       ],
+      // UTF-16 units, as docs/protocol.md 2.4 counts: 126 emoji are 252.
+      ['a topic of emoji too long', alice.request('topic', { channel: 'exact', topic: '🎉'.repeat(126) }), 'TOO_LONG', /at most 250/],
       ['a name with #', alice.request('post', { channel: '#exact', body: 'hi', clientMsgId: 'c1' }), 'BAD_REQUEST', /no "#"/],
       ['an uppercase name', alice.request('createchannel', { name: 'Exact2' }), 'BAD_REQUEST', /lowercase/],
       ['a name too long', alice.request('createchannel', { name: 'x'.repeat(33) }), 'BAD_REQUEST', /1 to 32/],

@@ -60,6 +60,11 @@ describe('malformed and hostile input', () => {
 
   test('oversized fields are refused with their limit', async () => {
     assertError(await ask(signedIn, 'message', { to: 'bob', body: 'x'.repeat(4001) }), 'TOO_LONG', /at most 4000/);
+    // Lengths count UTF-16 units (docs/protocol.md 2.4), as the clients do: an emoji is two.
+    assertError(await ask(signedIn, 'message', { to: 'bob', body: '😀'.repeat(2000) + 'x' }), 'TOO_LONG', /at most 4000/);
+    assertError(await ask(signedIn, 'broadcast', { body: '😀'.repeat(4000) }), 'TOO_LONG', /at most 4000/);
+    assertError(await ask(signedIn, 'login', { username: 'a', password: '😀'.repeat(129) }), 'BAD_REQUEST', /at most 256/);
+    assert.equal(((await ask(signedIn, 'message', { to: 'bob', body: '😀'.repeat(2000) })) as { ok: boolean }).ok, true);
     assertError(await ask(signedIn, 'message', { to: 'b'.repeat(33), body: 'x' }), 'BAD_REQUEST', /at most 32/);
     assertError(await ask(signedIn, 'login', { username: 'a', password: 'p'.repeat(257) }), 'BAD_REQUEST');
   });

@@ -1,6 +1,16 @@
 import * as z from 'zod';
 import { CHANNEL_PATTERN, LIMITS, LONE_SURROGATE, USERNAME_PATTERN } from './limits';
 
+/**
+ * At most `max` UTF-16 code units, as docs/protocol.md 2.4 counts and the clients check (zod's `.max` counts
+ * code points, so an emoji would count once instead of twice). A `too_big` issue, like `.max`'s.
+ */
+function maxUnits(max: number, message: string) {
+  return (s: string, ctx: z.RefinementCtx): void => {
+    if (s.length > max) ctx.addIssue({ code: 'too_big', origin: 'string', maximum: max, inclusive: true, input: s, message });
+  };
+}
+
 export const usernameSchema = z
   .string()
   .min(1, 'a username is required')
@@ -14,7 +24,7 @@ const wellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
 export const passwordSchema = z
   .string()
   .min(1, 'a password is required')
-  .max(LIMITS.passwordMax, `a password has at most ${LIMITS.passwordMax} characters`)
+  .superRefine(maxUnits(LIMITS.passwordMax, `a password has at most ${LIMITS.passwordMax} characters`))
   .refine(wellFormed, 'a password cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)');
 
 /** The store cannot keep U+0000 (SQLite's text ends there), so no stored string may hold one. */
@@ -22,7 +32,7 @@ const withoutNul = (s: string): boolean => !s.includes('\0');
 
 const bodySchema = z
   .string()
-  .max(LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`)
+  .superRefine(maxUnits(LIMITS.messageMax, `a message has at most ${LIMITS.messageMax} characters`))
   .refine((s) => s.trim().length > 0, 'a message cannot be empty')
   .refine(withoutNul, 'a message cannot contain the character U+0000 (NUL)')
   .refine(wellFormed, 'a message cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)');
@@ -34,7 +44,7 @@ export const channelNameSchema = z
 
 const topicSchema = z
   .string()
-  .max(LIMITS.channelTopicMax, `a topic has at most ${LIMITS.channelTopicMax} characters`)
+  .superRefine(maxUnits(LIMITS.channelTopicMax, `a topic has at most ${LIMITS.channelTopicMax} characters`))
   .refine(withoutNul, 'a topic cannot contain the character U+0000 (NUL)')
   .refine(wellFormed, 'a topic cannot contain a lone UTF-16 surrogate (it is not valid Unicode text)');
 
