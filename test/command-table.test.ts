@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { COMMANDS, COMMAND_HELP, formUsage, parseCommand, requestSchemas } from '../src/protocol';
+import { formatHelp } from '../src/client/sentences';
 import { complete } from '../src/webview/completion';
 import { sample } from './helpers/commands';
 
@@ -41,8 +42,12 @@ describe('the command table', () => {
           });
         }
         const typed = `/${name.slice(0, -1)}`;
-        const offered = complete(typed, typed.length, usernames)?.items.map((c) => c.insert.trim());
-        assert.ok(offered?.includes(`/${name}`), `completion offers /${name} for "${typed}"`);
+        const offered = complete(typed, typed.length, usernames)?.items.map((c) => c.insert.trim()) ?? [];
+        // The panel neither completes nor lists what only the terminal has; the terminal's help does.
+        const panel = spec.terminalOnly === undefined;
+        assert.equal(offered.includes(`/${name}`), panel, `completion offers /${name} for "${typed}": ${panel}`);
+        assert.equal(new RegExp(`^  /${name}\\b`, 'm').test(formatHelp('panel')), panel, `the panel's help lists /${name}: ${panel}`);
+        assert.match(formatHelp('terminal'), new RegExp(`^  ${name}\\b`, 'm'), `the terminal's help lists ${name}`);
       }
       if (spec.request !== undefined) assert.ok(spec.request in requestSchemas, `${spec.request} is a request`);
     });

@@ -60,10 +60,12 @@ export function formatBlocklist(users: readonly string[]): string {
 /** Said once signed out, whoever asked for it. */
 export const SIGNED_OUT = 'You have signed out.';
 
-/** `prefix` goes before each command where commands are typed with one (the chat panel's "/"). */
-export function formatHelp(prefix = ''): string {
-  const width = Math.max(...COMMAND_HELP.map((h) => h.usage.length));
-  return ['Commands:', ...COMMAND_HELP.map((h) => `  ${prefix}${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
+/** The terminal's help, or the chat panel's: commands typed after "/", without the terminal's own. */
+export function formatHelp(where: 'terminal' | 'panel' = 'terminal'): string {
+  const shown = COMMAND_HELP.filter((h) => where === 'terminal' || !h.terminalOnly);
+  const prefix = where === 'panel' ? '/' : '';
+  const width = Math.max(...shown.map((h) => h.usage.length));
+  return ['Commands:', ...shown.map((h) => `  ${prefix}${h.usage.padEnd(width)}  ${h.summary}`)].join('\n');
 }
 
 /** The answer to startprivate; the chat's own "open" notice, with the safety code, comes from the channel. */

@@ -87,6 +87,8 @@ export interface CommandSpec {
   request: RequestName | undefined;
   /** Why a command with a request has no palette entry in any form (the table test asks for one otherwise). */
   noPalette?: string;
+  /** Why only the terminal has it: the chat panel leaves it out of help and completion. */
+  terminalOnly?: string;
   /** Parses what follows the command's name (`typed`, as typed: an alias names itself in errors). */
   parse(rest: string, typed: string): ParseResult;
 }
@@ -359,6 +361,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     forms: [{ tokens: [], summary: 'back to commands (the channel stays joined)' }],
     aliases: [],
     request: undefined,
+    terminalOnly: 'the chat panel has no command mode to go back to',
     parse: noArguments('close'),
   },
 ];
@@ -382,9 +385,13 @@ export function formUsage(name: string, form: CommandForm): string {
 }
 
 /** One line of help per form and alias, in table order; shown by `help` and in completions. */
-export const COMMAND_HELP: readonly { usage: string; summary: string }[] = COMMANDS.flatMap((c) => [
-  ...c.forms.map((form) => ({ usage: formUsage(c.name, form), summary: form.summary })),
-  ...c.aliases.map((alias) => ({ usage: formUsage(alias.name, c.forms[0]!), summary: alias.summary })),
+export const COMMAND_HELP: readonly { usage: string; summary: string; terminalOnly: boolean }[] = COMMANDS.flatMap((c) => [
+  ...c.forms.map((form) => ({ usage: formUsage(c.name, form), summary: form.summary, terminalOnly: c.terminalOnly !== undefined })),
+  ...c.aliases.map((alias) => ({
+    usage: formUsage(alias.name, c.forms[0]!),
+    summary: alias.summary,
+    terminalOnly: c.terminalOnly !== undefined,
+  })),
 ]);
 
 /** Every name a command can be typed as. */

@@ -221,7 +221,7 @@ export class SessionCommands {
       default: {
         const text =
           outcome.name === 'help'
-            ? `${formatHelp('/')}\nAnything else is sent as a message ("//" starts one with "/"); Shift+Enter adds a line.`
+            ? `${formatHelp('panel')}\nAnything else is sent as a message ("//" starts one with "/"); Shift+Enter adds a line.`
             : outcome.sentence;
         note(conversation, text);
         return { kind: 'command', command: outcome.name, text, ...('users' in outcome && { users: outcome.users }) };
