@@ -283,8 +283,19 @@ export class ChannelService {
     );
   }
 
-  /** Whether `at` is past the position `user`'s sessions were last told of in conversation `key` (unknown counts as moved), remembering it. */
+  /**
+   * Whether `at` is past the position `user`'s sessions were last told of in conversation `key` (unknown counts as
+   * moved), remembering it. Only users with other sessions to tell are remembered, and offline ones are swept out
+   * once the map outgrows who is online: a forgotten position costs one needless event, never a missed one.
+   */
   private moved(user: string, key: string, at: number): boolean {
+    if (this.deps.presence.sessionsOf(user).size <= 1) {
+      this.toldReads.delete(user);
+      return true;
+    }
+    if (this.toldReads.size > 2 * this.deps.presence.onlineCount() + 16) {
+      for (const known of this.toldReads.keys()) if (!this.deps.presence.isOnline(known)) this.toldReads.delete(known);
+    }
     let told = this.toldReads.get(user);
     if (!told) this.toldReads.set(user, (told = new Map()));
     const before = told.get(key);

@@ -37,6 +37,10 @@ export class Presence<Session> {
     return this.sessions.has(user);
   }
 
+  onlineCount(): number {
+    return this.sessions.size;
+  }
+
   online(): string[] {
     return [...this.sessions.keys()];
   }
