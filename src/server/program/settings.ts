@@ -31,6 +31,8 @@ interface Base<T> {
   default?: T;
   /** The default in words, where the value alone would not say it (or there is none). */
   shown?: string;
+  /** A value for deploy/parley.toml, where there is no default to show. */
+  example?: T;
   /** Other flags for the same setting (not keys of the file). */
   aliases?: readonly string[];
   /** What is wrong with a well-typed value, said after the setting's name; undefined when nothing is. */
@@ -85,6 +87,7 @@ export const SETTINGS: readonly Setting[] = [
     arg: 'DIR',
     default: '.parley-data',
     shown: './.parley-data',
+    example: '/var/lib/parley',
     help: 'where the database lives',
     apply: (s, v) => (s.server.dataDir = v),
   },
@@ -93,6 +96,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'string',
     arg: 'FILE',
     shown: 'none',
+    example: '/etc/parley/user_pass.txt',
     help: 'a "username password" file whose users are added at start',
     apply: (s, v) => (s.server.credentialsFile = v),
   },
@@ -112,7 +116,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     arg: 'SECONDS',
     default: DEFAULT_TIMINGS.blockMs / 1000,
-    help: 'how long a username is locked from an address after wrong passwords',
+    help: 'seconds a username stays locked from an address after wrong passwords',
     apply: (s, v) => (s.server.timings = { ...s.server.timings, blockMs: seconds(v) }),
   },
   {
@@ -138,6 +142,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'list',
     arg: 'ORIGIN',
     shown: 'none',
+    example: ['https://chat.example.org'],
     help: 'web origins (https://chat.example.org) whose pages may connect; pages of any other are refused',
     check: (origins) => {
       const bad = origins.find((o) => !normalizeOrigin(o));
@@ -150,6 +155,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'string',
     arg: 'FILE',
     shown: 'none: plain http',
+    example: '/etc/parley/server.pem',
     help: 'serve https and wss with this PEM certificate (chain), reloaded when the file changes',
     apply: (s, v) => (s.tls.cert = v),
   },
@@ -158,6 +164,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'string',
     arg: 'FILE',
     shown: 'none',
+    example: '/etc/parley/server.key',
     help: 'the PEM private key of tls-cert',
     apply: (s, v) => (s.tls.key = v),
   },
@@ -166,6 +173,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'list',
     arg: 'ADDRESS',
     shown: 'none',
+    example: ['127.0.0.1'],
     help: "reverse proxies (IP addresses) whose X-Forwarded-For header gives the client's address",
     apply: (s, v) => (s.server.trustProxy = [...v]),
   },
@@ -175,6 +183,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     arg: 'COUNT',
     shown: 'below ulimit -n',
+    example: 10000,
     help: 'open connections the server holds at once, from everyone; more are closed as they arrive',
     apply: (s, v) => (s.server.maxConnections = v),
   },
@@ -236,6 +245,7 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     arg: 'COUNT',
     shown: 'the CPU cores, at most 4',
+    example: 4,
     help: 'password checks (scrypt, 128 MiB and most of a core each) running at once',
     apply: (s, v) => (s.server.signInLimits = { ...s.server.signInLimits, concurrentChecks: v }),
   },
@@ -246,7 +256,7 @@ export const SETTINGS: readonly Setting[] = [
     max: 3600,
     arg: 'SECONDS',
     default: DEFAULT_TIMINGS.signInDeadlineMs / 1000,
-    help: 'a connection not signed in this long after it opened is closed',
+    help: 'seconds a connection has to sign in after it opened before it is closed',
     apply: (s, v) => (s.server.timings = { ...s.server.timings, signInDeadlineMs: seconds(v) }),
   },
   {
@@ -256,7 +266,7 @@ export const SETTINGS: readonly Setting[] = [
     max: 3600,
     arg: 'SECONDS',
     default: DEFAULT_TIMINGS.heartbeatIntervalMs / 1000,
-    help: 'a ping to each client this often',
+    help: 'seconds between pings to each client',
     apply: (s, v) => (s.server.timings = { ...s.server.timings, heartbeatIntervalMs: seconds(v) }),
   },
   {
@@ -266,7 +276,7 @@ export const SETTINGS: readonly Setting[] = [
     max: 3600,
     arg: 'SECONDS',
     default: DEFAULT_TIMINGS.heartbeatTimeoutMs / 1000,
-    help: 'a client that does not answer a ping within this time is taken as gone',
+    help: 'seconds a client has to answer a ping before it is taken as gone',
     apply: (s, v) => (s.server.timings = { ...s.server.timings, heartbeatTimeoutMs: seconds(v) }),
   },
   {
@@ -275,7 +285,8 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     arg: 'DAYS',
     shown: 'keep forever',
-    help: 'delete messages older than this, except direct messages still waiting for delivery',
+    example: 365,
+    help: 'delete messages older than this many days, except direct messages still waiting for delivery',
     apply: (s, v) => (s.server.retainDays = v),
   },
   {
@@ -285,6 +296,7 @@ export const SETTINGS: readonly Setting[] = [
     max: 65535,
     arg: 'PORT',
     shown: 'off',
+    example: 9464,
     help: 'serve Prometheus metrics on this port (docs/monitoring.md)',
     apply: (s, v) => (s.metrics.port = v),
   },
@@ -293,6 +305,7 @@ export const SETTINGS: readonly Setting[] = [
     type: 'string',
     arg: 'ADDRESS',
     shown: '127.0.0.1',
+    example: '127.0.0.1',
     help: 'interface of the metrics port',
     apply: (s, v) => (s.metrics.host = v),
   },
