@@ -56,7 +56,21 @@ export function envName(setting: Pick<Setting, 'name'>): string {
   return `PARLEY_${setting.name.toUpperCase().replaceAll('-', '_')}`;
 }
 
-const seconds = (n: number): number => n * 1000;
+/** A setting of `ServerOptions.timings` given in seconds, with its default. */
+function timingInSeconds(key: 'blockMs' | 'idleTimeoutMs' | 'signInDeadlineMs' | 'heartbeatIntervalMs' | 'heartbeatTimeoutMs') {
+  return {
+    default: DEFAULT_TIMINGS[key] / 1000,
+    apply: (s: ServeSettings, v: number) => (s.server.timings = { ...s.server.timings, [key]: v * 1000 }),
+  };
+}
+
+/** A setting of `ServerOptions.signInLimits`, with its default. */
+function signInLimit(key: 'burst' | 'perSecond') {
+  return {
+    default: DEFAULT_SIGN_IN_LIMITS[key],
+    apply: (s: ServeSettings, v: number) => (s.server.signInLimits = { ...s.server.signInLimits, [key]: v }),
+  };
+}
 
 /**
  * Every setting of `parley-server`, in the order `--help`, the example file and the docs list them. The flags,
@@ -115,9 +129,8 @@ export const SETTINGS: readonly Setting[] = [
     type: 'integer',
     min: 1,
     arg: 'SECONDS',
-    default: DEFAULT_TIMINGS.blockMs / 1000,
     help: 'seconds a username stays locked from an address after wrong passwords',
-    apply: (s, v) => (s.server.timings = { ...s.server.timings, blockMs: seconds(v) }),
+    ...timingInSeconds('blockMs'),
   },
   {
     name: 'lock-after',
@@ -133,9 +146,8 @@ export const SETTINGS: readonly Setting[] = [
     type: 'integer',
     min: 0,
     arg: 'SECONDS',
-    default: DEFAULT_TIMINGS.idleTimeoutMs / 1000,
     help: 'sign out a session after this many seconds without a command; 0: never',
-    apply: (s, v) => (s.server.timings = { ...s.server.timings, idleTimeoutMs: seconds(v) }),
+    ...timingInSeconds('idleTimeoutMs'),
   },
   {
     name: 'allow-origin',
@@ -227,17 +239,15 @@ export const SETTINGS: readonly Setting[] = [
     type: 'integer',
     min: 1,
     arg: 'COUNT',
-    default: DEFAULT_SIGN_IN_LIMITS.burst,
     help: 'sign-ins with a password one address may try at once, across all usernames',
-    apply: (s, v) => (s.server.signInLimits = { ...s.server.signInLimits, burst: v }),
+    ...signInLimit('burst'),
   },
   {
     name: 'sign-in-per-second',
     type: 'rate',
     arg: 'RATE',
-    default: DEFAULT_SIGN_IN_LIMITS.perSecond,
     help: 'sign-ins with a password one address may try per second after sign-in-burst',
-    apply: (s, v) => (s.server.signInLimits = { ...s.server.signInLimits, perSecond: v }),
+    ...signInLimit('perSecond'),
   },
   {
     name: 'password-checks',
@@ -255,9 +265,8 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 3600,
     arg: 'SECONDS',
-    default: DEFAULT_TIMINGS.signInDeadlineMs / 1000,
     help: 'seconds a connection has to sign in after it opened before it is closed',
-    apply: (s, v) => (s.server.timings = { ...s.server.timings, signInDeadlineMs: seconds(v) }),
+    ...timingInSeconds('signInDeadlineMs'),
   },
   {
     name: 'heartbeat-interval',
@@ -265,9 +274,8 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 3600,
     arg: 'SECONDS',
-    default: DEFAULT_TIMINGS.heartbeatIntervalMs / 1000,
     help: 'seconds between pings to each client',
-    apply: (s, v) => (s.server.timings = { ...s.server.timings, heartbeatIntervalMs: seconds(v) }),
+    ...timingInSeconds('heartbeatIntervalMs'),
   },
   {
     name: 'heartbeat-timeout',
@@ -275,9 +283,8 @@ export const SETTINGS: readonly Setting[] = [
     min: 1,
     max: 3600,
     arg: 'SECONDS',
-    default: DEFAULT_TIMINGS.heartbeatTimeoutMs / 1000,
     help: 'seconds a client has to answer a ping before it is taken as gone',
-    apply: (s, v) => (s.server.timings = { ...s.server.timings, heartbeatTimeoutMs: seconds(v) }),
+    ...timingInSeconds('heartbeatTimeoutMs'),
   },
   {
     name: 'retain-days',
