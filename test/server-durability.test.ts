@@ -154,7 +154,7 @@ describe('durability', () => {
 
   test('the server carries on when its store thread dies: it logs it, and messages go through as before', async () => {
     const lines: string[] = [];
-    const log = { info: () => {}, warn: () => {}, error: (message: string) => lines.push(message) };
+    const log = { debug: () => {}, info: () => {}, warn: () => {}, error: (message: string) => lines.push(message) };
     const t = await startServer({ users: ['alice', 'bob'], log });
     const [alice, bob] = [await t.signIn('alice'), await t.signIn('bob')];
     await alice.message('bob', 'before');

@@ -258,7 +258,7 @@ describe('the log under a flood of refused tokens', () => {
   test('each address gets 20 lines, then one line tells how many were held back', async (ctx) => {
     const lines: { message: string; fields?: Record<string, unknown> }[] = [];
     const capture = (message: string, fields?: Record<string, unknown>) => void lines.push({ message, ...(fields && { fields }) });
-    const t = await startServer({ users: ['alice'], log: { info: () => {}, error: () => {}, warn: capture } });
+    const t = await startServer({ users: ['alice'], log: { debug: () => {}, info: () => {}, error: () => {}, warn: capture } });
     ctx.after(() => t.close());
     const socket = await rawSocket(t.url, 2);
     ctx.after(() => socket.close());

@@ -77,8 +77,16 @@ export class ChatService {
 
   /** Every request but those of channels and read positions (channel-service.ts has those). */
   readonly handlers: { [E in Exclude<RequestName, ChannelRequest>]: Handler<E> } = {
-    login: (conn, { username, password, token }, request) =>
-      token === undefined ? this.login(conn, username!, password!, request) : this.loginWithToken(conn, token, username, request),
+    login: async (conn, { username, password, token }, request) => {
+      const reply = await (token === undefined
+        ? this.login(conn, username!, password!, request)
+        : this.loginWithToken(conn, token, username, request));
+      if (!reply.ok) {
+        const attempt = { username, address: conn.address, with: token === undefined ? 'password' : 'token', code: reply.error.code };
+        this.deps.log.debug('sign-in refused', attempt);
+      }
+      return reply;
+    },
 
     whoelse: async (conn) => ({ ok: true, users: this.visibleTo(conn.user!, this.deps.presence.online()) }),
 

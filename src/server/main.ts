@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { errorMessage } from '../protocol/errors';
+import { configCommand, CONFIG_USAGE } from './program/config-check';
 import { serveCommand, SERVE_OPTIONS_HELP, SERVE_USAGE } from './program/serve';
 import { UsageError } from './program/usage';
 import { usersCommand, USERS_USAGE } from './program/users';
@@ -7,6 +8,7 @@ import { usersCommand, USERS_USAGE } from './program/users';
 /** `parley-server`'s subcommands, one module each under program/; anything else runs the server. */
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   users: usersCommand,
+  config: configCommand,
 };
 
 const USAGE = `Parley message center
@@ -14,6 +16,7 @@ const USAGE = `Parley message center
 usage:
 ${SERVE_USAGE}
 ${USERS_USAGE}
+${CONFIG_USAGE}
 
 ${SERVE_OPTIONS_HELP}
 

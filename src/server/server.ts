@@ -234,6 +234,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     coalescer.attach(socket.conn);
     connections.add(conn);
     guard.joined(socket);
+    log.debug('connection opened', { address: conn.address, protocol });
     const requests = new RequestQueue(execute);
 
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -256,7 +257,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       requests.push(PIPELINED.has(event), request);
     });
 
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
+      log.debug('connection closed', { address: conn.address, username: conn.signedInAs, reason });
       connections.delete(conn);
       service.detach(conn);
     });

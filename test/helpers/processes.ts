@@ -14,8 +14,9 @@ export class Program {
   /** waitFor looks at stdout from here on, so that the same text printed twice can be waited for twice. */
   private cursor = 0;
 
-  constructor(entry: string, args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: 'pipe' });
+  /** `env` adds to (or, with undefined, removes from) the test's own environment. */
+  constructor(entry: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.child.stdin.on('error', () => {}); // writing after the process ended is the test's business, not a crash

@@ -28,7 +28,12 @@ describe('Parley in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
 
   before(async () => {
     // The server's log tells the test when a sign-in attempt has arrived, so that each answer goes to its own box.
-    const log = { info: () => {}, error: () => {}, warn: (message: string) => void (message === 'failed login' && failedLogins++) };
+    const log = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (message: string) => void (message === 'failed login' && failedLogins++),
+    };
     server = await startServer({ users: ['alice', 'bob', 'carol'], log });
     bob = await server.signIn('bob');
     vscode = await VsCode.launch({

@@ -35,6 +35,7 @@ export class LocalServerUi implements vscode.Disposable {
     const text = (message: string, fields?: Record<string, unknown>): string =>
       fields && Object.keys(fields).length ? `${message} ${JSON.stringify(fields)}` : message;
     return {
+      debug: (m, f) => channel.debug(text(m, f)),
       info: (m, f) => channel.info(text(m, f)),
       warn: (m, f) => channel.warn(text(m, f)),
       error: (m, f) => channel.error(text(m, f)),
