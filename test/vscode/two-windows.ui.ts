@@ -436,6 +436,8 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
         // Bob reads #general in the first window: the line stands above the first message he missed, and both
         // windows' badges, status bars and switcher buttons clear.
         await bob.expectUnreadLine(GENERAL, 'The release train leaves at three.', 'unread-line-dark');
+        const placeholder = await bob.view.locator('textarea').evaluate((el) => (el as { placeholder: string }).placeholder);
+        assert.equal(placeholder, 'Message #general — / for commands');
         for (const window of [bob, second]) await window.expectAllRead();
       } finally {
         await second.vscode.close();
