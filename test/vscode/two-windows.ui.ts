@@ -97,18 +97,10 @@ class Person<W extends Workbench = VsCode> {
     return this.view.locator(`.notice.${tone}`, { hasText: text }).first();
   }
 
-  /** The chat view's badge on the activity bar ('' when none). */
-  badge(): Promise<string> {
-    return this.vscode.activityBadge('Parley');
-  }
-
-  /** Waits until the badge on the chat view's icon reads `expected` ('' for none). */
+  /** Waits until the badge on the chat view's icon in the activity bar reads `expected` ('' for none). */
   async waitForBadge(expected: string): Promise<void> {
-    await waitUntil(
-      `${this.vscode.name}'s badge "${expected}"`,
-      () => this.badge(),
-      (badge) => badge === expected,
-    );
+    const badge = (): Promise<string> => this.vscode.activityBadge('Parley');
+    await waitUntil(`${this.vscode.name}'s badge "${expected}"`, badge, (value) => value === expected);
   }
 
   /**
