@@ -12,7 +12,7 @@ describe('chat view controller (host side of the webview)', () => {
   let t: TestServer;
   const sessions: ChatSession[] = [];
   before(async () => {
-    t = await startServer({ users: ['alice', 'bob'], rateLimit: { burst: 1000, perSecond: 100 } });
+    t = await startServer({ users: ['alice', 'bob', 'carol'], rateLimit: { burst: 1000, perSecond: 100 } });
   });
   afterEach(() => {
     for (const s of sessions.splice(0)) s.dispose();
@@ -193,6 +193,25 @@ describe('chat view controller (host side of the webview)', () => {
       oldest = reply.items[0]!.key;
     }
     for (let i = 1; i <= 50; i++) assert.ok(seen.has(`h${i}`), `h${i} paged in`);
+    controller.dispose();
+  });
+
+  test('the direct conversation on screen stays in the list after signing out and in again, though it has no messages', async () => {
+    // Alice and carol never wrote to each other: nothing in alice's history brings their conversation back.
+    const alice = await signedInSession(t, 'alice');
+    sessions.push(alice);
+    const { controller, posted } = controllerFor(alice);
+    controller.setVisible(true);
+    await controller.receive({ type: 'ready', active: 'dm:carol' });
+    await alice.signOut();
+    await alice.connect(t.url, 'alice', 'alice-pw');
+    await tick();
+    assert.equal(controller.activeConversation, 'dm:carol');
+    const listed = posted.filter((m) => m.type === 'conversations').at(-1) as Extract<HostToWebview, { type: 'conversations' }>;
+    assert.deepEqual(
+      listed.conversations.filter((c) => c.id === 'dm:carol').map((c) => [c.kind, c.title]),
+      [['direct', 'carol']],
+    );
     controller.dispose();
   });
 });

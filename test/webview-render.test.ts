@@ -383,6 +383,9 @@ describe('chat webview rendering (the real bundle in jsdom)', () => {
     assert.match(input.title, /"\/help" lists the commands/);
     page.send({ type: 'timeline', conversation: 'everyone', items: [], hasOlder: false });
     assert.equal(input.placeholder, 'Message everyone online — / for commands');
+    // A channel's message goes to its members, not to everyone online.
+    page.send({ type: 'timeline', conversation: 'channel:general', items: [], hasOlder: false });
+    assert.equal(input.placeholder, 'Message #general — / for commands');
   });
 
   test('connection states: a reconnecting banner, and a signed-out screen with actions', async () => {

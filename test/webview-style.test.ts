@@ -76,6 +76,11 @@ describe('chat view styles (media/chat.css)', () => {
     );
   });
 
+  test('the one-row composer keeps its placeholder on that row (a long one is cut, not wrapped out of sight)', () => {
+    assert.equal(declared('.input::placeholder', 'white-space'), 'nowrap');
+    assert.equal(declared('.input::placeholder', 'overflow'), 'hidden');
+  });
+
   test('no spinning when the editor or the system asks for reduced motion', () => {
     assert.equal(declared('body.vscode-reduce-motion .codicon-modifier-spin', 'animation'), 'none');
     assert.match(

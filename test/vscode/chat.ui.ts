@@ -6,16 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ParleyClient } from '../../src/client/parley-client';
 import { eventually, next, passwordOf, startServer, type TestServer } from '../helpers/server';
-import { VsCode, type FrameLocator } from './harness';
-
-/** Opens a conversation as a person does: the switcher's button (unless its list is open already), then its option. */
-async function openConversation(view: FrameLocator, id: string): Promise<void> {
-  if (!(await view.locator('.switcher-filter').isVisible())) await view.locator('.switcher-button').click();
-  const option = view.locator(`.switcher-list .conversation[data-id="${id}"]`);
-  await option.waitFor({ state: 'visible', timeout: 30_000 });
-  await option.click();
-  await view.locator(`.switcher-button[data-current="${id}"]`).waitFor({ state: 'visible', timeout: 30_000 });
-}
+import { VsCode, openConversation } from './harness';
 
 /** A user keybinding runs parley.connect with arguments (the palette passes none). */
 const CONNECT_ALICE = { vscode: 'ctrl+alt+shift+f5', playwright: 'Control+Alt+Shift+F5' };

@@ -20,7 +20,8 @@ const CHROMIUM = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 export interface Locator {
   first(): Locator;
   locator(selector: string, options?: { hasText?: string | RegExp }): Locator;
-  waitFor(options?: { state?: 'attached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
+  waitFor(options?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
+  getAttribute(name: string): Promise<string | null>;
   fill(text: string): Promise<void>;
   inputValue(): Promise<string>;
   press(key: string): Promise<void>;
@@ -43,6 +44,7 @@ export interface Page {
   keyboard: { press(key: string): Promise<void>; type(text: string): Promise<void> };
   screenshot(options: { path: string; clip?: { x: number; y: number; width: number; height: number } }): Promise<unknown>;
   on(event: 'console' | 'pageerror', fn: (arg: { text?: () => string; message?: string }) => void): void;
+  close(): Promise<void>;
 }
 interface BrowserContext {
   grantPermissions(permissions: string[], options?: { origin?: string }): Promise<void>;
@@ -55,6 +57,26 @@ interface Chromium {
 }
 
 export const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Reads `read` every 250 ms until `ok` holds and resolves with that value; fails after `ms`, saying what it last read. */
+export async function waitUntil<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last read ${JSON.stringify(value)}`);
+    await pause(250);
+  }
+}
+
+/** Opens a conversation as a person does: the switcher's button (unless its list is open already), then its option. */
+export async function openConversation(view: FrameLocator, id: string): Promise<void> {
+  if (!(await view.locator('.switcher-filter').isVisible())) await view.locator('.switcher-button').click();
+  const option = view.locator(`.switcher-list .conversation[data-id="${id}"]`);
+  await option.waitFor({ state: 'visible', timeout: 30_000 });
+  await option.click();
+  await view.locator(`.switcher-button[data-current="${id}"]`).waitFor({ state: 'visible', timeout: 30_000 });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -94,15 +116,153 @@ export interface VsCodeOptions {
   env?: Record<string, string>;
 }
 
-/** A hermetic code-server with the packaged extension installed, and a Chromium page on its workbench. */
-export class VsCode {
+/** One VS Code window: a Chromium page on a workbench, and what a person does in it. */
+export class Workbench {
   page!: Page;
-  private context: BrowserContext | undefined;
-  private server: ChildProcess | undefined;
-  private readonly dir: string;
   private shots = 0;
 
+  constructor(
+    /** A name for the logs and screenshots. */
+    readonly name: string,
+  ) {}
+
+  /** Opens the workbench at `url` in `page` and waits until it is ready; the page's console goes to the artifacts. */
+  async load(page: Page, url: string): Promise<void> {
+    this.page = page;
+    const browserLog = createWriteStream(join(ARTIFACTS, `${this.name}.browser.log`));
+    page.on('console', (m) => browserLog.write(`${m.text?.() ?? ''}\n`));
+    page.on('pageerror', (e) => browserLog.write(`pageerror: ${e.message ?? ''}\n`));
+    await page.goto(url, { timeout: 60_000 });
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await page.waitForSelector('#workbench\\.parts\\.statusbar', { timeout: 60_000 });
+  }
+
+  /** Runs a command from the palette by its title, repeating while the extension's commands are not registered yet. */
+  async runCommand(title: string, attempts = 20): Promise<void> {
+    const page = this.page;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await input.fill('>' + title);
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+      try {
+        await row.waitFor({ state: 'visible', timeout: 3000 });
+      } catch {
+        continue;
+      }
+      await page.keyboard.press('Enter');
+      return;
+    }
+    throw new Error(`the palette never offered "${title}"`);
+  }
+
+  /**
+   * Answers the input box whose text matches `prompt` (always given: the palette is the same widget, and typing
+   * into it before the command's box opens would run a command), then waits for that box to take the answer.
+   */
+  async answer(text: string, prompt: string | RegExp): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget', { hasText: prompt });
+    await widget.waitFor({ state: 'visible', timeout: 30_000 });
+    await pause(300); // the box may still be settling (a box that asks again reuses the widget)
+    const input = this.page.locator('.quick-input-widget input.input');
+    await input.fill(text);
+    await this.page.keyboard.press('Enter');
+    // An input box closes on Enter, also when the extension asks again afterwards: wait for that, so that the
+    // next answer goes to the next box, not to this one while it closes.
+    await widget.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+  }
+
+  /** Presses a key chord (Playwright's spelling, e.g. Control+Alt+Shift+F5) with the focus on the workbench. */
+  async chord(key: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page
+      .locator('#workbench\\.parts\\.statusbar')
+      .click({ timeout: 10_000 })
+      .catch(() => undefined);
+    await this.page.keyboard.press(key);
+  }
+
+  /**
+   * Presses a chord again (at most `attempts` times, 10 s apart) until the status bar shows `started`: like
+   * runCommand's repeats, for a chord pressed before a fresh window's extension takes it, which does nothing (seen
+   * once in CI). Only for chords that change the status bar at once, so that a press that worked is never repeated.
+   */
+  async chordUntilStatus(key: string, started: RegExp, attempts = 3): Promise<void> {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await this.chord(key);
+      const seen = await this.waitForStatus(started, 10_000).then(
+        () => true,
+        () => false,
+      );
+      if (seen) return;
+    }
+  }
+
+  /** A notification toast that contains `text`. */
+  toast(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+  }
+
+  async statusBarText(): Promise<string> {
+    return (await this.page.locator('#workbench\\.parts\\.statusbar').innerText()).replace(/\s*\n\s*/g, ' | ');
+  }
+
+  /** Waits until the status bar shows `pattern`. */
+  waitForStatus(pattern: RegExp, ms = 30_000): Promise<string> {
+    return waitUntil(
+      `the status bar showing ${pattern}`,
+      () => this.statusBarText(),
+      (text) => pattern.test(text),
+      ms,
+    );
+  }
+
+  /** The number on a view container's icon in the activity bar (its badge), or '' when it shows none. */
+  async activityBadge(container: string): Promise<string> {
+    const item = this.page.locator(`#workbench\\.parts\\.activitybar .action-item:has(.action-label[aria-label^="${container}"])`).first();
+    const badge = item.locator('.badge-content');
+    return (await badge.count()) > 0 && (await badge.isVisible()) ? (await badge.innerText()).trim() : '';
+  }
+
+  /** The Parley webview's document, through VS Code's two nested iframes. */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  }
+
+  /** Saves a screenshot (of the whole window, or of `clip`) into .test-artifacts/vscode/ and returns its path. */
+  async screenshot(label: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
+    const path = join(ARTIFACTS, `${this.name}-${String(++this.shots).padStart(2, '0')}-${label}.png`);
+    await this.page.screenshot({ path, ...(clip && { clip }) });
+    return path;
+  }
+
+  /** Runs a test step; on failure saves a screenshot and names it in the error. */
+  async step(label: string, body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      const shot = await this.screenshot(`FAILED-${label}`).catch(() => 'no screenshot');
+      if (err instanceof Error) err.message += `\n(screenshot: ${shot})`;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.page.close();
+  }
+}
+
+/** A hermetic code-server with the packaged extension installed, and a Chromium window on its workbench. */
+export class VsCode extends Workbench {
+  private context: BrowserContext | undefined;
+  private server: ChildProcess | undefined;
+  private url = '';
+  private readonly dir: string;
+
   private constructor(private readonly options: VsCodeOptions) {
+    super(options.name);
     this.dir = mkdtempSync(join(tmpdir(), `parley-vscode-${options.name}-`));
   }
 
@@ -218,123 +378,22 @@ export class VsCode {
     });
     // Copy Join Address writes to the clipboard, which a test reads back (VS Code's web clipboard is the browser's).
     await this.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-    this.page = this.context.pages()[0] ?? (await this.context.newPage());
-    const browserLog = createWriteStream(join(ARTIFACTS, `${this.options.name}.browser.log`));
-    this.page.on('console', (m) => browserLog.write(`${m.text?.() ?? ''}\n`));
-    this.page.on('pageerror', (e) => browserLog.write(`pageerror: ${e.message ?? ''}\n`));
-    await this.page.goto(`${base}/?folder=${encodeURIComponent(workspace)}`, { timeout: 60_000 });
-    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    await this.page.waitForSelector('#workbench\\.parts\\.statusbar', { timeout: 60_000 });
-  }
-
-  /** Runs a command from the palette by its title, repeating while the extension's commands are not registered yet. */
-  async runCommand(title: string, attempts = 20): Promise<void> {
-    const page = this.page;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      const input = page.locator('.quick-input-widget input.input');
-      await input.waitFor({ state: 'visible', timeout: 15_000 });
-      await input.fill('>' + title);
-      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-      try {
-        await row.waitFor({ state: 'visible', timeout: 3000 });
-      } catch {
-        continue;
-      }
-      await page.keyboard.press('Enter');
-      return;
-    }
-    throw new Error(`the palette never offered "${title}"`);
+    this.url = `${base}/?folder=${encodeURIComponent(workspace)}`;
+    await this.load(this.context.pages()[0] ?? (await this.context.newPage()), this.url);
   }
 
   /**
-   * Answers the input box whose text matches `prompt` (always given: the palette is the same widget, and typing
-   * into it before the command's box opens would run a command), then waits for that box to take the answer.
+   * Another window on the same code-server (a second tab of its browser): the same user settings and secrets, an
+   * extension host of its own, as a second VS Code window of the same person has.
    */
-  async answer(text: string, prompt: string | RegExp): Promise<void> {
-    const widget = this.page.locator('.quick-input-widget', { hasText: prompt });
-    await widget.waitFor({ state: 'visible', timeout: 30_000 });
-    await pause(300); // the box may still be settling (a box that asks again reuses the widget)
-    const input = this.page.locator('.quick-input-widget input.input');
-    await input.fill(text);
-    await this.page.keyboard.press('Enter');
-    // An input box closes on Enter, also when the extension asks again afterwards: wait for that, so that the
-    // next answer goes to the next box, not to this one while it closes.
-    await widget.waitFor({ state: 'hidden', timeout: 2000 }).catch(() => undefined);
+  async openWindow(label: string): Promise<Workbench> {
+    if (!this.context) throw new Error(`${this.name} is not running`);
+    const window = new Workbench(`${this.name}-${label}`);
+    await window.load(await this.context.newPage(), this.url);
+    return window;
   }
 
-  /** Presses a key chord (Playwright's spelling, e.g. Control+Alt+Shift+F5) with the focus on the workbench. */
-  async chord(key: string): Promise<void> {
-    await this.page.keyboard.press('Escape');
-    await this.page
-      .locator('#workbench\\.parts\\.statusbar')
-      .click({ timeout: 10_000 })
-      .catch(() => undefined);
-    await this.page.keyboard.press(key);
-  }
-
-  /**
-   * Presses a chord again (at most `attempts` times, 10 s apart) until the status bar shows `started`: like
-   * runCommand's repeats, for a chord pressed before a fresh window's extension takes it, which does nothing (seen
-   * once in CI). Only for chords that change the status bar at once, so that a press that worked is never repeated.
-   */
-  async chordUntilStatus(key: string, started: RegExp, attempts = 3): Promise<void> {
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      await this.chord(key);
-      const seen = await this.waitForStatus(started, 10_000).then(
-        () => true,
-        () => false,
-      );
-      if (seen) return;
-    }
-  }
-
-  /** A notification toast that contains `text`. */
-  toast(text: string | RegExp): Locator {
-    return this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
-  }
-
-  async statusBarText(): Promise<string> {
-    return (await this.page.locator('#workbench\\.parts\\.statusbar').innerText()).replace(/\s*\n\s*/g, ' | ');
-  }
-
-  /** Waits until the status bar shows `pattern`. */
-  async waitForStatus(pattern: RegExp, ms = 30_000): Promise<string> {
-    const deadline = Date.now() + ms;
-    let text = '';
-    while (Date.now() < deadline) {
-      text = await this.statusBarText();
-      if (pattern.test(text)) return text;
-      await pause(250);
-    }
-    throw new Error(`the status bar never showed ${pattern}; it shows "${text}"`);
-  }
-
-  /** The Parley webview's document, through VS Code's two nested iframes. */
-  webview(): FrameLocator {
-    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-  }
-
-  /** Saves a screenshot (of the whole window, or of `clip`) into .test-artifacts/vscode/ and returns its path. */
-  async screenshot(label: string, clip?: { x: number; y: number; width: number; height: number }): Promise<string> {
-    const path = join(ARTIFACTS, `${this.options.name}-${String(++this.shots).padStart(2, '0')}-${label}.png`);
-    await this.page.screenshot({ path, ...(clip && { clip }) });
-    return path;
-  }
-
-  /** Runs a test step; on failure saves a screenshot and names it in the error. */
-  async step(label: string, body: () => Promise<void>): Promise<void> {
-    try {
-      await body();
-    } catch (err) {
-      const shot = await this.screenshot(`FAILED-${label}`).catch(() => 'no screenshot');
-      if (err instanceof Error) err.message += `\n(screenshot: ${shot})`;
-      throw err;
-    }
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.context?.close().catch(() => undefined);
     const server = this.server;
     if (server?.pid && server.exitCode === null) {

@@ -1,7 +1,7 @@
 // The message center as its own process, started from the built `parley-server` (dist/server-cli.js), so that a
 // UI test can stop it and start it again on the same port and data directory, as an operator's restart would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTIFACTS, ROOT, freePort } from './harness';
@@ -38,6 +38,8 @@ export class ServerProcess {
   /** Starts the process (again) on the same port and data directory; resolves once it listens. */
   async restart(): Promise<void> {
     if (this.running) throw new Error('the server is already running');
+    // Started before any window, it may be the first to write there.
+    mkdirSync(ARTIFACTS, { recursive: true });
     const log = createWriteStream(join(ARTIFACTS, `${this.name}.server-${++this.starts}.log`));
     const args = [SERVER_CLI, String(this.port), '--data', join(this.dir, 'data'), '--credentials', join(this.dir, 'users.txt')];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,17 +1,22 @@
 // Two people, each in a real VS Code (two code-servers + Chromium), on one message center that the test runs as
 // its own process: a conversation (also the README's screenshots), presence, offline delivery, blocking, a server
-// restart, a private chat and the composer's "/" commands. Run with `npm run test:vscode`; PARLEY_UPDATE_DOCS=1 also copies the two
-// conversation screenshots to docs/. Each scenario leaves both signed in, unblocked, on their direct conversation.
+// restart, a private chat, the composer's "/" commands, and #general while bob is away (the unread line, the badges
+// and the switcher, read in a second window of bob's). Run with `npm run test:vscode`; PARLEY_UPDATE_DOCS=1 also
+// copies the two conversation screenshots to docs/. Each scenario leaves both signed in, unblocked, on their direct
+// conversation.
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ParleyClient } from '../../src/client/parley-client';
-import { ROOT, VsCode, type FrameLocator, type Keybinding, type Locator } from './harness';
+import { ROOT, VsCode, openConversation, waitUntil, type FrameLocator, type Keybinding, type Locator, type Workbench } from './harness';
 import { ServerProcess } from './server-process';
 
 const PASSWORDS = { alice: 'alice-password', bob: 'bob-password', carol: 'carol-password' };
 type Name = 'alice' | 'bob';
+const GENERAL = 'channel:general';
+/** The side bar with the chat and people views, and a little of the editor beside it. */
+const CLIP = { x: 0, y: 0, width: 640, height: 560 };
 
 /** Chords bound to commands with arguments (the palette passes none); Playwright's spelling, then VS Code's. */
 const KEYS = {
@@ -22,11 +27,11 @@ const KEYS = {
 } as const;
 
 /** One person's window, and what they do in it. */
-class Person {
+class Person<W extends Workbench = VsCode> {
   constructor(
     readonly name: Name,
     readonly other: Name,
-    readonly vscode: VsCode,
+    readonly vscode: W,
   ) {}
 
   static async launch(name: Name, server: ServerProcess, theme: string): Promise<Person> {
@@ -65,6 +70,11 @@ class Person {
     await this.view.locator(`.switcher-button[data-current="dm:${this.other}"]`).waitFor({ state: 'visible', timeout: 30_000 });
   }
 
+  /** Opens a conversation from the switcher. */
+  async open(conversation: string): Promise<void> {
+    await openConversation(this.view, conversation);
+  }
+
   async send(text: string): Promise<void> {
     const input = this.view.locator('textarea');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
@@ -87,6 +97,56 @@ class Person {
     return this.view.locator(`.notice.${tone}`, { hasText: text }).first();
   }
 
+  /** Waits until the badge on the chat view's icon in the activity bar reads `expected` ('' for none). */
+  async waitForBadge(expected: string): Promise<void> {
+    const badge = (): Promise<string> => this.vscode.activityBadge('Parley');
+    await waitUntil(`${this.vscode.name}'s badge "${expected}"`, badge, (value) => value === expected);
+  }
+
+  /**
+   * Opens the switcher and checks that `conversation` comes first, under Unread, with these counts (which the
+   * switcher's button adds up too); a screenshot of it.
+   */
+  async expectFirstInSwitcher(conversation: string, unread: number, mentions: number, shot: string): Promise<void> {
+    const button = this.view.locator('.switcher-button');
+    await button.locator('.unread', { hasText: String(unread) }).waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await button.locator('.mentions').innerText(), `@${mentions}`);
+    await button.click();
+    const first = this.view.locator('.switcher-list .conversation:not([hidden])').first();
+    await first.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await this.view.locator('.switcher-heading').first().textContent(), 'Unread');
+    assert.equal(await first.getAttribute('data-id'), conversation, 'the unread conversation comes first');
+    assert.equal(await first.locator('.unread').innerText(), String(unread));
+    assert.equal(await first.locator('.mentions').innerText(), `@${mentions}`);
+    const label = `${unread} unread, ${mentions} mention${mentions === 1 ? '' : 's'}`;
+    assert.match((await first.getAttribute('aria-label')) ?? '', new RegExp(`, ${label}$`));
+    await this.vscode.screenshot(shot, CLIP);
+    await this.view.locator('.switcher-filter').press('Escape');
+  }
+
+  /** Opens a conversation and checks that the "new since you last read" line stands right above `text`; a screenshot. */
+  async expectUnreadLine(conversation: string, text: string, shot: string): Promise<void> {
+    await this.open(conversation);
+    const line = this.view.locator('.unread-line');
+    await line.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await line.count(), 1);
+    assert.equal(await line.getAttribute('aria-label'), 'New since you last read');
+    assert.match(
+      await this.view.locator('.unread-line + .message').innerText(),
+      new RegExp(`${this.other}\\s[\\s\\S]*${text.replace(/[.?@]/g, '\\$&')}`),
+    );
+    await this.vscode.screenshot(shot, CLIP);
+  }
+
+  /** Waits until nothing is unread: no badge, no count in the status bar or on the switcher's button. */
+  async expectAllRead(): Promise<void> {
+    await this.waitForBadge('');
+    const read = (text: string): boolean => new RegExp(`signed in as ${this.name}`).test(text) && !/unread/.test(text);
+    await waitUntil(`${this.vscode.name}'s status bar without unread`, () => this.vscode.statusBarText(), read);
+    await this.view.locator('.switcher-button .unread').waitFor({ state: 'detached', timeout: 30_000 });
+    assert.equal(await this.view.locator('.switcher-button .mentions').count(), 0);
+  }
+
   async quickPick(title: string | RegExp): Promise<Locator> {
     const widget = this.vscode.page.locator('.quick-input-widget', { hasText: title });
     await widget.waitFor({ state: 'visible', timeout: 30_000 });
@@ -94,7 +154,7 @@ class Person {
   }
 }
 
-describe('Two people in two VS Code windows (code-server + Chromium)', { timeout: 480_000 }, () => {
+describe('Two people in two VS Code windows (code-server + Chromium)', { timeout: 600_000 }, () => {
   let server: ServerProcess;
   let alice: Person;
   let bob: Person;
@@ -131,10 +191,8 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
         const plain = text.replace(/[*`]/g, '');
         for (const person of [alice, bob]) assert.equal(await person.seen(plain), 1, `${person.name} sees "${plain}" once`);
       }
-      // The side bar with the chat and people views, and a little of the editor beside it.
-      const clip = { x: 0, y: 0, width: 640, height: 560 };
-      const light = await alice.vscode.screenshot('conversation-light', clip);
-      const dark = await bob.vscode.screenshot('conversation-dark', clip);
+      const light = await alice.vscode.screenshot('conversation-light', CLIP);
+      const dark = await bob.vscode.screenshot('conversation-dark', CLIP);
       if (process.env.PARLEY_UPDATE_DOCS === '1') {
         copyFileSync(light, join(ROOT, 'docs', 'screenshot-light.png'));
         copyFileSync(dark, join(ROOT, 'docs', 'screenshot-dark.png'));
@@ -148,7 +206,7 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
         await person.view
           .locator(`.switcher-list .conversation.current[data-id="dm:${person.other}"]`)
           .waitFor({ state: 'visible', timeout: 30_000 });
-        await person.vscode.screenshot(`switcher-${theme}`, clip);
+        await person.vscode.screenshot(`switcher-${theme}`, CLIP);
         await person.view.locator('.switcher-filter').press('Escape');
       }
     }));
@@ -325,6 +383,71 @@ describe('Two people in two VS Code windows (code-server + Chromium)', { timeout
       await alice.vscode.waitForStatus(/Parley: offline/);
       await bob.notice('alice went offline', 'presence').waitFor({ state: 'visible', timeout: 30_000 });
       await alice.signIn();
+      await alice.openDirect();
+    }));
+
+  it('(10) #general while bob is away: the unread line, the badges and the switcher; reading in one window clears the other', async () =>
+    bob.vscode.step('channel-away', async () => {
+      // Both in the channel that every user is a member of.
+      await alice.open(GENERAL);
+      await bob.open(GENERAL);
+      await alice.send('Who is around for the release today?');
+      await bob.send('Here, on the changelog.');
+      for (const person of [alice, bob]) assert.equal(await person.seen('Here, on the changelog.'), 1, `${person.name} sees bob's reply`);
+
+      // Bob goes elsewhere and signs out; alice writes to the channel meanwhile, once to him by name.
+      await bob.openDirect();
+      await bob.vscode.runCommand('Parley: Sign Out');
+      await bob.vscode.waitForStatus(/Parley: offline/);
+      const away = [
+        'The release train leaves at three.',
+        'Staging is frozen from now on.',
+        '@bob could you look over the changelog before then?',
+        'Thanks, everyone.',
+      ];
+      for (const text of away) {
+        await alice.send(text);
+        assert.equal(await alice.seen(text), 1);
+      }
+
+      // Back: the status bar, the badge and the switcher say what waits, and where.
+      await bob.signIn();
+      await bob.vscode.waitForStatus(/signed in as bob · \d+ online · 4 unread/);
+      await bob.waitForBadge('4');
+      await bob.vscode.toast('You were mentioned once while away, in #general.').waitFor({ state: 'visible', timeout: 30_000 });
+      await bob.expectFirstInSwitcher(GENERAL, 4, 1, 'channel-switcher-dark');
+
+      // A second window of bob's, on another conversation, counts the same.
+      const second = new Person('bob', 'alice', await bob.vscode.openWindow('second'));
+      try {
+        await second.signIn();
+        await second.openDirect();
+        await second.vscode.waitForStatus(/signed in as bob · \d+ online · 4 unread/);
+        await second.waitForBadge('4');
+
+        // Bob reads #general in the first window: the line stands above the first message he missed, and both
+        // windows' badges, status bars and switcher buttons clear.
+        await bob.expectUnreadLine(GENERAL, 'The release train leaves at three.', 'unread-line-dark');
+        const placeholder = await bob.view.locator('textarea').evaluate((el) => (el as { placeholder: string }).placeholder);
+        assert.equal(placeholder, 'Message #general — / for commands');
+        for (const window of [bob, second]) await window.expectAllRead();
+      } finally {
+        await second.vscode.close();
+      }
+
+      // The same in alice's light window, this time while she is signed in but on another conversation.
+      await alice.openDirect();
+      await bob.open(GENERAL);
+      await bob.send('Changelog looks good to me.');
+      await bob.send('@alice ship it when you are ready.');
+      await bob.seen('ship it when you are ready.');
+      await alice.vscode.waitForStatus(/signed in as alice · \d+ online · 2 unread/);
+      await alice.waitForBadge('2');
+      await alice.expectFirstInSwitcher(GENERAL, 2, 1, 'channel-switcher-light');
+      await alice.expectUnreadLine(GENERAL, 'Changelog looks good to me.', 'unread-line-light');
+      await alice.expectAllRead();
+
+      await bob.openDirect();
       await alice.openDirect();
     }));
 });

@@ -71,6 +71,7 @@ export class ChatViewController {
     };
     on('items', (conversation: string, items: TimelineItem[], live: boolean) => this.onItems(conversation, items, live));
     on('conversations', () => {
+      this.keepDirect();
       this.schedule('conversations');
       this.onReadKnown();
     });
@@ -202,6 +203,16 @@ export class ChatViewController {
     const active = this.session.state.has(conversation) ? conversation : EVERYONE;
     if (active !== this.active) this.readAtOpen = this.session.state.readPosition(active);
     this.active = active;
+  }
+
+  /**
+   * A sign-in (or a catch-up after long away) starts the conversations afresh, and a direct conversation without
+   * messages is not among them: the one on screen is opened again, or the view would show one the list lacks.
+   */
+  private keepDirect(): void {
+    const state = this.session.state;
+    const partner = partnerOf(this.active);
+    if (partner !== undefined && state.me !== undefined && partner !== state.me && !state.has(this.active)) state.openDirect(partner);
   }
 
   /** What the active conversation shows that is not loaded yet (a channel's newest page): its timeline again once it is. */

@@ -94,7 +94,8 @@ export class Composer {
     const signedIn = phase === 'signed-in' || phase === 'reconnecting' || (phase === 'private-only' && secret !== undefined);
     this.input.disabled = !signedIn;
     this.sendButton.disabled = !signedIn;
-    const partner = partnerOf(active);
+    const channel = channelOf(active);
+    const target = partnerOf(active) ?? (channel === undefined ? 'everyone online' : `#${channel}`);
     const state = conversations.find((c) => c.id === active)?.privateState ?? 'closed';
     this.input.placeholder = !signedIn
       ? phase === 'private-only'
@@ -104,7 +105,7 @@ export class Composer {
         ? state === 'direct'
           ? `Message ${secret} privately (direct, not stored on the server)`
           : `The private chat with ${secret} is ${state}; "/startprivate ${secret}" opens it`
-        : `Message ${partner ?? 'everyone online'} — / for commands`;
+        : `Message ${target} — / for commands`;
     this.input.title = 'Enter sends, Shift+Enter adds a line; "/help" lists the commands';
   }
 
