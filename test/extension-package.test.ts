@@ -20,6 +20,8 @@ const REQUIRED = [
   'extension/package.json',
   'extension/readme.md',
   'extension/LICENSE.txt',
+  'extension/changelog.md',
+  'extension/media/icon.png',
   'extension/dist/extension.js',
   'extension/dist/extension-main.js',
   'extension/dist/extension-server.js',
@@ -93,6 +95,25 @@ describe('the packaged extension (.vsix)', () => {
     }
     // The webview runs in a browser sandbox: no require at all.
     assert.doesNotMatch(text('extension/dist/webview.js'), /\brequire\(\s*["']/);
+  });
+
+  test('ready for the Marketplace and Open VSX: a 128x128 PNG icon, the licence, categories, keywords, a banner, a changelog', () => {
+    const vsixManifest = text('extension.vsixmanifest');
+    const element = (name: string): string => new RegExp(`<${name}>([^<]*)</${name}>`).exec(vsixManifest)?.[1] ?? '';
+    assert.equal(element('Icon'), 'extension/media/icon.png');
+    assert.equal(element('License'), 'extension/LICENSE.txt');
+    assert.ok(element('Categories').length > 0, 'categories');
+    assert.ok(element('Tags').split(',').length >= 5, 'keywords');
+    assert.match(vsixManifest, /Id="Microsoft\.VisualStudio\.Services\.Branding\.Color" Value="#[0-9a-f]{6}"/i);
+
+    const entry = entries.find((e) => e.name === 'extension/media/icon.png')!;
+    const png = readZipEntry(zip, entry);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+    assert.equal(png.toString('latin1', 12, 16), 'IHDR');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
+
+    const { version } = JSON.parse(text('extension/package.json')) as { version: string };
+    assert.match(text('extension/changelog.md'), new RegExp(`^# Changelog\n[^]*^## ${version.replaceAll('.', '\\.')} `, 'm'));
   });
 
   test('a sensible size', () => {
