@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles each program into dist/ with esbuild. Usage: node scripts/build.mjs [--watch]
+// Bundles each program into dist/ with esbuild. Usage: node scripts/build.mjs [--watch] [--outdir DIR]
+// (--outdir: another folder than dist/, for a test that must not race another test's build of dist/)
 import { build, context } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,6 +9,9 @@ import { extensionBundle, nodeBundle } from './bundle-options.mjs';
 
 const require = createRequire(import.meta.url);
 const watch = process.argv.includes('--watch');
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag >= 0 ? process.argv[outdirFlag + 1] : 'dist';
+if (!outdir) throw new Error('--outdir needs a folder');
 
 /**
  * Code the extension loads only when it is needed, each bundled apart so that loading a bundle that uses it
@@ -45,7 +49,7 @@ const entries = [
 const options = {
   ...nodeBundle,
   entryPoints: entries,
-  outdir: 'dist',
+  outdir,
   sourcemap: true,
   logLevel: 'info',
   plugins: [deferredBundles],
@@ -71,7 +75,7 @@ const extensionOptions = {
 };
 const webviewOptions = {
   entryPoints: [{ in: 'src/webview/ui/main.ts', out: 'webview' }].filter((e) => existsSync(e.in)),
-  outdir: 'dist',
+  outdir,
   bundle: true,
   platform: 'browser',
   target: 'es2022',
@@ -82,14 +86,14 @@ const webviewOptions = {
 };
 
 // The embedded database is WebAssembly loaded from next to the script that runs it.
-mkdirSync('dist', { recursive: true });
+mkdirSync(outdir, { recursive: true });
 const wasm = join(dirname(require.resolve('node-sqlite3-wasm')), 'node-sqlite3-wasm.wasm');
-copyFileSync(wasm, 'dist/node-sqlite3-wasm.wasm');
+copyFileSync(wasm, join(outdir, 'node-sqlite3-wasm.wasm'));
 
 // The codicon font for the webview, served from the extension's own files.
-mkdirSync('dist/codicons', { recursive: true });
+mkdirSync(join(outdir, 'codicons'), { recursive: true });
 const codicons = join(dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
-for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join(codicons, file), join('dist/codicons', file));
+for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(join(codicons, file), join(outdir, 'codicons', file));
 
 const all = [options, extensionOptions, webviewOptions].filter((o) => o.entryPoints.length > 0);
 if (watch) {

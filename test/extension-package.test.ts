@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { canRequire, requiredModules } from './helpers/bundles';
 import { readZipEntries, readZipEntry, type ZipEntry } from './helpers/zip';
 
 // The .vsix as `npm run package` makes it (the same two scripts), written to a temporary directory.
@@ -20,6 +20,8 @@ const REQUIRED = [
   'extension/package.json',
   'extension/readme.md',
   'extension/LICENSE.txt',
+  'extension/changelog.md',
+  'extension/media/icon.png',
   'extension/dist/extension.js',
   'extension/dist/extension-main.js',
   'extension/dist/extension-server.js',
@@ -36,12 +38,6 @@ const REQUIRED = [
   'extension/media/walkthrough/sign-in.md',
   'extension/media/walkthrough/hello.md',
 ];
-
-/** Modules a bundle may still require: Node's own, the editor's API, and ws's optional helpers (it falls back without them). */
-const PROVIDED = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'vscode', 'bufferutil', 'utf-8-validate']);
-/** The store's way to start its worker from the sources (src/server/store/worker-store.ts), taken only when
- * dist/sqlite-worker.js is not beside the bundle; the package has it (REQUIRED). */
-const SOURCE_ONLY = new Set(['tsx/cjs']);
 
 function run(script: string, ...args: string[]): void {
   const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
@@ -90,16 +86,34 @@ describe('the packaged extension (.vsix)', () => {
 
   test('every bundle runs from the package alone: it requires only Node’s modules, vscode and the bundles beside it', () => {
     for (const bundle of ['extension', 'extension-main', 'extension-server', 'sqlite-worker', 'peer-listener', 'socket-io-client']) {
-      const code = text(`extension/dist/${bundle}.js`);
-      const required = new Set([...code.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!));
-      assert.ok(required.size > 0, `${bundle}.js: the search for require() finds something`);
+      const required = requiredModules(text(`extension/dist/${bundle}.js`));
+      assert.ok(required.length > 0, `${bundle}.js: the search for require() finds something`);
+      const beside = (file: string): boolean => entries.some((e) => e.name === `extension/dist/${file}`);
       for (const name of required) {
-        const beside = name.startsWith('./') && entries.some((e) => e.name === `extension/dist/${name.slice(2)}`);
-        assert.ok(PROVIDED.has(name) || SOURCE_ONLY.has(name) || beside, `${bundle}.js requires "${name}", which is not in the package`);
+        assert.ok(canRequire(name, beside, ['vscode']), `${bundle}.js requires "${name}", which is not in the package`);
       }
     }
     // The webview runs in a browser sandbox: no require at all.
     assert.doesNotMatch(text('extension/dist/webview.js'), /\brequire\(\s*["']/);
+  });
+
+  test('ready for the Marketplace and Open VSX: a 128x128 PNG icon, the licence, categories, keywords, a banner, a changelog', () => {
+    const vsixManifest = text('extension.vsixmanifest');
+    const element = (name: string): string => new RegExp(`<${name}>([^<]*)</${name}>`).exec(vsixManifest)?.[1] ?? '';
+    assert.equal(element('Icon'), 'extension/media/icon.png');
+    assert.equal(element('License'), 'extension/LICENSE.txt');
+    assert.ok(element('Categories').length > 0, 'categories');
+    assert.ok(element('Tags').split(',').length >= 5, 'keywords');
+    assert.match(vsixManifest, /Id="Microsoft\.VisualStudio\.Services\.Branding\.Color" Value="#[0-9a-f]{6}"/i);
+
+    const entry = entries.find((e) => e.name === 'extension/media/icon.png')!;
+    const png = readZipEntry(zip, entry);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG');
+    assert.equal(png.toString('latin1', 12, 16), 'IHDR');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
+
+    const { version } = JSON.parse(text('extension/package.json')) as { version: string };
+    assert.match(text('extension/changelog.md'), new RegExp(`^# Changelog\n[^]*^## ${version.replaceAll('.', '\\.')} `, 'm'));
   });
 
   test('a sensible size', () => {

@@ -3,7 +3,17 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 /** How long a test waits for something a program should print. */
 export const WAIT_MS = 15_000;
 
-/** One of our programs in a child process (run through tsx), fed through stdin, its output gathered. */
+/** How to start a program that is not one of our sources: an installed one, say, through npx. */
+export interface Launch {
+  command: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** In a process group of its own, which kill() ends as a whole: what it started too (npx's child). */
+  detached?: boolean;
+}
+
+/** One of our programs in a child process (run through tsx, or as `Launch` says), fed through stdin, its output gathered. */
 export class Program {
   readonly child: ChildProcessWithoutNullStreams;
   stdout = '';
@@ -11,12 +21,18 @@ export class Program {
   /** Resolves once the process has exited and its output has been read to the end. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private done = false;
+  private readonly group: boolean;
   /** waitFor looks at stdout from here on, so that the same text printed twice can be waited for twice. */
   private cursor = 0;
 
-  /** `env` adds to (or, with undefined, removes from) the test's own environment. */
-  constructor(entry: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { stdio: 'pipe', env: { ...process.env, ...env } });
+  /** `env` adds to (or, with undefined, removes from) the test's own environment; a `Launch` brings its own. */
+  constructor(entry: string | Launch, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+    const launch: Launch =
+      typeof entry === 'string'
+        ? { command: process.execPath, args: ['--import', 'tsx', entry, ...args], env: { ...process.env, ...env } }
+        : entry;
+    this.group = launch.detached === true;
+    this.child = spawn(launch.command, launch.args, { stdio: 'pipe', cwd: launch.cwd, env: launch.env, detached: launch.detached });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.child.stdin.on('error', () => {}); // writing after the process ended is the test's business, not a crash
@@ -90,6 +106,12 @@ export class Program {
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.group && this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, signal);
+      } catch {
+        // the whole group has ended
+      }
+    } else if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
   }
 }
