@@ -20,10 +20,12 @@ export interface CompletionResult {
 }
 
 /** Every name a command is typed as (aliases too), with its first usage line and summary. */
-const NAMES = COMMAND_HELP.filter((h) => !h.terminalOnly).map((h) => {
-  const name = h.usage.split(' ')[0]!;
-  return { name, usage: h.usage, summary: h.summary, takesArgs: h.usage.includes(' ') };
-}).filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
+const NAMES = COMMAND_HELP.filter((h) => !h.terminalOnly)
+  .map((h) => {
+    const name = h.usage.split(' ')[0]!;
+    return { name, usage: h.usage, summary: h.summary, takesArgs: h.usage.includes(' ') };
+  })
+  .filter((c, i, all) => all.findIndex((o) => o.name === c.name) === i);
 
 const MAX_ITEMS = 8;
 
