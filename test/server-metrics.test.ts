@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { io } from 'socket.io-client';
+import type { ParleyClient } from '../src/client/parley-client';
 import { ParleyRequestError } from '../src/client/request-error';
 import { collect, eventually, next, startServer, type TestServer } from './helpers/server';
 
@@ -24,6 +25,13 @@ async function scrape(srv: TestServer): Promise<Samples> {
 /** How much each sample named moved between two scrapes (0 for one missing from both). */
 function moved(before: Samples, after: Samples, ...names: string[]): Record<string, number> {
   return Object.fromEntries(names.map((name) => [name, (after.get(name) ?? 0) - (before.get(name) ?? 0)]));
+}
+
+/** The TCP socket under a client's WebSocket: pausing it makes a client that does not read. */
+function tcpOf(client: ParleyClient): { pause(): void; resume(): void } {
+  type Tcp = { pause(): void; resume(): void };
+  return (client as unknown as { socket: { io: { engine: { transport: { ws: { _socket: Tcp } } } } } }).socket.io.engine.transport.ws
+    ._socket;
 }
 
 async function rejects(promise: Promise<unknown>, code: string): Promise<void> {
@@ -154,6 +162,57 @@ describe('Prometheus metrics', () => {
     const left = await scrape(srv);
     assert.equal(left.get('parley_users_signed_in'), 0);
     assert.equal(left.get('parley_sessions'), 0);
+  });
+
+  test('replays at sign-in: sessions running and waiting, and the messages they still hold', async (t) => {
+    const srv = await startServer({ users: ['alice', 'bob', 'carol'], metrics: { port: 0 } });
+    t.after(() => srv.close());
+    // About 20 MB: more than the kernel's socket buffers on loopback take from a client that does not read.
+    await Promise.all(
+      Array.from({ length: 5000 }, (_, i) =>
+        srv.server.store.saveMessage({ from: 'alice', kind: 'direct', body: `${i} ${'x'.repeat(3900)}`, sentAt: i, recipients: ['bob'] }),
+      ),
+    );
+    const carol = await srv.signIn('carol');
+    // Three windows of bob's that do not read: two replay (a user's most at once), the third waits its turn.
+    const windows: ParleyClient[] = [];
+    for (let i = 0; i < 3; i++) {
+      const bob = await srv.connect();
+      await bob.login('bob', 'bob-pw');
+      tcpOf(bob).pause();
+      windows.push(bob);
+    }
+    // Until the replays are stuck: the same backlog, scrape after scrape, with two running.
+    let stuck: Samples = new Map();
+    let still = 0;
+    await eventually(
+      async () => {
+        const now = await scrape(srv);
+        const same = now.get('parley_replay_backlog_messages') === stuck.get('parley_replay_backlog_messages');
+        still = same && now.get('parley_replays{state="running"}') === 2 ? still + 1 : 0;
+        stuck = now;
+        return still >= 20;
+      },
+      20_000,
+      'the replays to wait for their clients',
+    );
+    assert.equal(stuck.get('parley_replays{state="waiting"}'), 1);
+    // What a replay has read and not sent yet: at most the rest of a page (it may also wait on a page's last packets).
+    const backlog = stuck.get('parley_replay_backlog_messages') ?? 0;
+    assert.ok(backlog <= 2 * 100, `at most a page per running replay (${backlog})`);
+    // A live message to bob meanwhile is held by each of his windows, the waiting one too, until its replay ends.
+    await carol.message('bob', 'live');
+    const held = await scrape(srv);
+    assert.equal(held.get('parley_replay_backlog_messages'), backlog + 3);
+
+    for (const bob of windows) tcpOf(bob).resume();
+    await eventually(async () => (await scrape(srv)).get('parley_replays{state="running"}') === 0, 60_000, 'the replays to end');
+    const done = await scrape(srv);
+    assert.equal(done.get('parley_replays{state="waiting"}'), 0);
+    assert.equal(done.get('parley_replay_backlog_messages'), 0);
+    // The two windows that replayed first got all 5 000 and the live one; the third, what they had not acknowledged yet.
+    const delivered = done.get('parley_messages_delivered_total{kind="direct"}') ?? 0;
+    assert.ok(delivered >= 2 * 5001 && delivered <= 3 * 5001, `${delivered} delivered`);
   });
 
   test('each server counts its own; only /metrics is served; the port closes with the server', async (t) => {
