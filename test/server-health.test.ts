@@ -94,7 +94,8 @@ describe('health probes on the server port', () => {
       JSON.stringify({ credentialsFile: credentials, scryptCost: TEST_SCRYPT }),
     ]);
     t.after(() => server.kill());
-    const [, url] = (await server.waitFor(/url (\S+)/)) as unknown as [string, string];
+    // A process of its own through tsx: slow to start on a busy machine.
+    const url = (await server.waitFor(/url (\S+)/, 60_000))[1]!;
     const alice = new ParleyClient(url, { requestTimeoutMs: 3000 });
     t.after(() => alice.close());
     await alice.connect();

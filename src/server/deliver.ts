@@ -10,8 +10,9 @@ const everyone = (): boolean => true;
 
 /**
  * Sends a message to every session of `users` that `admits` (by default all) but `skip`, and returns how many it
- * reached; counts in `delivered` those it was written to now (a replaying session counts it when its replay does). To many sessions it goes through their rooms, encoded once (sessions still replaying hold it instead,
+ * reached. To many sessions it goes through their rooms, encoded once (sessions still replaying hold it instead,
  * so that it does not overtake what they replay); to a few, one by one, which costs less than a room broadcast.
+ * `delivered` counts the sessions it was written to now; a replaying session counts it when its replay sends it.
  */
 export function deliver(
   presence: Presence<Connection>,

@@ -1,5 +1,4 @@
-import { failure, type Reply, type ReplyTo } from '../protocol';
-import type { ErrorCode } from '../protocol';
+import { failure, type ErrorCode, type Reply, type ReplyTo } from '../protocol';
 import type { AcknowledgementOutcome } from './acknowledgements';
 import type { Connection } from './connection';
 import type { Tally } from './meter';
