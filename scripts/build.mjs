@@ -60,6 +60,7 @@ const options = {
 const extensionOptions = {
   ...options,
   ...extensionBundle,
+  plugins: [...options.plugins, ...extensionBundle.plugins],
   entryPoints: [
     // The activation entry, and the extension it loads at the first view or command.
     { in: 'src/extension/extension.ts', out: 'extension' },

@@ -1,5 +1,32 @@
 // How the programs are bundled for Node (scripts/build.mjs). The bench's reference extensions are bundled as
 // Parley's extension is, so that their activation compares with its.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Modules only the standalone server loads, with import(), for what the editor's local server never does
+ * (metrics): in the extension's bundles each is a module that throws, so that neither it nor the packages it
+ * brings (prom-client) are in them. test/extension-activation.test.ts checks.
+ */
+export const SERVER_ONLY = ['src/server/metrics.ts'];
+
+const serverOnly = {
+  name: 'server-only',
+  setup(build) {
+    const modules = new Set(SERVER_ONLY.map((file) => resolve(ROOT, file)));
+    build.onResolve({ filter: /^\./ }, (args) =>
+      args.kind === 'dynamic-import' && modules.has(`${resolve(args.resolveDir, args.path)}.ts`)
+        ? { path: args.path, namespace: 'server-only' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'server-only' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the editor's local server`)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 export const nodeBundle = {
   bundle: true,
@@ -19,4 +46,5 @@ export const extensionBundle = {
   // What ships in the .vsix: minified (names kept for readable stack traces); the source maps stay out of it.
   minify: true,
   keepNames: true,
+  plugins: [serverOnly],
 };

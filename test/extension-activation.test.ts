@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { build, type Metafile } from 'esbuild';
-import { extensionBundle } from '../scripts/bundle-options.mjs';
+import { SERVER_ONLY, extensionBundle } from '../scripts/bundle-options.mjs';
 import { isUsername } from '../src/protocol/limits';
 import { usernameSchema } from '../src/protocol/schemas';
 
@@ -15,6 +15,11 @@ const ENTRY = 'src/extension/extension.ts';
 const AT_ACTIVATION = [ENTRY, 'src/extension/host/stand-ins.ts', 'src/extension/core/view-ids.ts'];
 /** dist/extension-main.js, loaded by the first view shown or command run. */
 const MAIN = 'src/extension/host/parley-extension.ts';
+
+/** dist/extension-server.js, the editor's local server. */
+const LOCAL_SERVER = 'src/extension/local-server-bundle.ts';
+/** The standalone server's own packages, which no bundle of the extension may hold (see SERVER_ONLY). */
+const SERVER_ONLY_PACKAGES = ['node_modules/prom-client/'];
 
 /** Loaded at the first sign-in or private chat, never by the first view. */
 const DEFERRED = [
@@ -65,6 +70,19 @@ describe('what activation loads', () => {
       );
       const eager = [...atLoad].filter((f) => f.startsWith(prefix));
       assert.deepEqual(eager, [], `${prefix} is loaded by the first view`);
+    }
+  });
+
+  test('the local server, without the standalone server’s own modules and packages (metrics)', async () => {
+    const meta = await metafile(LOCAL_SERVER);
+    const inputs = Object.keys(meta.inputs);
+    assert.ok(inputs.includes('src/server/server.ts'), 'the bundle holds the server');
+    for (const prefix of [...SERVER_ONLY, ...SERVER_ONLY_PACKAGES]) {
+      assert.deepEqual(
+        inputs.filter((f) => f.startsWith(prefix)),
+        [],
+        `${prefix} is in the extension`,
+      );
     }
   });
 

@@ -18,6 +18,7 @@ import type { Clock } from './clock';
 import type { Connection } from './connection';
 import { deliver } from './deliver';
 import { KeyedRate } from './keyed-rate';
+import type { Meter } from './meter';
 import type { Presence } from './presence';
 import type { Store, StoredChannelState } from './store/store';
 
@@ -48,6 +49,7 @@ export interface ChannelServiceDeps {
   /** Default: LIMITS.channelChangeBurst, and one every LIMITS.channelChangeEverySeconds. */
   changeRate?: { burst: number; perSecond: number };
   clock: Clock;
+  meter: Meter;
 }
 
 /**
@@ -243,6 +245,7 @@ export class ChannelService {
       });
       const { message } = saved;
       if (message.kind !== 'channel' || message.seq === undefined || message.channel !== name) return reusedClientMsgId();
+      if (!saved.duplicate) this.deps.meter.stored.add('channel');
       const delivered = saved.duplicate ? 0 : this.deliverPost(message, channel, conn);
       return { ok: true, id: message.id, seq: message.seq, sentAt: message.sentAt, delivered };
     },
@@ -332,7 +335,7 @@ export class ChannelService {
     const { presence, blocks } = this.deps;
     const from = message.from;
     const users = this.deps.channels.membersOf(channel).filter((u) => presence.isOnline(u) && !blocks.between(from, u));
-    return deliver(presence, message, users, conn, speaksChannels);
+    return deliver(presence, message, users, conn, this.deps.meter.delivered, speaksChannels);
   }
 
   /** The members `@name`d in `body`, each once, but the sender. A name followed by `.` or `-` (the end of a sentence) still counts. */

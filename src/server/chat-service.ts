@@ -16,6 +16,7 @@ import { userRoom, type Connection } from './connection';
 import { deliver } from './deliver';
 import type { KeyedRate } from './keyed-rate';
 import type { Logger } from './log';
+import type { Meter } from './meter';
 import type { Timings } from './options';
 import type { Presence } from './presence';
 import { IdleStatus } from './idle-status';
@@ -52,6 +53,7 @@ export interface ChatServiceDeps {
   tickets: TicketIssuer;
   /** Lockout and the bounds on password checks that every `login` passes first. */
   gate: SignInGate;
+  meter: Meter;
 }
 
 /** The message center's rules: what each request does. Transport, validation and limits live in server.ts. */
@@ -60,7 +62,8 @@ export class ChatService {
   readonly acknowledgements: AcknowledgementBatcher;
   private readonly privateChat: PrivateChat;
   private readonly tokens: SessionTokens;
-  private readonly replayTurns = new ReplayTurns(REPLAYS_PER_USER);
+  /** Read by the metrics. */
+  readonly replayTurns = new ReplayTurns(REPLAYS_PER_USER);
   private readonly idle: IdleStatus;
 
   constructor(private readonly deps: ChatServiceDeps) {
@@ -264,7 +267,7 @@ export class ChatService {
     conn.idle = false;
     void conn.socket.join(userRoom(username));
     conn.lastCommandAt = this.deps.clock();
-    const replay = conn.beginReplay(username);
+    const replay = conn.beginReplay(username, this.deps.meter.delivered);
     // A new session is not idle: an idle user who opens one is back.
     const first = this.idle.around(username, () => this.deps.presence.add(username, conn));
     this.deps.feed.signedIn(conn);
@@ -369,8 +372,9 @@ export class ChatService {
     );
     // The sender's other windows show what was sent from this one; recipients whose queue was full get nothing.
     if (saved.message && !saved.duplicate) {
+      this.deps.meter.stored.add(m.kind);
       const to = saved.full.length ? m.recipients.filter((u) => !saved.full.includes(u)) : m.recipients;
-      deliver(this.deps.presence, saved.message, [...to, from], conn);
+      deliver(this.deps.presence, saved.message, [...to, from], conn, this.deps.meter.delivered);
     }
     return saved;
   }

@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
-import type { ChatMessage, ClientToServerEvents, ServerToClientEvents } from '../protocol';
+import type { ChatMessage, ClientToServerEvents, MessageKind, ServerToClientEvents } from '../protocol';
 import { TokenBucket } from '../protocol/token-bucket';
+import type { Tally } from './meter';
 import { Replay } from './replay';
 
 export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -113,9 +114,17 @@ export class Connection {
     else this.socket.emit('message', message);
   }
 
-  /** Live messages are held from now until the replay returned ends (see finishReplay). */
-  beginReplay(user: string): Replay {
-    return (this.replay = new Replay(user, (message) => this.socket.emit('message', message)));
+  /** Live messages are held from now until the replay returned ends (see finishReplay); what it sends counts in `delivered`. */
+  beginReplay(user: string, delivered: Tally<MessageKind>): Replay {
+    return (this.replay = new Replay(user, (message) => {
+      this.socket.emit('message', message);
+      delivered.add(message.kind);
+    }));
+  }
+
+  /** Messages this session's replay holds: read from the store and not sent yet, or live ones held until it ends. */
+  get replayBacklog(): number {
+    return this.replay?.backlog ?? 0;
   }
 
   /** Whether `replay` is still this connection's (not ended, nor replaced by a later sign-in). */

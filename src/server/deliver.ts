@@ -1,5 +1,6 @@
-import type { ChatMessage } from '../protocol';
+import type { ChatMessage, MessageKind } from '../protocol';
 import { userRoom, type Connection } from './connection';
+import type { Tally } from './meter';
 import type { Presence } from './presence';
 
 /** Up to this many sessions, a message is sent to each rather than through rooms. */
@@ -11,12 +12,14 @@ const everyone = (): boolean => true;
  * Sends a message to every session of `users` that `admits` (by default all) but `skip`, and returns how many it
  * reached. To many sessions it goes through their rooms, encoded once (sessions still replaying hold it instead,
  * so that it does not overtake what they replay); to a few, one by one, which costs less than a room broadcast.
+ * `delivered` counts the sessions it was written to now; a replaying session counts it when its replay sends it.
  */
 export function deliver(
   presence: Presence<Connection>,
   message: ChatMessage,
   users: readonly string[],
   skip: Connection,
+  delivered: Tally<MessageKind>,
   admits: (session: Connection) => boolean = everyone,
 ): number {
   const live: Connection[] = [];
@@ -38,5 +41,6 @@ export function deliver(
   }
   if (live.length <= FEW_SESSIONS) for (const session of live) session.send(message);
   else skip.socket.nsp.to(users.map(userRoom)).except(except).emit('message', message);
+  if (live.length > 0) delivered.add(message.kind, live.length);
   return held + live.length;
 }

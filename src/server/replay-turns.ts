@@ -19,6 +19,17 @@ export class ReplayTurns {
 
   constructor(private readonly perUser: number) {}
 
+  /** Replays running, and waiting for their turn, across all users. */
+  counts(): { running: number; waiting: number } {
+    let running = 0;
+    let waiting = 0;
+    for (const line of this.lines.values()) {
+      running += line.running;
+      waiting += line.waiting.length;
+    }
+    return { running, waiting };
+  }
+
   enter(user: string): ReplayTurn {
     const line = this.lines.get(user) ?? { running: 0, waiting: [] };
     this.lines.set(user, line);

@@ -33,6 +33,8 @@ export class Replay {
   private held: ChatMessage[] = [];
   /** The newest id a page has sent. */
   private last = 0;
+  /** Messages of the last page read that it has not sent yet. */
+  private unsent = 0;
 
   constructor(
     private readonly user: string,
@@ -46,6 +48,11 @@ export class Replay {
 
   hold(message: ChatMessage): void {
     this.held.push(message);
+  }
+
+  /** Messages read or held and not sent yet. */
+  get backlog(): number {
+    return this.unsent + this.held.length;
   }
 
   /**
@@ -62,6 +69,7 @@ export class Replay {
     for (let i = 0; i < count; i++) this.emit(messages[i]!);
     this.last = messages[count - 1]?.id ?? this.last;
     if (this.held.length > 0) this.held = this.held.filter((m) => !this.covered(m));
+    this.unsent = messages.length - count;
     return messages.slice(count);
   }
 

@@ -1,6 +1,7 @@
-import { failure, type Reply, type ReplyTo } from '../protocol';
+import { failure, type ErrorCode, type Reply, type ReplyTo } from '../protocol';
 import type { AcknowledgementOutcome } from './acknowledgements';
 import type { Connection } from './connection';
+import type { Tally } from './meter';
 
 /** Work a handler leaves for after its reply, e.g. replaying stored messages after a sign-in. */
 export type Task = () => void | Promise<void>;
@@ -23,9 +24,12 @@ export class Request implements AcknowledgementOutcome {
     readonly event: string,
     /** Without one (allowed for `received` only), a success needs no answer and a failure becomes a protocolError. */
     private readonly ack: ((reply: Reply) => void) | undefined,
+    /** Where failures are counted, by code. */
+    private readonly errors: Tally<ErrorCode>,
   ) {}
 
   reply(reply: Reply): void {
+    if (!reply.ok) this.errors.add(reply.error.code);
     if (this.ack) this.ack(reply);
     else if (!reply.ok) this.conn.socket.emit('protocolError', { ...reply.error, event: this.event });
   }

@@ -25,11 +25,13 @@ import { ChannelService } from './channel-service';
 import { Channels } from './channels';
 import { ChatService, type Handler } from './chat-service';
 import { ClientAddresses, isLoopback } from './client-address';
+import { healthProbes } from './health';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { Counts } from './counts';
 import { KeyedRate } from './keyed-rate';
 import { streamLogger, type Logger } from './log';
+import { Meter } from './meter';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_MAX_PENDING_PER_SENDER,
@@ -63,6 +65,8 @@ export interface ParleyServer {
   urls(): string[];
   /** Tells every client, disconnects them and flushes storage. Safe to call twice. */
   close(): Promise<void>;
+  /** Where Prometheus scrapes the metrics once listening (`ServerOptions.metrics`); undefined without them. */
+  metricsUrl(): string | undefined;
   readonly accounts: Accounts;
   readonly store: Store;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
@@ -74,10 +78,21 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const log = options.log ?? streamLogger();
   const timings = { ...DEFAULT_TIMINGS, ...options.timings };
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
-  const allowRequest = refuseForeignOrigins(options.allowedOrigins ?? [], originRefusal); // throws before anything is opened
+  const meter = new Meter();
+  const refuseOrigins = refuseForeignOrigins(options.allowedOrigins ?? [], originRefusal); // throws before anything is opened
+  const allowRequest: typeof refuseOrigins = (req, callback) =>
+    refuseOrigins(req, (message, success) => {
+      if (!success) meter.refused.add('origin');
+      callback(message, success);
+    });
   const addresses = new ClientAddresses(options.trustProxy);
+  // Loaded only when asked for, so that prom-client stays out of the editor's local server (see scripts/bundle-options.mjs).
+  const metricsModule = options.metrics && (await import('./metrics'));
+  let closing: Promise<void> | undefined;
+  // Asked only once the server listens, after the store has opened.
+  const probes = healthProbes(() => (closing ? { ok: false, reason: 'the server is shutting down' } : store.health()), notFound);
   // Before the store opens, so that a certificate that does not load stops the start with nothing to undo.
-  const tls = options.tls && createTlsServer(options.tls, log, notFound, timings.requestHeadersTimeoutMs);
+  const tls = options.tls && createTlsServer(options.tls, log, probes, timings.requestHeadersTimeoutMs);
   let store: Store;
   try {
     store = options.store ?? (await openStoreFor(options.dataDir, log));
@@ -105,7 +120,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   );
   const blocks = new Blocks(await store.listBlocks());
   const channels = new Channels(await store.listChannels(), accounts);
-  const http: HttpServer = tls ? tls.server : createServer(notFound);
+  const http: HttpServer = tls ? tls.server : createServer(probes);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(http, {
     ...engineOptions(timings),
     allowRequest,
@@ -122,6 +137,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     (address) => addresses.isTrusted(address),
     clock,
     log,
+    meter.refused,
   );
   // First of the checks: from here on, handshake.address is the client's own (see client-address.ts), for every check and for the session.
   io.use((socket, next) => {
@@ -129,7 +145,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     next();
   });
 
-  const gate = new SignInGate({ accounts, clock, log }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
+  const gate = new SignInGate({ accounts, clock, log, meter }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const sendRate = new KeyedRate(options.sendRate ?? rate);
   const service = new ChatService({
@@ -146,6 +162,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     log,
     tickets: new TicketIssuer(clock, timings.ticketTtlMs),
     gate,
+    meter,
   });
 
   const channelService = new ChannelService({
@@ -157,6 +174,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     sendRate,
     ...(options.channelChangeRate && { changeRate: options.channelChangeRate }),
     clock,
+    meter,
   });
   const handlers: { [E in RequestName]: Handler<E> } = {
     ...service.handlers,
@@ -168,13 +186,18 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const connections = new Set<Connection>();
   const coalescer = new WriteCoalescer();
   const perAddress = new Counts();
-  const guard = new TransportGuard(io, { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs }, clock, (transport) =>
-    addresses.resolve(transport.remoteAddress, transport.request.headers['x-forwarded-for']),
+  const guard = new TransportGuard(
+    io,
+    { maxPerAddress, signInDeadlineMs: timings.signInDeadlineMs },
+    clock,
+    (transport) => addresses.resolve(transport.remoteAddress, transport.request.headers['x-forwarded-for']),
+    meter.refused,
   );
 
   io.use((socket, next) => {
     const version = (socket.handshake.auth as { protocol?: unknown }).protocol;
     if (typeof version === 'number' && SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return next();
+    meter.refused.add('version');
     next(
       handshakeRefusal(
         `This server speaks Parley protocol ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${JSON.stringify(version ?? null)}. Update the client.`,
@@ -188,6 +211,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   io.use((socket, next) => {
     const address = socket.handshake.address;
     if (perAddress.of(address) >= maxPerAddress) {
+      meter.refused.add('per-address');
       return next(
         handshakeRefusal(tooManyConnections(address, maxPerAddress), {
           code: 'RATE_LIMITED',
@@ -239,7 +263,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
 
     socket.onAny((event: string, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (reply: Reply) => void) : undefined;
-      const request = new Request(conn, event, ack);
+      const request = new Request(conn, event, ack, meter.errors);
+      meter.requests.add(isRequestName(event) ? event : 'unknown');
       if (!conn.bucket.take(clock()))
         return request.reply(failure('RATE_LIMITED', 'Too many requests; slow down and try again in a moment.'));
       if (!isRequestName(event)) return request.reply(failure('UNKNOWN_EVENT', `Unknown event "${event}".`));
@@ -286,13 +311,34 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   }, timings.sweepIntervalMs);
   sweep.unref();
 
-  let closing: Promise<void> | undefined;
+  const metrics = metricsModule?.createMetricsServer(options.metrics!, {
+    meter,
+    store,
+    connections: () => connections.size,
+    users: () => presence.online().length,
+    sessions: () => {
+      let signedIn = 0;
+      for (const conn of connections) if (conn.user !== undefined) signedIn++;
+      return signedIn;
+    },
+    replays: () => {
+      let backlog = 0;
+      for (const conn of connections) backlog += conn.replayBacklog;
+      return { ...service.replayTurns.counts(), backlog };
+    },
+  });
+
   return {
     accounts,
     store,
     io,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    metricsUrl: () => metrics?.url(),
+    listen: async () => {
+      if (metrics) {
+        const { address, port } = await metrics.listen();
+        log.info('metrics listening', { address, port });
+      }
+      return new Promise((resolve, reject) => {
         http.once('error', reject);
         http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
           http.off('error', reject);
@@ -311,7 +357,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
           }
           resolve(address);
         });
-      }),
+      });
+    },
     urls: () => {
       const address = http.address();
       if (!address || typeof address === 'string') return [];
@@ -321,6 +368,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     close: () =>
       (closing ??= (async () => {
         clearInterval(sweep);
+        await metrics?.close();
         tls?.stop();
         feed.dispose(); // everyone is leaving: nobody needs to hear who
         for (const conn of [...connections]) service.signOut(conn, 'shutdown', 'The server is shutting down.');

@@ -6,6 +6,7 @@ import { KeyedRate } from './keyed-rate';
 import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
 import { LoginThrottle, keyOf } from './login-throttle';
+import type { Meter } from './meter';
 import type { SignInLimits, Timings } from './options';
 
 /**
@@ -24,7 +25,7 @@ export class SignInGate {
   private readonly signedInBefore = new RecentPairs(KNOWN_PAIRS, KNOWN_FOR_MS);
 
   constructor(
-    private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
+    private readonly deps: { accounts: Accounts; clock: Clock; log: Logger; meter: Meter },
     timings: Pick<Timings, 'maxLoginFailures' | 'blockMs'>,
     limits: SignInLimits,
   ) {
@@ -81,7 +82,10 @@ export class SignInGate {
       this.failures.take(address, deps.clock());
       const { attemptsLeft, lockedForMs } = throttle.fail(username, address, deps.clock());
       this.warnings.warn('failed login', address, { username, attemptsLeft });
-      if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
+      if (lockedForMs > 0) {
+        deps.meter.lockouts++;
+        return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
+      }
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
     throttle.succeed(username, address);

@@ -4,6 +4,7 @@ import type { Clock } from './clock';
 import { Counts } from './counts';
 import type { Logger } from './log';
 import { LogLimiter } from './log-limiter';
+import type { RefusalReason, Tally } from './meter';
 
 /**
  * TCP connections an address may hold beyond its connections limit: a client past that limit still
@@ -36,14 +37,16 @@ export class TcpGuard {
     private readonly exempt: (address: string) => boolean,
     clock: Clock,
     log: Logger,
+    private readonly refused: Tally<RefusalReason>,
   ) {
     this.warnings = new LogLimiter(log, clock);
     if (limits.maxConnections !== undefined) server.maxConnections = limits.maxConnections;
-    server.on('drop', (dropped?: { remoteAddress?: string }) =>
+    server.on('drop', (dropped?: { remoteAddress?: string }) => {
+      refused.add('tcp-total');
       this.warnings.warn('refused a connection: the server holds its most open connections', dropped?.remoteAddress ?? 'unknown', {
         max: limits.maxConnections,
-      }),
-    );
+      });
+    });
     server.on('connection', (socket: Socket) => this.accepted(socket));
 
     // Node's own checks, read when the server starts listening (how often is missing from its types); the TLS
@@ -70,6 +73,7 @@ export class TcpGuard {
     const open = this.perAddress.add(address);
     socket.once('close', () => this.perAddress.release(address));
     if (open > this.limits.maxPerAddress) {
+      this.refused.add('tcp-per-address');
       this.warnings.warn('refused a connection: its address holds its most open connections', address, { max: this.limits.maxPerAddress });
       socket.destroy();
     }

@@ -2,6 +2,7 @@ import type { Server } from 'socket.io';
 import type { Clock } from './clock';
 import { Counts } from './counts';
 import type { ParleySocket } from './connection';
+import type { RefusalReason, Tally } from './meter';
 
 type Transport = ParleySocket['conn'];
 
@@ -25,6 +26,7 @@ export class TransportGuard {
     private readonly clock: Clock,
     /** The client's address (behind a trusted proxy, the one it forwards; see client-address.ts). */
     private readonly addressOf: (transport: Transport) => string,
+    private readonly refused: Tally<RefusalReason>,
   ) {
     io.engine.on('connection', (transport: Transport) => this.opened(transport));
   }
@@ -37,6 +39,7 @@ export class TransportGuard {
       this.perAddress.release(address);
     });
     if (open > this.limits.maxPerAddress) {
+      this.refused.add('per-address');
       return close(transport, { message: tooManyConnections(address, this.limits.maxPerAddress), data: { code: 'RATE_LIMITED' } });
     }
     this.unsigned.set(transport, { openedAt: this.clock() });

@@ -1,5 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { Database } from 'node-sqlite3-wasm';
+import { errorMessage } from '../../protocol/errors';
 import { Prepared } from './sqlite-prepared';
+import type { CommitOutcome } from './store';
 
 /** A batch this big is committed at once instead of waiting for the timer. */
 const MAX_BATCH = 512;
@@ -32,6 +35,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Database,
     private readonly maxDelayMs: number,
+    /** Hears of each batch's commit, before its writes are settled. */
+    private readonly committed: (outcome: CommitOutcome) => void = () => {},
   ) {
     const entries = Object.entries(TRANSACTION_SQL).map(([name, sql]) => [name, new Prepared(db, sql)] as const);
     this.stmts = Object.fromEntries(entries) as Record<keyof typeof TRANSACTION_SQL, Prepared>;
@@ -70,9 +75,11 @@ export class GroupCommit {
     if (batch.length === 0) return;
 
     let settlers: (() => void)[];
+    const start = performance.now();
     try {
       settlers = this.commitBatch(batch, false) ?? this.commitBatch(batch, true) ?? [];
     } catch (error) {
+      this.committed({ ok: false, seconds: (performance.now() - start) / 1000, error: errorMessage(error) });
       for (const write of batch) write.reject(error);
       try {
         if (this.db.inTransaction) this.stmts.rollback.run();
@@ -81,6 +88,7 @@ export class GroupCommit {
       }
       return;
     }
+    this.committed({ ok: true, seconds: (performance.now() - start) / 1000 });
     for (const settle of settlers) settle();
   }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Database, type SQLiteValue } from 'node-sqlite3-wasm';
 import type { ChatMessage } from '../../protocol';
+import { CommitWatch } from './commit-watch';
 import { claimDataDir } from './data-dir';
 import { GroupCommit } from './group-commit';
 import { migrate } from './sqlite-migrations';
@@ -11,6 +12,7 @@ import { int, text, toChannelState, toMessage, toSessionToken, toStoredChannel, 
 import type {
   Acknowledgement,
   ChannelHistoryQuery,
+  CommitOutcome,
   HistoryQuery,
   NewChannel,
   NewChannelMessage,
@@ -24,6 +26,7 @@ import type {
   StoredChannel,
   StoredChannelState,
   StoredDirectState,
+  StoreHealth,
   UserRecord,
 } from './store';
 
@@ -85,6 +88,7 @@ type Statements = Record<QueryName, Prepared>;
 export class SqliteStore implements Store {
   private readonly stmts: Statements;
   private readonly commits: GroupCommit;
+  private readonly watch = new CommitWatch();
   private closed = false;
 
   constructor(
@@ -95,7 +99,15 @@ export class SqliteStore implements Store {
   ) {
     const entries = Object.entries(SQL).map(([name, sql]) => [name, new Prepared(db, sql)] as const);
     this.stmts = Object.fromEntries(entries) as Statements;
-    this.commits = new GroupCommit(db, maxDelayMs);
+    this.commits = new GroupCommit(db, maxDelayMs, this.watch.committed);
+  }
+
+  health(): StoreHealth {
+    return this.watch.health(this.closed ? 'the store is closed' : undefined);
+  }
+
+  onCommit(listener: (commit: CommitOutcome) => void): void {
+    this.watch.listen(listener);
   }
 
   getUser(username: string): Promise<UserRecord | undefined> {

@@ -2,6 +2,7 @@
 // its writes and every fsync run off the server's event loop. See ./worker-store.ts for the other side.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openClaimedSqliteStore, type SqliteStore } from './sqlite-store';
+import type { CommitOutcome } from './store';
 import type { CallResult, FromWorker, StoreCall, ToWorker, WorkerInit } from './worker-protocol';
 import { errorMessage } from '../../protocol/errors';
 
@@ -23,15 +24,22 @@ try {
 // A commit settles its whole batch at once; the results go out together as soon as they have all
 // settled (at the end of that microtask queue). Waiting for the next turn instead could mean waiting
 // for the next commit: the calls that arrive first can fill a batch of their own.
+// Each commit's outcome goes with the results it settled, for the main thread's readiness and metrics.
 let results: CallResult[] = [];
+let commits: CommitOutcome[] = [];
 const sendResults = (): void => {
-  post({ type: 'results', results });
+  post({ type: 'results', results, ...(commits.length > 0 && { commits }) });
   results = [];
+  commits = [];
 };
 const settle = (result: CallResult): void => {
-  if (results.length === 0) queueMicrotask(sendResults);
+  if (results.length === 0 && commits.length === 0) queueMicrotask(sendResults);
   results.push(result);
 };
+store.onCommit((commit) => {
+  if (results.length === 0 && commits.length === 0) queueMicrotask(sendResults);
+  commits.push(commit);
+});
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'close') {

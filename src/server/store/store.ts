@@ -124,6 +124,17 @@ export interface StoredDirectState {
   unread: number;
 }
 
+/** One commit of queued writes: how long it took (BEGIN to COMMIT, its fsync included) and whether it went through. */
+export interface CommitOutcome {
+  ok: boolean;
+  seconds: number;
+  /** Why it failed (SQLite's message), when it did. */
+  error?: string;
+}
+
+/** Whether the store can be written now: open, and its last commit went through (or none has been made yet). */
+export type StoreHealth = { ok: true } | { ok: false; reason: string };
+
 /**
  * Everything the message center keeps. Writes resolve only once they are durable on disk:
  * the server acknowledges a message to its sender after `saveMessage` resolves.
@@ -197,6 +208,11 @@ export interface Store {
   deleteSessionToken(tokenHash: string): Promise<void>;
   /** Revokes every token of a user (password change); returns how many there were. */
   deleteSessionTokensOf(username: string): Promise<number>;
+
+  /** From what the store already knows, without touching its files (readiness probes call it). */
+  health(): StoreHealth;
+  /** Tells `listener` of every commit from now on, as it happens (for metrics). */
+  onCommit(listener: (commit: CommitOutcome) => void): void;
 
   /** Flushes pending writes and releases the files. */
   close(): Promise<void>;

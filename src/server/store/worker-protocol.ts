@@ -1,5 +1,5 @@
 import type { SqliteStoreOptions } from './sqlite-store';
-import type { Store } from './store';
+import type { CommitOutcome, Store } from './store';
 
 /** What the main thread passes to a store worker as `workerData`. */
 export interface WorkerInit {
@@ -8,8 +8,8 @@ export interface WorkerInit {
   options: SqliteStoreOptions;
 }
 
-/** The Store methods a worker runs for the main thread (close is a message of its own). */
-export type StoreMethod = Exclude<keyof Store, 'close'>;
+/** The Store methods a worker runs for the main thread (close is a message of its own; the others are the main thread's own). */
+export type StoreMethod = Exclude<keyof Store, 'close' | 'health' | 'onCommit'>;
 
 export interface StoreCall<M extends StoreMethod = StoreMethod> {
   id: number;
@@ -21,4 +21,6 @@ export type ToWorker = { type: 'calls'; calls: StoreCall[] } | { type: 'close'; 
 
 export type CallResult = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
 
-export type FromWorker = { type: 'ready' } | { type: 'failed'; message: string } | { type: 'results'; results: CallResult[] };
+/** `commits`: those made since the last results, which settled these (sent only when there were some). */
+export type FromWorker =
+  { type: 'ready' } | { type: 'failed'; message: string } | { type: 'results'; results: CallResult[]; commits?: CommitOutcome[] };

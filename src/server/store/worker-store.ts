@@ -3,8 +3,9 @@ import path from 'node:path';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { SqliteStoreOptions } from './sqlite-store';
+import { CommitWatch } from './commit-watch';
 import { claimDataDir } from './data-dir';
-import type { Store } from './store';
+import type { CommitOutcome, Store, StoreHealth } from './store';
 import type { FromWorker, StoreCall, StoreMethod, ToWorker, WorkerInit } from './worker-protocol';
 
 /**
@@ -88,6 +89,7 @@ class WorkerStore implements Store {
   private restarts: number[] = [];
   private broken: Error | undefined;
   private closing: Promise<void> | undefined;
+  private readonly watch = new CommitWatch();
 
   constructor(
     private worker: Worker,
@@ -134,6 +136,15 @@ class WorkerStore implements Store {
     return this.init.dir;
   }
 
+  health(): StoreHealth {
+    // Said on the server's public port (/readyz): no path in it.
+    return this.watch.health(this.closing ? 'the store is closed' : this.broken && 'the store thread keeps stopping');
+  }
+
+  onCommit(listener: (commit: CommitOutcome) => void): void {
+    this.watch.listen(listener);
+  }
+
   private attach(worker: Worker): void {
     worker.on('message', (message: FromWorker) => {
       if (worker !== this.worker) return;
@@ -142,6 +153,7 @@ class WorkerStore implements Store {
       if (message.type === 'failed') {
         this.lost(worker, new Error(`the store worker could not open ${this.dir} again: ${message.message}`));
       } else {
+        for (const commit of message.commits ?? []) this.watch.committed(commit);
         for (const result of message.results) {
           const waiting = this.waiting.get(result.id);
           this.waiting.delete(result.id);
