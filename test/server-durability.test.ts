@@ -152,10 +152,11 @@ describe('durability', () => {
     });
   }
 
-  test('the server carries on when its store thread dies: it logs it, and messages go through as before', async () => {
+  test('the server carries on when its store thread dies: it logs it, and messages go through as before', async (test) => {
     const lines: string[] = [];
     const log = { debug: () => {}, info: () => {}, warn: () => {}, error: (message: string) => lines.push(message) };
     const t = await startServer({ users: ['alice', 'bob'], log });
+    test.after(() => t.close());
     const [alice, bob] = [await t.signIn('alice'), await t.signIn('bob')];
     await alice.message('bob', 'before');
     await crashStoreWorker(t.server.store);
@@ -163,7 +164,6 @@ describe('durability', () => {
     const arrives = next(bob, 'message');
     await alice.message('bob', 'after');
     assert.equal((await arrives)[0].body, 'after');
-    await t.close();
   });
 
   test('a second server on the same data directory is refused with a clear error', async () => {

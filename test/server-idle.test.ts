@@ -37,13 +37,16 @@ describe('the idle timeout', () => {
     const setup = await startServer({ users: ['alice'], dataDir });
     await setup.stop();
     const program = new Program('src/server/main.ts', ['0', '--data', dataDir, '--timeout', '0']);
-    const alice = new ParleyClient((await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+)$/m))[1]!);
+    const clients: ParleyClient[] = [];
+    // Registered before anything is awaited: a server that never says its address must not outlive the test.
     t.after(async () => {
-      alice.close();
+      for (const c of clients) c.close();
       program.child.kill();
       await program.exited;
       rmSync(dataDir, { recursive: true, force: true });
     });
+    const alice = new ParleyClient((await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+)$/m))[1]!);
+    clients.push(alice);
     await alice.connect();
     await alice.login('alice', passwordOf('alice'));
     await new Promise((resolve) => setTimeout(resolve, 5_500));
