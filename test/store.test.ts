@@ -10,6 +10,8 @@ import { MIGRATIONS } from '../src/server/store/sqlite-migrations';
 import { openSqliteStore } from '../src/server/store/sqlite-store';
 import type { NewMessage, Store } from '../src/server/store/store';
 import { crashStoreWorker, openWorkerStore } from '../src/server/store/worker-store';
+import { openPgStore } from '../src/server/store/pg-store';
+import { POSTGRES_MISSING, usePostgres } from './helpers/postgres';
 
 function tempDir(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
@@ -17,20 +19,34 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-type Opener = (dir: string) => Promise<Store>;
+/** A kind of store: where a fresh one lives (a data directory, a database), and how to open it there. */
+interface StoreKind {
+  name: string;
+  /** Why it cannot run on this machine. */
+  skip?: string;
+  place(t: TestContext): Promise<string>;
+  open(place: string): Promise<Store>;
+}
 
-/** The embedded store on the calling thread, and as the server runs it, in a worker thread: one contract. */
-const OPENERS: [string, Opener][] = [
-  ['SqliteStore on the calling thread', (dir) => openSqliteStore(dir)],
-  ['SqliteStore in a worker thread', (dir) => openWorkerStore(dir)],
+const postgres = usePostgres();
+const sqliteDir = (t: TestContext): Promise<string> => Promise.resolve(tempDir(t));
+
+/** The embedded store on the calling thread and, as the server runs it, in a worker thread; and PostgreSQL's: one contract. */
+const SQLITE_KINDS: StoreKind[] = [
+  { name: 'SqliteStore on the calling thread', place: sqliteDir, open: (dir) => openSqliteStore(dir) },
+  { name: 'SqliteStore in a worker thread', place: sqliteDir, open: (dir) => openWorkerStore(dir) },
+];
+const KINDS: StoreKind[] = [
+  ...SQLITE_KINDS,
+  { name: 'PgStore', skip: POSTGRES_MISSING, place: () => postgres.createDatabase(), open: (url) => openPgStore(url) },
 ];
 
-/** A store in a fresh directory, closed after the test (closing twice is harmless). */
-async function freshStore(t: TestContext, open: Opener = openSqliteStore): Promise<{ store: Store; dir: string }> {
-  const dir = tempDir(t);
-  const store = await open(dir);
+/** A store in a fresh place, closed after the test (closing twice is harmless). */
+async function freshStore(t: TestContext, kind: StoreKind = SQLITE_KINDS[0]!): Promise<{ store: Store; place: string }> {
+  const place = await kind.place(t);
+  const store = await kind.open(place);
   t.after(() => store.close());
-  return { store, dir };
+  return { store, place };
 }
 
 function direct(from: string, to: string, body: string, clientMsgId?: string): NewMessage {
@@ -47,10 +63,11 @@ async function save(store: Store, message: NewMessage): Promise<number> {
   return (await store.saveMessage(message)).message.id;
 }
 
-for (const [name, open] of OPENERS) {
-  describe(name, () => {
+for (const kind of KINDS) {
+  const open = (place: string): Promise<Store> => kind.open(place);
+  describe(kind.name, { skip: kind.skip }, () => {
     test('users: put, get, replace, lastSeen, list, remove', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       assert.equal(await store.getUser('alice'), undefined);
       await store.putUser('bob', 'hash-b', 10);
       await store.putUser('alice', 'hash-a', 20);
@@ -86,7 +103,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('removeUser deletes their blocks and pending deliveries, nothing else', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
       await store.addBlock('alice', 'bob');
       await store.addBlock('bob', 'carol');
@@ -109,7 +126,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test("a removed user's messages never pass to a later account of that name, in either direction", async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
       const oldId = (await store.getUser('alice'))!.id;
       await save(store, direct('alice', 'bob', 'old alice to bob', 'c1'));
@@ -146,7 +163,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a message stored for an account removed meanwhile does not wait for a later one of that name', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       for (const name of ['alice', 'bob']) await store.putUser(name, 'h', 1);
       // The server checked that alice exists; her removal commits first.
       const removed = store.removeUser('alice');
@@ -160,7 +177,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test("session tokens: put, get, renew, delete one, delete a user's; expired ones go at the next put", async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const token = (tokenHash: string, username: string, createdAt: number, expiresAt: number) => ({
         tokenHash,
         username,
@@ -186,7 +203,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('removeUser deletes their session tokens', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       await store.putUser('alice', 'hash', 1);
       await store.putUser('bob', 'hash', 1);
       await store.putSessionToken({ tokenHash: 'a', username: 'alice', createdAt: 1, expiresAt: 100 });
@@ -197,7 +214,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('saveMessage, pendingFor and markDelivered', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const first = await store.saveMessage(direct('alice', 'bob', 'one'));
       assert.equal(first.duplicate, false);
       assert.deepEqual(first.message, {
@@ -251,7 +268,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('pendingFor pages: after an id, at most a limit, oldest first', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const ids = await Promise.all(Array.from({ length: 7 }, (_, i) => save(store, direct('alice', 'bob', `m${i}`))));
       await save(store, direct('alice', 'carol', 'not for bob'));
       await store.markDelivered([{ recipient: 'bob', ids: [ids[3]!] }]);
@@ -267,7 +284,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a cap per sender and recipient: a full queue refuses a direct message, a broadcast leaves it out', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       // Within one batch too: the count sees the writes queued before it.
       const first = await Promise.all([1, 2, 3].map((i) => store.saveMessage(direct('alice', 'bob', `a${i}`, `c${i}`), 2)));
       assert.deepEqual(
@@ -292,13 +309,13 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a direct message needs exactly one recipient', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: [] }), /exactly one/);
       await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: ['b', 'c'] }), /exactly one/);
     });
 
     test('clientMsgId makes a retried send idempotent', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const first = await store.saveMessage(direct('alice', 'bob', 'hello', 'c1'));
       const retry = await store.saveMessage(direct('alice', 'bob', 'hello again', 'c1'));
       assert.equal(retry.duplicate, true);
@@ -316,7 +333,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('clientMsgId is idempotent within one batch', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const [a, b, c] = await Promise.all([
         store.saveMessage(direct('alice', 'bob', 'first', 'same')),
         store.saveMessage(direct('alice', 'bob', 'second', 'same')),
@@ -333,7 +350,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('one failing write in a batch rejects alone and leaves no trace', async (t) => {
-      const { store, dir } = await freshStore(t, open);
+      const { store, place } = await freshStore(t, kind);
       // A null recipient passes the message insert and fails on the delivery: the savepoint must
       // undo the message too.
       const bad: NewMessage = { ...broadcast('alice', ['bob'], 'bad'), recipients: ['bob', null as unknown as string] };
@@ -347,7 +364,7 @@ for (const [name, open] of OPENERS) {
         ['fulfilled', 'rejected', 'fulfilled'],
       );
       await store.close();
-      const reopened = await open(dir);
+      const reopened = await open(place);
       t.after(() => reopened.close());
       assert.deepEqual(
         (await reopened.pendingFor('bob')).map((m) => m.body),
@@ -360,7 +377,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('text with U+0000 is refused rather than stored cut short; the rest of its batch commits', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const nul = /cannot keep text that contains U\+0000/;
       const cut = store.saveMessage(direct('alice', 'bob', 'before\0after'));
       const first = store.saveMessage(direct('alice', 'bob', 'first', 'id\0one'));
@@ -378,7 +395,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('text with a lone UTF-16 surrogate is refused rather than stored changed', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const lone = /cannot keep text that contains a lone UTF-16 surrogate/;
       await assert.rejects(store.saveMessage(direct('alice', 'bob', 'mid\uD800\uD800x')), lone);
       await assert.rejects(store.saveMessage(direct('alice', 'bob', 'first', 'r\uD800\uD800')), lone);
@@ -388,7 +405,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('history pages backwards, oldest first within a page', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const ids: Record<string, number> = {};
       const sends: [string, NewMessage][] = [
         ['ab1', direct('alice', 'bob', 'ab1')],
@@ -433,7 +450,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('blocks: add (twice is harmless), list, remove', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       await store.addBlock('alice', 'bob');
       await store.addBlock('alice', 'bob');
       await store.addBlock('alice', 'carol');
@@ -452,16 +469,15 @@ for (const [name, open] of OPENERS) {
     });
 
     test('data survives close and reopen; ids keep growing', async (t) => {
-      const dir = tempDir(t);
-      const store = await open(dir);
+      const place = await kind.place(t);
+      const store = await open(place);
       await store.putUser('alice', 'h', 5);
       await store.setLastSeen('alice', 6);
       await store.addBlock('alice', 'bob');
       const id = await save(store, direct('bob', 'alice', 'kept', 'k1'));
       await store.close();
-      assert.equal(fs.existsSync(path.join(dir, 'parley.pid')), false);
 
-      const reopened = await open(dir);
+      const reopened = await open(place);
       t.after(() => reopened.close());
       assert.deepEqual(await reopened.getUser('alice'), { id: 1, username: 'alice', passwordHash: 'h', createdAt: 5, lastSeen: 6 });
       assert.deepEqual(await reopened.listBlocks(), [{ blocker: 'alice', blocked: 'bob' }]);
@@ -475,7 +491,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a read sees a write queued just before it', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const saved = store.saveMessage(direct('alice', 'bob', 'queued'));
       const pending = await store.pendingFor('bob'); // not awaiting `saved` first
       assert.deepEqual(
@@ -485,8 +501,32 @@ for (const [name, open] of OPENERS) {
       assert.equal((await saved).message.id, pending[0]?.id);
     });
 
+    test('close is idempotent; afterwards every call rejects', async (t) => {
+      const { store, place } = await freshStore(t, kind);
+      const queued = store.putUser('alice', 'h', 1);
+      await store.close();
+      await store.close();
+      await queued; // close flushed it
+      await assert.rejects(store.getUser('alice'), /closed/);
+      await assert.rejects(store.putUser('bob', 'h', 1), /closed/);
+      await assert.rejects(store.saveMessage(direct('alice', 'bob', 'x')), /closed/);
+      await assert.rejects(store.history('alice', { limit: 1 }), /closed/);
+      const reopened = await open(place);
+      t.after(() => reopened.close());
+      assert.equal((await reopened.getUser('alice'))?.passwordHash, 'h');
+    });
+  });
+}
+
+for (const kind of SQLITE_KINDS) {
+  const open = (dir: string): Promise<Store> => kind.open(dir);
+  describe(`${kind.name}: its data directory`, () => {
     test('a second open of an open directory is refused', async (t) => {
-      const { dir } = await freshStore(t, open);
+      const { place: dir, store } = await freshStore(t, kind);
+      await store.close();
+      assert.equal(fs.existsSync(path.join(dir, 'parley.pid')), false, 'closing removes the pid file');
+      const again = await open(dir);
+      t.after(() => again.close());
       await assert.rejects(open(dir), {
         message: `data directory ${fs.realpathSync(dir)} is in use by process ${process.pid}`,
       });
@@ -509,21 +549,6 @@ for (const [name, open] of OPENERS) {
       assert.equal(fs.readFileSync(path.join(dir, 'parley.pid'), 'utf8').trim(), String(process.pid));
       await store.putUser('alice', 'h', 1);
       assert.equal((await store.listUsers()).length, 1);
-    });
-
-    test('close is idempotent; afterwards every call rejects', async (t) => {
-      const { store, dir } = await freshStore(t, open);
-      const queued = store.putUser('alice', 'h', 1);
-      await store.close();
-      await store.close();
-      await queued; // close flushed it
-      await assert.rejects(store.getUser('alice'), /closed/);
-      await assert.rejects(store.putUser('bob', 'h', 1), /closed/);
-      await assert.rejects(store.saveMessage(direct('alice', 'bob', 'x')), /closed/);
-      await assert.rejects(store.history('alice', { limit: 1 }), /closed/);
-      const reopened = await open(dir);
-      t.after(() => reopened.close());
-      assert.equal((await reopened.getUser('alice'))?.passwordHash, 'h');
     });
   });
 }
