@@ -1,8 +1,7 @@
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Database } from 'node-sqlite3-wasm';
@@ -10,44 +9,9 @@ import { MIGRATIONS } from '../src/server/store/sqlite-migrations';
 import { openSqliteStore } from '../src/server/store/sqlite-store';
 import type { NewMessage, Store } from '../src/server/store/store';
 import { crashStoreWorker, openWorkerStore } from '../src/server/store/worker-store';
-import { openPgStore } from '../src/server/store/pg-store';
-import { POSTGRES_MISSING, usePostgres } from './helpers/postgres';
+import { freshStore, SQLITE_KINDS, storeKinds, tempDir } from './helpers/stores';
 
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** A kind of store: where a fresh one lives (a data directory, a database), and how to open it there. */
-interface StoreKind {
-  name: string;
-  /** Why it cannot run on this machine. */
-  skip?: string;
-  place(t: TestContext): Promise<string>;
-  open(place: string): Promise<Store>;
-}
-
-const postgres = usePostgres();
-const sqliteDir = (t: TestContext): Promise<string> => Promise.resolve(tempDir(t));
-
-/** The embedded store on the calling thread and, as the server runs it, in a worker thread; and PostgreSQL's: one contract. */
-const SQLITE_KINDS: StoreKind[] = [
-  { name: 'SqliteStore on the calling thread', place: sqliteDir, open: (dir) => openSqliteStore(dir) },
-  { name: 'SqliteStore in a worker thread', place: sqliteDir, open: (dir) => openWorkerStore(dir) },
-];
-const KINDS: StoreKind[] = [
-  ...SQLITE_KINDS,
-  { name: 'PgStore', skip: POSTGRES_MISSING, place: () => postgres.createDatabase(), open: (url) => openPgStore(url) },
-];
-
-/** A store in a fresh place, closed after the test (closing twice is harmless). */
-async function freshStore(t: TestContext, kind: StoreKind = SQLITE_KINDS[0]!): Promise<{ store: Store; place: string }> {
-  const place = await kind.place(t);
-  const store = await kind.open(place);
-  t.after(() => store.close());
-  return { store, place };
-}
+const KINDS = storeKinds();
 
 function direct(from: string, to: string, body: string, clientMsgId?: string): NewMessage {
   return { from, kind: 'direct', body, sentAt: 1000, recipients: [to], ...(clientMsgId ? { clientMsgId } : {}) };
@@ -447,6 +411,86 @@ for (const kind of KINDS) {
       assert.deepEqual(bodies(await store.history('alice', { with: 'bob', limit: 2, before: ids['ab2'] })), ['ab1', 'ba1']);
       assert.deepEqual(bodies(await store.history('alice', { with: 'carol', limit: 100 })), ['ac1']);
       assert.deepEqual(await store.history('alice', { with: 'nobody', limit: 100 }), []);
+    });
+
+    test('channels: seqs, mentions, unread counts and read positions, history without hidden senders, a retried post', async (t) => {
+      const { store } = await freshStore(t, kind);
+      for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
+      const ops = (await store.createChannel({ name: 'ops', topic: 't', private: false, creator: 'alice', createdAt: 5 }))!;
+      assert.equal(await store.createChannel({ name: 'ops', topic: '', private: true, creator: 'bob', createdAt: 6 }), undefined);
+      await store.addMember(ops, 'bob');
+      await store.addMember(ops, 'bob');
+      const post = (from: string, body: string, mentions: string[] = [], clientMsgId?: string) =>
+        store.post({ from, channelId: ops, body, sentAt: 7, mentions, ...(clientMsgId ? { clientMsgId } : {}) });
+      const first = await post('alice', 'hi @bob', ['bob', 'bob'], 'p1');
+      assert.deepEqual(first.message, {
+        id: first.message.id,
+        from: 'alice',
+        to: null,
+        kind: 'channel',
+        body: 'hi @bob',
+        sentAt: 7,
+        channel: 'ops',
+        seq: 1,
+        mentions: ['bob'],
+      });
+      assert.deepEqual(await post('alice', 'again', [], 'p1'), { message: first.message, duplicate: true });
+      await post('carol', 'from carol');
+      const third = await post('alice', '@bob @carol', ['carol', 'bob']);
+      assert.deepEqual([third.message.seq, third.message.mentions], [3, ['bob', 'carol']]);
+      assert.ok(third.message.id > first.message.id);
+
+      const state = async (user: string, hidden: string[]) => (await store.channelStates(user, hidden)).find((c) => c.channelId === ops);
+      assert.deepEqual(await state('bob', ['bob']), { channelId: ops, lastSeq: 3, readSeq: 0, unread: 3, mentions: 2 });
+      assert.deepEqual(await state('bob', ['bob', 'alice']), { channelId: ops, lastSeq: 3, readSeq: 0, unread: 1, mentions: 0 });
+      assert.equal(await store.readChannel(ops, 'bob', 2), 2);
+      assert.equal(await store.readChannel(ops, 'bob', 1), 2, 'only forward');
+      assert.equal(await store.readChannel(ops, 'bob', 99), 3, 'never past the newest');
+      assert.deepEqual(await state('bob', ['bob']), { channelId: ops, lastSeq: 3, readSeq: 3, unread: 0, mentions: 0 });
+
+      assert.deepEqual(
+        (await store.channelHistory(ops, { limit: 10, hidden: ['carol'] })).map((m) => m.seq),
+        [1, 3],
+      );
+      assert.deepEqual(
+        (await store.channelHistory(ops, { limit: 1, before: 3, hidden: [] })).map((m) => m.body),
+        ['from carol'],
+      );
+      await store.renameChannel(ops, 'ops2');
+      await store.setTopic(ops, 'new topic');
+      const [listed] = (await store.listChannels()).filter((c) => c.id === ops);
+      assert.deepEqual([listed?.name, listed?.topic, listed?.lastSeq, listed?.members], ['ops2', 'new topic', 3, ['alice', 'bob']]);
+      assert.equal((await store.channelHistory(ops, { limit: 1, hidden: [] }))[0]?.channel, 'ops2');
+      await store.removeMember(ops, 'bob');
+      assert.equal(await state('bob', []), undefined);
+      await store.deleteChannel(ops);
+      assert.deepEqual(
+        (await store.listChannels()).map((c) => c.name),
+        ['general'],
+      );
+      const again = (await store.createChannel({ name: 'ops', topic: '', private: false, creator: 'alice', createdAt: 8 }))!;
+      assert.equal((await store.post({ from: 'alice', channelId: again, body: 'new', sentAt: 9, mentions: [] })).message.seq, 1);
+    });
+
+    test('direct read positions: forward only, never past the conversation, with unread counts', async (t) => {
+      const { store } = await freshStore(t, kind);
+      for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
+      const ab = await save(store, direct('alice', 'bob', 'ab'));
+      const ba = await save(store, direct('bob', 'alice', 'ba'));
+      const cast = await save(store, broadcast('carol', ['bob'], 'cast'));
+      await save(store, direct('carol', 'alice', 'not to bob'));
+      assert.deepEqual(await store.directStates('bob'), [
+        { with: null, lastId: cast, readId: 0, unread: 1 },
+        { with: 'alice', lastId: ba, readId: 0, unread: 1 },
+      ]);
+      assert.equal(await store.readDirect('bob', 'alice', ab), ab);
+      assert.equal(await store.readDirect('bob', 'alice', 1), ab, 'only forward');
+      assert.equal(await store.readDirect('bob', 'alice', 1_000_000), ba, 'never past the newest between them');
+      assert.equal(await store.readDirect('bob', null, 1_000_000), cast, 'the broadcasts: never past the newest received');
+      assert.deepEqual(await store.directStates('bob'), [
+        { with: null, lastId: cast, readId: cast, unread: 0 },
+        { with: 'alice', lastId: ba, readId: ba, unread: 0 },
+      ]);
     });
 
     test('blocks: add (twice is harmless), list, remove', async (t) => {

@@ -41,20 +41,22 @@ export interface TestPostgres {
 
 let started: Promise<Server> | undefined;
 
+/** A new empty database on this process's PostgreSQL, started at the first call and stopped when the process exits. */
+export async function createTestDatabase(): Promise<string> {
+  started ??= start();
+  return (await started).createDatabase();
+}
+
 /**
- * This test file's PostgreSQL: started at the first createDatabase(), stopped and removed after the file's tests.
- * Call at the top level of a test file.
+ * This test file's PostgreSQL, stopped and removed after the file's tests rather than at exit. Call at the top
+ * level of a test file.
  */
 export function usePostgres(): TestPostgres {
   after(async () => {
     if (started) (await started).stop();
+    started = undefined;
   });
-  return {
-    createDatabase: async () => {
-      started ??= start();
-      return (await started).createDatabase();
-    },
-  };
+  return { createDatabase: createTestDatabase };
 }
 
 interface Server {
