@@ -151,14 +151,8 @@ export class PgStore implements Store {
 
   saveMessage(message: NewMessage): Promise<Saved>;
   saveMessage(message: NewMessage, maxPendingPerSender: number): Promise<Saved | Refused>;
-  saveMessage(message: NewMessage, maxPendingPerSender = Infinity): Promise<Saved | Refused> {
-    let delivery: ReturnType<typeof deliveryOf>;
-    try {
-      delivery = deliveryOf(message);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const { recipients, to } = delivery;
+  async saveMessage(message: NewMessage, maxPendingPerSender = Infinity): Promise<Saved | Refused> {
+    const { recipients, to } = deliveryOf(message); // throws, so rejects: the method is async
     const { from, kind, body, sentAt } = message;
     const clientMsgId = message.clientMsgId ?? null;
     return this.write(async (on): Promise<Saved | Refused | Undone<Saved | Refused>> => {

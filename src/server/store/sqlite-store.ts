@@ -173,14 +173,8 @@ export class SqliteStore implements Store {
 
   saveMessage(message: NewMessage): Promise<Saved>;
   saveMessage(message: NewMessage, maxPendingPerSender: number): Promise<Saved | Refused>;
-  saveMessage(message: NewMessage, maxPendingPerSender = Infinity): Promise<Saved | Refused> {
-    let delivery: ReturnType<typeof deliveryOf>;
-    try {
-      delivery = deliveryOf(message);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const { recipients, to } = delivery;
+  async saveMessage(message: NewMessage, maxPendingPerSender = Infinity): Promise<Saved | Refused> {
+    const { recipients, to } = deliveryOf(message); // throws, so rejects: the method is async
     const clientMsgId = message.clientMsgId ?? null;
     // The conflict check and the count run inside the batch transaction, so they also see writes queued in the same batch.
     return this.write(() => {
