@@ -39,6 +39,9 @@ export interface TestPostgres {
   createDatabase(): Promise<string>;
 }
 
+/** Signals that end a test process without its exit handlers (SIGKILL cannot be caught: it leaves the server running). */
+const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
 let started: Promise<Server> | undefined;
 
 /** A new empty database on this process's PostgreSQL, started at the first call and stopped when the process exits. */
@@ -91,7 +94,17 @@ async function start(): Promise<Server> {
     ]);
     rmSync(dir, { recursive: true, force: true });
   };
+  // Also when the test runner ends this process (a file past its timeout): PostgreSQL runs apart from it.
+  const stopAndDie = (signal: NodeJS.Signals): void => {
+    stop();
+    process.kill(process.pid, signal);
+  };
+  const unwatch = (): void => {
+    process.removeListener('exit', stop);
+    for (const signal of SIGNALS) process.removeListener(signal, stopAndDie);
+  };
   process.once('exit', stop);
+  for (const signal of SIGNALS) process.once(signal, stopAndDie);
   try {
     // --no-sync only for initdb's own files; the server fsyncs its commits as in production.
     run('initdb', ['-D', data, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
@@ -106,12 +119,12 @@ async function start(): Promise<Server> {
         throw new Error(`PostgreSQL did not start: ${String(error)}\n${said}`, { cause: error });
       }
       return server(port, () => {
-        process.removeListener('exit', stop);
+        unwatch();
         stop();
       });
     }
   } catch (error) {
-    process.removeListener('exit', stop);
+    unwatch();
     stop();
     throw error;
   }
