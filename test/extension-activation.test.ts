@@ -91,3 +91,24 @@ describe('what activation loads', () => {
     for (const name of names) assert.equal(isUsername(name), usernameSchema.safeParse(name).success, JSON.stringify(name));
   });
 });
+
+describe('what the extension bundles', () => {
+  /** The PostgreSQL client and its parts, which only a server of a cluster loads. */
+  const POSTGRES_CLIENT = /^node_modules\/(pg|pg-[a-z-]+|pgpass)\//;
+
+  test('the PostgreSQL client is in none of its bundles, though a bundle of the PostgreSQL store would hold it', async () => {
+    const withIt = await metafile('src/server/store/pg-store.ts');
+    assert.ok(
+      Object.keys(withIt.inputs).some((f) => POSTGRES_CLIENT.test(f)),
+      'the check finds pg where it is',
+    );
+    for (const entry of [ENTRY, MAIN, 'src/extension/local-server-bundle.ts', 'src/server/store/sqlite-worker.ts']) {
+      const inputs = Object.keys((await metafile(entry)).inputs);
+      assert.deepEqual(
+        inputs.filter((f) => POSTGRES_CLIENT.test(f)),
+        [],
+        `${entry} bundles the PostgreSQL client`,
+      );
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { ParleyClient } from '../src/client/parley-client';
 import { GENEROUS_RATES, stateOf } from './helpers/channels';
 import { openSqliteStore } from '../src/server/store/sqlite-store';
 import { Program } from './helpers/processes';
+import { freshStore, storeKinds } from './helpers/stores';
 import { startServer, tempDir, type TestServer } from './helpers/server';
 
 /** Every row of every table in a stopped server's database file, but session tokens (each sign-in stores one). */
@@ -33,10 +34,12 @@ async function rowsWrittenByPost(dataDir: string, channel: string, body: string)
   return rowsIn(dataDir) - before;
 }
 
-describe('channel messages in the store', () => {
-  test('removing the last member of a private channel deletes it, also with no server running', async () => {
-    const store = await openSqliteStore(tempDir());
-    try {
+for (const kind of storeKinds()) {
+  test(
+    `${kind.name}: removing the last member of a private channel deletes it, also with no server running`,
+    { skip: kind.skip },
+    async (t) => {
+      const { store } = await freshStore(t, kind);
       for (const user of ['alice', 'carol']) await store.putUser(user, `hash-${user}`, 1);
       const alone = await store.createChannel({ name: 'carol-only', topic: '', private: true, creator: 'carol', createdAt: 2 });
       const shared = await store.createChannel({ name: 'shared', topic: '', private: true, creator: 'carol', createdAt: 3 });
@@ -54,11 +57,11 @@ describe('channel messages in the store', () => {
         await store.createChannel({ name: 'carol-only', topic: '', private: false, creator: 'alice', createdAt: 5 }),
         undefined,
       );
-    } finally {
-      await store.close();
-    }
-  });
+    },
+  );
+}
 
+describe('channel messages in the store', () => {
   test('a post writes as many rows in a channel of 200 members as in one of 10', async () => {
     const users = Array.from({ length: 200 }, (_, i) => (i === 0 ? 'alice' : `user${i}`));
     const setup: TestServer = await startServer({ users, ...GENEROUS_RATES });

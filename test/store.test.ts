@@ -1,8 +1,7 @@
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Database } from 'node-sqlite3-wasm';
@@ -10,28 +9,9 @@ import { MIGRATIONS } from '../src/server/store/sqlite-migrations';
 import { openSqliteStore } from '../src/server/store/sqlite-store';
 import type { NewMessage, Store } from '../src/server/store/store';
 import { crashStoreWorker, openWorkerStore } from '../src/server/store/worker-store';
+import { freshStore, SQLITE_KINDS, storeKinds, tempDir } from './helpers/stores';
 
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-type Opener = (dir: string) => Promise<Store>;
-
-/** The embedded store on the calling thread, and as the server runs it, in a worker thread: one contract. */
-const OPENERS: [string, Opener][] = [
-  ['SqliteStore on the calling thread', (dir) => openSqliteStore(dir)],
-  ['SqliteStore in a worker thread', (dir) => openWorkerStore(dir)],
-];
-
-/** A store in a fresh directory, closed after the test (closing twice is harmless). */
-async function freshStore(t: TestContext, open: Opener = openSqliteStore): Promise<{ store: Store; dir: string }> {
-  const dir = tempDir(t);
-  const store = await open(dir);
-  t.after(() => store.close());
-  return { store, dir };
-}
+const KINDS = storeKinds();
 
 function direct(from: string, to: string, body: string, clientMsgId?: string): NewMessage {
   return { from, kind: 'direct', body, sentAt: 1000, recipients: [to], ...(clientMsgId ? { clientMsgId } : {}) };
@@ -47,10 +27,11 @@ async function save(store: Store, message: NewMessage): Promise<number> {
   return (await store.saveMessage(message)).message.id;
 }
 
-for (const [name, open] of OPENERS) {
-  describe(name, () => {
+for (const kind of KINDS) {
+  const open = (place: string): Promise<Store> => kind.open(place);
+  describe(kind.name, { skip: kind.skip }, () => {
     test('users: put, get, replace, lastSeen, list, remove', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       assert.equal(await store.getUser('alice'), undefined);
       await store.putUser('bob', 'hash-b', 10);
       await store.putUser('alice', 'hash-a', 20);
@@ -86,7 +67,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('removeUser deletes their blocks and pending deliveries, nothing else', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
       await store.addBlock('alice', 'bob');
       await store.addBlock('bob', 'carol');
@@ -109,7 +90,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test("a removed user's messages never pass to a later account of that name, in either direction", async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
       const oldId = (await store.getUser('alice'))!.id;
       await save(store, direct('alice', 'bob', 'old alice to bob', 'c1'));
@@ -146,7 +127,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a message stored for an account removed meanwhile does not wait for a later one of that name', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       for (const name of ['alice', 'bob']) await store.putUser(name, 'h', 1);
       // The server checked that alice exists; her removal commits first.
       const removed = store.removeUser('alice');
@@ -160,7 +141,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test("session tokens: put, get, renew, delete one, delete a user's; expired ones go at the next put", async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const token = (tokenHash: string, username: string, createdAt: number, expiresAt: number) => ({
         tokenHash,
         username,
@@ -186,7 +167,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('removeUser deletes their session tokens', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       await store.putUser('alice', 'hash', 1);
       await store.putUser('bob', 'hash', 1);
       await store.putSessionToken({ tokenHash: 'a', username: 'alice', createdAt: 1, expiresAt: 100 });
@@ -197,7 +178,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('saveMessage, pendingFor and markDelivered', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const first = await store.saveMessage(direct('alice', 'bob', 'one'));
       assert.equal(first.duplicate, false);
       assert.deepEqual(first.message, {
@@ -251,7 +232,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('pendingFor pages: after an id, at most a limit, oldest first', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const ids = await Promise.all(Array.from({ length: 7 }, (_, i) => save(store, direct('alice', 'bob', `m${i}`))));
       await save(store, direct('alice', 'carol', 'not for bob'));
       await store.markDelivered([{ recipient: 'bob', ids: [ids[3]!] }]);
@@ -267,7 +248,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a cap per sender and recipient: a full queue refuses a direct message, a broadcast leaves it out', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       // Within one batch too: the count sees the writes queued before it.
       const first = await Promise.all([1, 2, 3].map((i) => store.saveMessage(direct('alice', 'bob', `a${i}`, `c${i}`), 2)));
       assert.deepEqual(
@@ -292,13 +273,13 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a direct message needs exactly one recipient', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: [] }), /exactly one/);
       await assert.rejects(store.saveMessage({ ...direct('alice', 'bob', 'x'), recipients: ['b', 'c'] }), /exactly one/);
     });
 
     test('clientMsgId makes a retried send idempotent', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const first = await store.saveMessage(direct('alice', 'bob', 'hello', 'c1'));
       const retry = await store.saveMessage(direct('alice', 'bob', 'hello again', 'c1'));
       assert.equal(retry.duplicate, true);
@@ -316,7 +297,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('clientMsgId is idempotent within one batch', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const [a, b, c] = await Promise.all([
         store.saveMessage(direct('alice', 'bob', 'first', 'same')),
         store.saveMessage(direct('alice', 'bob', 'second', 'same')),
@@ -333,7 +314,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('one failing write in a batch rejects alone and leaves no trace', async (t) => {
-      const { store, dir } = await freshStore(t, open);
+      const { store, place } = await freshStore(t, kind);
       // A null recipient passes the message insert and fails on the delivery: the savepoint must
       // undo the message too.
       const bad: NewMessage = { ...broadcast('alice', ['bob'], 'bad'), recipients: ['bob', null as unknown as string] };
@@ -347,7 +328,7 @@ for (const [name, open] of OPENERS) {
         ['fulfilled', 'rejected', 'fulfilled'],
       );
       await store.close();
-      const reopened = await open(dir);
+      const reopened = await open(place);
       t.after(() => reopened.close());
       assert.deepEqual(
         (await reopened.pendingFor('bob')).map((m) => m.body),
@@ -360,7 +341,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('text with U+0000 is refused rather than stored cut short; the rest of its batch commits', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const nul = /cannot keep text that contains U\+0000/;
       const cut = store.saveMessage(direct('alice', 'bob', 'before\0after'));
       const first = store.saveMessage(direct('alice', 'bob', 'first', 'id\0one'));
@@ -378,7 +359,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('text with a lone UTF-16 surrogate is refused rather than stored changed', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const lone = /cannot keep text that contains a lone UTF-16 surrogate/;
       await assert.rejects(store.saveMessage(direct('alice', 'bob', 'mid\uD800\uD800x')), lone);
       await assert.rejects(store.saveMessage(direct('alice', 'bob', 'first', 'r\uD800\uD800')), lone);
@@ -388,7 +369,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('history pages backwards, oldest first within a page', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const ids: Record<string, number> = {};
       const sends: [string, NewMessage][] = [
         ['ab1', direct('alice', 'bob', 'ab1')],
@@ -432,8 +413,88 @@ for (const [name, open] of OPENERS) {
       assert.deepEqual(await store.history('alice', { with: 'nobody', limit: 100 }), []);
     });
 
+    test('channels: seqs, mentions, unread counts and read positions, history without hidden senders, a retried post', async (t) => {
+      const { store } = await freshStore(t, kind);
+      for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
+      const ops = (await store.createChannel({ name: 'ops', topic: 't', private: false, creator: 'alice', createdAt: 5 }))!;
+      assert.equal(await store.createChannel({ name: 'ops', topic: '', private: true, creator: 'bob', createdAt: 6 }), undefined);
+      await store.addMember(ops, 'bob');
+      await store.addMember(ops, 'bob');
+      const post = (from: string, body: string, mentions: string[] = [], clientMsgId?: string) =>
+        store.post({ from, channelId: ops, body, sentAt: 7, mentions, ...(clientMsgId ? { clientMsgId } : {}) });
+      const first = await post('alice', 'hi @bob', ['bob', 'bob'], 'p1');
+      assert.deepEqual(first.message, {
+        id: first.message.id,
+        from: 'alice',
+        to: null,
+        kind: 'channel',
+        body: 'hi @bob',
+        sentAt: 7,
+        channel: 'ops',
+        seq: 1,
+        mentions: ['bob'],
+      });
+      assert.deepEqual(await post('alice', 'again', [], 'p1'), { message: first.message, duplicate: true });
+      await post('carol', 'from carol');
+      const third = await post('alice', '@bob @carol', ['carol', 'bob']);
+      assert.deepEqual([third.message.seq, third.message.mentions], [3, ['bob', 'carol']]);
+      assert.ok(third.message.id > first.message.id);
+
+      const state = async (user: string, hidden: string[]) => (await store.channelStates(user, hidden)).find((c) => c.channelId === ops);
+      assert.deepEqual(await state('bob', ['bob']), { channelId: ops, lastSeq: 3, readSeq: 0, unread: 3, mentions: 2 });
+      assert.deepEqual(await state('bob', ['bob', 'alice']), { channelId: ops, lastSeq: 3, readSeq: 0, unread: 1, mentions: 0 });
+      assert.equal(await store.readChannel(ops, 'bob', 2), 2);
+      assert.equal(await store.readChannel(ops, 'bob', 1), 2, 'only forward');
+      assert.equal(await store.readChannel(ops, 'bob', 99), 3, 'never past the newest');
+      assert.deepEqual(await state('bob', ['bob']), { channelId: ops, lastSeq: 3, readSeq: 3, unread: 0, mentions: 0 });
+
+      assert.deepEqual(
+        (await store.channelHistory(ops, { limit: 10, hidden: ['carol'] })).map((m) => m.seq),
+        [1, 3],
+      );
+      assert.deepEqual(
+        (await store.channelHistory(ops, { limit: 1, before: 3, hidden: [] })).map((m) => m.body),
+        ['from carol'],
+      );
+      await store.renameChannel(ops, 'ops2');
+      await store.setTopic(ops, 'new topic');
+      const [listed] = (await store.listChannels()).filter((c) => c.id === ops);
+      assert.deepEqual([listed?.name, listed?.topic, listed?.lastSeq, listed?.members], ['ops2', 'new topic', 3, ['alice', 'bob']]);
+      assert.equal((await store.channelHistory(ops, { limit: 1, hidden: [] }))[0]?.channel, 'ops2');
+      await store.removeMember(ops, 'bob');
+      assert.equal(await state('bob', []), undefined);
+      await store.deleteChannel(ops);
+      assert.deepEqual(
+        (await store.listChannels()).map((c) => c.name),
+        ['general'],
+      );
+      const again = (await store.createChannel({ name: 'ops', topic: '', private: false, creator: 'alice', createdAt: 8 }))!;
+      assert.equal((await store.post({ from: 'alice', channelId: again, body: 'new', sentAt: 9, mentions: [] })).message.seq, 1);
+    });
+
+    test('direct read positions: forward only, never past the conversation, with unread counts', async (t) => {
+      const { store } = await freshStore(t, kind);
+      for (const name of ['alice', 'bob', 'carol']) await store.putUser(name, 'h', 1);
+      const ab = await save(store, direct('alice', 'bob', 'ab'));
+      const ba = await save(store, direct('bob', 'alice', 'ba'));
+      const cast = await save(store, broadcast('carol', ['bob'], 'cast'));
+      await save(store, direct('carol', 'alice', 'not to bob'));
+      assert.deepEqual(await store.directStates('bob'), [
+        { with: null, lastId: cast, readId: 0, unread: 1 },
+        { with: 'alice', lastId: ba, readId: 0, unread: 1 },
+      ]);
+      assert.equal(await store.readDirect('bob', 'alice', ab), ab);
+      assert.equal(await store.readDirect('bob', 'alice', 1), ab, 'only forward');
+      assert.equal(await store.readDirect('bob', 'alice', 1_000_000), ba, 'never past the newest between them');
+      assert.equal(await store.readDirect('bob', null, 1_000_000), cast, 'the broadcasts: never past the newest received');
+      assert.deepEqual(await store.directStates('bob'), [
+        { with: null, lastId: cast, readId: cast, unread: 0 },
+        { with: 'alice', lastId: ba, readId: ba, unread: 0 },
+      ]);
+    });
+
     test('blocks: add (twice is harmless), list, remove', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       await store.addBlock('alice', 'bob');
       await store.addBlock('alice', 'bob');
       await store.addBlock('alice', 'carol');
@@ -452,16 +513,15 @@ for (const [name, open] of OPENERS) {
     });
 
     test('data survives close and reopen; ids keep growing', async (t) => {
-      const dir = tempDir(t);
-      const store = await open(dir);
+      const place = await kind.place(t);
+      const store = await open(place);
       await store.putUser('alice', 'h', 5);
       await store.setLastSeen('alice', 6);
       await store.addBlock('alice', 'bob');
       const id = await save(store, direct('bob', 'alice', 'kept', 'k1'));
       await store.close();
-      assert.equal(fs.existsSync(path.join(dir, 'parley.pid')), false);
 
-      const reopened = await open(dir);
+      const reopened = await open(place);
       t.after(() => reopened.close());
       assert.deepEqual(await reopened.getUser('alice'), { id: 1, username: 'alice', passwordHash: 'h', createdAt: 5, lastSeen: 6 });
       assert.deepEqual(await reopened.listBlocks(), [{ blocker: 'alice', blocked: 'bob' }]);
@@ -475,7 +535,7 @@ for (const [name, open] of OPENERS) {
     });
 
     test('a read sees a write queued just before it', async (t) => {
-      const { store } = await freshStore(t, open);
+      const { store } = await freshStore(t, kind);
       const saved = store.saveMessage(direct('alice', 'bob', 'queued'));
       const pending = await store.pendingFor('bob'); // not awaiting `saved` first
       assert.deepEqual(
@@ -485,8 +545,32 @@ for (const [name, open] of OPENERS) {
       assert.equal((await saved).message.id, pending[0]?.id);
     });
 
+    test('close is idempotent; afterwards every call rejects', async (t) => {
+      const { store, place } = await freshStore(t, kind);
+      const queued = store.putUser('alice', 'h', 1);
+      await store.close();
+      await store.close();
+      await queued; // close flushed it
+      await assert.rejects(store.getUser('alice'), /closed/);
+      await assert.rejects(store.putUser('bob', 'h', 1), /closed/);
+      await assert.rejects(store.saveMessage(direct('alice', 'bob', 'x')), /closed/);
+      await assert.rejects(store.history('alice', { limit: 1 }), /closed/);
+      const reopened = await open(place);
+      t.after(() => reopened.close());
+      assert.equal((await reopened.getUser('alice'))?.passwordHash, 'h');
+    });
+  });
+}
+
+for (const kind of SQLITE_KINDS) {
+  const open = (dir: string): Promise<Store> => kind.open(dir);
+  describe(`${kind.name}: its data directory`, () => {
     test('a second open of an open directory is refused', async (t) => {
-      const { dir } = await freshStore(t, open);
+      const { place: dir, store } = await freshStore(t, kind);
+      await store.close();
+      assert.equal(fs.existsSync(path.join(dir, 'parley.pid')), false, 'closing removes the pid file');
+      const again = await open(dir);
+      t.after(() => again.close());
       await assert.rejects(open(dir), {
         message: `data directory ${fs.realpathSync(dir)} is in use by process ${process.pid}`,
       });
@@ -509,21 +593,6 @@ for (const [name, open] of OPENERS) {
       assert.equal(fs.readFileSync(path.join(dir, 'parley.pid'), 'utf8').trim(), String(process.pid));
       await store.putUser('alice', 'h', 1);
       assert.equal((await store.listUsers()).length, 1);
-    });
-
-    test('close is idempotent; afterwards every call rejects', async (t) => {
-      const { store, dir } = await freshStore(t, open);
-      const queued = store.putUser('alice', 'h', 1);
-      await store.close();
-      await store.close();
-      await queued; // close flushed it
-      await assert.rejects(store.getUser('alice'), /closed/);
-      await assert.rejects(store.putUser('bob', 'h', 1), /closed/);
-      await assert.rejects(store.saveMessage(direct('alice', 'bob', 'x')), /closed/);
-      await assert.rejects(store.history('alice', { limit: 1 }), /closed/);
-      const reopened = await open(dir);
-      t.after(() => reopened.close());
-      assert.equal((await reopened.getUser('alice'))?.passwordHash, 'h');
     });
   });
 }

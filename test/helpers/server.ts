@@ -67,6 +67,7 @@ export async function startServer(
     host: '127.0.0.1',
     scryptCost: TEST_SCRYPT,
     log: silentLogger,
+    ...(await storeFromEnvironment(dataDir)),
     ...options,
     dataDir,
     clock: clock.read,
@@ -113,6 +114,22 @@ export async function startServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The database standing for each data directory when the servers run on PostgreSQL. */
+const databases = new Map<string, string>();
+
+/**
+ * With PARLEY_TEST_STORE=postgres, every server a test starts keeps its data in PostgreSQL (a database per data
+ * directory, so that a server started again on it finds what the last one stored) rather than SQLite.
+ */
+async function storeFromEnvironment(dataDir: string): Promise<Partial<ServerOptions>> {
+  if (process.env.PARLEY_TEST_STORE !== 'postgres') return {};
+  const { createTestDatabase } = await import('./postgres');
+  const { openPgStore } = await import('../../src/server/store/pg-store');
+  let url = databases.get(dataDir);
+  if (!url) databases.set(dataDir, (url = await createTestDatabase()));
+  return { store: await openPgStore(url) };
 }
 
 /** Counts the password checks (each one a scrypt) a server makes, calling through to the real one. */

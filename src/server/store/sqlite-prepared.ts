@@ -50,9 +50,10 @@ export class Prepared {
 /**
  * node-sqlite3-wasm binds text as a C string in UTF-8, so a value would be cut at its first U+0000, and a
  * lone surrogate changed: stored otherwise than acknowledged, or matched against another row. Requests
- * are validated before this; this keeps a caller that was not from losing text silently.
+ * are validated before this; this keeps a caller that was not from losing text silently. PostgreSQL refuses U+0000
+ * in text too, and its client would store a lone surrogate as U+FFFD: ./pg-store.ts checks the same.
  */
-function refuseUnstorable(values: SQLiteValue[]): void {
+export function refuseUnstorable(values: readonly SQLiteValue[]): void {
   for (const value of values) {
     if (typeof value !== 'string') continue;
     if (value.includes('\0')) throw new Error('the store cannot keep text that contains U+0000 (NUL)');

@@ -1,8 +1,9 @@
 import type { SQLiteValue } from 'node-sqlite3-wasm';
 import type { ChatMessage, MessageKind } from '../../protocol';
-import type { SessionTokenRecord, StoredChannel, StoredChannelState, UserRecord } from './store';
+import type { SessionTokenRecord, StoredChannel, StoredChannelState, StoredDirectState, UserRecord } from './store';
 
-// Row mappers: node-sqlite3-wasm returns untyped rows; these check each column once.
+// Row mappers: node-sqlite3-wasm (and pg) return untyped rows; these check each column once. Both stores' queries
+// return rows of these shapes.
 
 export type Row = Record<string, SQLiteValue>;
 
@@ -43,7 +44,7 @@ export function toMessage(row: Row): ChatMessage {
   return message;
 }
 
-export function toStoredChannel(row: Row, members: string[]): StoredChannel {
+function toStoredChannel(row: Row, members: string[]): StoredChannel {
   return {
     id: int(row, 'id'),
     name: text(row, 'name'),
@@ -54,6 +55,43 @@ export function toStoredChannel(row: Row, members: string[]): StoredChannel {
     createdAt: int(row, 'created_at'),
     members,
   };
+}
+
+/** Channels with their members, from the channel rows and (channel_id, username) rows. */
+export function toStoredChannels(channels: Row[], memberRows: Row[]): StoredChannel[] {
+  const members = new Map<number, string[]>();
+  for (const row of memberRows) {
+    const id = int(row, 'channel_id');
+    let list = members.get(id);
+    if (!list) members.set(id, (list = []));
+    list.push(text(row, 'username'));
+  }
+  return channels.map((row) => toStoredChannel(row, members.get(int(row, 'id')) ?? []));
+}
+
+/** A user's direct conversations ('' as the partner: the broadcasts, always there) from what they received, sent and read. */
+export function toDirectStates(received: Row[], sent: Row[], readPositions: Row[]): StoredDirectState[] {
+  const states = new Map<string, StoredDirectState>();
+  const state = (partner: string): StoredDirectState => {
+    let found = states.get(partner);
+    if (!found) states.set(partner, (found = { with: partner === '' ? null : partner, lastId: 0, readId: 0, unread: 0 }));
+    return found;
+  };
+  state(''); // the broadcasts, even before the first
+  for (const row of received) {
+    const s = state(text(row, 'partner'));
+    s.lastId = int(row, 'last_id');
+    s.unread = int(row, 'unread');
+  }
+  for (const row of sent) {
+    const s = state(text(row, 'partner'));
+    s.lastId = Math.max(s.lastId, int(row, 'last_id'));
+  }
+  for (const row of readPositions) {
+    const s = states.get(text(row, 'partner'));
+    if (s) s.readId = int(row, 'read_id');
+  }
+  return [...states.values()];
 }
 
 export function toChannelState(row: Row): StoredChannelState {

@@ -8,26 +8,27 @@ import { GroupCommit } from './group-commit';
 import { migrate } from './sqlite-migrations';
 import { Prepared } from './sqlite-prepared';
 import { SQL, type QueryName } from './sqlite-queries';
-import { int, text, toChannelState, toMessage, toSessionToken, toStoredChannel, toUser, type Row } from './sqlite-rows';
-import type {
-  Acknowledgement,
-  ChannelHistoryQuery,
-  CommitOutcome,
-  HistoryQuery,
-  NewChannel,
-  NewChannelMessage,
-  NewMessage,
-  PendingPage,
-  Refused,
-  Saved,
-  SavedPost,
-  SessionTokenRecord,
-  Store,
-  StoredChannel,
-  StoredChannelState,
-  StoredDirectState,
-  StoreHealth,
-  UserRecord,
+import { int, text, toChannelState, toDirectStates, toMessage, toSessionToken, toStoredChannels, toUser, type Row } from './sqlite-rows';
+import {
+  deliveryOf,
+  type Acknowledgement,
+  type ChannelHistoryQuery,
+  type CommitOutcome,
+  type HistoryQuery,
+  type NewChannel,
+  type NewChannelMessage,
+  type NewMessage,
+  type PendingPage,
+  type Refused,
+  type Saved,
+  type SavedPost,
+  type SessionTokenRecord,
+  type Store,
+  type StoredChannel,
+  type StoredChannelState,
+  type StoredDirectState,
+  type StoreHealth,
+  type UserRecord,
 } from './store';
 
 // The embedded store: opening the file, and each Store method as statements run through the group commit. The schema
@@ -184,12 +185,8 @@ export class SqliteStore implements Store {
 
   saveMessage(message: NewMessage): Promise<Saved>;
   saveMessage(message: NewMessage, maxPendingPerSender: number): Promise<Saved | Refused>;
-  saveMessage(message: NewMessage, maxPendingPerSender = Infinity): Promise<Saved | Refused> {
-    const recipients = [...new Set(message.recipients)];
-    const to = message.kind === 'direct' ? recipients[0] : null;
-    if (to === undefined || (message.kind === 'direct' && recipients.length !== 1)) {
-      return Promise.reject(new Error('a direct message needs exactly one recipient'));
-    }
+  async saveMessage(message: NewMessage, maxPendingPerSender = Infinity): Promise<Saved | Refused> {
+    const { recipients, to } = deliveryOf(message); // throws, so rejects: the method is async
     const clientMsgId = message.clientMsgId ?? null;
     // The conflict check and the count run inside the batch transaction, so they also see writes queued in the same batch.
     return this.write(() => {
@@ -257,16 +254,7 @@ export class SqliteStore implements Store {
   }
 
   listChannels(): Promise<StoredChannel[]> {
-    return this.read(() => {
-      const members = new Map<number, string[]>();
-      for (const row of this.rows('listMembers')) {
-        const id = int(row, 'channel_id');
-        let list = members.get(id);
-        if (!list) members.set(id, (list = []));
-        list.push(text(row, 'username'));
-      }
-      return this.rows('listChannels').map((row) => toStoredChannel(row, members.get(int(row, 'id')) ?? []));
-    });
+    return this.read(() => toStoredChannels(this.rows('listChannels'), this.rows('listMembers')));
   }
 
   createChannel(channel: NewChannel): Promise<number | undefined> {
@@ -365,29 +353,13 @@ export class SqliteStore implements Store {
   }
 
   directStates(username: string): Promise<StoredDirectState[]> {
-    return this.read(() => {
-      const states = new Map<string, StoredDirectState>();
-      const state = (partner: string): StoredDirectState => {
-        let found = states.get(partner);
-        if (!found) states.set(partner, (found = { with: partner === '' ? null : partner, lastId: 0, readId: 0, unread: 0 }));
-        return found;
-      };
-      state(''); // the broadcasts, even before the first
-      for (const row of this.rows('receivedSummary', [username])) {
-        const s = state(text(row, 'partner'));
-        s.lastId = int(row, 'last_id');
-        s.unread = int(row, 'unread');
-      }
-      for (const row of this.rows('sentSummary', [username])) {
-        const s = state(text(row, 'partner'));
-        s.lastId = Math.max(s.lastId, int(row, 'last_id'));
-      }
-      for (const row of this.rows('readPositions', [username])) {
-        const s = states.get(text(row, 'partner'));
-        if (s) s.readId = int(row, 'read_id');
-      }
-      return [...states.values()];
-    });
+    return this.read(() =>
+      toDirectStates(
+        this.rows('receivedSummary', [username]),
+        this.rows('sentSummary', [username]),
+        this.rows('readPositions', [username]),
+      ),
+    );
   }
 
   listBlocks(): Promise<{ blocker: string; blocked: string }[]> {

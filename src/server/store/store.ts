@@ -30,6 +30,16 @@ export interface NewMessage {
   clientMsgId?: string;
 }
 
+/** Who a message goes to, each once, and its `to`: the one recipient of a direct message, null for a broadcast. */
+export function deliveryOf(message: NewMessage): { recipients: string[]; to: string | null } {
+  const recipients = [...new Set(message.recipients)];
+  const to = message.kind === 'direct' ? recipients[0] : null;
+  if (to === undefined || (message.kind === 'direct' && recipients.length !== 1)) {
+    throw new Error('a direct message needs exactly one recipient');
+  }
+  return { recipients, to };
+}
+
 /** A recipient's acknowledgement of messages it was delivered (a `received` request). */
 export interface Acknowledgement {
   recipient: string;
@@ -138,7 +148,7 @@ export type StoreHealth = { ok: true } | { ok: false; reason: string };
 /**
  * Everything the message center keeps. Writes resolve only once they are durable on disk:
  * the server acknowledges a message to its sender after `saveMessage` resolves.
- * Implementations: SqliteStore (embedded default); a Postgres one will follow for several nodes.
+ * Implementations: SqliteStore (embedded default) and PgStore (PostgreSQL, for several nodes).
  */
 export interface Store {
   getUser(username: string): Promise<UserRecord | undefined>;

@@ -1,0 +1,130 @@
+import type { PoolClient } from 'pg';
+
+// The PostgreSQL store's schema, and how a database is brought up to the newest. It holds what the embedded
+// store's newest schema holds (./sqlite-migrations.ts), with two differences: message ids come from a counter
+// row rather than a sequence (see ./pg-store.ts, takeMessageId), and sorting compares bytes (COLLATE "C"), as SQLite does.
+
+/** Append-only: entry i takes the schema from version i to i + 1. */
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  -- Counters taken with UPDATE ... RETURNING inside the transaction that uses the value: the row stays locked
+  -- until that transaction ends, so values are handed out in commit order (a sequence's are not).
+  CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+  );
+  INSERT INTO counters (name, value) VALUES ('messages', 0);
+
+  CREATE TABLE users (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username      TEXT COLLATE "C" NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    last_seen     BIGINT
+  );
+  CREATE TABLE blocks (
+    blocker TEXT COLLATE "C" NOT NULL,
+    blocked TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (blocker, blocked)
+  );
+  CREATE TABLE session_tokens (
+    token_hash TEXT PRIMARY KEY,
+    username   TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE INDEX session_tokens_by_user ON session_tokens (username);
+  CREATE INDEX session_tokens_by_expiry ON session_tokens (expires_at);
+
+  CREATE TABLE channels (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name       TEXT COLLATE "C" NOT NULL UNIQUE,
+    topic      TEXT NOT NULL DEFAULT '',
+    private    SMALLINT NOT NULL DEFAULT 0 CHECK (private IN (0, 1)),
+    creator    TEXT,
+    last_seq   BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE channel_members (
+    channel_id BIGINT NOT NULL REFERENCES channels (id),
+    username   TEXT COLLATE "C" NOT NULL,
+    read_seq   BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (channel_id, username)
+  );
+  CREATE INDEX channel_members_by_user ON channel_members (username);
+
+  CREATE TABLE messages (
+    id            BIGINT PRIMARY KEY,                -- from counters 'messages'
+    sender        TEXT NOT NULL,
+    sender_id     BIGINT NOT NULL,                   -- users.id, or 0: no account
+    kind          TEXT NOT NULL CHECK (kind IN ('direct', 'broadcast', 'channel')),
+    recipient     TEXT,                              -- NULL for a broadcast or a channel message
+    recipient_id  BIGINT,
+    body          TEXT NOT NULL,
+    sent_at       BIGINT NOT NULL,
+    client_msg_id TEXT,
+    channel_id    BIGINT REFERENCES channels (id),
+    seq           BIGINT,
+    UNIQUE (sender_id, sender, client_msg_id),
+    UNIQUE (channel_id, seq),
+    CHECK ((kind = 'channel') = (channel_id IS NOT NULL AND seq IS NOT NULL))
+  );
+  CREATE INDEX messages_by_sender ON messages (sender_id, sender, id) WHERE kind != 'channel';
+  CREATE INDEX messages_by_pair ON messages (sender_id, sender, recipient_id, recipient, id) WHERE recipient IS NOT NULL;
+
+  CREATE TABLE deliveries (
+    message_id BIGINT NOT NULL REFERENCES messages (id),
+    recipient  TEXT NOT NULL,
+    PRIMARY KEY (recipient, message_id)
+  );
+  CREATE TABLE pending (
+    recipient  TEXT NOT NULL,
+    message_id BIGINT NOT NULL REFERENCES messages (id),
+    sender     TEXT NOT NULL,
+    PRIMARY KEY (recipient, message_id)
+  );
+  CREATE INDEX pending_by_pair ON pending (recipient, sender);
+
+  CREATE TABLE mentions (
+    message_id BIGINT NOT NULL REFERENCES messages (id),
+    username   TEXT COLLATE "C" NOT NULL,
+    channel_id BIGINT NOT NULL,
+    seq        BIGINT NOT NULL,
+    PRIMARY KEY (message_id, username)
+  );
+  CREATE INDEX mentions_by_user ON mentions (username, channel_id, seq);
+
+  CREATE TABLE read_positions (
+    username TEXT NOT NULL,
+    partner  TEXT NOT NULL,                          -- '' for the broadcasts
+    read_id  BIGINT NOT NULL,
+    PRIMARY KEY (username, partner)
+  );
+
+  INSERT INTO channels (name, created_at) VALUES ('general', (extract(epoch FROM now()) * 1000)::bigint);
+  `,
+];
+
+/** Any constant: serialises nodes that start together, so that one of them migrates and the others find it done. */
+const MIGRATION_LOCK = 0x7061726c; // 'parl'
+
+/** Brings the database `client` is connected to up to the newest schema, in one transaction. */
+export async function migrate(client: PoolClient): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS parley_schema (version INTEGER NOT NULL)');
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM parley_schema');
+    const version = rows[0]?.version ?? 0;
+    if (version > PG_MIGRATIONS.length) {
+      throw new Error(`the database has schema version ${version}; this server knows up to ${PG_MIGRATIONS.length}`);
+    }
+    for (const sql of PG_MIGRATIONS.slice(version)) await client.query(sql);
+    if (rows.length === 0) await client.query('INSERT INTO parley_schema (version) VALUES ($1)', [PG_MIGRATIONS.length]);
+    else await client.query('UPDATE parley_schema SET version = $1', [PG_MIGRATIONS.length]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
