@@ -45,6 +45,7 @@ import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
 import { isActivity } from './idle-status';
 import { Request } from './request';
+import { checkRetainDays, Retention } from './retention';
 import { RequestQueue } from './request-queue';
 import { SignInGate } from './sign-in-gate';
 import type { Store } from './store/store';
@@ -76,6 +77,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const rate = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const allowRequest = refuseForeignOrigins(options.allowedOrigins ?? [], originRefusal); // throws before anything is opened
   const addresses = new ClientAddresses(options.trustProxy);
+  if (options.retainDays !== undefined) checkRetainDays(options.retainDays);
   // Before the store opens, so that a certificate that does not load stops the start with nothing to undo.
   const tls = options.tls && createTlsServer(options.tls, log, notFound, timings.requestHeadersTimeoutMs);
   let store: Store;
@@ -283,6 +285,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     }
   }, timings.sweepIntervalMs);
   sweep.unref();
+  const retention = options.retainDays === undefined ? undefined : new Retention(store, options.retainDays, clock, log);
 
   let closing: Promise<void> | undefined;
   return {
@@ -329,6 +332,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         http.closeAllConnections();
         await closed;
         service.acknowledgements.flush();
+        await retention?.stop();
         await store.close();
         log.info('stopped');
       })()),

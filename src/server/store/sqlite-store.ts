@@ -12,6 +12,7 @@ import type {
   Acknowledgement,
   ChannelHistoryQuery,
   HistoryQuery,
+  MessageSlice,
   NewChannel,
   NewChannelMessage,
   NewMessage,
@@ -20,6 +21,7 @@ import type {
   Saved,
   SavedPost,
   SessionTokenRecord,
+  SliceResult,
   Store,
   StoredChannel,
   StoredChannelState,
@@ -375,6 +377,41 @@ export class SqliteStore implements Store {
       }
       return [...states.values()];
     });
+  }
+
+  expireMessages(cutoff: number, slice: MessageSlice): Promise<SliceResult<number>> {
+    return this.write(() => {
+      const old: number[] = [];
+      for (const row of this.rows('slice', [slice.after, slice.limit])) {
+        if (int(row, 'sent_at') >= cutoff) break;
+        old.push(int(row, 'id'));
+      }
+      const done = old.length < slice.limit;
+      if (old.length === 0) return { found: 0, last: undefined };
+      const first = old[0]!;
+      const last = old.at(-1)!;
+      const awaited = new Set(this.rows('awaited', [first, last]).map((row) => int(row, 'message_id')));
+      const ids = JSON.stringify(old.filter((id) => !awaited.has(id)));
+      this.stmts.expirePending.run([ids]);
+      this.stmts.expireDeliveries.run([ids, first, last]);
+      this.stmts.expireMentions.run([ids]);
+      const found = this.stmts.expireMessages.run([ids]).changes;
+      return { found, last: done ? undefined : last };
+    });
+  }
+
+  postsBy(username: string, slice: MessageSlice): Promise<SliceResult<ChatMessage[]>> {
+    return this.read(() => {
+      const last = this.rows('slice', [slice.after, slice.limit]).at(-1);
+      if (!last) return { found: [], last: undefined };
+      const upTo = int(last, 'id');
+      return { found: this.rows('postsBy', [username, slice.after, upTo]).map(toMessage), last: upTo };
+    });
+  }
+
+  backupTo(file: string): Promise<void> {
+    // VACUUM cannot run inside a transaction: the queued writes are committed first, and none starts until it is done.
+    return this.read(() => void this.db.run('VACUUM INTO ?', [file]));
   }
 
   listBlocks(): Promise<{ blocker: string; blocked: string }[]> {

@@ -125,6 +125,21 @@ export interface StoredDirectState {
 }
 
 /**
+ * One step of a walk through every message in id order (retention, exports): a step looks at no more than
+ * `limit` messages after the id `after`, so that no one call holds the store for long.
+ */
+export interface MessageSlice {
+  after: number;
+  limit: number;
+}
+
+/** What a step found, and `last`, the id the next step starts after; undefined when the walk is over. */
+export interface SliceResult<T> {
+  found: T;
+  last: number | undefined;
+}
+
+/**
  * Everything the message center keeps. Writes resolve only once they are durable on disk:
  * the server acknowledges a message to its sender after `saveMessage` resolves.
  * Implementations: SqliteStore (embedded default); a Postgres one will follow for several nodes.
@@ -197,6 +212,20 @@ export interface Store {
   deleteSessionToken(tokenHash: string): Promise<void>;
   /** Revokes every token of a user (password change); returns how many there were. */
   deleteSessionTokensOf(username: string): Promise<number>;
+
+  /**
+   * Deletes messages stored before `cutoff` (ms), with their deliveries and mentions, walking from the oldest: `found` is how
+   * many. A message some account has not acknowledged yet is kept. The walk ends at the first message stored at or after
+   * the cutoff (ids follow the order of storing).
+   */
+  expireMessages(cutoff: number, slice: MessageSlice): Promise<SliceResult<number>>;
+  /** The channel messages `username`'s account posted, among one slice of messages. */
+  postsBy(username: string, slice: MessageSlice): Promise<SliceResult<ChatMessage[]>>;
+  /**
+   * Writes a consistent copy of everything to `file`, which must exist and be empty (so that its owner and mode are the
+   * caller's), between two commits: writes wait meanwhile.
+   */
+  backupTo(file: string): Promise<void>;
 
   /** Flushes pending writes and releases the files. */
   close(): Promise<void>;
