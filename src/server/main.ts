@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 import { errorMessage } from '../protocol/errors';
+import { backupCommand, BACKUP_USAGE } from './program/backup';
+import { exportCommand, EXPORT_USAGE } from './program/export';
+import { restoreCommand, RESTORE_USAGE } from './program/restore';
 import { serveCommand, SERVE_OPTIONS_HELP, SERVE_USAGE } from './program/serve';
 import { UsageError } from './program/usage';
 import { usersCommand, USERS_USAGE } from './program/users';
@@ -7,6 +10,9 @@ import { usersCommand, USERS_USAGE } from './program/users';
 /** `parley-server`'s subcommands, one module each under program/; anything else runs the server. */
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   users: usersCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
+  export: exportCommand,
 };
 
 const USAGE = `Parley message center
@@ -14,12 +20,20 @@ const USAGE = `Parley message center
 usage:
 ${SERVE_USAGE}
 ${USERS_USAGE}
+${BACKUP_USAGE}
+${RESTORE_USAGE}
+${EXPORT_USAGE}
 
 ${SERVE_OPTIONS_HELP}
 
 The users commands work on the data directory, or through the server that is running on it (only
 the system user that started it can). Passwords are asked for on the terminal, or read as one line
-from standard input.`;
+from standard input.
+
+backup writes a consistent copy of the database to a new FILE only its owner can read, through the
+running server (its writes wait meanwhile) or from a stopped data directory. restore makes a backup
+the database of a data directory no server runs on (--force: replacing the one there). export prints
+one user's data as JSON (--out: to a new file only its owner can read). See docs/operations.md.`;
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
