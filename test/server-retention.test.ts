@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ParleyClient } from '../src/client/parley-client';
+import { inspectDatabaseFile } from '../src/server/store/sqlite-inspect';
 import { collect, eventually, startServer, TestClock } from './helpers/server';
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -56,6 +58,9 @@ test('retention deletes what is older than N days at start, but never a message 
   const alice3 = await third.signIn('alice');
   await eventually(async () => !(await historyIds(alice3)).includes(waiting.id), 5000, 'the delivered message to go');
   assert.deepEqual(await historyIds(alice3), [recent.id]);
+  // Nothing left behind refers to a deleted message (the sweep deletes with SQLite's foreign key checks off).
+  await third.stop();
+  inspectDatabaseFile(join(first.dataDir, 'parley.db'), 'the swept database');
 });
 
 test('a retention under a day is refused before anything opens: clientMsgIds must outlive retries', async () => {

@@ -27,6 +27,8 @@ export function inspectDatabaseFile(copy: string, name: string): DatabaseSummary
     }
     const problems = rows.map((row) => text(row, 'quick_check')).filter((line) => line !== 'ok');
     if (problems.length > 0) throw new Error(`${name} is damaged: ${problems.slice(0, 3).join('; ')}`);
+    const orphans = db.all('PRAGMA foreign_key_check').length;
+    if (orphans > 0) throw new Error(`${name} is damaged: ${orphans} rows refer to rows that are not there`);
     const [version] = db.all('PRAGMA user_version') as Row[];
     const schema = version ? int(version, 'user_version') : 0;
     const tables = new Set((db.all("SELECT name FROM sqlite_master WHERE type = 'table'") as Row[]).map((row) => text(row, 'name')));

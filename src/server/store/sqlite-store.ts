@@ -380,7 +380,7 @@ export class SqliteStore implements Store {
   }
 
   expireMessages(cutoff: number, slice: MessageSlice): Promise<SliceResult<number>> {
-    return this.write(() => {
+    return this.withoutForeignKeys(() => {
       const old: number[] = [];
       for (const row of this.rows('slice', [slice.after, slice.limit])) {
         if (int(row, 'sent_at') >= cutoff) break;
@@ -407,6 +407,31 @@ export class SqliteStore implements Store {
       const upTo = int(last, 'id');
       return { found: this.rows('postsBy', [username, slice.after, upTo]).map(toMessage), last: upTo };
     });
+  }
+
+  /**
+   * Runs `apply` in a transaction of its own, after the queued writes, with foreign keys off: deleting a message makes
+   * SQLite look for rows that reference it, and `deliveries` has no index by message (keyed by recipient for the write
+   * path), so each deleted message would cost a scan of the whole table. `apply` deletes those rows itself.
+   */
+  private async withoutForeignKeys<T>(apply: () => T): Promise<T> {
+    this.assertOpen();
+    this.commits.flush();
+    const [row] = this.db.all('PRAGMA foreign_keys') as Row[];
+    this.db.exec('PRAGMA foreign_keys = OFF'); // only outside a transaction
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = apply();
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      if (row && int(row, 'foreign_keys') === 1) this.db.exec('PRAGMA foreign_keys = ON');
+    }
   }
 
   backupTo(file: string): Promise<void> {
