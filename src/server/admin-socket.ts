@@ -34,7 +34,7 @@ const requestSchema = z.discriminatedUnion('action', [
 type AdminRequest = z.infer<typeof requestSchema>;
 type AdminReply = { ok: true; value?: unknown } | { ok: false; message: string };
 
-/** A request is a username and a password: anything longer is not one. */
+/** A request is a username and a password, or a file's path: anything longer is not one. */
 const MAX_REQUEST_BYTES = 4096;
 
 /** Where the socket of the server holding `dir` (a real path) listens. Windows has named pipes instead of socket files. */
