@@ -131,6 +131,7 @@ describe('backup and restore', () => {
     const setup = await startServer({ dataDir });
     const alice = await setup.signIn('alice');
     const sent = await alice.message('bob', 'before the backup');
+    alice.close(); // stop() leaves clients reconnecting, which would keep the test process alive
     await setup.stop();
 
     const folder = tempDir();

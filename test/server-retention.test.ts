@@ -26,6 +26,8 @@ test('retention deletes what is older than N days at start, but never a message 
   const newPost = await alice.post('general', 'new post');
   const before = (await bob.request('conversations', {})).channels.find((c) => c.name === 'general')!;
   assert.deepEqual([before.unread, before.mentions, before.readSeq], [2, 1, 0]);
+  alice.close();
+  bob.close();
   await first.stop();
 
   const second = await startServer({ dataDir: first.dataDir, retainDays: 30 }, clock);
