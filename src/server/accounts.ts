@@ -40,7 +40,8 @@ export class Accounts {
   private readonly passwordListeners: ((username: string) => void)[] = [];
 
   private constructor(
-    private readonly store: Store,
+    /** Where the accounts live; admin.sock's backups and exports reach the store through it too. */
+    readonly store: Store,
     private readonly cost: ScryptCost,
     private readonly clock: () => number,
   ) {}

@@ -5,11 +5,12 @@ import path from 'node:path';
 import * as z from 'zod';
 import type { Accounts } from './accounts';
 import type { Logger } from './log';
+import { exportUser } from './user-export';
 import { errorMessage } from '../protocol/errors';
 
 /**
- * `parley-server users …` for a server that is running: the database is the running server's alone (it
- * holds the data directory), so the command asks it, over a local socket in the data directory that only
+ * `parley-server users …`, `backup` and `export` for a server that is running: the database is the running server's alone
+ * (it holds the data directory), so the command asks it, over a local socket in the data directory that only
  * the same system user can open. One JSON line each way per connection.
  */
 
@@ -26,11 +27,14 @@ const requestSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('add'), username: z.string(), password: z.string() }),
   z.strictObject({ action: z.literal('passwd'), username: z.string(), password: z.string() }),
   z.strictObject({ action: z.literal('remove'), username: z.string() }),
+  // A copy of the database into `file` (absolute: the server's working directory is not the command's), and one user's data.
+  z.strictObject({ action: z.literal('backup'), file: z.string().refine((f) => path.isAbsolute(f), 'an absolute path') }),
+  z.strictObject({ action: z.literal('export'), username: z.string() }),
 ]);
 type AdminRequest = z.infer<typeof requestSchema>;
 type AdminReply = { ok: true; value?: unknown } | { ok: false; message: string };
 
-/** A request is a username and a password: anything longer is not one. */
+/** A request is a username and a password, or a file's path: anything longer is not one. */
 const MAX_REQUEST_BYTES = 4096;
 
 /** Where the socket of the server holding `dir` (a real path) listens. Windows has named pipes instead of socket files. */
@@ -90,7 +94,9 @@ async function handle(line: string, accounts: Accounts, log: Logger): Promise<Ad
   try {
     const value = await perform(request, accounts);
     // The action and the username, never the password.
-    if (request.action !== 'list') log.info(`users ${request.action} through the admin socket`, { username: request.username });
+    if (request.action === 'backup') log.info('backup through the admin socket', { file: request.file });
+    else if (request.action === 'export') log.info('export through the admin socket', { username: request.username });
+    else if (request.action !== 'list') log.info(`users ${request.action} through the admin socket`, { username: request.username });
     return { ok: true, value };
   } catch (err) {
     return { ok: false, message: errorMessage(err) };
@@ -107,6 +113,10 @@ function perform(request: AdminRequest, accounts: Accounts): Promise<unknown> {
       return accounts.setPassword(request.username, request.password);
     case 'remove':
       return accounts.remove(request.username);
+    case 'backup':
+      return accounts.store.backupTo(request.file);
+    case 'export':
+      return exportUser(accounts.store, request.username, Date.now());
   }
 }
 
@@ -119,30 +129,13 @@ export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin 
     return undefined; // no data directory: no server
   }
   const where = adminSocketPath(dir);
-  const call = (request: AdminRequest): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const socket = net.connect(where);
-      let output = '';
-      socket.setEncoding('utf8');
-      socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-      socket.on('data', (chunk: string) => (output += chunk));
-      socket.on('error', reject);
-      socket.on('end', () => {
-        try {
-          const reply = JSON.parse(output) as AdminReply;
-          if (reply.ok) resolve(reply.value);
-          else reject(new Error(reply.message));
-        } catch {
-          reject(new Error('the running server gave no answer'));
-        }
-      });
-    });
+  const call = (request: AdminRequest): Promise<unknown> => send(where, request);
   // Asking for the list tells whether a server answers; a `list` right after is answered with it, not asked again.
   let probe: unknown;
   try {
     probe = await call({ action: 'list' });
   } catch (err) {
-    if (err instanceof Error && 'code' in err) return undefined; // nothing listens there (ENOENT, ECONNREFUSED)
+    if (nobodyListens(err)) return undefined;
     throw err;
   }
   const ask = (request: AdminRequest): Promise<unknown> => {
@@ -156,4 +149,52 @@ export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin 
     setPassword: async (username, password) => void (await ask({ action: 'passwd', username, password })),
     remove: async (username) => (await ask({ action: 'remove', username })) === true,
   };
+}
+
+/**
+ * Asks the server running on `dataDir` for a backup or an export: its answer, or undefined when no server listens
+ * there (the command then opens the data directory itself).
+ */
+export async function askRunningServer(
+  dataDir: string,
+  request: Extract<AdminRequest, { action: 'backup' | 'export' }>,
+): Promise<{ value: unknown } | undefined> {
+  let dir: string;
+  try {
+    dir = fs.realpathSync(dataDir);
+  } catch {
+    return undefined;
+  }
+  try {
+    return { value: await send(adminSocketPath(dir), request) };
+  } catch (err) {
+    if (nobodyListens(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A failure to connect (ENOENT, ECONNREFUSED) rather than a refusal from the server. */
+function nobodyListens(err: unknown): boolean {
+  return err instanceof Error && 'code' in err;
+}
+
+/** One request on a connection of its own; resolves with the reply's value, rejects with its message. */
+function send(where: string, request: AdminRequest): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(where);
+    let output = '';
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (chunk: string) => (output += chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      try {
+        const reply = JSON.parse(output) as AdminReply;
+        if (reply.ok) resolve(reply.value);
+        else reject(new Error(reply.message));
+      } catch {
+        reject(new Error('the running server gave no answer'));
+      }
+    });
+  });
 }

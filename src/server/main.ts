@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { errorMessage } from '../protocol/errors';
 import { configCommand, CONFIG_USAGE } from './program/config-check';
+import { backupCommand, BACKUP_USAGE } from './program/backup';
+import { exportCommand, EXPORT_USAGE } from './program/export';
+import { restoreCommand, RESTORE_USAGE } from './program/restore';
 import { serveCommand, SERVE_OPTIONS_HELP, SERVE_USAGE } from './program/serve';
 import { UsageError } from './program/usage';
 import { usersCommand, USERS_USAGE } from './program/users';
@@ -9,6 +12,9 @@ import { usersCommand, USERS_USAGE } from './program/users';
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   users: usersCommand,
   config: configCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
+  export: exportCommand,
 };
 
 const USAGE = `Parley message center
@@ -17,12 +23,20 @@ usage:
 ${SERVE_USAGE}
 ${USERS_USAGE}
 ${CONFIG_USAGE}
+${BACKUP_USAGE}
+${RESTORE_USAGE}
+${EXPORT_USAGE}
 
 ${SERVE_OPTIONS_HELP}
 
 The users commands work on the data directory, or through the server that is running on it (only
 the system user that started it can). Passwords are asked for on the terminal, or read as one line
-from standard input.`;
+from standard input.
+
+backup writes a consistent copy of the database to a new FILE only its owner can read, through the
+running server (its writes wait meanwhile) or from a stopped data directory. restore makes a backup
+the database of a data directory no server runs on (--force: replacing the one there). export prints
+one user's data as JSON (--out: to a new file only its owner can read). See docs/operations.md.`;
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

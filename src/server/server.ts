@@ -47,6 +47,7 @@ import { Presence } from './presence';
 import { PresenceFeed } from './presence-feed';
 import { isActivity } from './idle-status';
 import { Request } from './request';
+import { checkRetainDays, Retention } from './retention';
 import { RequestQueue } from './request-queue';
 import { SignInGate } from './sign-in-gate';
 import type { Store } from './store/store';
@@ -91,6 +92,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   let closing: Promise<void> | undefined;
   // Asked only once the server listens, after the store has opened.
   const probes = healthProbes(() => (closing ? { ok: false, reason: 'the server is shutting down' } : store.health()), notFound);
+  if (options.retainDays !== undefined) checkRetainDays(options.retainDays);
   // Before the store opens, so that a certificate that does not load stops the start with nothing to undo.
   const tls = options.tls && createTlsServer(options.tls, log, probes, timings.requestHeadersTimeoutMs);
   let store: Store;
@@ -310,6 +312,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     }
   }, timings.sweepIntervalMs);
   sweep.unref();
+  const retention = options.retainDays === undefined ? undefined : new Retention(store, options.retainDays, clock, log);
 
   const metrics = metricsModule?.createMetricsServer(options.metrics!, {
     meter,
@@ -379,6 +382,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         http.closeAllConnections();
         await closed;
         service.acknowledgements.flush();
+        await retention?.stop();
         await store.close();
         log.info('stopped');
       })()),

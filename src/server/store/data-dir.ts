@@ -14,7 +14,7 @@ const openDirs = new Set<string>();
 export function claimDataDir(dataDir: string): { dir: string; release: () => void } {
   fs.mkdirSync(dataDir, { recursive: true });
   const dir = fs.realpathSync(dataDir);
-  if (openDirs.has(dir)) throw inUse(dir, process.pid);
+  if (openDirs.has(dir)) throw new DataDirInUse(dir, process.pid);
   const pidFile = path.join(dir, 'parley.pid');
   const ours = String(process.pid);
   // Two tries: the second follows removing a stale file. Losing that race to another
@@ -27,8 +27,8 @@ export function claimDataDir(dataDir: string): { dir: string; release: () => voi
       if (!isErrno(error, 'EEXIST')) throw error;
     }
     const holder = readPid(pidFile);
-    if (holder !== undefined && holder !== process.pid && isAlive(holder)) throw inUse(dir, holder);
-    if (attempt > 0) throw inUse(dir, holder ?? 0);
+    if (holder !== undefined && holder !== process.pid && isAlive(holder)) throw new DataDirInUse(dir, holder);
+    if (attempt > 0) throw new DataDirInUse(dir, holder ?? 0);
     fs.rmSync(pidFile, { force: true });
   }
   openDirs.add(dir);
@@ -40,8 +40,14 @@ export function claimDataDir(dataDir: string): { dir: string; release: () => voi
   return { dir, release };
 }
 
-function inUse(dir: string, pid: number): Error {
-  return new Error(`data directory ${dir} is in use by process ${pid}`);
+/** Another process (a server, a backup...) holds the data directory; `pid` 0 when it could not be told. */
+export class DataDirInUse extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`data directory ${dir} is in use by process ${pid}`);
+  }
 }
 
 function readPid(file: string): number | undefined {

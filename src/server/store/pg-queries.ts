@@ -144,6 +144,29 @@ const BLOCKS = {
   removeBlock: 'DELETE FROM blocks WHERE blocker = $1 AND blocked = $2',
 } as const;
 
-export const PG_SQL = { ...ACCOUNTS, ...SESSION_TOKENS, ...MESSAGES, ...HISTORY, ...CHANNELS, ...READ_POSITIONS, ...BLOCKS } as const;
+/** Retention and export walk the messages in slices of ids (see SqliteStore's). */
+const SLICES = {
+  slice: 'SELECT id, sent_at FROM messages WHERE id > $1 ORDER BY id LIMIT $2',
+  // Of the messages with ids in $1..$2, those an account still waits for.
+  awaited: `SELECT DISTINCT message_id FROM pending p
+            WHERE message_id BETWEEN $1 AND $2 AND EXISTS (SELECT 1 FROM users WHERE username = p.recipient)`,
+  expirePending: 'DELETE FROM pending WHERE message_id = ANY($1::bigint[])',
+  expireDeliveries: 'DELETE FROM deliveries WHERE message_id = ANY($1::bigint[])',
+  expireMentions: 'DELETE FROM mentions WHERE message_id = ANY($1::bigint[])',
+  expireMessages: 'DELETE FROM messages WHERE id = ANY($1::bigint[])',
+  postsBy: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id
+            WHERE m.id > $2 AND m.id <= $3 AND m.kind = 'channel' AND m.sender_id = ${accountId(1)} AND m.sender = $1 ORDER BY m.id`,
+} as const;
+
+export const PG_SQL = {
+  ...ACCOUNTS,
+  ...SESSION_TOKENS,
+  ...MESSAGES,
+  ...HISTORY,
+  ...CHANNELS,
+  ...READ_POSITIONS,
+  ...BLOCKS,
+  ...SLICES,
+} as const;
 
 export type PgQueryName = keyof typeof PG_SQL;

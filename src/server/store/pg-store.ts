@@ -12,6 +12,7 @@ import {
   type ChannelHistoryQuery,
   type CommitOutcome,
   type HistoryQuery,
+  type MessageSlice,
   type NewChannel,
   type NewChannelMessage,
   type NewMessage,
@@ -20,6 +21,7 @@ import {
   type Saved,
   type SavedPost,
   type SessionTokenRecord,
+  type SliceResult,
   type Store,
   type StoredChannel,
   type StoredChannelState,
@@ -322,6 +324,38 @@ export class PgStore implements Store {
 
   removeBlock(blocker: string, blocked: string): Promise<void> {
     return this.write(async (on) => void (await query(on, 'removeBlock', [blocker, blocked])));
+  }
+
+  expireMessages(cutoff: number, slice: MessageSlice): Promise<SliceResult<number>> {
+    return this.write(async (on) => {
+      const old: number[] = [];
+      for (const row of await rows(on, 'slice', [slice.after, slice.limit])) {
+        if (int(row, 'sent_at') >= cutoff) break;
+        old.push(int(row, 'id'));
+      }
+      const done = old.length < slice.limit;
+      if (old.length === 0) return { found: 0, last: undefined };
+      const last = old.at(-1)!;
+      const awaited = new Set((await rows(on, 'awaited', [old[0], last])).map((row) => int(row, 'message_id')));
+      const ids = old.filter((id) => !awaited.has(id));
+      for (const name of ['expirePending', 'expireDeliveries', 'expireMentions'] as const) await query(on, name, [ids]);
+      const found = (await query(on, 'expireMessages', [ids])).rowCount;
+      return { found, last: done ? undefined : last };
+    });
+  }
+
+  postsBy(username: string, slice: MessageSlice): Promise<SliceResult<ChatMessage[]>> {
+    return this.read(async (on) => {
+      const last = (await rows(on, 'slice', [slice.after, slice.limit])).at(-1);
+      if (!last) return { found: [], last: undefined };
+      const upTo = int(last, 'id');
+      return { found: (await rows(on, 'postsBy', [username, slice.after, upTo])).map(toMessage), last: upTo };
+    });
+  }
+
+  /** A file copy is the embedded store's: PostgreSQL's own tools back it up (docs/scaling.md). */
+  backupTo(): Promise<void> {
+    return Promise.reject(new Error('a PostgreSQL store is backed up with pg_dump, not parley-server backup (docs/scaling.md)'));
   }
 
   close(): Promise<void> {

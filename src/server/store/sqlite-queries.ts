@@ -164,6 +164,29 @@ const READ_POSITIONS = {
                 WHERE ${sentBy(1)} AND kind != 'channel' GROUP BY partner`,
 } as const;
 
+/** Retention (../retention.ts) and exports: messages a slice at a time, in id order. */
+const SLICES = {
+  slice: 'SELECT id, sent_at FROM messages WHERE id > ? ORDER BY id LIMIT ?',
+  // Of the messages with ids in ?1..?2, those an account still waits for.
+  awaited: `SELECT DISTINCT message_id FROM pending p
+            WHERE message_id BETWEEN ?1 AND ?2 AND EXISTS (SELECT 1 FROM users WHERE username = p.recipient)`,
+  // Every statement below takes the JSON array ?1 of the ids to delete (an account's pending rows are never among them).
+  expirePending: 'DELETE FROM pending WHERE message_id IN (SELECT value FROM json_each(?1))',
+  // Deliveries are keyed by recipient: each recipient (found by skipping through the key, one seek each) has its rows
+  // in ?2..?3 deleted through the key, rather than the whole table scanned for the ids.
+  expireDeliveries: `
+    WITH RECURSIVE r (name) AS (
+      SELECT min(recipient) FROM deliveries
+      UNION ALL
+      SELECT (SELECT min(recipient) FROM deliveries WHERE recipient > r.name) FROM r WHERE r.name IS NOT NULL)
+    DELETE FROM deliveries
+    WHERE recipient IN (SELECT name FROM r) AND message_id BETWEEN ?2 AND ?3 AND +message_id IN (SELECT value FROM json_each(?1))`,
+  expireMentions: 'DELETE FROM mentions WHERE message_id IN (SELECT value FROM json_each(?1))',
+  expireMessages: 'DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?1))',
+  postsBy: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id
+            WHERE m.id > ?2 AND m.id <= ?3 AND m.kind = 'channel' AND ${sentBy(1)} ORDER BY m.id`,
+} as const;
+
 /** Blocks. */
 const BLOCKS = {
   listBlocks: 'SELECT blocker, blocked FROM blocks ORDER BY blocker, blocked',
@@ -171,6 +194,15 @@ const BLOCKS = {
   removeBlock: 'DELETE FROM blocks WHERE blocker = ? AND blocked = ?',
 } as const;
 
-export const SQL = { ...ACCOUNTS, ...SESSION_TOKENS, ...MESSAGES, ...HISTORY, ...CHANNELS, ...READ_POSITIONS, ...BLOCKS } as const;
+export const SQL = {
+  ...ACCOUNTS,
+  ...SESSION_TOKENS,
+  ...MESSAGES,
+  ...HISTORY,
+  ...CHANNELS,
+  ...READ_POSITIONS,
+  ...SLICES,
+  ...BLOCKS,
+} as const;
 
 export type QueryName = keyof typeof SQL;

@@ -15,6 +15,7 @@ import {
   type ChannelHistoryQuery,
   type CommitOutcome,
   type HistoryQuery,
+  type MessageSlice,
   type NewChannel,
   type NewChannelMessage,
   type NewMessage,
@@ -23,6 +24,7 @@ import {
   type Saved,
   type SavedPost,
   type SessionTokenRecord,
+  type SliceResult,
   type Store,
   type StoredChannel,
   type StoredChannelState,
@@ -360,6 +362,66 @@ export class SqliteStore implements Store {
         this.rows('readPositions', [username]),
       ),
     );
+  }
+
+  expireMessages(cutoff: number, slice: MessageSlice): Promise<SliceResult<number>> {
+    return this.withoutForeignKeys(() => {
+      const old: number[] = [];
+      for (const row of this.rows('slice', [slice.after, slice.limit])) {
+        if (int(row, 'sent_at') >= cutoff) break;
+        old.push(int(row, 'id'));
+      }
+      const done = old.length < slice.limit;
+      if (old.length === 0) return { found: 0, last: undefined };
+      const first = old[0]!;
+      const last = old.at(-1)!;
+      const awaited = new Set(this.rows('awaited', [first, last]).map((row) => int(row, 'message_id')));
+      const ids = JSON.stringify(old.filter((id) => !awaited.has(id)));
+      this.stmts.expirePending.run([ids]);
+      this.stmts.expireDeliveries.run([ids, first, last]);
+      this.stmts.expireMentions.run([ids]);
+      const found = this.stmts.expireMessages.run([ids]).changes;
+      return { found, last: done ? undefined : last };
+    });
+  }
+
+  postsBy(username: string, slice: MessageSlice): Promise<SliceResult<ChatMessage[]>> {
+    return this.read(() => {
+      const last = this.rows('slice', [slice.after, slice.limit]).at(-1);
+      if (!last) return { found: [], last: undefined };
+      const upTo = int(last, 'id');
+      return { found: this.rows('postsBy', [username, slice.after, upTo]).map(toMessage), last: upTo };
+    });
+  }
+
+  /**
+   * Runs `apply` in a transaction of its own, after the queued writes, with foreign keys off: deleting a message makes
+   * SQLite look for rows that reference it, and `deliveries` has no index by message (keyed by recipient for the write
+   * path), so each deleted message would cost a scan of the whole table. `apply` deletes those rows itself.
+   */
+  private async withoutForeignKeys<T>(apply: () => T): Promise<T> {
+    this.assertOpen();
+    this.commits.flush();
+    const [row] = this.db.all('PRAGMA foreign_keys') as Row[];
+    this.db.exec('PRAGMA foreign_keys = OFF'); // only outside a transaction
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = apply();
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      if (row && int(row, 'foreign_keys') === 1) this.db.exec('PRAGMA foreign_keys = ON');
+    }
+  }
+
+  backupTo(file: string): Promise<void> {
+    // VACUUM cannot run inside a transaction: the queued writes are committed first, and none starts until it is done.
+    return this.read(() => void this.db.run('VACUUM INTO ?', [file]));
   }
 
   listBlocks(): Promise<{ blocker: string; blocked: string }[]> {

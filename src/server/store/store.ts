@@ -146,6 +146,21 @@ export interface CommitOutcome {
 export type StoreHealth = { ok: true } | { ok: false; reason: string };
 
 /**
+ * One step of a walk through every message in id order (retention, exports): a step looks at no more than
+ * `limit` messages after the id `after`, so that no one call holds the store for long.
+ */
+export interface MessageSlice {
+  after: number;
+  limit: number;
+}
+
+/** What a step found, and `last`, the id the next step starts after; undefined when the walk is over. */
+export interface SliceResult<T> {
+  found: T;
+  last: number | undefined;
+}
+
+/**
  * Everything the message center keeps. Writes resolve only once they are durable on disk:
  * the server acknowledges a message to its sender after `saveMessage` resolves.
  * Implementations: SqliteStore (embedded default) and PgStore (PostgreSQL, for several nodes).
@@ -223,6 +238,19 @@ export interface Store {
   health(): StoreHealth;
   /** Tells `listener` of every commit from now on, as it happens (for metrics). */
   onCommit(listener: (commit: CommitOutcome) => void): void;
+  /**
+   * Deletes messages stored before `cutoff` (ms), with their deliveries and mentions, walking from the oldest: `found` is how
+   * many. A message some account has not acknowledged yet is kept. The walk ends at the first message stored at or after
+   * the cutoff (ids follow the order of storing).
+   */
+  expireMessages(cutoff: number, slice: MessageSlice): Promise<SliceResult<number>>;
+  /** The channel messages `username`'s account posted, among one slice of messages. */
+  postsBy(username: string, slice: MessageSlice): Promise<SliceResult<ChatMessage[]>>;
+  /**
+   * Writes a consistent copy of everything to `file`, which must exist and be empty (so that its owner and mode are the
+   * caller's), between two commits: writes wait meanwhile.
+   */
+  backupTo(file: string): Promise<void>;
 
   /** Flushes pending writes and releases the files. */
   close(): Promise<void>;

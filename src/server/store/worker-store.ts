@@ -131,6 +131,9 @@ class WorkerStore implements Store {
   renewSessionToken = this.method('renewSessionToken');
   deleteSessionToken = this.method('deleteSessionToken');
   deleteSessionTokensOf = this.method('deleteSessionTokensOf');
+  expireMessages = this.method('expireMessages');
+  postsBy = this.method('postsBy');
+  backupTo = this.method('backupTo');
 
   private get dir(): string {
     return this.init.dir;
