@@ -51,7 +51,7 @@ export class SignInGate {
   async check(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
     const { throttle, deps } = this;
     const lockedForMs = throttle.lockedFor(username, address, deps.clock());
-    if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is blocked from your address for now.');
+    if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is locked from your address for now.');
     const limited = this.checkRate(address);
     if (limited) return limited;
     if (!this.failures.peek(address, deps.clock())) {
@@ -62,7 +62,7 @@ export class SignInGate {
     if (reservation === 'gone') return closedDuringSignIn();
     if (reservation === 'busy')
       return failure('RATE_LIMITED', 'Other sign-in attempts for this user are still being checked; try again in a moment.');
-    if (reservation !== 'reserved') return lockedOut(reservation.lockedForMs, 'This account is blocked from your address for now.');
+    if (reservation !== 'reserved') return lockedOut(reservation.lockedForMs, 'This account is locked from your address for now.');
 
     let checked;
     try {
@@ -81,7 +81,7 @@ export class SignInGate {
       this.failures.take(address, deps.clock());
       const { attemptsLeft, lockedForMs } = throttle.fail(username, address, deps.clock());
       this.warnings.warn('failed login', address, { username, attemptsLeft });
-      if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
+      if (lockedForMs > 0) return lockedOut(lockedForMs, 'Invalid username or password. This account is now locked from your address.');
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
     throttle.succeed(username, address);
