@@ -1,7 +1,7 @@
 import { failure, type Failure } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Clock } from './clock';
-import { HashLimiter } from './hash-limiter';
+import type { HashLimiter } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
 import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
@@ -15,7 +15,6 @@ import type { SignInLimits, Timings } from './options';
  */
 export class SignInGate {
   readonly throttle: LoginThrottle;
-  readonly hashes: HashLimiter;
   private readonly attempts: KeyedRate;
   private readonly tokenAttempts: KeyedRate;
   private readonly failures: KeyedRate;
@@ -24,7 +23,7 @@ export class SignInGate {
   private readonly signedInBefore = new RecentPairs(KNOWN_PAIRS, KNOWN_FOR_MS);
 
   constructor(
-    private readonly deps: { accounts: Accounts; clock: Clock; log: Logger },
+    private readonly deps: { accounts: Accounts; clock: Clock; log: Logger; hashes: HashLimiter },
     timings: Pick<Timings, 'maxLoginFailures' | 'blockMs'>,
     limits: SignInLimits,
   ) {
@@ -33,12 +32,6 @@ export class SignInGate {
     this.tokenAttempts = new KeyedRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
     this.warnings = new LogLimiter(deps.log, deps.clock);
     this.failures = new KeyedRate({ burst: limits.failureBurst, perSecond: 1 / limits.failureEverySeconds });
-    this.hashes = new HashLimiter({
-      concurrency: limits.concurrentChecks,
-      queued: limits.queuedChecks,
-      perAddress: limits.checksPerAddress,
-      maxWaitMs: limits.checkWaitMs,
-    });
   }
 
   /** Takes one of the address's sign-in attempts, from the password bucket or the session tokens' one. */
@@ -67,7 +60,7 @@ export class SignInGate {
     let checked;
     try {
       const known = this.signedInBefore.has(username, address, deps.clock());
-      checked = await this.hashes.run(address, wanted, () => deps.accounts.verify(username, password), known);
+      checked = await deps.hashes.run(address, wanted, () => deps.accounts.verify(username, password), known);
     } catch (err) {
       throttle.fail(username, address, deps.clock());
       throw err;
