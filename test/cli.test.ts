@@ -143,7 +143,7 @@ describe('parley terminal client', { concurrency: 3 }, () => {
     cli.write('lou', 'wrong-1', 'lou', 'wrong-2', 'lou', 'wrong-3', 'lou', passwordOf('lou'));
     await cli.waitFor(/2 attempts left\./);
     await cli.waitFor(/1 attempt left\./);
-    await cli.waitFor(/Your account has been blocked\. Try again in 30 seconds\./);
+    await cli.waitFor(/This account is now locked from your address\. Try again in 30 seconds\./);
     assert.equal(await cli.exitCode(), 1);
     assert.doesNotMatch(cli.stdout, /Welcome/, 'the right password after the lockout is not even tried');
   });

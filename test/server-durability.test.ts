@@ -326,6 +326,46 @@ describe('accounts', () => {
     }
   });
 
+  test('parley-server users import FILE: on a stopped data directory, then through the running server', async (ctx) => {
+    const dataDir = tempDir();
+    const run = usersCommand(dataDir);
+    const file = join(dataDir, 'user_pass.txt');
+    const missing = await run(['import', join(dataDir, 'missing.txt')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /no such file/);
+
+    // At the shipped scrypt cost: a few users only.
+    writeFileSync(file, 'ann ann-pw\nno!good x\nben ben-pw\nann again\n');
+    const stopped = await run(['import', file]);
+    assert.equal(stopped.code, 1, 'a line was skipped');
+    assert.equal(stopped.out, 'Added 2 users.\n');
+    assert.equal(stopped.err, 'Skipped line 2: invalid username "no!good"\nSkipped line 4: "ann" is already on line 1\n');
+
+    const { program: server, url } = await serverProcess(dataDir);
+    try {
+      writeFileSync(file, 'ben not-bens-pw\ncid cid-pw\n');
+      const running = await run(['import', file]);
+      assert.equal(running.code, 0);
+      assert.equal(running.out, 'Added 1 user.\nLeft alone 1 existing user: ben.\n');
+      for (const [username, password] of [
+        ['ben', 'ben-pw'],
+        ['cid', 'cid-pw'],
+      ] as const) {
+        const client = new ParleyClient(url, { requestTimeoutMs: 10_000 });
+        ctx.after(() => client.close());
+        await client.connect();
+        await client.login(username, password);
+        client.close();
+      }
+      assert.match(server.stderr, /users import through the admin socket \{"added":1,"existing":1,"rejected":0\}/);
+      assert.doesNotMatch(server.stdout + server.stderr, /-pw/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   test('removing an account signs its sessions out', async () => {
     const t = await startServer({ users: ['alice', 'bob'] });
     const bob = await t.signIn('bob');

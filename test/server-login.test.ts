@@ -42,20 +42,23 @@ describe('sign-in and lockout', () => {
     client.close();
   });
 
-  test('three wrong passwords lock the username out for the block time, then it may try again', async () => {
+  test('three wrong passwords lock the username out for the lock time, then it may try again', async () => {
     const client = await t.connect();
     assert.equal((await loginError(client, 'dave', 'x')).code, 'INVALID_CREDENTIALS');
     assert.equal((await loginError(client, 'dave', 'x')).code, 'INVALID_CREDENTIALS');
     const third = await loginError(client, 'dave', 'x');
     assert.equal(third.code, 'LOCKED_OUT');
     assert.equal(third.retryAfterSeconds, 60);
-    assert.match(third.message, /60 seconds/);
+    assert.match(third.message, /now locked from your address\. Try again in 60 seconds/);
 
     // Even the right password is refused while the lockout lasts, with the time that remains.
     t.clock.advance(45_000);
     const locked = await loginError(client, 'dave', 'dave-pw');
     assert.equal(locked.code, 'LOCKED_OUT');
     assert.equal(locked.retryAfterSeconds, 15);
+    // "Blocked" is Block User's word; the lockout says "locked" (the code is the protocol, the words are not).
+    assert.match(locked.message, /locked from your address for now/);
+    assert.doesNotMatch(third.message + locked.message, /block/i);
 
     // A lockout is per address and username: another user from the same address is not affected.
     const other = await t.connect();
@@ -120,7 +123,7 @@ describe('sign-in and lockout', () => {
     client.close();
   });
 
-  test('failures older than the block time are forgotten', async () => {
+  test('failures older than the lock time are forgotten', async () => {
     const client = await t.connect();
     await loginError(client, 'frank', 'x');
     await loginError(client, 'frank', 'x');

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import * as z from 'zod';
-import type { Accounts } from './accounts';
+import { importProgressLine, type Accounts, type ImportOptions, type ImportReport } from './accounts';
 import type { Logger } from './log';
 import { exportUser } from './user-export';
 import { errorMessage } from '../protocol/errors';
@@ -20,6 +20,7 @@ export interface AccountAdmin {
   add(username: string, password: string): Promise<void>;
   setPassword(username: string, password: string): Promise<void>;
   remove(username: string): Promise<boolean>;
+  importCredentials(text: string, options?: ImportOptions): Promise<ImportReport>;
 }
 
 const requestSchema = z.discriminatedUnion('action', [
@@ -30,12 +31,15 @@ const requestSchema = z.discriminatedUnion('action', [
   // A copy of the database into `file` (absolute: the server's working directory is not the command's), and one user's data.
   z.strictObject({ action: z.literal('backup'), file: z.string().refine((f) => path.isAbsolute(f), 'an absolute path') }),
   z.strictObject({ action: z.literal('export'), username: z.string() }),
+  z.strictObject({ action: z.literal('import'), text: z.string() }),
 ]);
 type AdminRequest = z.infer<typeof requestSchema>;
 type AdminReply = { ok: true; value?: unknown } | { ok: false; message: string };
+/** Sent before the reply while an import goes on, one line each. */
+type AdminProgress = { progress: [done: number, total: number] };
 
-/** A request is a username and a password, or a file's path: anything longer is not one. */
-const MAX_REQUEST_BYTES = 4096;
+/** A request is a username and a password, a file's path, or a credentials file to import (tens of thousands of users at most). */
+const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
 /** Where the socket of the server holding `dir` (a real path) listens. Windows has named pipes instead of socket files. */
 export function adminSocketPath(dir: string): string {
@@ -80,11 +84,17 @@ function answer(socket: net.Socket, accounts: Accounts, log: Logger): void {
     const end = input.indexOf('\n');
     if (end < 0) return;
     socket.removeAllListeners('data');
-    void handle(input.slice(0, end), accounts, log).then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
+    const progress = (done: number, total: number): void => {
+      log.info(importProgressLine(done, total));
+      socket.write(`${JSON.stringify({ progress: [done, total] } satisfies AdminProgress)}\n`);
+    };
+    // An import stops when the command that asked for it has gone (interrupted): nobody would see its report.
+    const wanted = (): boolean => !socket.destroyed && socket.readable;
+    void handle(input.slice(0, end), accounts, log, { progress, wanted }).then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
   });
 }
 
-async function handle(line: string, accounts: Accounts, log: Logger): Promise<AdminReply> {
+async function handle(line: string, accounts: Accounts, log: Logger, importing: ImportOptions): Promise<AdminReply> {
   let request: AdminRequest;
   try {
     request = requestSchema.parse(JSON.parse(line));
@@ -92,18 +102,20 @@ async function handle(line: string, accounts: Accounts, log: Logger): Promise<Ad
     return { ok: false, message: 'not a users request' };
   }
   try {
-    const value = await perform(request, accounts);
-    // The action and the username, never the password.
-    if (request.action === 'backup') log.info('backup through the admin socket', { file: request.file });
-    else if (request.action === 'export') log.info('export through the admin socket', { username: request.username });
-    else if (request.action !== 'list') log.info(`users ${request.action} through the admin socket`, { username: request.username });
+    const value = await perform(request, accounts, importing);
+    // The action and the username or the counts, never a password.
+    if (request.action !== 'list')
+      log.info(
+        `${request.action === 'backup' || request.action === 'export' ? '' : 'users '}${request.action} through the admin socket`,
+        logFields(request, value),
+      );
     return { ok: true, value };
   } catch (err) {
     return { ok: false, message: errorMessage(err) };
   }
 }
 
-function perform(request: AdminRequest, accounts: Accounts): Promise<unknown> {
+function perform(request: AdminRequest, accounts: Accounts, importing: ImportOptions): Promise<unknown> {
   switch (request.action) {
     case 'list':
       return accounts.list();
@@ -117,7 +129,16 @@ function perform(request: AdminRequest, accounts: Accounts): Promise<unknown> {
       return accounts.store.backupTo(request.file);
     case 'export':
       return exportUser(accounts.store, request.username, Date.now());
+    case 'import':
+      return accounts.importCredentials(request.text, importing);
   }
+}
+
+function logFields(request: Exclude<AdminRequest, { action: 'list' }>, value: unknown): Record<string, unknown> {
+  if (request.action === 'backup') return { file: request.file };
+  if (request.action !== 'import') return { username: request.username };
+  const { added, existing, rejected } = value as ImportReport;
+  return { added: added.length, existing: existing.length, rejected: rejected.length };
 }
 
 /** The running server's accounts, when a server holds `dataDir` and listens on its socket; undefined when none does. */
@@ -129,7 +150,7 @@ export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin 
     return undefined; // no data directory: no server
   }
   const where = adminSocketPath(dir);
-  const call = (request: AdminRequest): Promise<unknown> => send(where, request);
+  const call = (request: AdminRequest, progress?: ImportOptions['progress']): Promise<unknown> => send(where, request, progress);
   // Asking for the list tells whether a server answers; a `list` right after is answered with it, not asked again.
   let probe: unknown;
   try {
@@ -138,8 +159,8 @@ export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin 
     if (nobodyListens(err)) return undefined;
     throw err;
   }
-  const ask = (request: AdminRequest): Promise<unknown> => {
-    const answered = request.action === 'list' && probe !== undefined ? Promise.resolve(probe) : call(request);
+  const ask = (request: AdminRequest, progress?: ImportOptions['progress']): Promise<unknown> => {
+    const answered = request.action === 'list' && probe !== undefined ? Promise.resolve(probe) : call(request, progress);
     probe = undefined;
     return answered;
   };
@@ -148,6 +169,7 @@ export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin 
     add: async (username, password) => void (await ask({ action: 'add', username, password })),
     setPassword: async (username, password) => void (await ask({ action: 'passwd', username, password })),
     remove: async (username) => (await ask({ action: 'remove', username })) === true,
+    importCredentials: (text, options) => ask({ action: 'import', text }, options?.progress) as Promise<ImportReport>,
   };
 }
 
@@ -179,13 +201,23 @@ function nobodyListens(err: unknown): boolean {
 }
 
 /** One request on a connection of its own; resolves with the reply's value, rejects with its message. */
-function send(where: string, request: AdminRequest): Promise<unknown> {
+function send(where: string, request: AdminRequest, progress?: ImportOptions['progress']): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(where);
     let output = '';
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-    socket.on('data', (chunk: string) => (output += chunk));
+    socket.on('data', (chunk: string) => {
+      output += chunk;
+      // Every line but the last (the reply) is an import's progress.
+      for (let end = output.indexOf('\n'); end >= 0 && end < output.length - 1; end = output.indexOf('\n')) {
+        const line = output.slice(0, end);
+        output = output.slice(end + 1);
+        const sent = parseProgress(line);
+        if (!sent) return void socket.destroy(new Error('the running server gave no answer'));
+        progress?.(...sent);
+      }
+    });
     socket.on('error', reject);
     socket.on('end', () => {
       try {
@@ -197,4 +229,13 @@ function send(where: string, request: AdminRequest): Promise<unknown> {
       }
     });
   });
+}
+
+function parseProgress(line: string): AdminProgress['progress'] | undefined {
+  try {
+    const { progress } = JSON.parse(line) as Partial<AdminProgress>;
+    return Array.isArray(progress) && progress.length === 2 ? progress : undefined;
+  } catch {
+    return undefined;
+  }
 }

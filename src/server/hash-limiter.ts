@@ -1,4 +1,5 @@
 import { Counts } from './counts';
+import type { SignInLimits } from './options';
 
 /** What became of a task handed to the limiter. */
 export type Limited<T> = { ran: true; value: T } | { ran: false; reason: 'busy' | 'gone' };
@@ -9,6 +10,15 @@ export interface HashLimits {
   perAddress: number;
   /** How long a task may wait for its turn before it is refused as busy (so that it is answered before the client gives up). */
   maxWaitMs: number;
+}
+
+export function hashLimitsOf(limits: SignInLimits): HashLimits {
+  return {
+    concurrency: limits.concurrentChecks,
+    queued: limits.queuedChecks,
+    perAddress: limits.checksPerAddress,
+    maxWaitMs: limits.checkWaitMs,
+  };
 }
 
 interface Waiting {
@@ -37,6 +47,11 @@ export class HashLimiter {
   ran = 0;
 
   constructor(private readonly limits: HashLimits) {}
+
+  /** How many tasks may run at once. */
+  get concurrency(): number {
+    return this.limits.concurrency;
+  }
 
   async run<T>(address: string, wanted: () => boolean, work: () => Promise<T>, first = false): Promise<Limited<T>> {
     if (!wanted()) return { ran: false, reason: 'gone' };

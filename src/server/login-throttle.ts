@@ -5,7 +5,7 @@ export const keyOf = (username: string, address: string): string => `${username}
 
 /**
  * The original's lockout: after `maxFailures` consecutive wrong passwords, a username is
- * blocked from that address for `blockMs`. Keyed by (username, address) so that one attacker
+ * locked out from that address for `blockMs`. Keyed by (username, address) so that one attacker
  * cannot lock a user out everywhere. Unknown usernames are counted like known ones.
  * Failures older than `blockMs` are forgotten, so that a typo last month does not count today.
  */

@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { Server } from 'socket.io';
@@ -19,7 +20,7 @@ import {
   type ServerToClientEvents,
 } from '../protocol';
 import { refuseForeignOrigins } from '../protocol/origin';
-import { Accounts } from './accounts';
+import { Accounts, importProgressLine } from './accounts';
 import { Blocks } from './blocks';
 import { ChannelService } from './channel-service';
 import { Channels } from './channels';
@@ -29,6 +30,7 @@ import { healthProbes } from './health';
 import { systemClock } from './clock';
 import { Connection, type ParleySocket } from './connection';
 import { Counts } from './counts';
+import { HashLimiter, hashLimitsOf } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
 import { streamLogger, type Logger } from './log';
 import { Meter } from './meter';
@@ -102,11 +104,16 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     tls?.stop();
     throw err;
   }
+  const signInLimits = { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits };
+  // One bound on password hashing for the whole server: sign-ins' checks and imported accounts take turns in it.
+  const hashes = new HashLimiter(hashLimitsOf(signInLimits));
   let accounts: Accounts;
   try {
-    accounts = await Accounts.open(store, options.scryptCost ?? DEFAULT_SCRYPT_COST, clock);
+    accounts = await Accounts.open(store, options.scryptCost ?? DEFAULT_SCRYPT_COST, clock, hashes);
     if (options.credentialsFile) {
-      const report = await accounts.importFile(options.credentialsFile);
+      const report = await accounts.importCredentials(await readFile(options.credentialsFile, 'utf8'), {
+        progress: (done, total) => log.info(importProgressLine(done, total)),
+      });
       log.info('credentials imported', { added: report.added.length, existing: report.existing.length });
       for (const r of report.rejected) log.warn('credentials line skipped', r);
     }
@@ -147,7 +154,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     next();
   });
 
-  const gate = new SignInGate({ accounts, clock, log, meter }, timings, { ...DEFAULT_SIGN_IN_LIMITS, ...options.signInLimits });
+  const gate = new SignInGate({ accounts, clock, log, meter, hashes }, timings, signInLimits);
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const sendRate = new KeyedRate(options.sendRate ?? rate);
   const service = new ChatService({

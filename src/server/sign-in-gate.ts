@@ -1,7 +1,7 @@
 import { failure, type Failure } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Clock } from './clock';
-import { HashLimiter } from './hash-limiter';
+import type { HashLimiter } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
 import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
@@ -16,7 +16,6 @@ import type { SignInLimits, Timings } from './options';
  */
 export class SignInGate {
   readonly throttle: LoginThrottle;
-  readonly hashes: HashLimiter;
   private readonly attempts: KeyedRate;
   private readonly tokenAttempts: KeyedRate;
   private readonly failures: KeyedRate;
@@ -25,7 +24,7 @@ export class SignInGate {
   private readonly signedInBefore = new RecentPairs(KNOWN_PAIRS, KNOWN_FOR_MS);
 
   constructor(
-    private readonly deps: { accounts: Accounts; clock: Clock; log: Logger; meter: Meter },
+    private readonly deps: { accounts: Accounts; clock: Clock; log: Logger; meter: Meter; hashes: HashLimiter },
     timings: Pick<Timings, 'maxLoginFailures' | 'blockMs'>,
     limits: SignInLimits,
   ) {
@@ -34,12 +33,6 @@ export class SignInGate {
     this.tokenAttempts = new KeyedRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
     this.warnings = new LogLimiter(deps.log, deps.clock);
     this.failures = new KeyedRate({ burst: limits.failureBurst, perSecond: 1 / limits.failureEverySeconds });
-    this.hashes = new HashLimiter({
-      concurrency: limits.concurrentChecks,
-      queued: limits.queuedChecks,
-      perAddress: limits.checksPerAddress,
-      maxWaitMs: limits.checkWaitMs,
-    });
   }
 
   /** Takes one of the address's sign-in attempts, from the password bucket or the session tokens' one. */
@@ -52,7 +45,7 @@ export class SignInGate {
   async check(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
     const { throttle, deps } = this;
     const lockedForMs = throttle.lockedFor(username, address, deps.clock());
-    if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is blocked from your address for now.');
+    if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is locked from your address for now.');
     const limited = this.checkRate(address);
     if (limited) return limited;
     if (!this.failures.peek(address, deps.clock())) {
@@ -63,12 +56,12 @@ export class SignInGate {
     if (reservation === 'gone') return closedDuringSignIn();
     if (reservation === 'busy')
       return failure('RATE_LIMITED', 'Other sign-in attempts for this user are still being checked; try again in a moment.');
-    if (reservation !== 'reserved') return lockedOut(reservation.lockedForMs, 'This account is blocked from your address for now.');
+    if (reservation !== 'reserved') return lockedOut(reservation.lockedForMs, 'This account is locked from your address for now.');
 
     let checked;
     try {
       const known = this.signedInBefore.has(username, address, deps.clock());
-      checked = await this.hashes.run(address, wanted, () => deps.accounts.verify(username, password), known);
+      checked = await deps.hashes.run(address, wanted, () => deps.accounts.verify(username, password), known);
     } catch (err) {
       throttle.fail(username, address, deps.clock());
       throw err;
@@ -84,7 +77,7 @@ export class SignInGate {
       this.warnings.warn('failed login', address, { username, attemptsLeft });
       if (lockedForMs > 0) {
         deps.meter.lockouts++;
-        return lockedOut(lockedForMs, 'Invalid username or password. Your account has been blocked.');
+        return lockedOut(lockedForMs, 'Invalid username or password. This account is now locked from your address.');
       }
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }

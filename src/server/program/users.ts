@@ -1,14 +1,16 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { describeIssues, usernameSchema } from '../../protocol';
 import { ask } from '../../tty/line-input';
-import { Accounts, passwordProblem } from '../accounts';
+import { Accounts, importProgressLine, passwordProblem } from '../accounts';
 import { runningServerAdmin, type AccountAdmin } from '../admin-socket';
 import { DEFAULT_SCRYPT_COST } from '../passwords';
 import { openSqliteStore } from '../store/sqlite-store';
 import { defaultDataDir, UsageError } from './usage';
 
 export const USERS_USAGE = `  parley-server users add|passwd|remove NAME [--data DIR]
-  parley-server users list [--data DIR]`;
+  parley-server users list [--data DIR]
+  parley-server users import FILE [--data DIR]`;
 
 /** `parley-server users …`: through the server running on the data directory, or on its database when none is. */
 export async function usersCommand(argv: string[]): Promise<number> {
@@ -18,15 +20,19 @@ export async function usersCommand(argv: string[]): Promise<number> {
     options: { data: { type: 'string', default: defaultDataDir() } },
   });
   const [action, name, ...rest] = positionals;
-  if (!['list', 'add', 'passwd', 'remove'].includes(action ?? '')) throw new UsageError('users takes add, passwd, remove or list');
-  if (action !== 'list' && !name) throw new UsageError(`users ${action} needs a username`);
+  if (!['list', 'add', 'passwd', 'remove', 'import'].includes(action ?? ''))
+    throw new UsageError('users takes add, passwd, remove, list or import');
+  if (action !== 'list' && !name) throw new UsageError(`users ${action} needs a ${action === 'import' ? 'file' : 'username'}`);
   if (rest.length > 0 || (action === 'list' && name))
     throw new UsageError(`unexpected arguments: ${[name, ...rest].filter(Boolean).join(' ')}`);
+  // The file is read here, by whoever runs the command, also when a running server imports it.
+  const work =
+    action === 'import' ? importUsers(await readFile(name!, 'utf8')) : (accounts: AccountAdmin) => manage(accounts, action!, name);
   const running = await runningServerAdmin(values.data);
-  if (running) return manage(running, action!, name);
+  if (running) return work(running);
   const store = await openSqliteStore(values.data);
   try {
-    return await manage(await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now), action!, name);
+    return await work(await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now));
   } finally {
     await store.close();
   }
@@ -55,4 +61,20 @@ async function manage(accounts: AccountAdmin, action: string, name: string | und
   else await accounts.setPassword(name!, password);
   console.log(action === 'add' ? `Added ${name}.` : `Changed the password of ${name}.`);
   return 0;
+}
+
+/** `users import FILE`: exits 1 when a line was skipped, after importing the rest. */
+function importUsers(text: string): (accounts: AccountAdmin) => Promise<number> {
+  return async (accounts) => {
+    const report = await accounts.importCredentials(text, { progress: (done, total) => console.log(importProgressLine(done, total)) });
+    console.log(`Added ${count(report.added.length)}.`);
+    if (report.existing.length > 0)
+      console.log(`Left alone ${count(report.existing.length, 'existing user')}: ${report.existing.join(', ')}.`);
+    for (const { line, reason } of report.rejected) console.error(`Skipped line ${line}: ${reason}`);
+    return report.rejected.length > 0 ? 1 : 0;
+  };
+}
+
+function count(n: number, what = 'user'): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
