@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -173,6 +174,60 @@ describe('backup and restore', () => {
       assert.equal(after.server.accounts.has('zed'), false, 'the database was replaced');
     } finally {
       await after.close();
+    }
+  });
+
+  test('a running server that cannot write where the backup goes (a hardened service) still backs up: the command copies it out', async (t) => {
+    // systemd's PrivateTmp= and ProtectSystem=strict give the service a /tmp of its own and a read-only system: the folder
+    // the operator names is another file, or not writable, for the server. A mount namespace does the same here.
+    const probe = spawnSync('unshare', ['--mount', 'true']);
+    if (probe.status !== 0) {
+      if (process.env.CI) assert.fail(`unshare --mount is needed in CI: ${probe.stderr}`);
+      return t.skip('unshare --mount is not permitted here');
+    }
+    const dataDir = await dataDirWith(['alice', 'bob']);
+    const folder = tempDir();
+    const script = `mount --bind -o ro "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"`;
+    const launch = [
+      '--mount',
+      'sh',
+      '-c',
+      script,
+      'sh',
+      folder,
+      process.execPath,
+      '--import',
+      'tsx',
+      'src/server/main.ts',
+      '0',
+      '--data',
+      dataDir,
+    ];
+    const program = new Program({ command: 'unshare', args: launch, env: process.env });
+    t.after(async () => {
+      program.kill('SIGTERM');
+      await program.exited;
+    });
+    const [, url = ''] = await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:\d+)$/m);
+    const alice = await signedIn(url, 'alice');
+    const sent = await alice.message('bob', 'kept through a read-only folder');
+    alice.close();
+
+    const backup = join(folder, 'hardened.db');
+    const made = await parleyServer('backup', backup, '--data', dataDir);
+    assert.equal(made.code, 0, made.err);
+    assert.match(made.out, /the running server made it/);
+    assert.equal(mode(backup), 0o600);
+    assert.deepEqual(
+      readdirSync(dataDir).filter((f) => f.startsWith('backup-')),
+      [],
+      'nothing of the copy is left in the data directory',
+    );
+    const copy = new Database(backup, { readOnly: true });
+    try {
+      assert.deepEqual(copy.all('SELECT body FROM messages WHERE id = ?', [sent.id]), [{ body: 'kept through a read-only folder' }]);
+    } finally {
+      copy.close();
     }
   });
 

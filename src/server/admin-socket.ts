@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import * as z from 'zod';
+import { removeStaleBackups } from './program/files';
 import { importProgressLine, type Accounts, type ImportOptions, type ImportReport } from './accounts';
 import type { Logger } from './log';
+import { backupInto } from './program/files';
 import { exportUser } from './user-export';
 import { errorMessage } from '../protocol/errors';
 
@@ -28,8 +30,9 @@ const requestSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('add'), username: z.string(), password: z.string() }),
   z.strictObject({ action: z.literal('passwd'), username: z.string(), password: z.string() }),
   z.strictObject({ action: z.literal('remove'), username: z.string() }),
-  // A copy of the database into `file` (absolute: the server's working directory is not the command's), and one user's data.
-  z.strictObject({ action: z.literal('backup'), file: z.string().refine((f) => path.isAbsolute(f), 'an absolute path') }),
+  // A copy of the database, made in the data directory (the command copies it out: a hardened service may have a /tmp of its
+  // own and a read-only system, so a path the command names may not be the same file, or writable, for the server).
+  z.strictObject({ action: z.literal('backup') }),
   z.strictObject({ action: z.literal('export'), username: z.string() }),
   z.strictObject({ action: z.literal('import'), text: z.string() }),
 ]);
@@ -55,7 +58,8 @@ export function adminSocketPath(dir: string): string {
 export async function serveAdmin(dir: string, accounts: Accounts, log: Logger): Promise<{ close(): Promise<void> } | undefined> {
   const where = adminSocketPath(dir);
   if (process.platform !== 'win32') fs.rmSync(where, { force: true });
-  const server = net.createServer((socket) => answer(socket, accounts, log));
+  removeStaleBackups(dir);
+  const server = net.createServer((socket) => answer(socket, accounts, log, dir));
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -74,7 +78,7 @@ export async function serveAdmin(dir: string, accounts: Accounts, log: Logger): 
   return { close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-function answer(socket: net.Socket, accounts: Accounts, log: Logger): void {
+function answer(socket: net.Socket, accounts: Accounts, log: Logger, dir: string): void {
   let input = '';
   socket.setEncoding('utf8');
   socket.on('error', () => socket.destroy());
@@ -90,11 +94,11 @@ function answer(socket: net.Socket, accounts: Accounts, log: Logger): void {
     };
     // An import stops when the command that asked for it has gone (interrupted): nobody would see its report.
     const wanted = (): boolean => !socket.destroyed && socket.readable;
-    void handle(input.slice(0, end), accounts, log, { progress, wanted }).then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
+    void handle(input.slice(0, end), accounts, log, dir, { progress, wanted }).then((reply) => socket.end(`${JSON.stringify(reply)}\n`));
   });
 }
 
-async function handle(line: string, accounts: Accounts, log: Logger, importing: ImportOptions): Promise<AdminReply> {
+async function handle(line: string, accounts: Accounts, log: Logger, dir: string, importing: ImportOptions): Promise<AdminReply> {
   let request: AdminRequest;
   try {
     request = requestSchema.parse(JSON.parse(line));
@@ -102,7 +106,7 @@ async function handle(line: string, accounts: Accounts, log: Logger, importing: 
     return { ok: false, message: 'not a users request' };
   }
   try {
-    const value = await perform(request, accounts, importing);
+    const value = await perform(request, accounts, dir, importing);
     // The action and the username or the counts, never a password.
     if (request.action !== 'list')
       log.info(
@@ -115,7 +119,7 @@ async function handle(line: string, accounts: Accounts, log: Logger, importing: 
   }
 }
 
-function perform(request: AdminRequest, accounts: Accounts, importing: ImportOptions): Promise<unknown> {
+function perform(request: AdminRequest, accounts: Accounts, dir: string, importing: ImportOptions): Promise<unknown> {
   switch (request.action) {
     case 'list':
       return accounts.list();
@@ -126,7 +130,7 @@ function perform(request: AdminRequest, accounts: Accounts, importing: ImportOpt
     case 'remove':
       return accounts.remove(request.username);
     case 'backup':
-      return accounts.store.backupTo(request.file);
+      return backupInto(accounts.store, dir);
     case 'export':
       return exportUser(accounts.store, request.username, Date.now());
     case 'import':
@@ -135,7 +139,7 @@ function perform(request: AdminRequest, accounts: Accounts, importing: ImportOpt
 }
 
 function logFields(request: Exclude<AdminRequest, { action: 'list' }>, value: unknown): Record<string, unknown> {
-  if (request.action === 'backup') return { file: request.file };
+  if (request.action === 'backup') return { file: value };
   if (request.action !== 'import') return { username: request.username };
   const { added, existing, rejected } = value as ImportReport;
   return { added: added.length, existing: existing.length, rejected: rejected.length };

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store';
+import type { Store } from '../store/store';
 
 /**
  * Creates `file` empty and readable by its owner only, refusing one that exists: backups and exports hold everyone's
@@ -16,16 +18,52 @@ export function createPrivateFile(file: string): void {
   }
 }
 
-/** Flushes `file` and its directory's entry to disk (SQLite does not sync what VACUUM INTO writes). */
-export function syncToDisk(file: string): void {
-  const fd = fs.openSync(file, 'r');
+/** Where a backup is made before it is copied out: in the data directory, the one place a hardened service may write. */
+function backupStaging(dataDir: string): string {
+  return path.join(dataDir, `${BACKUP_STAGING_PREFIX}${randomBytes(8).toString('hex')}${BACKUP_STAGING_SUFFIX}`);
+}
+const BACKUP_STAGING_PREFIX = 'backup-';
+const BACKUP_STAGING_SUFFIX = '.partial';
+
+/** Removes what a backup interrupted by a crash left in the data directory (only its claimer may, so no backup is under way). */
+export function removeStaleBackups(dataDir: string): void {
+  for (const name of fs.readdirSync(dataDir)) {
+    if (name.startsWith(BACKUP_STAGING_PREFIX) && name.endsWith(BACKUP_STAGING_SUFFIX))
+      fs.rmSync(path.join(dataDir, name), { force: true });
+  }
+}
+
+/** Makes a backup of `store` in its data directory `dataDir` and returns its path; the caller copies it out and removes it. */
+export async function backupInto(store: Pick<Store, 'backupTo'>, dataDir: string): Promise<string> {
+  const staging = backupStaging(dataDir);
+  createPrivateFile(staging);
   try {
+    await store.backupTo(staging);
+  } catch (error) {
+    fs.rmSync(staging, { force: true });
+    throw error;
+  }
+  return staging;
+}
+
+/** Copies `from` into `to`, which createPrivateFile made: through its own descriptor, so a path swapped meanwhile is not followed. */
+export function copyInto(from: string, to: string): void {
+  const fd = fs.openSync(to, fs.constants.O_WRONLY | fs.constants.O_TRUNC | (fs.constants.O_NOFOLLOW ?? 0));
+  try {
+    const source = fs.openSync(from, 'r');
+    try {
+      const buffer = Buffer.alloc(1 << 20);
+      for (let n; (n = fs.readSync(source, buffer, 0, buffer.length, null)) > 0;) fs.writeSync(fd, buffer, 0, n);
+    } finally {
+      fs.closeSync(source);
+    }
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  syncDirectory(path.dirname(file));
+  syncDirectory(path.dirname(to));
 }
+
 
 export function syncDirectory(dir: string): void {
   if (process.platform === 'win32') return; // directories cannot be opened for fsync there
@@ -40,5 +78,7 @@ export function syncDirectory(dir: string): void {
 /** The store of a data directory no server runs on, claimed for this process; an error if it holds no database. */
 export async function openStoppedStore(dataDir: string): Promise<SqliteStore> {
   if (!fs.existsSync(path.join(dataDir, 'parley.db'))) throw new Error(`there is no Parley database in ${dataDir}`);
-  return openSqliteStore(dataDir);
+  const store = await openSqliteStore(dataDir);
+  removeStaleBackups(dataDir);
+  return store;
 }
