@@ -231,6 +231,24 @@ describe('backup and restore', () => {
     }
   });
 
+  test('restore refuses a backup that holds tables or triggers Parley does not make', async () => {
+    const dataDir = await dataDirWith(['alice']);
+    const backup = join(tempDir(), 'edited.db');
+    const made = await parleyServer('backup', backup, '--data', dataDir);
+    assert.equal(made.code, 0, made.err);
+    const edited = new Database(backup);
+    edited.exec(
+      'CREATE TABLE copied (body TEXT); CREATE TRIGGER copy AFTER INSERT ON messages BEGIN INSERT INTO copied VALUES (new.body); END;',
+    );
+    edited.close();
+
+    const target = tempDir();
+    const refused = await parleyServer('restore', backup, '--data', target);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /holds what Parley does not make \(table copied, trigger copy\)/);
+    assert.deepEqual(readdirSync(target), [], 'nothing was restored');
+  });
+
   test('restore refuses a directory a server runs on, and a file that is not a Parley database, touching nothing', async (t) => {
     const dataDir = await dataDirWith(['alice']);
     const { program } = await serverProcess(t, dataDir);

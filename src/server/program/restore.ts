@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { claimDataDir, DataDirInUse } from '../store/data-dir';
-import { inspectDatabaseFile } from '../store/sqlite-inspect';
+import { assertOwnSchema, inspectDatabaseFile } from '../store/sqlite-inspect';
 import { MIGRATIONS } from '../store/sqlite-migrations';
 import { openClaimedSqliteStore } from '../store/sqlite-store';
 import { syncDirectory } from './files';
@@ -45,6 +45,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       const found = inspectDatabaseFile(copy, file);
       // Opening it as the server would migrates it and prepares every statement: what fails here would fail at start.
       await openClaimedSqliteStore(staging, {}).close();
+      assertOwnSchema(copy, file);
       for (const name of DATABASE_FILES) fs.rmSync(path.join(dir, name), { force: true });
       fs.renameSync(copy, path.join(dir, 'parley.db'));
       syncDirectory(dir);

@@ -1,6 +1,6 @@
 import { Database } from 'node-sqlite3-wasm';
 import { errorMessage } from '../../protocol/errors';
-import { MIGRATIONS } from './sqlite-migrations';
+import { MIGRATIONS, migrate } from './sqlite-migrations';
 import { int, text, type Row } from './sqlite-rows';
 
 export interface DatabaseSummary {
@@ -40,5 +40,30 @@ export function inspectDatabaseFile(copy: string, name: string): DatabaseSummary
     return { schema, users: count('users'), messages: count('messages') };
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Throws unless the tables, views and triggers of `file` (brought up to date) are exactly those Parley makes: a backup
+ * edited to hold a trigger of its own would run it on every write of the restored server.
+ */
+export function assertOwnSchema(file: string, name: string): void {
+  const fresh = new Database(); // in memory
+  const db = new Database(file);
+  try {
+    migrate(fresh, ':memory:');
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    const objects = (on: Database): Set<string> =>
+      new Set(
+        (
+          on.all("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite_%'") as Row[]
+        ).map((row) => `${text(row, 'type')} ${text(row, 'name')}`),
+      );
+    const ours = objects(fresh);
+    const foreign = [...objects(db)].filter((object) => !ours.has(object));
+    if (foreign.length > 0) throw new Error(`${name} holds what Parley does not make (${foreign.join(', ')}): it is refused`);
+  } finally {
+    db.close();
+    fresh.close();
   }
 }
