@@ -3,9 +3,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { askRunningServer } from '../admin-socket';
 import { backupInto, copyInto, createPrivateFile, openStoppedStore } from './files';
-import { defaultDataDir, UsageError } from './usage';
+import { dataDirOf, DATA_DIR_OPTIONS, DATA_DIR_USAGE } from './data-dir-option';
+import { UsageError } from './usage';
 
-export const BACKUP_USAGE = `  parley-server backup FILE [--data DIR]`;
+export const BACKUP_USAGE = `  parley-server backup FILE ${DATA_DIR_USAGE}`;
 
 /**
  * `parley-server backup FILE`: a consistent copy of the database (SQLite's VACUUM INTO), made in the data directory by the
@@ -15,8 +16,9 @@ export async function backupCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { data: { type: 'string', default: defaultDataDir() } },
+    options: { ...DATA_DIR_OPTIONS },
   });
+  const dataDir = dataDirOf(values);
   const [file, ...rest] = positionals;
   if (!file) throw new UsageError('backup needs the FILE to write');
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
@@ -25,12 +27,12 @@ export async function backupCommand(argv: string[]): Promise<number> {
   let staging: string | undefined;
   try {
     const started = performance.now();
-    const running = await askRunningServer(values.data, { action: 'backup' });
+    const running = await askRunningServer(dataDir, { action: 'backup' });
     if (running) staging = String(running.value);
     else {
-      const store = await openStoppedStore(values.data);
+      const store = await openStoppedStore(dataDir);
       try {
-        staging = await backupInto(store, fs.realpathSync(values.data));
+        staging = await backupInto(store, fs.realpathSync(dataDir));
       } finally {
         await store.close();
       }
@@ -38,7 +40,7 @@ export async function backupCommand(argv: string[]): Promise<number> {
     copyInto(staging, target);
     const how = running ? 'the running server made it' : 'no server was running';
     const ms = Math.round(performance.now() - started);
-    console.log(`Backed up ${values.data} to ${file} (${fs.statSync(target).size} bytes in ${ms} ms; ${how}).`);
+    console.log(`Backed up ${dataDir} to ${file} (${fs.statSync(target).size} bytes in ${ms} ms; ${how}).`);
     return 0;
   } catch (error) {
     fs.rmSync(target, { force: true }); // ours: created above

@@ -3,27 +3,29 @@ import { parseArgs } from 'node:util';
 import { askRunningServer } from '../admin-socket';
 import { exportUser } from '../user-export';
 import { createPrivateFile, openStoppedStore } from './files';
-import { defaultDataDir, UsageError } from './usage';
+import { dataDirOf, DATA_DIR_OPTIONS, DATA_DIR_USAGE } from './data-dir-option';
+import { UsageError } from './usage';
 
-export const EXPORT_USAGE = `  parley-server export USER [--data DIR] [--out FILE]`;
+export const EXPORT_USAGE = `  parley-server export USER ${DATA_DIR_USAGE} [--out FILE]`;
 
 /** `parley-server export USER`: that account's data as JSON, on standard output or in a new file only its owner can read. */
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { data: { type: 'string', default: defaultDataDir() }, out: { type: 'string' } },
+    options: { ...DATA_DIR_OPTIONS, out: { type: 'string' } },
   });
+  const dataDir = dataDirOf(values);
   const [username, ...rest] = positionals;
   if (!username) throw new UsageError('export needs a username');
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   // Before the work: a file that exists is refused at once.
   if (values.out !== undefined) createPrivateFile(values.out);
   try {
-    const running = await askRunningServer(values.data, { action: 'export', username });
+    const running = await askRunningServer(dataDir, { action: 'export', username });
     let data = running?.value;
     if (!running) {
-      const store = await openStoppedStore(values.data);
+      const store = await openStoppedStore(dataDir);
       try {
         data = await exportUser(store, username, Date.now());
       } finally {

@@ -64,7 +64,6 @@ export function copyInto(from: string, to: string): void {
   syncDirectory(path.dirname(to));
 }
 
-
 export function syncDirectory(dir: string): void {
   if (process.platform === 'win32') return; // directories cannot be opened for fsync there
   const fd = fs.openSync(dir, 'r');

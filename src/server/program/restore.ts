@@ -6,9 +6,10 @@ import { assertOwnSchema, inspectDatabaseFile } from '../store/sqlite-inspect';
 import { MIGRATIONS } from '../store/sqlite-migrations';
 import { openClaimedSqliteStore } from '../store/sqlite-store';
 import { syncDirectory } from './files';
-import { defaultDataDir, UsageError } from './usage';
+import { dataDirOf, DATA_DIR_OPTIONS, DATA_DIR_USAGE } from './data-dir-option';
+import { UsageError } from './usage';
 
-export const RESTORE_USAGE = `  parley-server restore FILE [--data DIR] [--force]`;
+export const RESTORE_USAGE = `  parley-server restore FILE ${DATA_DIR_USAGE} [--force]`;
 
 /** The database and what SQLite may keep beside it: a restore replaces them all. */
 const DATABASE_FILES = ['parley.db', 'parley.db-wal', 'parley.db-journal', 'parley.db-shm'];
@@ -22,19 +23,20 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { data: { type: 'string', default: defaultDataDir() }, force: { type: 'boolean', default: false } },
+    options: { ...DATA_DIR_OPTIONS, force: { type: 'boolean', default: false } },
   });
+  const dataDir = dataDirOf(values);
   const [file, ...rest] = positionals;
   if (!file) throw new UsageError('restore needs the FILE of a backup');
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
 
   // Held until the end, so that no server starts on the directory meanwhile.
-  const { dir, release } = claim(values.data);
+  const { dir, release } = claim(dataDir);
   try {
     const existing = DATABASE_FILES.filter((name) => fs.existsSync(path.join(dir, name)));
     if (existing.length > 0 && !values.force) {
-      throw new Error(`${values.data} holds a database already (${existing.join(', ')}); restore replaces it only with --force`);
+      throw new Error(`${dataDir} holds a database already (${existing.join(', ')}); restore replaces it only with --force`);
     }
     // Inside the data directory, so that the rename below stays on one file system; mkdtemp makes it 0700.
     const staging = fs.mkdtempSync(path.join(dir, '.restore-'));
@@ -50,7 +52,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       fs.renameSync(copy, path.join(dir, 'parley.db'));
       syncDirectory(dir);
       const schema = found.schema === MIGRATIONS.length ? `schema ${found.schema}` : `schema ${found.schema}, now ${MIGRATIONS.length}`;
-      console.log(`Restored ${file} into ${values.data}: ${found.users} users, ${found.messages} messages (${schema}).`);
+      console.log(`Restored ${file} into ${dataDir}: ${found.users} users, ${found.messages} messages (${schema}).`);
     } finally {
       fs.rmSync(staging, { recursive: true, force: true });
     }

@@ -6,19 +6,21 @@ import { Accounts, importProgressLine, passwordProblem } from '../accounts';
 import { runningServerAdmin, type AccountAdmin } from '../admin-socket';
 import { DEFAULT_SCRYPT_COST } from '../passwords';
 import { openSqliteStore } from '../store/sqlite-store';
-import { defaultDataDir, UsageError } from './usage';
+import { dataDirOf, DATA_DIR_OPTIONS, DATA_DIR_USAGE } from './data-dir-option';
+import { UsageError } from './usage';
 
-export const USERS_USAGE = `  parley-server users add|passwd|remove NAME [--data DIR]
-  parley-server users list [--data DIR]
-  parley-server users import FILE [--data DIR]`;
+export const USERS_USAGE = `  parley-server users add|passwd|remove NAME ${DATA_DIR_USAGE}
+  parley-server users list ${DATA_DIR_USAGE}
+  parley-server users import FILE ${DATA_DIR_USAGE}`;
 
 /** `parley-server users …`: through the server running on the data directory, or on its database when none is. */
 export async function usersCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { data: { type: 'string', default: defaultDataDir() } },
+    options: { ...DATA_DIR_OPTIONS },
   });
+  const dataDir = dataDirOf(values);
   const [action, name, ...rest] = positionals;
   if (!['list', 'add', 'passwd', 'remove', 'import'].includes(action ?? ''))
     throw new UsageError('users takes add, passwd, remove, list or import');
@@ -28,9 +30,9 @@ export async function usersCommand(argv: string[]): Promise<number> {
   // The file is read here, by whoever runs the command, also when a running server imports it.
   const work =
     action === 'import' ? importUsers(await readFile(name!, 'utf8')) : (accounts: AccountAdmin) => manage(accounts, action!, name);
-  const running = await runningServerAdmin(values.data);
+  const running = await runningServerAdmin(dataDir);
   if (running) return work(running);
-  const store = await openSqliteStore(values.data);
+  const store = await openSqliteStore(dataDir);
   try {
     return await work(await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now));
   } finally {
