@@ -75,6 +75,9 @@ describe('the settings table', () => {
 
   test('--block-time is --lock-time by its old name; the port is also the first argument, but not twice', () => {
     assert.equal(resolveSettings(['--block-time', '9'], {}).settings.server.timings?.blockMs, 9000);
+    // The alias's variable too, though never beside the setting's own.
+    assert.equal(resolveSettings([], { PARLEY_BLOCK_TIME: '8' }).settings.server.timings?.blockMs, 8000);
+    assert.throws(() => resolveSettings([], { PARLEY_BLOCK_TIME: '8', PARLEY_LOCK_TIME: '7' }), /PARLEY_LOCK_TIME and PARLEY_BLOCK_TIME/);
     assert.deepEqual(resolveSettings(['4100'], {}).given.port, { value: 4100, from: 'the first argument' });
     assert.throws(() => resolveSettings(['4100', '--port', '4200'], {}), /the port is given twice/);
     assert.throws(() => resolveSettings(['4100', '4200'], {}), /unexpected arguments: 4200/);

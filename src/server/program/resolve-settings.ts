@@ -97,9 +97,11 @@ function fromFlags(values: Record<string, string | boolean | (string | boolean)[
 function fromEnv(env: NodeJS.ProcessEnv): Map<string, Given> {
   const found = new Map<string, Given>();
   for (const s of SETTINGS) {
-    const name = envName(s);
-    const text = env[name];
-    if (text !== undefined && text !== '') found.set(s.name, { value: valueFromText(s, text, name), from: name });
+    // A flag's alias has its variable too (PARLEY_BLOCK_TIME for --block-time), but only one of them may be set.
+    const set = [envName(s), ...(s.aliases ?? []).map((alias) => envName({ name: alias }))].filter((name) => env[name]);
+    if (set.length > 1) throw new UsageError(`${set.join(' and ')} set the same setting: keep one`);
+    const [name] = set;
+    if (name !== undefined) found.set(s.name, { value: valueFromText(s, env[name]!, name), from: name });
   }
   return found;
 }
