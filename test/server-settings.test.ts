@@ -83,6 +83,21 @@ describe('the settings table', () => {
     assert.throws(() => resolveSettings(['4100', '4200'], {}), /unexpected arguments: 4200/);
   });
 
+  test("a configuration file's keys are shown escaped in its errors: a quoted key cannot forge a line", () => {
+    const dir = tempDir();
+    try {
+      const file = join(dir, 'hostile.toml');
+      writeFileSync(file, '"port\\u001b[2K\\nparley.toml is valid" = 1\n');
+      assert.throws(
+        () => resolveFile(file),
+        (err: Error) =>
+          !err.message.includes('\u001b') && err.message.split('\n').length === 1 && err.message.includes('\\x1b[2K\\x0aparley.toml'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('every flag and alias is in --help, with its default', () => {
     for (const s of SETTINGS) {
       for (const flag of [s.name, ...(s.aliases ?? [])]) assert.match(SERVE_OPTIONS_HELP, new RegExp(`--${flag}\\b`));

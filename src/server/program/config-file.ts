@@ -3,7 +3,7 @@ import { parse, TomlError } from 'smol-toml';
 import { errorMessage } from '../../protocol/errors';
 import type { Setting, SettingValue } from './settings';
 import { valueFromToml } from './setting-value';
-import { UsageError } from './usage';
+import { printable, UsageError } from './usage';
 
 /**
  * Reads a `--config` file (TOML, its keys the settings' names) into the values it sets. Every problem in it
@@ -30,7 +30,8 @@ export function readConfigFile(file: string, settings: readonly Setting[]): Map<
   const values = new Map<string, SettingValue>();
   const problems: string[] = [];
   for (const [key, value] of Object.entries(table)) {
-    const where = `${file}:${lineOf(text, key) ?? '?'}: ${key}`;
+    // A quoted key may hold any character: shown escaped, so that it cannot forge a line of the report.
+    const where = `${file}:${lineOf(text, key) ?? '?'}: ${printable(key)}`;
     const setting = byName.get(key);
     if (!setting) {
       problems.push(`${where} is not a setting of parley-server${suggestion(key, byName)}`);

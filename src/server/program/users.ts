@@ -7,7 +7,7 @@ import { runningServerAdmin, type AccountAdmin } from '../admin-socket';
 import { DEFAULT_SCRYPT_COST } from '../passwords';
 import { openSqliteStore } from '../store/sqlite-store';
 import { dataDirOf, DATA_DIR_OPTIONS, DATA_DIR_USAGE } from './data-dir-option';
-import { UsageError } from './usage';
+import { printable, UsageError } from './usage';
 
 export const USERS_USAGE = `  parley-server users add|passwd|remove NAME ${DATA_DIR_USAGE}
   parley-server users list ${DATA_DIR_USAGE}
@@ -72,7 +72,7 @@ function importUsers(text: string): (accounts: AccountAdmin) => Promise<number> 
     console.log(`Added ${count(report.added.length)}.`);
     if (report.existing.length > 0)
       console.log(`Left alone ${count(report.existing.length, 'existing user')}: ${report.existing.join(', ')}.`);
-    for (const { line, reason } of report.rejected) console.error(`Skipped line ${line}: ${reason}`);
+    for (const { line, reason } of report.rejected) console.error(`Skipped line ${line}: ${printable(reason)}`);
     return report.rejected.length > 0 ? 1 : 0;
   };
 }
