@@ -147,22 +147,13 @@ function logFields(request: Exclude<AdminRequest, { action: 'list' }>, value: un
 
 /** The running server's accounts, when a server holds `dataDir` and listens on its socket; undefined when none does. */
 export async function runningServerAdmin(dataDir: string): Promise<AccountAdmin | undefined> {
-  let dir: string;
-  try {
-    dir = fs.realpathSync(dataDir);
-  } catch {
-    return undefined; // no data directory: no server
-  }
-  const where = adminSocketPath(dir);
-  const call = (request: AdminRequest, progress?: ImportOptions['progress']): Promise<unknown> => send(where, request, progress);
+  const where = socketOf(dataDir);
+  if (where === undefined) return undefined; // no data directory: no server
   // Asking for the list tells whether a server answers; a `list` right after is answered with it, not asked again.
-  let probe: unknown;
-  try {
-    probe = await call({ action: 'list' });
-  } catch (err) {
-    if (nobodyListens(err)) return undefined;
-    throw err;
-  }
+  const answer = await answerIfListening(where, { action: 'list' });
+  if (answer === undefined) return undefined;
+  let probe: unknown = answer.value;
+  const call = (request: AdminRequest, progress?: ImportOptions['progress']): Promise<unknown> => send(where, request, progress);
   const ask = (request: AdminRequest, progress?: ImportOptions['progress']): Promise<unknown> => {
     const answered = request.action === 'list' && probe !== undefined ? Promise.resolve(probe) : call(request, progress);
     probe = undefined;
@@ -185,23 +176,27 @@ export async function askRunningServer(
   dataDir: string,
   request: Extract<AdminRequest, { action: 'backup' | 'export' }>,
 ): Promise<{ value: unknown } | undefined> {
-  let dir: string;
+  const where = socketOf(dataDir);
+  return where === undefined ? undefined : answerIfListening(where, request);
+}
+
+/** Where the server holding `dataDir` would listen; undefined when there is no such directory (so no server). */
+function socketOf(dataDir: string): string | undefined {
   try {
-    dir = fs.realpathSync(dataDir);
+    return adminSocketPath(fs.realpathSync(dataDir));
   } catch {
     return undefined;
   }
-  try {
-    return { value: await send(adminSocketPath(dir), request) };
-  } catch (err) {
-    if (nobodyListens(err)) return undefined;
-    throw err;
-  }
 }
 
-/** A failure to connect (ENOENT, ECONNREFUSED) rather than a refusal from the server. */
-function nobodyListens(err: unknown): boolean {
-  return err instanceof Error && 'code' in err;
+/** The answer to `request`, or undefined when nobody listens (ENOENT, ECONNREFUSED: a failure to connect, not a refusal). */
+async function answerIfListening(where: string, request: AdminRequest): Promise<{ value: unknown } | undefined> {
+  try {
+    return { value: await send(where, request) };
+  } catch (err) {
+    if (err instanceof Error && 'code' in err) return undefined;
+    throw err;
+  }
 }
 
 /** One request on a connection of its own; resolves with the reply's value, rejects with its message. */
