@@ -52,7 +52,7 @@ const options = {
   outdir,
   sourcemap: true,
   logLevel: 'info',
-  plugins: [deferredBundles],
+  plugins: [deferredBundles, ...nodeBundle.plugins],
 };
 
 // The VS Code extension: the extension host's bundle, the local server it loads only when asked to start

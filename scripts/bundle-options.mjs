@@ -7,10 +7,15 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Modules only the standalone server loads, with import(), for what the editor's local server never does
- * (metrics): in the extension's bundles each is a module that throws, so that neither it nor the packages it
+ * (metrics, cluster mode on PostgreSQL): in the extension's bundles each is a module that throws, so that neither it nor the packages it
  * brings (prom-client) are in them. test/extension-activation.test.ts checks.
  */
-export const SERVER_ONLY = ['src/server/metrics.ts'];
+export const SERVER_ONLY = [
+  'src/server/metrics.ts',
+  'src/server/store/pg-store.ts',
+  'src/server/cluster/pg-cluster.ts',
+  'src/server/cluster/node-receiver.ts',
+];
 
 const serverOnly = {
   name: 'server-only',
@@ -28,6 +33,21 @@ const serverOnly = {
   },
 };
 
+/**
+ * pg reaches for its optional native binding (pg-native) only when asked for `pg.native`, which Parley never is:
+ * the bundles hold a module that says so instead of a require of a package they do not carry.
+ */
+const noPgNative = {
+  name: 'no-pg-native',
+  setup(build) {
+    build.onResolve({ filter: /^pg-native$/ }, () => ({ path: 'pg-native', namespace: 'absent' }));
+    build.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({
+      contents: 'throw new Error("pg-native is not bundled: Parley uses pg\'s JavaScript client");',
+      loader: 'js',
+    }));
+  },
+};
+
 export const nodeBundle = {
   bundle: true,
   platform: 'node',
@@ -37,6 +57,7 @@ export const nodeBundle = {
   external: ['bufferutil', 'utf-8-validate'],
   // Lowers import() to require(): the deferred bundles are CommonJS, and so is the extension host's loader.
   supported: { 'dynamic-import': false },
+  plugins: [noPgNative],
 };
 
 export const extensionBundle = {

@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { extensionBundle, nodeBundle } from '../scripts/bundle-options.mjs';
 
 /** Packages only the standalone server uses: the extension (and the local server inside it) must never carry them. */
-const SERVER_ONLY = ['node_modules/smol-toml/', 'node_modules/prom-client/'];
+const SERVER_ONLY = ['node_modules/smol-toml/', 'node_modules/prom-client/', 'node_modules/pg/'];
 
 /** The extension's bundles (scripts/build.mjs): its activation, the extension behind it, its local server and store thread. */
 const EXTENSION_ENTRIES = [

@@ -31,7 +31,7 @@ function sample(s: Setting): SettingValue {
 const asText = (v: SettingValue): string => (Array.isArray(v) ? v.join(',') : String(v));
 
 function blank(): ServeSettings {
-  return { server: {}, log: { level: 'info', format: 'text' }, tls: {}, metrics: {} };
+  return { server: {}, log: { level: 'info', format: 'text' }, tls: {}, metrics: {}, cluster: {} };
 }
 
 describe('the settings table', () => {

@@ -5,6 +5,8 @@ import { DEFAULT_SIGN_IN_LIMITS } from './options';
 import { decoyHash, hashPassword, verifyPassword, type ScryptCost } from './passwords';
 import type { Store } from './store/store';
 
+export type AccountChange = 'added' | 'removed' | 'password';
+
 export interface ImportReport {
   added: string[];
   /** Users already in the store: their stored password is kept (the file is an import source, not the truth). */
@@ -70,6 +72,7 @@ export class Accounts {
   private readonly names = new Set<string>();
   private readonly removedListeners: ((username: string) => void | Promise<void>)[] = [];
   private readonly passwordListeners: ((username: string) => void)[] = [];
+  private readonly changeListeners: ((username: string, change: AccountChange) => void)[] = [];
   /** Names being stored now, so that two adds of one name cannot both pass the check while their passwords hash. */
   private readonly adding = new Set<string>();
 
@@ -110,6 +113,29 @@ export class Accounts {
     this.passwordListeners.push(listener);
   }
 
+  /** Called after each change made through this object (not those applied from elsewhere): a cluster tells its other nodes. */
+  onChanged(listener: (username: string, change: AccountChange) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** A change another node made (cluster mode): the store has it; this node's list and sessions follow. */
+  async applyRemote(username: string, change: AccountChange): Promise<void> {
+    if (change === 'added') this.names.add(username);
+    else if (change === 'password') for (const listener of this.passwordListeners) listener(username);
+    else if (this.names.delete(username)) for (const listener of this.removedListeners) await listener(username);
+  }
+
+  /** Reads the accounts again (after this node lost the other nodes' news) and applies what changed. */
+  async reload(): Promise<void> {
+    const stored = new Set((await this.store.listUsers()).map((u) => u.username));
+    for (const name of stored) if (!this.names.has(name)) await this.applyRemote(name, 'added');
+    for (const name of [...this.names]) if (!stored.has(name)) await this.applyRemote(name, 'removed');
+  }
+
+  private changed(username: string, change: AccountChange): void {
+    for (const listener of this.changeListeners) listener(username, change);
+  }
+
   async add(username: string, password: string): Promise<void> {
     if (!usernameSchema.safeParse(username).success) throw new Error(`"${username}" is not a valid username`);
     if (this.names.has(username)) throw new Error(`user "${username}" already exists`);
@@ -124,6 +150,7 @@ export class Accounts {
     try {
       await this.store.putUser(username, passwordHash, this.clock());
       this.names.add(username);
+      this.changed(username, 'added');
       return true;
     } finally {
       this.adding.delete(username);
@@ -137,12 +164,14 @@ export class Accounts {
     await this.store.putUser(username, await hashPassword(password, this.cost), user.createdAt);
     // Whoever held the old password may hold a token from it too.
     await this.store.deleteSessionTokensOf(username);
+    this.changed(username, 'password');
     for (const listener of this.passwordListeners) listener(username);
   }
 
   async remove(username: string): Promise<boolean> {
     const removed = await this.store.removeUser(username);
     this.names.delete(username);
+    if (removed) this.changed(username, 'removed');
     if (removed) for (const listener of this.removedListeners) await listener(username);
     return removed;
   }

@@ -35,6 +35,11 @@ export class Blocks {
     return [...(this.byBlocker.get(blocker) ?? [])].sort();
   }
 
+  /** Every (blocker, blocked) pair. */
+  pairs(): { blocker: string; blocked: string }[] {
+    return [...this.byBlocker].flatMap(([blocker, set]) => [...set].map((blocked) => ({ blocker, blocked })));
+  }
+
   forget(username: string): void {
     for (const index of [this.byBlocker, this.byBlocked]) {
       index.delete(username);

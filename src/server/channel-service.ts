@@ -12,7 +12,10 @@ import {
 } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
-import { reusedClientMsgId, sendingTooFast, type Handler } from './chat-service';
+import { originOf, reusedClientMsgId, sendingTooFast, type Handler } from './chat-service';
+import type { ClusterEvent } from './cluster/cluster-events';
+import type { LiveMessage } from './cluster/message-tail';
+import type { Cluster } from './cluster/pg-cluster';
 import type { Channel, Channels } from './channels';
 import type { Clock } from './clock';
 import type { Connection } from './connection';
@@ -50,6 +53,8 @@ export interface ChannelServiceDeps {
   changeRate?: { burst: number; perSecond: number };
   clock: Clock;
   meter: Meter;
+  /** In cluster mode: changes are told to the other nodes, and posts reach sessions through deliverLive. */
+  cluster?: Cluster;
 }
 
 /**
@@ -68,6 +73,8 @@ export class ChannelService {
   private readonly changeLimit: { burst: number; perSecond: number };
   /** The read position each user's sessions were last told of, per conversation: a `read` that moves nothing tells nobody. */
   private readonly toldReads = new Map<string, Map<string, number>>();
+  /** Other nodes' channel changes, applied one at a time in the order they came. */
+  private remoteChanges: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ChannelServiceDeps) {
     const { channelChangeBurst: burst, channelChangeEverySeconds: every } = LIMITS;
@@ -111,7 +118,9 @@ export class ChannelService {
       if (id === undefined) return nameTaken(name);
       const channel = this.deps.channels.add({ id, name, topic, private: isPrivate, creator: me, members: [me] });
       const state = await this.stateOf(channel, me);
-      this.announce([me], { change: 'created', channel: name, by: me, at: this.deps.clock(), state }, conn);
+      const event: ChannelEvent = { change: 'created', channel: name, by: me, at: this.deps.clock(), state };
+      this.publish(channel, event);
+      this.announce([me], event, conn);
       return { ok: true, channel: state };
     },
 
@@ -145,7 +154,7 @@ export class ChannelService {
       } else {
         await this.deps.store.removeMember(channel.id, me);
       }
-      this.announce([...this.deps.channels.membersOf(channel), me], this.event(channel, me, { change: 'left', username: me }), conn);
+      this.announce([...this.deps.channels.membersOf(channel), me], this.changed(channel, me, { change: 'left', username: me }), conn);
       return { ok: true };
     },
 
@@ -157,7 +166,7 @@ export class ChannelService {
       if (topic === channel.topic) return { ok: true, channel: this.info(channel, me) };
       await this.deps.store.setTopic(channel.id, topic);
       channel.topic = topic;
-      this.announce(this.deps.channels.membersOf(channel), this.event(channel, me, { change: 'topic', topic }), conn);
+      this.announce(this.deps.channels.membersOf(channel), this.changed(channel, me, { change: 'topic', topic }), conn);
       return { ok: true, channel: this.info(channel, me) };
     },
 
@@ -187,7 +196,7 @@ export class ChannelService {
       if (!this.deps.channels.isMember(channel, username)) return failure('NOT_A_MEMBER', `${username} is not a member of #${name}.`);
       await this.deps.store.removeMember(channel.id, username);
       channel.members.delete(username);
-      this.announce([...this.deps.channels.membersOf(channel), username], this.event(channel, me, { change: 'removed', username }), conn);
+      this.announce([...this.deps.channels.membersOf(channel), username], this.changed(channel, me, { change: 'removed', username }), conn);
       return { ok: true, channel: name, username };
     },
 
@@ -207,7 +216,7 @@ export class ChannelService {
         this.deps.channels.rename(channel, name);
         throw err;
       }
-      this.announce(this.deps.channels.membersOf(channel), this.event(channel, me, { change: 'renamed', channel: name, to }), conn);
+      this.announce(this.deps.channels.membersOf(channel), this.changed(channel, me, { change: 'renamed', channel: name, to }), conn);
       return { ok: true, channel: name, to };
     },
 
@@ -219,7 +228,7 @@ export class ChannelService {
       // In memory first: a post checked after this finds no channel, and one checked before is stored before the delete.
       this.deps.channels.remove(channel);
       await this.deps.store.deleteChannel(channel.id);
-      this.announce(members, this.event(channel, me, { change: 'deleted' }), conn);
+      this.announce(members, this.changed(channel, me, { change: 'deleted' }), conn);
       return { ok: true, channel: name };
     },
 
@@ -242,11 +251,16 @@ export class ChannelService {
         sentAt: this.deps.clock(),
         mentions: this.mentionsIn(body, channel, from),
         ...(clientMsgId !== undefined && { clientMsgId }),
+        ...(this.deps.cluster && { origin: originOf(this.deps.cluster, conn) }),
       });
       const { message } = saved;
       if (message.kind !== 'channel' || message.seq === undefined || message.channel !== name) return reusedClientMsgId();
       if (!saved.duplicate) this.deps.meter.stored.add('channel');
-      const delivered = saved.duplicate ? 0 : this.deliverPost(message, channel, conn);
+      const delivered = saved.duplicate
+        ? 0
+        : this.deps.cluster
+          ? this.reachable(message, channel, conn)
+          : this.deliverPost(message, channel, conn);
       return { ok: true, id: message.id, seq: message.seq, sentAt: message.sentAt, delivered };
     },
 
@@ -270,6 +284,7 @@ export class ChannelService {
         at = await this.deps.store.readDirect(me, null, upTo);
       }
       if (this.moved(me, key, at)) this.tellSessions(me, conn, (session) => session.socket.emit('read', { conversation, upTo: at }));
+      this.deps.cluster?.publish({ type: 'read', user: me, conversation, upTo: at });
       return { ok: true, upTo: at };
     },
   };
@@ -331,11 +346,66 @@ export class ChannelService {
   }
 
   /** A channel message goes live to the protocol 3 sessions of its members but the sending one, and of no one blocked either way. */
-  private deliverPost(message: ChatMessage, channel: Channel, conn: Connection): number {
+  private deliverPost(message: ChatMessage, channel: Channel, conn: Connection | undefined): number {
+    const users = this.audienceOf(message, channel);
+    return deliver(this.deps.presence, message, users, conn?.socket.id, this.deps.meter.delivered, speaksChannels);
+  }
+
+  private audienceOf(message: ChatMessage, channel: Channel): string[] {
     const { presence, blocks } = this.deps;
-    const from = message.from;
-    const users = this.deps.channels.membersOf(channel).filter((u) => presence.isOnline(u) && !blocks.between(from, u));
-    return deliver(presence, message, users, conn, this.deps.meter.delivered, speaksChannels);
+    return this.deps.channels.membersOf(channel).filter((u) => presence.isOnline(u) && !blocks.between(message.from, u));
+  }
+
+  /**
+   * In a cluster, what a post's reply says it reached before any node has delivered it: this node's sessions it
+   * will go to, and one for each member online only on other nodes (whose sessions this node does not know).
+   */
+  private reachable(message: ChatMessage, channel: Channel, conn: Connection): number {
+    let count = 0;
+    for (const user of this.audienceOf(message, channel)) {
+      const sessions = [...this.deps.presence.sessionsOf(user)];
+      count += sessions.length === 0 ? 1 : sessions.filter((s) => s !== conn && speaksChannels(s)).length;
+    }
+    return count;
+  }
+
+  /** A channel message any node stored, to this node's sessions (cluster mode). */
+  deliverLive({ message, origin }: LiveMessage, ownSession: (origin: string | null) => string | undefined): void {
+    const channel = message.channel === undefined ? undefined : this.deps.channels.get(message.channel);
+    if (!channel) return; // deleted, or renamed meanwhile: its members read it in the history
+    deliver(this.deps.presence, message, this.audienceOf(message, channel), ownSession(origin), this.deps.meter.delivered, speaksChannels);
+  }
+
+  /**
+   * Another node's change to a channel or read position, for this node's sessions. A channel change is read back
+   * from the database (the store has it), and told to whoever was or is a member.
+   */
+  applyRemote(event: Extract<ClusterEvent, { type: 'channel' | 'read' }>): Promise<void> {
+    if (event.type === 'read') {
+      const { user, conversation, upTo } = event;
+      this.tellSessions(user, undefined, (session) => session.socket.emit('read', { conversation, upTo }));
+      return Promise.resolve();
+    }
+    this.remoteChanges = this.remoteChanges.then(async () => {
+      const { channels } = this.deps;
+      const before = channels.withId(event.id);
+      const audience = new Set(before ? channels.membersOf(before) : []);
+      channels.replace(await this.deps.store.listChannels());
+      const after = channels.withId(event.id);
+      for (const user of after ? channels.membersOf(after) : []) audience.add(user);
+      const { newcomer } = event;
+      for (const user of audience) {
+        const told = newcomer?.user === user ? { ...event.event, state: newcomer.state } : event.event;
+        this.tellSessions(user, undefined, (session) => session.socket.emit('channel', told));
+      }
+    });
+    return this.remoteChanges;
+  }
+
+  /** Reads every channel again (after the link to the other nodes was lost). */
+  async reload(): Promise<void> {
+    this.remoteChanges = this.remoteChanges.then(async () => this.deps.channels.replace(await this.deps.store.listChannels()));
+    return this.remoteChanges;
   }
 
   /** The members `@name`d in `body`, each once, but the sender. A name followed by `.` or `-` (the end of a sentence) still counts. */
@@ -415,6 +485,7 @@ export class ChannelService {
     by = newcomer,
   ): void {
     const event = this.event(channel, by, change);
+    this.publish(channel, event, { user: newcomer, state });
     this.announce([newcomer], { ...event, state }, conn);
     this.announce(
       this.deps.channels.membersOf(channel).filter((u) => u !== newcomer),
@@ -423,12 +494,23 @@ export class ChannelService {
     );
   }
 
+  /** The event of a change made here, told to the other nodes. */
+  private changed(channel: Channel, by: string, change: Omit<ChannelEvent, 'channel' | 'by' | 'at'> & { channel?: string }): ChannelEvent {
+    const event = this.event(channel, by, change);
+    this.publish(channel, event);
+    return event;
+  }
+
+  private publish(channel: Channel, event: ChannelEvent, newcomer?: { user: string; state: ChannelState }): void {
+    this.deps.cluster?.publish({ type: 'channel', id: channel.id, event, ...(newcomer && { newcomer }) });
+  }
+
   /** Tells the protocol 3 sessions of `users` but `skip` (which has its reply) of a change. */
   private announce(users: readonly string[], event: ChannelEvent, skip: Connection): void {
     for (const user of users) this.tellSessions(user, skip, (session) => session.socket.emit('channel', event));
   }
 
-  private tellSessions(user: string, skip: Connection, tell: (session: Connection) => void): void {
+  private tellSessions(user: string, skip: Connection | undefined, tell: (session: Connection) => void): void {
     for (const session of this.deps.presence.sessionsOf(user)) if (session !== skip && speaksChannels(session)) tell(session);
   }
 }

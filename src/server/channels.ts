@@ -42,6 +42,25 @@ export class Channels {
     return channel;
   }
 
+  /** Takes the stored channels as they are now (another node changed some): kept channels stay the same objects. */
+  replace(stored: Iterable<StoredChannel>): void {
+    const old = new Map(this.byId);
+    this.byName.clear();
+    this.byId.clear();
+    for (const s of stored) {
+      const channel = old.get(s.id);
+      if (!channel) {
+        this.add(s);
+        continue;
+      }
+      Object.assign(channel, { name: s.name, topic: s.topic, creator: s.creator });
+      channel.members.clear();
+      for (const member of s.members) channel.members.add(member);
+      this.byName.set(channel.name, channel);
+      this.byId.set(channel.id, channel);
+    }
+  }
+
   get(name: string): Channel | undefined {
     return this.byName.get(name);
   }

@@ -31,6 +31,8 @@ import type { Refused, Saved, Store } from './store/store';
 import type { TicketIssuer } from './tickets';
 import { errorDetail } from '../protocol/errors';
 import type { ChannelRequest } from './channel-service';
+import type { Cluster, RemotePresence } from './cluster/pg-cluster';
+import type { LiveMessage } from './cluster/message-tail';
 
 /** Resolves with the reply; or returns nothing, and answers through `request` itself (see `received`). */
 export type Handler<E extends RequestName> = (conn: Connection, payload: RequestPayload<E>, request: Request) => Promise<ReplyTo<E>> | void;
@@ -54,6 +56,8 @@ export interface ChatServiceDeps {
   /** Lockout and the bounds on password checks that every `login` passes first. */
   gate: SignInGate;
   meter: Meter;
+  /** In cluster mode: the other nodes, told of what changes here; messages then reach sessions through it (deliverLive). */
+  cluster?: Cluster;
 }
 
 /** The message center's rules: what each request does. Transport, validation and limits live in server.ts. */
@@ -72,7 +76,9 @@ export class ChatService {
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
     this.privateChat = new PrivateChat(deps);
-    this.idle = new IdleStatus(deps.presence, deps.feed);
+    this.idle = new IdleStatus(deps.presence, deps.feed, (user, idle) =>
+      deps.cluster?.publish({ type: 'presence', node: deps.cluster.node, user, idle, at: deps.clock() }),
+    );
     deps.accounts.onRemoved((username) => this.forgetUser(username));
     // Whoever signed in with the old password, an intruder perhaps, must not stay signed in.
     deps.accounts.onPasswordChanged((username) => this.signOutEverywhere(username, 'password-changed', 'Your password was changed.'));
@@ -148,10 +154,9 @@ export class ChatService {
       const me = conn.user!;
       if (username === me) return failure('SELF', 'You cannot block yourself.');
       if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
-      const wasHidden = this.deps.blocks.between(me, username);
       await this.deps.store.addBlock(me, username);
-      this.deps.blocks.add(me, username);
-      if (!wasHidden) this.showPresenceBetween(me, username, false);
+      this.deps.cluster?.publish({ type: 'block', blocker: me, blocked: username, on: true });
+      this.applyBlock(me, username, true);
       // Any private chat between the two must end; the server cannot close it itself, it never carries it.
       request.defer(() => this.privateChat.revoke(me, username));
       return { ok: true, username };
@@ -163,8 +168,8 @@ export class ChatService {
       if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
       if (!this.deps.blocks.has(me, username)) return failure('NOT_BLOCKED', `${username} is not blocked.`);
       await this.deps.store.removeBlock(me, username);
-      this.deps.blocks.remove(me, username);
-      if (!this.deps.blocks.between(me, username)) this.showPresenceBetween(me, username, true);
+      this.deps.cluster?.publish({ type: 'block', blocker: me, blocked: username, on: false });
+      this.applyBlock(me, username, false);
       return { ok: true, username };
     },
 
@@ -316,6 +321,57 @@ export class ChatService {
     }
   }
 
+  /** A block made (`on`) or lifted, here or on another node: presence is hidden or shown between the two at once. */
+  private applyBlock(blocker: string, blocked: string, on: boolean): void {
+    const wasHidden = this.deps.blocks.between(blocker, blocked);
+    if (on) this.deps.blocks.add(blocker, blocked);
+    else this.deps.blocks.remove(blocker, blocked);
+    const hidden = this.deps.blocks.between(blocker, blocked);
+    if (hidden !== wasHidden) this.showPresenceBetween(blocker, blocked, !hidden);
+  }
+
+  /** Another node's block or unblock, for this node's sessions: as if made here. */
+  applyRemoteBlock(blocker: string, blocked: string, on: boolean): void {
+    this.applyBlock(blocker, blocked, on);
+    if (on) this.privateChat.revoke(blocker, blocked);
+  }
+
+  /** A direct message or broadcast any node stored, to this node's sessions of its recipients and sender (cluster mode). */
+  deliverLive({ message, recipients, origin }: LiveMessage): void {
+    const users = [...(recipients ?? []), message.from];
+    deliver(this.deps.presence, message, users, this.ownSession(origin), this.deps.meter.delivered);
+  }
+
+  /** The socket id of the session `origin` names, if it is on this node (it has its reply). */
+  ownSession(origin: string | null): string | undefined {
+    const node = this.deps.cluster?.node;
+    return node !== undefined && origin?.startsWith(`${node}/`) ? origin.slice(node.length + 1) : undefined;
+  }
+
+  /** Another node's sessions of `user` changed (`idle` null: none left there): announced here if the user's presence did. */
+  applyPresence(node: string, user: string, idle: boolean | null, at: number): void {
+    if (!this.deps.accounts.has(user)) return;
+    const wasIdle = this.idle.isIdle(user);
+    const change = this.deps.presence.setRemote(node, user, idle === null ? undefined : { idle }, at);
+    if (change) this.deps.feed.changed(user, change === 'online');
+    const nowIdle = this.idle.isIdle(user);
+    if (this.deps.presence.isOnline(user) && nowIdle !== (change === 'online' ? false : wasIdle)) this.deps.feed.idleChanged(user, nowIdle);
+  }
+
+  /** A node stopped: its users are gone from it since `at`. */
+  nodeGone(node: string, at: number): void {
+    for (const user of this.deps.presence.onNode(node)) this.applyPresence(node, user, null, at);
+  }
+
+  /** Who is online on the other nodes, all of it (at the start, after a lost connection): the differences are applied. */
+  remotePresenceIs(online: readonly RemotePresence[]): void {
+    const now = this.deps.clock();
+    const listed = new Set(online.map((p) => `${p.node}\u0000${p.user}`));
+    for (const [node, user] of this.deps.presence.remoteEntries())
+      if (!listed.has(`${node}\u0000${user}`)) this.applyPresence(node, user, null, now);
+    for (const p of online) this.applyPresence(p.node, p.user, p.idle, now);
+  }
+
   /** Ends a connection with a reason told to the client (even one still at its password prompt). */
   signOut(conn: Connection, reason: SignOutReason, message: string): void {
     conn.socket.emit('signedOut', { reason, message });
@@ -332,8 +388,9 @@ export class ChatService {
     this.deps.feed.signedOut(conn);
     const now = this.deps.clock();
     // The user's last session that was not idle leaving makes them idle.
-    if (this.idle.around(user, () => this.deps.presence.remove(user, conn, now))) {
-      this.deps.feed.changed(user, false);
+    if (this.idle.around(user, () => this.deps.presence.remove(user, conn, now))) this.deps.feed.changed(user, false);
+    // In a cluster, the user may still be online on another node, which writes its own time when they leave it.
+    if (this.deps.presence.sessionsOf(user).size === 0) {
       this.deps.store
         .setLastSeen(user, now)
         .catch((err: unknown) => this.deps.log.error('could not store last seen', { user, err: String(err) }));
@@ -367,14 +424,16 @@ export class ChatService {
         sentAt: this.deps.clock(),
         recipients: m.recipients,
         ...(m.clientMsgId !== undefined && { clientMsgId: m.clientMsgId }),
+        ...(this.deps.cluster && { origin: originOf(this.deps.cluster, conn) }),
       },
       this.deps.maxPendingPerSender,
     );
+    if (saved.message && !saved.duplicate) this.deps.meter.stored.add(m.kind);
     // The sender's other windows show what was sent from this one; recipients whose queue was full get nothing.
-    if (saved.message && !saved.duplicate) {
-      this.deps.meter.stored.add(m.kind);
+    // In a cluster every node, this one too, delivers it once it reads it back, in id order (deliverLive).
+    if (saved.message && !saved.duplicate && !this.deps.cluster) {
       const to = saved.full.length ? m.recipients.filter((u) => !saved.full.includes(u)) : m.recipients;
-      deliver(this.deps.presence, saved.message, [...to, from], conn, this.deps.meter.delivered);
+      deliver(this.deps.presence, saved.message, [...to, from], conn.socket.id, this.deps.meter.delivered);
     }
     return saved;
   }
@@ -406,6 +465,11 @@ export class ChatService {
 /** A retry repeats its send: a clientMsgId the sender used for another kind of send, recipient or channel sends nothing. */
 export function reusedClientMsgId(): Failure {
   return failure('BAD_REQUEST', 'This clientMsgId was used for another message; send this one with a new clientMsgId.');
+}
+
+/** The sending session as the message's `origin` records it (see ChatService.ownSession). */
+export function originOf(cluster: Cluster, conn: Connection): string {
+  return `${cluster.node}/${conn.socket.id}`;
 }
 
 /** `message`, `broadcast` and `post` past the user's send rate. */

@@ -12,12 +12,17 @@ export class IdleStatus {
   constructor(
     private readonly presence: Presence<Connection>,
     private readonly feed: PresenceFeed,
+    /** Told this node's state of a user after each change: online (idle or not) or without sessions here (null). */
+    private readonly local: (user: string, idle: boolean | null) => void = () => {},
   ) {}
 
   isIdle(user: string): boolean {
-    const sessions = this.presence.sessionsOf(user);
-    if (sessions.size === 0) return false;
-    for (const session of sessions) if (!session.idle) return false;
+    return this.presence.isOnline(user) && this.idleHere(user) && this.presence.idleElsewhere(user);
+  }
+
+  /** Whether every one of the user's sessions on this node is idle (true when there is none). */
+  idleHere(user: string): boolean {
+    for (const session of this.presence.sessionsOf(user)) if (!session.idle) return false;
     return true;
   }
 
@@ -36,6 +41,7 @@ export class IdleStatus {
     const result = change();
     const idle = this.isIdle(user);
     if (wasOnline && this.presence.isOnline(user) && idle !== wasIdle) this.feed.idleChanged(user, idle);
+    this.local(user, this.presence.sessionsOf(user).size > 0 ? this.idleHere(user) : null);
     return result;
   }
 }

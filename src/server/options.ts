@@ -16,6 +16,11 @@ export interface ServerOptions {
   dataDir?: string;
   /** A store to use instead of the embedded SQLite one (e.g. Postgres for several nodes). */
   store?: Store;
+  /**
+   * Cluster mode: this server is one node of several sharing the PostgreSQL database at `url` (docs/scaling.md).
+   * Everything is stored there (no data directory); `heartbeatMs` is how often the node says it is alive (10 s).
+   */
+  cluster?: { url: string; heartbeatMs?: number };
   /** A `username password` file whose users are added at start (existing users are left alone). */
   credentialsFile?: string;
   /** Serve https/wss with this certificate and key, reloaded when the files change. Default: plain http. */

@@ -99,7 +99,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const tls = options.tls && createTlsServer(options.tls, log, probes, timings.requestHeadersTimeoutMs);
   let store: Store;
   try {
-    store = options.store ?? (await openStoreFor(options.dataDir, log));
+    store = options.store ?? (await openStoreFor(options, log));
   } catch (err) {
     tls?.stop();
     throw err;
@@ -155,6 +155,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   });
 
   const gate = new SignInGate({ accounts, clock, log, meter, hashes }, timings, signInLimits);
+  const tickets = new TicketIssuer(clock, timings.ticketTtlMs);
+  // Loaded only in cluster mode, so that pg stays out of the editor's local server (see scripts/bundle-options.mjs).
+  const cluster =
+    options.cluster && new (await import('./cluster/pg-cluster')).PgCluster({ ...options.cluster, ticketKey: tickets.publicKey, log });
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const sendRate = new KeyedRate(options.sendRate ?? rate);
   const service = new ChatService({
@@ -169,9 +173,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     singleSession: options.singleSession ?? false,
     clock,
     log,
-    tickets: new TicketIssuer(clock, timings.ticketTtlMs),
+    tickets,
     gate,
     meter,
+    ...(cluster && { cluster }),
   });
 
   const channelService = new ChannelService({
@@ -184,7 +189,19 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     ...(options.channelChangeRate && { changeRate: options.channelChangeRate }),
     clock,
     meter,
+    ...(cluster && { cluster }),
   });
+  if (cluster) {
+    accounts.onChanged((user, change) => cluster.publish({ type: 'account', user, change }));
+    const { nodeReceiver } = await import('./cluster/node-receiver');
+    try {
+      await cluster.join(nodeReceiver({ accounts, blocks, store, service, channelService, log }));
+    } catch (err) {
+      tls?.stop();
+      await store.close();
+      throw err;
+    }
+  }
   const handlers: { [E in RequestName]: Handler<E> } = {
     ...service.handlers,
     ...channelService.handlers,
@@ -389,6 +406,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         http.closeAllConnections();
         await closed;
         service.acknowledgements.flush();
+        await cluster?.stop();
         await retention?.stop();
         await store.close();
         log.info('stopped');
@@ -400,7 +418,8 @@ function notFound(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain' }).end('Parley message center: connect with a Parley client.\n');
 }
 
-async function openStoreFor(dataDir: string | undefined, log: Logger): Promise<Store> {
+async function openStoreFor({ dataDir, cluster }: ServerOptions, log: Logger): Promise<Store> {
+  if (cluster) return (await import('./store/pg-store')).openPgStore(cluster.url);
   if (!dataDir) throw new Error('createParleyServer needs a dataDir or a store');
   return openWorkerStore(
     dataDir,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ParleyClient, type ClientEvents } from '../../src/client/parley-client';
-import { silentLogger } from '../../src/server/log';
+import { silentLogger, streamLogger } from '../../src/server/log';
 import type { ServerOptions } from '../../src/server/options';
 import { createParleyServer, type ParleyServer } from '../../src/server/server';
 
@@ -66,8 +66,8 @@ export async function startServer(
     port: 0,
     host: '127.0.0.1',
     scryptCost: TEST_SCRYPT,
-    log: silentLogger,
-    ...(await storeFromEnvironment(dataDir)),
+    log: process.env.PARLEY_TEST_LOG ? streamLogger() : silentLogger,
+    ...(options.cluster ? {} : await storeFromEnvironment(dataDir)),
     ...options,
     dataDir,
     clock: clock.read,

@@ -39,7 +39,7 @@ export function resolveFile(file: string): Resolved {
 }
 
 function build(layers: ReadonlyMap<string, Given>[]): Resolved {
-  const settings: ServeSettings = { server: {}, log: { level: 'info', format: 'text' }, tls: {}, metrics: {} };
+  const settings: ServeSettings = { server: {}, log: { level: 'info', format: 'text' }, tls: {}, metrics: {}, cluster: {} };
   const given: Record<string, Given> = {};
   for (const s of SETTINGS) {
     const found = layers.map((layer) => layer.get(s.name)).find((g) => g !== undefined);
@@ -59,6 +59,18 @@ function finish(settings: ServeSettings): void {
   // Without a port there are no metrics, whatever their interface.
   const { port, host } = settings.metrics;
   if (port !== undefined) settings.server.metrics = { port, ...(host !== undefined && { host }) };
+  const { url, heartbeatMs } = settings.cluster;
+  if (url !== undefined) settings.server.cluster = { url, ...(heartbeatMs !== undefined && { heartbeatMs }) };
+}
+
+/** The given settings as the start's log line shows them: secrets (a database URL's password) left out. */
+export function loggable(given: Record<string, Given>): Record<string, Given> {
+  return Object.fromEntries(
+    Object.entries(given).map(([name, g]) => {
+      const logged = (setting(name).logged as ((value: SettingValue) => string) | undefined)?.(g.value);
+      return [name, logged === undefined ? g : { ...g, value: logged }];
+    }),
+  );
 }
 
 function setting(name: string): Setting {

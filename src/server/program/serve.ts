@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { serveAdmin } from '../admin-socket';
 import { streamLogger } from '../log';
 import { createParleyServer } from '../server';
-import { resolveSettings } from './resolve-settings';
+import { loggable, resolveSettings } from './resolve-settings';
 import { describeDefault, SETTINGS } from './settings';
 
 export const SERVE_USAGE = `  parley-server [port] [--config FILE] [--OPTION VALUE]...`;
@@ -23,10 +23,11 @@ wins over the variable, and the variable over the --config file (docs/configurat
 export async function serveCommand(argv: string[]): Promise<number> {
   const { settings, given } = resolveSettings(argv);
   const log = streamLogger(undefined, settings.log);
-  log.info('settings', given as Record<string, unknown>);
+  log.info('settings', loggable(given) as Record<string, unknown>);
   const server = await createParleyServer({ ...settings.server, log });
   await server.listen();
-  const admin = await serveAdmin(realpathSync(settings.server.dataDir!), server.accounts, log);
+  // A node of a cluster keeps nothing in a data directory: it is administered through the database (docs/scaling.md).
+  const admin = settings.server.cluster ? undefined : await serveAdmin(realpathSync(settings.server.dataDir!), server.accounts, log);
   console.log('Parley message center is running. Clients can connect to:');
   for (const url of server.urls()) console.log(`  ${url}`);
   if (settings.server.host === '127.0.0.1' || settings.server.host === 'localhost') {

@@ -1,4 +1,5 @@
 import { normalizeOrigin } from '../../protocol/origin';
+import { redactUrl } from '../redact';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log';
 import {
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
@@ -18,6 +19,7 @@ export interface ServeSettings {
   log: { level: LogLevel; format: LogFormat };
   tls: { cert?: string; key?: string };
   metrics: { port?: number; host?: string };
+  cluster: { url?: string; heartbeatMs?: number };
 }
 
 interface Base<T> {
@@ -39,6 +41,8 @@ interface Base<T> {
   check?(value: T): string | undefined;
   /** How the value maps onto the server's options. */
   apply(settings: ServeSettings, value: T): void;
+  /** The value as the start's log line shows it, where the value itself must not be (a password in a URL). */
+  logged?(value: T): string;
 }
 
 export type Setting =
@@ -104,6 +108,27 @@ export const SETTINGS: readonly Setting[] = [
     example: '/var/lib/parley',
     help: 'where the database lives',
     apply: (s, v) => (s.server.dataDir = v),
+  },
+  {
+    name: 'postgres',
+    type: 'string',
+    arg: 'URL',
+    shown: 'none: one server, on SQLite in --data',
+    example: 'postgres://parley@db.example.com/parley',
+    help: 'cluster mode: this server is one node of several keeping everything in this PostgreSQL database (docs/scaling.md)',
+    check: (v) => (/^postgres(ql)?:\/\/./.test(v) ? undefined : 'must be a postgres:// URL'),
+    logged: redactUrl,
+    apply: (s, v) => (s.cluster.url = v),
+  },
+  {
+    name: 'node-heartbeat',
+    type: 'integer',
+    min: 1,
+    max: 600,
+    arg: 'SECONDS',
+    default: 10,
+    help: 'cluster mode: how often a node tells the others it is alive; one silent for 1.5 times this is taken out, its users offline',
+    apply: (s, v) => (s.cluster.heartbeatMs = v * 1000),
   },
   {
     name: 'credentials',

@@ -103,6 +103,26 @@ export const PG_MIGRATIONS: readonly string[] = [
 
   INSERT INTO channels (name, created_at) VALUES ('general', (extract(epoch FROM now()) * 1000)::bigint);
   `,
+  `
+  -- Cluster mode (../cluster/): what every node reads to deliver live what another stored, and who is online where.
+  ALTER TABLE messages ADD COLUMN origin TEXT;       -- the sending session (node/socket), which its reply tells instead
+  ALTER TABLE messages ADD COLUMN recipients TEXT[]; -- whom a direct message or broadcast goes to (pending rows go with acknowledgements)
+
+  CREATE TABLE nodes (
+    id           TEXT PRIMARY KEY,
+    started_at   BIGINT NOT NULL,
+    heartbeat_at BIGINT NOT NULL,                     -- the database's clock, in ms
+    ticket_key   TEXT NOT NULL                        -- the public half of its private-chat ticket key
+  );
+  CREATE TABLE presence (
+    username TEXT COLLATE "C" NOT NULL,
+    node     TEXT NOT NULL REFERENCES nodes (id),
+    idle     BOOLEAN NOT NULL,
+    since    BIGINT NOT NULL,
+    PRIMARY KEY (username, node)
+  );
+  CREATE INDEX presence_by_node ON presence (node);
+  `,
 ];
 
 /** Any constant: serialises nodes that start together, so that one of them migrates and the others find it done. */

@@ -1,6 +1,9 @@
 // The SQL the PostgreSQL store runs, grouped as the embedded store's (./sqlite-queries.ts) and with the same
 // meaning; lists are arrays ($n::text[]) where SQLite takes JSON, and rows come back in the shapes ./sqlite-rows.ts reads.
 
+/** PostgreSQL's channel on which each storing transaction wakes the cluster's nodes (../cluster/message-tail.ts). */
+export const MESSAGES_CHANNEL = 'parley_messages';
+
 const MESSAGE_COLUMNS = 'm.id, m.sender, m.recipient, m.kind, m.body, m.sent_at';
 /** The id of the account named by parameter `n`, 0 if there is none: with the name, what a message belongs to. */
 const accountId = (n: number): string => `coalesce((SELECT id FROM users WHERE username = $${n}), 0)`;
@@ -44,9 +47,10 @@ const MESSAGES = {
   // The row lock this takes is held until the transaction ends: see takeMessageId in ./pg-store.ts.
   nextMessageId: "UPDATE counters SET value = value + 1 WHERE name = 'messages' RETURNING value AS id",
   findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${sentBy(1)} AND client_msg_id = $2`,
-  insertMessage: `INSERT INTO messages (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id)
-                  VALUES ($1, $2, ${accountId(2)}, $3, $4::text, CASE WHEN $4::text IS NULL THEN NULL ELSE ${accountId(4)} END, $5, $6, $7)
-                  ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING RETURNING id`,
+  // Every node listening hears that messages were stored, once the transaction commits (../cluster/message-tail.ts).
+  insertMessage: `INSERT INTO messages (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id, origin, recipients)
+                  VALUES ($1, $2, ${accountId(2)}, $3, $4::text, CASE WHEN $4::text IS NULL THEN NULL ELSE ${accountId(4)} END, $5, $6, $7, $8, $9)
+                  ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING RETURNING id, pg_notify('${MESSAGES_CHANNEL}', '')`,
   insertPending: `INSERT INTO pending (recipient, message_id, sender) SELECT r, $2, $3 FROM unnest($1::text[]) r`,
   // Of the recipients $1, those for whom $2 has $3 messages waiting already, each count stopping at the cap.
   fullQueues: `SELECT r AS recipient FROM unnest($1::text[]) WITH ORDINALITY AS q (r, n)
@@ -103,9 +107,9 @@ const CHANNELS = {
     'SELECT id FROM channels c WHERE private = 1 AND NOT EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id)',
   // Like the message counter, the channel's row stays locked until the post commits: seqs are handed out in commit order.
   nextSeq: 'UPDATE channels SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq AS seq',
-  insertChannelMessage: `INSERT INTO messages (id, sender, sender_id, kind, body, sent_at, client_msg_id, channel_id, seq)
-                         VALUES ($1, $2, ${accountId(2)}, 'channel', $3, $4, $5, $6, $7)
-                         ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING RETURNING id`,
+  insertChannelMessage: `INSERT INTO messages (id, sender, sender_id, kind, body, sent_at, client_msg_id, channel_id, seq, origin)
+                         VALUES ($1, $2, ${accountId(2)}, 'channel', $3, $4, $5, $6, $7, $8)
+                         ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING RETURNING id, pg_notify('${MESSAGES_CHANNEL}', '')`,
   insertMentions: `INSERT INTO mentions (message_id, username, channel_id, seq) SELECT $1, u, $3, $4 FROM unnest($2::text[]) u`,
   channelMessage: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id WHERE m.id = $1`,
   channelHistory: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id

@@ -40,7 +40,7 @@ export interface PgStoreOptions {
 }
 
 /** BIGINT columns and counts as numbers (ids, times and counts stay far below 2^53), as the row mappers read them. */
-const TYPES = {
+export const PG_TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === pg.types.builtins.INT8
       ? (value: string) => Number(value)
@@ -49,7 +49,7 @@ const TYPES = {
 
 /** Connects to the database at `url` (a postgres:// URL) and brings its schema up to date. */
 export async function openPgStore(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES });
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types: PG_TYPES });
   // An idle connection that breaks is dropped from the pool, and the next query opens another: nothing to do here,
   // but without a listener the error would end the process.
   pool.on('error', () => {});
@@ -180,11 +180,13 @@ export class PgStore implements Store {
           ? []
           : (await rows(on, 'fullQueues', [recipients, from, maxPendingPerSender])).map((row) => text(row, 'recipient'));
       if (to !== null && full.length > 0) return new Undone({ message: undefined, full });
-      if ((await rows(on, 'insertMessage', [id, from, kind, to, body, sentAt, clientMsgId])).length === 0) {
+      const reached = recipients.filter((r) => !full.includes(r));
+      const inserted = await rows(on, 'insertMessage', [id, from, kind, to, body, sentAt, clientMsgId, message.origin ?? null, reached]);
+      if (inserted.length === 0) {
         // Another node stored this send first, and committed: this one waited for it.
         return new Undone({ message: (await findSent(on, from, clientMsgId!))!, duplicate: true, full: [] });
       }
-      await query(on, 'insertPending', [recipients.filter((r) => !full.includes(r)), id, from]);
+      await query(on, 'insertPending', [reached, id, from]);
       return { message: { id, from, to, kind, body, sentAt }, duplicate: false, full };
     });
   }
@@ -267,7 +269,9 @@ export class PgStore implements Store {
       const [next] = await rows(on, 'nextSeq', [channelId]);
       if (!next) throw new Error(`there is no channel ${channelId}`);
       const seq = int(next, 'seq');
-      if ((await rows(on, 'insertChannelMessage', [id, from, body, sentAt, clientMsgId, channelId, seq])).length === 0) {
+      if (
+        (await rows(on, 'insertChannelMessage', [id, from, body, sentAt, clientMsgId, channelId, seq, message.origin ?? null])).length === 0
+      ) {
         return new Undone({ message: (await findPost(on, from, clientMsgId!))!, duplicate: true });
       }
       const mentions = [...new Set(message.mentions)];

@@ -28,6 +28,8 @@ export interface NewMessage {
   recipients: string[];
   /** Makes a retried send idempotent: the same (from, clientMsgId) returns the first message. */
   clientMsgId?: string;
+  /** In a cluster, the sending session (node/socket id): live delivery leaves it out. The embedded store has no use for it. */
+  origin?: string;
 }
 
 /** Who a message goes to, each once, and its `to`: the one recipient of a direct message, null for a broadcast. */
@@ -101,6 +103,7 @@ export interface NewChannelMessage {
   /** Members it mentions: a row each. */
   mentions: string[];
   clientMsgId?: string;
+  origin?: string;
 }
 
 /** A stored channel message; `duplicate` when (from, clientMsgId) was seen before, then `message` is that first one (of any kind). */

@@ -1,0 +1,34 @@
+import { EVENTS_CHANNEL } from './cluster-events';
+
+// The SQL of cluster mode's own tables (nodes, presence; the schema is in ../store/pg-migrations.ts). Times that
+// compare nodes with each other (heartbeats) are the database's clock, so that nodes' clocks may differ.
+
+const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
+export const CLUSTER_SQL = {
+  registerNode: `INSERT INTO nodes (id, started_at, heartbeat_at, ticket_key) VALUES ($1, ${NOW_MS}, ${NOW_MS}, $2)
+                 ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+  heartbeat: `UPDATE nodes SET heartbeat_at = ${NOW_MS} WHERE id = $1 RETURNING heartbeat_at`,
+  /** Nodes whose last heartbeat is older than $1 ms. */
+  staleNodes: `SELECT id FROM nodes WHERE heartbeat_at < ${NOW_MS} - $1`,
+  /** Takes a stale node out, if no other node did meanwhile; returns its last heartbeat. */
+  deleteNode: `DELETE FROM nodes WHERE id = $1 AND heartbeat_at < ${NOW_MS} - $2 RETURNING heartbeat_at`,
+  deletePresenceOf: 'DELETE FROM presence WHERE node = $1 RETURNING username',
+  /** Users of $1 who are online nowhere now were last seen at $2 (at the latest). */
+  lastSeenAt: `UPDATE users SET last_seen = GREATEST(coalesce(last_seen, 0), $2) WHERE username = ANY($1::text[])
+               AND NOT EXISTS (SELECT 1 FROM presence p WHERE p.username = users.username)`,
+  deleteOwnNode: 'DELETE FROM nodes WHERE id = $1',
+  otherPresence: 'SELECT node, username, idle FROM presence WHERE node <> $1',
+  /** This node's sessions of a user ($1 user, $2 node, $3 idle, $4 since), told to the others ($5) in the same statement. */
+  setPresence: `WITH w AS (INSERT INTO presence (username, node, idle, since) VALUES ($1, $2, $3, $4)
+                           ON CONFLICT (username, node) DO UPDATE SET idle = excluded.idle)
+                SELECT pg_notify('${EVENTS_CHANNEL}', $5)`,
+  clearPresence: `WITH w AS (DELETE FROM presence WHERE username = $1 AND node = $2) SELECT pg_notify('${EVENTS_CHANNEL}', $3)`,
+  notify: `SELECT pg_notify('${EVENTS_CHANNEL}', $1)`,
+  lastMessageId: "SELECT value AS id FROM counters WHERE name = 'messages'",
+  /** Messages stored after $1, in id order, with what live delivery needs: who they went to and the session that sent them. */
+  tail: `SELECT m.id, m.sender, m.recipient, m.kind, m.body, m.sent_at, m.origin, m.recipients, c.name AS channel, m.seq,
+                (SELECT coalesce(json_agg(username ORDER BY username), '[]')::text FROM mentions WHERE message_id = m.id) AS mentions
+         FROM messages m LEFT JOIN channels c ON c.id = m.channel_id
+         WHERE m.id > $1 ORDER BY m.id LIMIT $2`,
+} as const;

@@ -1,0 +1,260 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg, { type Pool } from 'pg';
+import type { Logger } from '../log';
+import { redactUrl } from '../redact';
+import { MESSAGES_CHANNEL } from '../store/pg-queries';
+import { PG_TYPES } from '../store/pg-store';
+import { EVENTS_CHANNEL, encodeEnvelope, parseEnvelope, type ClusterEvent } from './cluster-events';
+import { CLUSTER_SQL } from './cluster-queries';
+import { MessageTail, type LiveMessage } from './message-tail';
+
+/** What a node does with what the cluster tells it. */
+export interface ClusterReceiver {
+  /** A message any node stored (this one too), in id order, to deliver to this node's sessions. */
+  message(live: LiveMessage): void;
+  /** Another node's change, presence and departures included. */
+  event(event: ClusterEvent): void;
+  /** Who is online on the other nodes, all of it: at the start, and after the link to the database was lost. */
+  presence(online: RemotePresence[]): void;
+  /** After the link to the database was lost: what this node keeps in memory is read again. */
+  resync(): Promise<void>;
+}
+
+export interface RemotePresence {
+  node: string;
+  user: string;
+  idle: boolean;
+}
+
+/** What the message center's services ask of the cluster. */
+export interface Cluster {
+  /** This node's id: unique to this process, never reused. */
+  readonly node: string;
+  /** Tells the other nodes of a change this node stored (presence included); never throws, a failure is logged. */
+  publish(event: ClusterEvent): void;
+}
+
+export interface PgClusterOptions {
+  url: string;
+  /** How often a node says it is alive; one silent for 1.5 of these is taken out. Default 10 s. */
+  heartbeatMs?: number;
+  /** The public half of this node's private-chat ticket key, published for the other nodes' clients. */
+  ticketKey: string;
+  log: Logger;
+}
+
+const DEFAULT_HEARTBEAT_MS = 10_000;
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
+
+/**
+ * One node's link to the others through PostgreSQL (docs/scaling.md "Cluster mode"): it listens for what they
+ * announce (LISTEN/NOTIFY), reads the messages they store (./message-tail.ts), keeps its presence rows and its
+ * heartbeat, and takes out nodes that stopped beating. After a lost connection it reads everything again, so
+ * that a node that missed notifications is late, never wrong.
+ */
+export class PgCluster implements Cluster {
+  readonly node = `${hostname().slice(0, 30)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  private readonly heartbeatMs: number;
+  private listener: pg.Client | undefined;
+  private tail: MessageTail | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private reconnectMs = RECONNECT_MIN_MS;
+  /** Presence writes in order, one at a time: a user's rows must end as their last change says. */
+  private writes: Promise<void> = Promise.resolve();
+  /** This node's users as last written: online (idle or not). Written again if the node was taken out meanwhile. */
+  private readonly mine = new Map<string, boolean>();
+  /** A presence write failed: the rows may be wrong until written again. */
+  private stale = false;
+
+  private readonly pool: Pool;
+  private receiver: ClusterReceiver | undefined;
+
+  /** Nothing is connected until `join`; the node's id is known from here. */
+  constructor(private readonly options: PgClusterOptions) {
+    this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.pool = new pg.Pool({ connectionString: options.url, max: 4, types: PG_TYPES });
+    this.pool.on('error', () => {}); // a broken idle connection is replaced at the next query
+  }
+
+  /**
+   * Joins the cluster: registers the node, learns who is online on the others (told to `receiver`), and starts
+   * listening. The schema must be there (the store's migrations ran first). On failure, the cluster is stopped.
+   */
+  async join(receiver: ClusterReceiver): Promise<void> {
+    this.receiver = receiver;
+    try {
+      await this.pool.query(CLUSTER_SQL.registerNode, [this.node, this.options.ticketKey]);
+      await this.sweep();
+      await this.listen();
+      await this.loadPresence();
+      this.tail = await MessageTail.start(this.pool, (live) => receiver.message(live), this.options.log);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.timer = setInterval(() => void this.beat(), this.heartbeatMs / 2);
+    this.timer.unref();
+    this.options.log.info('joined the cluster', { node: this.node, database: redactUrl(this.options.url) });
+  }
+
+  publish(event: ClusterEvent): void {
+    if (event.type === 'presence') return this.writePresence(event.user, event.idle);
+    this.pool
+      .query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event })])
+      .catch((err: unknown) =>
+        this.options.log.error('could not tell the other nodes of a change', { type: event.type, err: String(err) }),
+      );
+  }
+
+  /** Leaves the cluster: its users go offline on the other nodes at once, rather than after its heartbeats stop. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.tail?.stop();
+    await this.writes;
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => {});
+    try {
+      await this.bury(this.node, 0);
+    } catch (err) {
+      this.options.log.warn('could not leave the cluster cleanly; the others will take this node out', { err: String(err) });
+    }
+    await this.pool.end();
+  }
+
+  /** This node's sessions of `user` changed: online (`idle` whether all are idle) or none (null). */
+  private writePresence(user: string, idle: boolean | null): void {
+    if (idle === null) this.mine.delete(user);
+    else this.mine.set(user, idle);
+    this.writes = this.writes.then(async () => {
+      if (this.stopped) return;
+      const at = Date.now();
+      const payload = encodeEnvelope({ from: this.node, event: { type: 'presence', node: this.node, user, idle, at } });
+      try {
+        if (idle === null) await this.pool.query(CLUSTER_SQL.clearPresence, [user, this.node, payload]);
+        else await this.pool.query(CLUSTER_SQL.setPresence, [user, this.node, idle, at, payload]);
+      } catch (err) {
+        // The heartbeat writes every row again once the database is back (see beat).
+        this.stale = true;
+        this.options.log.warn('could not store presence', { user, err: String(err) });
+      }
+    });
+  }
+
+  /** Says this node is alive, and takes out those that stopped saying so. */
+  private async beat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const { rowCount } = await this.pool.query(CLUSTER_SQL.heartbeat, [this.node]);
+      if (rowCount === 0 || this.stale) await this.rejoin();
+      await this.sweep();
+      this.tail?.wake(); // in case a notification was lost
+    } catch (err) {
+      this.options.log.warn('could not reach the database for a heartbeat', { err: String(err) });
+    }
+  }
+
+  /**
+   * Registers again and writes every presence row anew, telling the others: after the others took this node out
+   * while it could not reach the database, or after a presence write failed.
+   */
+  private async rejoin(): Promise<void> {
+    this.options.log.warn('writing this node and its presence again after trouble with the database', { node: this.node });
+    this.stale = false;
+    await this.pool.query(CLUSTER_SQL.registerNode, [this.node, this.options.ticketKey]);
+    const { rows } = await this.pool.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [this.node]);
+    for (const { username } of rows) if (!this.mine.has(username)) this.writePresence(username, null);
+    for (const [user, idle] of this.mine) this.writePresence(user, idle);
+  }
+
+  /** Takes out every node silent for 1.5 heartbeats (a live one beats every half). */
+  private async sweep(): Promise<void> {
+    const silence = Math.round(this.heartbeatMs * 1.5);
+    const { rows } = await this.pool.query<{ id: string }>(CLUSTER_SQL.staleNodes, [silence]);
+    for (const { id } of rows) if (id !== this.node) await this.bury(id, silence);
+  }
+
+  /**
+   * Removes a node silent for `silence` ms (0: this one, leaving) with its presence, in one transaction that also
+   * tells every node; its users online nowhere else were last seen at its last heartbeat.
+   */
+  private async bury(node: string, silence: number): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ heartbeat_at: number }>(CLUSTER_SQL.deleteNode, [node, silence]);
+      const last = rows[0];
+      if (!last) return void (await client.query('ROLLBACK'));
+      const at = Number(last.heartbeat_at);
+      const gone = await client.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [node]);
+      await client.query(CLUSTER_SQL.lastSeenAt, [gone.rows.map((r) => r.username), at]);
+      await client.query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event: { type: 'gone', node, at } })]);
+      await client.query('COMMIT');
+      if (node !== this.node) {
+        this.options.log.warn('took out a node that stopped beating', { node, users: gone.rowCount });
+        this.receiver?.event({ type: 'gone', node, at });
+      }
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Who is online on the other nodes now. */
+  private async loadPresence(): Promise<void> {
+    const { rows } = await this.pool.query<{ node: string; username: string; idle: boolean }>(CLUSTER_SQL.otherPresence, [this.node]);
+    this.receiver?.presence(rows.map((row) => ({ node: row.node, user: row.username, idle: row.idle })));
+  }
+
+  /** A connection of its own that LISTENs; when it breaks, another is opened and everything read again. */
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.url });
+    client.on('notification', (n) => {
+      if (n.channel === MESSAGES_CHANNEL) return this.tail?.wake();
+      const envelope = parseEnvelope(n.payload);
+      if (envelope && envelope.from !== this.node) this.receiver?.event(envelope.event);
+    });
+    client.on('error', () => {}); // 'end' follows, and reconnects
+    client.on('end', () => {
+      if (this.listener !== client || this.stopped) return;
+      this.listener = undefined;
+      this.options.log.warn('lost the cluster connection to the database; reconnecting');
+      this.reconnect();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${MESSAGES_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private reconnect(): void {
+    const wait = this.reconnectMs;
+    this.reconnectMs = Math.min(RECONNECT_MAX_MS, this.reconnectMs * 2);
+    setTimeout(() => {
+      if (this.stopped) return;
+      void this.listen()
+        .then(() => this.resync())
+        .catch((err: unknown) => {
+          this.options.log.warn('could not reconnect to the database yet', { err: String(err) });
+          this.reconnect();
+        });
+    }, wait).unref();
+  }
+
+  /** After a reconnection: what was missed meanwhile, read from the database. */
+  private async resync(): Promise<void> {
+    this.reconnectMs = RECONNECT_MIN_MS;
+    await this.beat();
+    await this.receiver?.resync();
+    await this.loadPresence();
+    this.tail?.wake();
+    this.options.log.info('reconnected to the cluster');
+  }
+}
