@@ -154,7 +154,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     next();
   });
 
-  const gate = new SignInGate({ accounts, clock, log, meter, hashes }, timings, signInLimits);
+  const gate = new SignInGate({ accounts, clock, log, meter, hashes }, timings, signInLimits, options.lockouts);
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const sendRate = new KeyedRate(options.sendRate ?? rate);
   const service = new ChatService({
