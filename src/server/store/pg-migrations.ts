@@ -103,6 +103,28 @@ export const PG_MIGRATIONS: readonly string[] = [
 
   INSERT INTO channels (name, created_at) VALUES ('general', (extract(epoch FROM now()) * 1000)::bigint);
   `,
+  `
+  -- The lockout counts the nodes share (src/server/cluster/pg-lockouts.ts): a row per (username, address) with
+  -- failures, and a row per password check in progress, tagged with the node that runs it.
+  CREATE TABLE lockouts (
+    username        TEXT COLLATE "C" NOT NULL,
+    address         TEXT COLLATE "C" NOT NULL,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_failure_at BIGINT NOT NULL DEFAULT 0,
+    locked_until    BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (username, address)
+  );
+  CREATE INDEX lockouts_by_last_failure ON lockouts (last_failure_at);
+  CREATE TABLE lockout_checks (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username TEXT COLLATE "C" NOT NULL,
+    address  TEXT COLLATE "C" NOT NULL,
+    node     TEXT NOT NULL,
+    taken_at BIGINT NOT NULL
+  );
+  CREATE INDEX lockout_checks_by_pair ON lockout_checks (username, address);
+  CREATE INDEX lockout_checks_by_age ON lockout_checks (taken_at);
+  `,
 ];
 
 /** Any constant: serialises nodes that start together, so that one of them migrates and the others find it done. */
