@@ -12,7 +12,10 @@ const RECHECK_MS = 200;
 /** The sweep runs every few seconds on every node: the tables are pruned at most this often by each. */
 const PRUNE_EVERY_MS = 30_000;
 
-/** The lockout counts of a cluster, on PostgreSQL: `pool`'s database holds the tables of pg-migrations.ts. */
+/**
+ * The lockout counts of a cluster, on PostgreSQL: `pool`'s database holds the tables of pg-migrations.ts. Give the
+ * pool a `connectionTimeoutMillis`, so that a database out of reach refuses sign-ins rather than holds them.
+ */
 export function pgLockouts(pool: Pool, node: string): LockoutCountsFactory {
   return (rules) => new PgLockouts(pool, node, rules);
 }
