@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { ServerOptions as EngineOptions } from 'socket.io';
 import { LIMITS } from '../protocol';
 import type { Clock } from './clock';
+import type { LockoutCountsFactory } from './lockout-counts';
 import type { Logger } from './log';
 import type { ScryptCost } from './passwords';
 import type { Store } from './store/store';
@@ -46,6 +47,11 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Bounds on password checks before sign-in (see SignInLimits); each field defaults on its own. */
   signInLimits?: Partial<SignInLimits>;
+  /**
+   * Where the lockout counts failed passwords: nodes of a cluster share theirs (cluster/pg-lockouts.ts), so that
+   * `maxLoginFailures` holds across them. Default: this process's memory.
+   */
+  lockouts?: LockoutCountsFactory;
   /**
    * Web origins (`https://chat.example.org`) whose pages may connect. Handshakes with any other `Origin` header are
    * refused: otherwise any page the user visits could reach a server on their loopback. Node clients send none.

@@ -154,11 +154,12 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     next();
   });
 
-  const gate = new SignInGate({ accounts, clock, log, meter, hashes }, timings, signInLimits);
   const tickets = new TicketIssuer(clock, timings.ticketTtlMs);
   // Loaded only in cluster mode, so that pg stays out of the editor's local server (see scripts/bundle-options.mjs).
   const cluster =
     options.cluster && new (await import('./cluster/pg-cluster')).PgCluster({ ...options.cluster, ticketKey: tickets.publicKey, log });
+  const lockouts = options.lockouts ?? cluster?.lockouts();
+  const gate = new SignInGate({ accounts, clock, log, meter, hashes }, timings, signInLimits, lockouts);
   const feed = new PresenceFeed(io, presence, blocks, clock, timings.presenceBatchMs);
   const sendRate = new KeyedRate(options.sendRate ?? rate);
   const service = new ChatService({

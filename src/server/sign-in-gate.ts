@@ -1,11 +1,13 @@
 import { failure, type Failure } from '../protocol';
+import { errorDetail } from '../protocol/errors';
 import type { Accounts } from './accounts';
 import type { Clock } from './clock';
 import type { HashLimiter } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
 import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
-import { LoginThrottle, keyOf } from './login-throttle';
+import { keyOf, MemoryLockouts, type LockoutCountsFactory } from './lockout-counts';
+import { LockoutsUnavailable, LoginThrottle } from './login-throttle';
 import type { Meter } from './meter';
 import type { SignInLimits, Timings } from './options';
 
@@ -15,7 +17,7 @@ import type { SignInLimits, Timings } from './options';
  * address, and a place among the server's few password checks. A socket that has gone by then costs no hash.
  */
 export class SignInGate {
-  readonly throttle: LoginThrottle;
+  private readonly throttle: LoginThrottle;
   private readonly attempts: KeyedRate;
   private readonly tokenAttempts: KeyedRate;
   private readonly failures: KeyedRate;
@@ -27,8 +29,10 @@ export class SignInGate {
     private readonly deps: { accounts: Accounts; clock: Clock; log: Logger; meter: Meter; hashes: HashLimiter },
     timings: Pick<Timings, 'maxLoginFailures' | 'blockMs'>,
     limits: SignInLimits,
+    lockouts: LockoutCountsFactory = (rules) => new MemoryLockouts(rules),
   ) {
-    this.throttle = new LoginThrottle(timings.maxLoginFailures, timings.blockMs, limits.waitingPerUser);
+    const counts = lockouts({ maxFailures: timings.maxLoginFailures, blockMs: timings.blockMs });
+    this.throttle = new LoginThrottle(counts, limits.waitingPerUser);
     this.attempts = new KeyedRate(limits);
     this.tokenAttempts = new KeyedRate({ burst: limits.tokenBurst, perSecond: limits.tokenPerSecond });
     this.warnings = new LogLimiter(deps.log, deps.clock);
@@ -41,10 +45,23 @@ export class SignInGate {
     return failure('RATE_LIMITED', 'Too many sign-in attempts from your address; wait a moment and try again.');
   }
 
-  /** Checks a sign-in; resolves with its refusal, or nothing when the password is right. */
+  /**
+   * Checks a sign-in; resolves with its refusal, or nothing when the password is right. When the lockout counts
+   * cannot be reached, nobody signs in: a password checked without them could be one guess too many.
+   */
   async check(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
+    try {
+      return await this.checkCounted(username, password, address, wanted);
+    } catch (err) {
+      if (!(err instanceof LockoutsUnavailable)) throw err;
+      this.warnings.warn('sign-in refused: the lockout counts are unavailable', address, { username, err: errorDetail(err) });
+      return failure('INTERNAL', 'Sign-in is unavailable for now: the server cannot reach its database. Try again in a moment.');
+    }
+  }
+
+  private async checkCounted(username: string, password: string, address: string, wanted: () => boolean): Promise<Failure | undefined> {
     const { throttle, deps } = this;
-    const lockedForMs = throttle.lockedFor(username, address, deps.clock());
+    const lockedForMs = await throttle.lockedFor(username, address, deps.clock());
     if (lockedForMs > 0) return lockedOut(lockedForMs, 'This account is locked from your address for now.');
     const limited = this.checkRate(address);
     if (limited) return limited;
@@ -56,24 +73,25 @@ export class SignInGate {
     if (reservation === 'gone') return closedDuringSignIn();
     if (reservation === 'busy')
       return failure('RATE_LIMITED', 'Other sign-in attempts for this user are still being checked; try again in a moment.');
-    if (reservation !== 'reserved') return lockedOut(reservation.lockedForMs, 'This account is locked from your address for now.');
+    if ('lockedForMs' in reservation) return lockedOut(reservation.lockedForMs, 'This account is locked from your address for now.');
+    const { check } = reservation;
 
     let checked;
     try {
       const known = this.signedInBefore.has(username, address, deps.clock());
       checked = await deps.hashes.run(address, wanted, () => deps.accounts.verify(username, password), known);
     } catch (err) {
-      throttle.fail(username, address, deps.clock());
+      await throttle.fail(check, deps.clock());
       throw err;
     }
     if (!checked.ran) {
-      throttle.cancel(username, address, deps.clock());
+      await throttle.cancel(check, deps.clock());
       if (checked.reason === 'gone') return closedDuringSignIn();
       return failure('RATE_LIMITED', 'The server is busy checking other sign-ins; try again in a moment.');
     }
     if (!checked.value) {
       this.failures.take(address, deps.clock());
-      const { attemptsLeft, lockedForMs } = throttle.fail(username, address, deps.clock());
+      const { attemptsLeft, lockedForMs } = await throttle.fail(check, deps.clock());
       this.warnings.warn('failed login', address, { username, attemptsLeft });
       if (lockedForMs > 0) {
         deps.meter.lockouts++;
@@ -81,14 +99,16 @@ export class SignInGate {
       }
       return failure('INVALID_CREDENTIALS', `Invalid username or password. ${attemptsLeft} attempt${attemptsLeft === 1 ? '' : 's'} left.`);
     }
-    throttle.succeed(username, address);
+    await throttle.succeed(check);
     this.signedInBefore.add(username, address, deps.clock());
     return undefined;
   }
 
   /** Forgets lockouts and address rates that no longer count. */
   prune(now: number): void {
-    this.throttle.prune(now);
+    this.throttle
+      .prune(now)
+      .catch((err: unknown) => this.deps.log.warn('the lockout counts could not be pruned', { err: errorDetail(err) }));
     this.attempts.prune(now);
     this.tokenAttempts.prune(now);
     this.failures.prune(now);

@@ -37,6 +37,8 @@ export const POSTGRES_MISSING: string | undefined = BIN
 export interface TestPostgres {
   /** A new empty database on it: its postgres:// URL. */
   createDatabase(): Promise<string>;
+  /** Stops the server as a crash would (its data stays), runs `whileDown`, then starts it again on the same port. */
+  outage(whileDown: () => Promise<void>): Promise<void>;
 }
 
 /** Signals that end a test process without its exit handlers (SIGKILL cannot be caught: it leaves the server running). */
@@ -59,11 +61,24 @@ export function usePostgres(): TestPostgres {
     if (started) (await started).stop();
     started = undefined;
   });
-  return { createDatabase: createTestDatabase };
+  return {
+    createDatabase: createTestDatabase,
+    outage: async (whileDown) => {
+      const server = await started!;
+      server.halt();
+      try {
+        await whileDown();
+      } finally {
+        server.resume();
+      }
+    },
+  };
 }
 
 interface Server {
   createDatabase(): Promise<string>;
+  halt(): void;
+  resume(): void;
   stop(): void;
 }
 
@@ -110,17 +125,23 @@ async function start(): Promise<Server> {
     run('initdb', ['-D', data, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
+      const begin = (): void =>
+        void run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '30', '-o', `-h 127.0.0.1 -p ${port} -k ${dir}`, 'start']);
       try {
-        run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '30', '-o', `-h 127.0.0.1 -p ${port} -k ${dir}`, 'start']);
+        begin();
       } catch (error) {
         // Another program may have taken the port between our look and its bind: try another.
         const said = existsSync(log) ? readFileSync(log, 'utf8') : '';
         if (attempt < 3 && /could not bind|Address already in use/.test(said)) continue;
         throw new Error(`PostgreSQL did not start: ${String(error)}\n${said}`, { cause: error });
       }
-      return server(port, () => {
-        unwatch();
-        stop();
+      return server(port, {
+        halt: () => void run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']),
+        resume: begin,
+        stop: () => {
+          unwatch();
+          stop();
+        },
       });
     }
   } catch (error) {
@@ -130,7 +151,7 @@ async function start(): Promise<Server> {
   }
 }
 
-function server(port: number, stop: () => void): Server {
+function server(port: number, control: Pick<Server, 'halt' | 'resume' | 'stop'>): Server {
   const url = (database: string): string => `postgresql://${SUPERUSER}@127.0.0.1:${port}/${database}`;
   let databases = 0;
   return {
@@ -145,6 +166,6 @@ function server(port: number, stop: () => void): Server {
       }
       return url(name);
     },
-    stop,
+    ...control,
   };
 }

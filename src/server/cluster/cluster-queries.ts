@@ -14,6 +14,8 @@ export const CLUSTER_SQL = {
   /** Takes a stale node out, if no other node did meanwhile; returns its last heartbeat. */
   deleteNode: `DELETE FROM nodes WHERE id = $1 AND heartbeat_at < ${NOW_MS} - $2 RETURNING heartbeat_at`,
   deletePresenceOf: 'DELETE FROM presence WHERE node = $1 RETURNING username',
+  /** A stopped node's password checks in progress will never end: their places in the lockout counts are freed. */
+  deleteChecksOf: 'DELETE FROM lockout_checks WHERE node = $1',
   /** Users of $1 who are online nowhere now were last seen at $2 (at the latest). */
   lastSeenAt: `UPDATE users SET last_seen = GREATEST(coalesce(last_seen, 0), $2) WHERE username = ANY($1::text[])
                AND NOT EXISTS (SELECT 1 FROM presence p WHERE p.username = users.username)`,

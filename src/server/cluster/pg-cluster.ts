@@ -8,6 +8,8 @@ import { PG_TYPES } from '../store/pg-store';
 import { EVENTS_CHANNEL, encodeEnvelope, parseEnvelope, type ClusterEvent } from './cluster-events';
 import { CLUSTER_SQL } from './cluster-queries';
 import { MessageTail, type LiveMessage } from './message-tail';
+import { pgLockouts } from './pg-lockouts';
+import type { LockoutCountsFactory } from '../lockout-counts';
 
 /** What a node does with what the cluster tells it. */
 export interface ClusterReceiver {
@@ -75,7 +77,8 @@ export class PgCluster implements Cluster {
   /** Nothing is connected until `join`; the node's id is known from here. */
   constructor(private readonly options: PgClusterOptions) {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-    this.pool = new pg.Pool({ connectionString: options.url, max: 4, types: PG_TYPES });
+    // A database out of reach must fail a sign-in's lockout check soon rather than hold it (see ./pg-lockouts.ts).
+    this.pool = new pg.Pool({ connectionString: options.url, max: 6, connectionTimeoutMillis: 5_000, types: PG_TYPES });
     this.pool.on('error', () => {}); // a broken idle connection is replaced at the next query
   }
 
@@ -98,6 +101,11 @@ export class PgCluster implements Cluster {
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs / 2);
     this.timer.unref();
     this.options.log.info('joined the cluster', { node: this.node, database: redactUrl(this.options.url) });
+  }
+
+  /** The lockout counts, shared by every node (./pg-lockouts.ts). */
+  lockouts(): LockoutCountsFactory {
+    return pgLockouts(this.pool, this.node);
   }
 
   publish(event: ClusterEvent): void {
@@ -192,6 +200,7 @@ export class PgCluster implements Cluster {
       if (!last) return void (await client.query('ROLLBACK'));
       const at = Number(last.heartbeat_at);
       const gone = await client.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [node]);
+      await client.query(CLUSTER_SQL.deleteChecksOf, [node]);
       await client.query(CLUSTER_SQL.lastSeenAt, [gone.rows.map((r) => r.username), at]);
       await client.query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event: { type: 'gone', node, at } })]);
       await client.query('COMMIT');

@@ -122,6 +122,26 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (username, node)
   );
   CREATE INDEX presence_by_node ON presence (node);
+  -- The lockout counts the nodes share (src/server/cluster/pg-lockouts.ts): a row per (username, address) with
+  -- failures, and a row per password check in progress, tagged with the node that runs it.
+  CREATE TABLE lockouts (
+    username        TEXT COLLATE "C" NOT NULL,
+    address         TEXT COLLATE "C" NOT NULL,
+    failures        INTEGER NOT NULL DEFAULT 0,
+    last_failure_at BIGINT NOT NULL DEFAULT 0,
+    locked_until    BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (username, address)
+  );
+  CREATE INDEX lockouts_by_last_failure ON lockouts (last_failure_at);
+  CREATE TABLE lockout_checks (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    username TEXT COLLATE "C" NOT NULL,
+    address  TEXT COLLATE "C" NOT NULL,
+    node     TEXT NOT NULL,
+    taken_at BIGINT NOT NULL
+  );
+  CREATE INDEX lockout_checks_by_pair ON lockout_checks (username, address);
+  CREATE INDEX lockout_checks_by_age ON lockout_checks (taken_at);
   `,
 ];
 
