@@ -116,4 +116,16 @@ describe('cluster mode: three nodes on one PostgreSQL', { skip: POSTGRES_MISSING
     await gone;
     assert.ok(!(await alice.whoelse()).users.includes(erin));
   });
+
+  test('three wrong passwords spread over nodes A, B, A lock the user out on every node', async () => {
+    const tries = [0, 1, 0].map((node) => cluster.nodes[node]!);
+    for (const node of tries) {
+      const client = await node.connect();
+      await assert.rejects(client.login('bob', 'not-his-password'));
+    }
+    for (const node of cluster.nodes) {
+      const client = await node.connect();
+      await assert.rejects(client.login('bob', passwordOf('bob')), (err: Error & { code?: string }) => err.code === 'LOCKED_OUT');
+    }
+  });
 });

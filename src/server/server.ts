@@ -71,6 +71,8 @@ export interface ParleyServer {
   /** Where Prometheus scrapes the metrics once listening (`ServerOptions.metrics`); undefined without them. */
   metricsUrl(): string | undefined;
   readonly accounts: Accounts;
+  /** Whether the user has a session on this server (in a cluster: on any node, as this one knows). */
+  isOnline(username: string): boolean;
   readonly store: Store;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
 }
@@ -360,6 +362,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     accounts,
     store,
     io,
+    isOnline: (username) => presence.isOnline(username),
     metricsUrl: () => metrics?.url(),
     listen: async () => {
       if (metrics) {

@@ -56,11 +56,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real message center on a loopback port, with a data directory of its own and a test clock. */
-export async function startServer(
-  options: Partial<ServerOptions> & { users?: string[]; dataDir?: string; clock?: never } = {},
-  clock = new TestClock(),
-): Promise<TestServer> {
+type StartOptions = Partial<ServerOptions> & { users?: string[]; dataDir?: string; clock?: never };
+
+/**
+ * A real message center on a loopback port, with a data directory of its own and a test clock. With
+ * PARLEY_TEST_STORE=cluster, three nodes of a cluster instead (see startClusterAsOne).
+ */
+export async function startServer(options: StartOptions = {}, clock = new TestClock()): Promise<TestServer> {
+  if (process.env.PARLEY_TEST_STORE === 'cluster' && !options.cluster && !options.store) return startClusterAsOne(options, clock);
   const dataDir = options.dataDir ?? tempDir();
   const server = await createParleyServer({
     port: 0,
@@ -81,8 +84,14 @@ export async function startServer(
   }
   const { port } = await server.listen();
   const url = `http://127.0.0.1:${port}`;
+  return testServer(server, [url], dataDir, clock, () => server.close());
+}
+
+/** The test's handle on servers: clients connect to `urls` in turn. */
+function testServer(server: ParleyServer, urls: string[], dataDir: string, clock: TestClock, close: () => Promise<void>): TestServer {
   const clients: ParleyClient[] = [];
   const connect = async (): Promise<ParleyClient> => {
+    const url = urls[clients.length % urls.length]!;
     const client = new ParleyClient(url, { requestTimeoutMs: 3000, socket: { reconnectionDelay: 50, reconnectionDelayMax: 200 } });
     clients.push(client);
     await client.connect();
@@ -92,12 +101,13 @@ export async function startServer(
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await server.close();
+    await close();
   };
+  const url = urls[0]!;
   return {
     server,
     url,
-    port,
+    port: Number(new URL(url).port),
     dataDir,
     clock,
     clients,
@@ -112,6 +122,52 @@ export async function startServer(
       for (const c of clients) c.close();
       await stop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * PARLEY_TEST_STORE=cluster: three nodes of a cluster on one PostgreSQL database (one per data directory, so that
+ * servers started again on it find what the last ones stored), standing in for one server: `server` is the first
+ * node, and clients connect to the nodes in turn. Each sign-in waits until every node sees the user online, and
+ * each added user until every node knows them: the nodes hear of both a moment later, which tests of one server
+ * do not wait for.
+ */
+async function startClusterAsOne(options: StartOptions, clock: TestClock): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const { createTestDatabase } = await import('./postgres');
+  let url = databases.get(dataDir);
+  if (!url) databases.set(dataDir, (url = await createTestDatabase()));
+  const { users = [], ...rest } = options;
+  const nodes: TestServer[] = [];
+  try {
+    for (let i = 0; i < 3; i++) nodes.push(await startServer({ ...rest, cluster: { url }, dataDir: i === 0 ? dataDir : tempDir() }, clock));
+  } catch (err) {
+    for (const node of nodes) await node.stop();
+    throw err;
+  }
+  const first = nodes[0]!.server;
+  for (const user of users) if (!first.accounts.has(user)) await first.accounts.add(user, passwordOf(user));
+  const everywhere = (check: (server: ParleyServer) => boolean, what: string) =>
+    eventually(() => nodes.every((n) => check(n.server)), 5000, what);
+  await everywhere((s) => users.every((u) => s.accounts.has(u)), 'every node to know the users');
+  const t = testServer(
+    first,
+    nodes.map((n) => n.url),
+    dataDir,
+    clock,
+    async () => {
+      for (const node of nodes) await node.stop();
+    },
+  );
+  const connect = t.connect;
+  return {
+    ...t,
+    signIn: async (username) => {
+      const client = await connect();
+      await client.login(username, passwordOf(username));
+      await everywhere((s) => s.isOnline(username), `every node to see ${username} online`);
+      return client;
     },
   };
 }

@@ -48,6 +48,11 @@ export interface PgClusterOptions {
 
 const DEFAULT_HEARTBEAT_MS = 10_000;
 const RECONNECT_MIN_MS = 250;
+/**
+ * Beats between two readings of what the node keeps in memory: a node that died between storing a change and
+ * announcing it leaves the others unaware of it until then (docs/scaling.md, "What is eventual").
+ */
+const BEATS_PER_RESYNC = 20;
 const RECONNECT_MAX_MS = 5_000;
 
 /**
@@ -70,6 +75,7 @@ export class PgCluster implements Cluster {
   private readonly mine = new Map<string, boolean>();
   /** A presence write failed: the rows may be wrong until written again. */
   private stale = false;
+  private beats = 0;
 
   private readonly pool: Pool;
   private receiver: ClusterReceiver | undefined;
@@ -162,6 +168,7 @@ export class PgCluster implements Cluster {
       if (rowCount === 0 || this.stale) await this.rejoin();
       await this.sweep();
       this.tail?.wake(); // in case a notification was lost
+      if (++this.beats % BEATS_PER_RESYNC === 0) await this.receiver?.resync();
     } catch (err) {
       this.options.log.warn('could not reach the database for a heartbeat', { err: String(err) });
     }
