@@ -22,6 +22,7 @@ import {
 import { refuseForeignOrigins } from '../protocol/origin';
 import { Accounts, importProgressLine } from './accounts';
 import { Blocks } from './blocks';
+import { catchingUp, Reloader } from './cluster/catch-up';
 import { ChannelService } from './channel-service';
 import { Channels } from './channels';
 import { ChatService, type Handler } from './chat-service';
@@ -205,12 +206,25 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
       throw err;
     }
   }
-  const handlers: { [E in RequestName]: Handler<E> } = {
+  const requestHandlers: { [E in RequestName]: Handler<E> } = {
     ...service.handlers,
     ...channelService.handlers,
     history: (conn, payload, request) =>
       payload.channel === undefined ? service.handlers.history(conn, payload, request) : channelService.history(conn, payload),
   };
+  const handlers = cluster
+    ? {
+        ...requestHandlers,
+        ...catchingUp(
+          omit(requestHandlers, ['login', 'received']),
+          ['NO_SUCH_CHANNEL', 'NOT_A_MEMBER', 'UNKNOWN_USER'],
+          new Reloader(async () => {
+            await accounts.reload();
+            await channelService.reload();
+          }),
+        ),
+      }
+    : requestHandlers;
 
   const connections = new Set<Connection>();
   const coalescer = new WriteCoalescer();
@@ -464,6 +478,12 @@ function errorCodeFor(error: ZodError): ErrorCode {
   if (tooBig?.path[0] === 'body' || tooBig?.path[0] === 'topic') return 'TOO_LONG';
   if (tooBig?.path[0] === 'to' && tooBig.origin === 'array') return 'TOO_MANY_RECIPIENTS';
   return 'BAD_REQUEST';
+}
+
+function omit<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Omit<T, K> {
+  const copy = { ...object };
+  for (const key of keys) delete copy[key];
+  return copy;
 }
 
 function plural(n: number, unit: string): string {
