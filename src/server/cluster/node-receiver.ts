@@ -34,6 +34,8 @@ export function nodeReceiver(parts: NodeParts): ClusterReceiver {
         return service.applyPresence(event.node, event.user, event.idle, event.at);
       case 'gone':
         return service.nodeGone(event.node, event.at);
+      case 'sync':
+        return; // PgCluster's own
     }
   };
 
