@@ -241,6 +241,36 @@ describe('parley-server migrate', { skip: POSTGRES_MISSING }, () => {
     assert.equal(Math.max(...ids), (await cluster.server.store.getUser('mallory'))!.id, "the new account's id follows the copied ones");
   });
 
+  test('copies a history larger than a slice, every row once', async (t) => {
+    const dir = tempDir();
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const store = await openSqliteStore(dir);
+    const count = 12_345; // two full slices of 5,000 and a part
+    try {
+      await store.putUser('alice', 'hash-a', 1);
+      await store.putUser('bob', 'hash-b', 2);
+      const saved = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          store.saveMessage({ from: 'alice', kind: 'direct', body: `m${i}`, sentAt: i, recipients: ['bob'] }),
+        ),
+      );
+      // Every other one acknowledged: both tables cross slice boundaries.
+      await store.markDelivered([{ recipient: 'bob', ids: saved.filter((_, i) => i % 2 === 0).map((s) => s.message.id) }]);
+    } finally {
+      await store.close();
+    }
+    const url = await postgres.createDatabase();
+    const run = await migrate(dir, url);
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, new RegExp(`^  messages: ${count} of ${count}$`, 'm'));
+    const counts = await tableCounts(url);
+    assert.deepEqual(
+      [counts['messages'], counts['deliveries'], counts['pending'], counts['message counter']],
+      [count, 6_173, 6_172, count],
+    );
+    await assertMigrated(dir, url, []);
+  });
+
   test('refuses a target that holds data, naming it, and leaves it as it was', async (t) => {
     const first = await singleServer(['alice', 'bob']);
     t.after(() => first.close());
