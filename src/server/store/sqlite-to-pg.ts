@@ -72,21 +72,13 @@ export interface CopyReport {
   nextMessageId: number;
 }
 
-/** Called after each slice: `done` of the `total` rows of a table (its label) are copied. */
-export type CopyProgress = (table: string, done: number, total: number) => void;
-
-/** The target holds data of its own: nothing was copied. `found` says what (rows by label). */
-export class TargetNotEmpty extends Error {
-  constructor(readonly found: Record<string, number>) {
-    const what = Object.entries(found).map(([label, n]) => `${label === 'channels' ? 'channels besides #general' : label} ${n}`);
-    super(`the target database is not empty (it holds ${what.join(', ')}); migrate copies only into a database with no data`);
-  }
-}
+/** Called after each slice: `done` of the `total` rows of the table of that label are copied. */
+export type CopyProgress = (label: string, done: number, total: number) => void;
 
 /**
  * Brings the database at `url` to the PostgreSQL store's newest schema (a transaction of its own, as a node's start
  * would), then copies everything `source` holds into it in one transaction: any failure leaves none of it there.
- * Refuses (TargetNotEmpty) a target with data of its own; the #general its schema made is replaced by the source's.
+ * Refuses a target with data of its own, saying what; the #general its schema made is replaced by the source's.
  */
 export async function copyToPostgres(source: Database, url: string, progress: CopyProgress): Promise<CopyReport> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
@@ -101,7 +93,8 @@ export async function copyToPostgres(source: Database, url: string, progress: Co
         await client.query('COMMIT');
         return report;
       } catch (error) {
-        await client.query('ROLLBACK');
+        // The error that stopped the copy is the one to report; on a broken connection the server rolled back already.
+        await client.query('ROLLBACK').catch(() => {});
         throw error;
       }
     } finally {
@@ -113,10 +106,14 @@ export async function copyToPostgres(source: Database, url: string, progress: Co
 }
 
 async function copyAll(source: Database, target: PoolClient, progress: CopyProgress): Promise<CopyReport> {
-  // Nodes already running on the target wait until the copy is committed, rather than write beside it.
+  // Writes of nodes already running on the target wait until the copy is committed, rather than go in beside it.
   await target.query(`LOCK TABLE counters, ${TABLES.map((t) => t.name).join(', ')} IN EXCLUSIVE MODE`);
-  const found = await targetData(target);
-  if (Object.keys(found).length > 0) throw new TargetNotEmpty(found);
+  const found = Object.entries(await targetData(target)).map(
+    ([label, n]) => `${label === 'channels' ? 'channels besides #general' : label} ${n}`,
+  );
+  if (found.length > 0) {
+    throw new Error(`the target database is not empty (it holds ${found.join(', ')}); migrate copies only into a database with no data`);
+  }
   await target.query('DELETE FROM channels'); // the #general the schema made, with no members or messages
   const rows: Record<string, number> = {};
   for (const table of TABLES) rows[table.label] = await copyTable(source, target, table, progress);
