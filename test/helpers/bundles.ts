@@ -1,10 +1,7 @@
 import { builtinModules } from 'node:module';
 
-/**
- * Modules a bundle may require wherever it runs: Node's own, ws's optional helpers (it falls back without them), and pg's
- * optional native client (required only if asked for: `pg.native`, NODE_PG_FORCE_NATIVE; parley-server migrate uses pg's own).
- */
-const NODE_PROVIDED = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'bufferutil', 'utf-8-validate', 'pg-native']);
+/** Modules a bundle may require wherever it runs: Node's own, and ws's optional helpers (it falls back without them). */
+const NODE_PROVIDED = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'bufferutil', 'utf-8-validate']);
 /** The store's way to start its worker from the sources (src/server/store/worker-store.ts), taken only when
  * sqlite-worker.js is not beside the bundle (the packages have it). */
 const SOURCE_ONLY = new Set(['tsx/cjs']);
