@@ -257,11 +257,12 @@ export class PgCluster implements Cluster {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // Its presence rows first, which refer to its row; put back by the rollback if the node is not to go.
+      const gone = await client.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [node]);
       const { rows } = await client.query<{ heartbeat_at: number }>(CLUSTER_SQL.deleteNode, [node, silence]);
       const last = rows[0];
       if (!last) return void (await client.query('ROLLBACK'));
       const at = Number(last.heartbeat_at);
-      const gone = await client.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [node]);
       await client.query(CLUSTER_SQL.deleteChecksOf, [node]);
       await client.query(CLUSTER_SQL.lastSeenAt, [gone.rows.map((r) => r.username), at]);
       await client.query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event: { type: 'gone', node, at } })]);

@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test, type TestContext } from 'node:test';
+import { ParleyClient, ParleyRequestError, type ClientOptions } from '../src/client/parley-client';
+import type { PresenceEvent } from '../src/protocol';
+import { killNodes, NODE_HEARTBEAT_S, seedUsers, startNodes, type NodeProcess } from './helpers/cluster-nodes';
+import { POSTGRES_MISSING, usePostgres } from './helpers/postgres';
+import { eventually, passwordOf } from './helpers/server';
+
+const postgres = usePostgres();
+
+const HEARTBEAT_MS = NODE_HEARTBEAT_S * 1000;
+/** A node's request bucket refills at 10 a second: senders pace themselves below it, acknowledgements included. */
+const SEND_EVERY_MS = 160;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One direct message a test sends, named by its body, which no other send has. */
+interface Send {
+  from: string;
+  to: string;
+  body: string;
+  clientMsgId: string;
+  /** The id the server acknowledged it with. */
+  id?: number;
+  /** Why its last attempt failed, if it did. */
+  failed?: unknown;
+}
+
+/**
+ * What each user's clients showed (the client core's `message` events, which drop a repeated id): per body,
+ * the ids it came with, and how many times an id came again to another client of the same user (a replay of
+ * a message whose acknowledgement was lost with its node).
+ */
+class Inboxes {
+  private readonly bodies = new Map<string, Map<string, Set<number>>>();
+  private readonly seen = new Map<string, Set<number>>();
+  again = 0;
+
+  watch(user: string, client: ParleyClient): void {
+    client.on('message', (message) => {
+      if (message.to !== user || message.kind !== 'direct') return;
+      const ids = this.seen.get(user) ?? new Set();
+      this.seen.set(user, ids);
+      if (ids.has(message.id)) this.again++;
+      ids.add(message.id);
+      const bodies = this.bodies.get(user) ?? new Map<string, Set<number>>();
+      this.bodies.set(user, bodies);
+      bodies.set(message.body, (bodies.get(message.body) ?? new Set()).add(message.id));
+    });
+  }
+
+  has(send: Send): boolean {
+    return this.bodies.get(send.to)?.has(send.body) ?? false;
+  }
+
+  /** Every send arrived, each under the one id its sender was told, and nothing else arrived. */
+  assertExactlyOnce(sends: readonly Send[]): void {
+    for (const send of sends) {
+      assert.notEqual(send.id, undefined, `${send.body} was never acknowledged`);
+      assert.deepEqual([...(this.bodies.get(send.to)?.get(send.body) ?? [])], [send.id], `${send.body} to ${send.to}`);
+    }
+    const sent = new Set(sends.map((s) => `${s.to}\u0000${s.body}`));
+    for (const [user, bodies] of this.bodies)
+      for (const body of bodies.keys()) assert.ok(sent.has(`${user}\u0000${body}`), `${user} got ${body}, which nobody sent`);
+  }
+}
+
+/** Clients a test opened, closed after it whatever happened. */
+function clientsOf(t: TestContext): (url: string, options?: ClientOptions) => ParleyClient {
+  const clients: ParleyClient[] = [];
+  t.after(() => {
+    for (const client of clients) client.close();
+  });
+  return (url, options = {}) => {
+    const client = new ParleyClient(url, {
+      ...options,
+      socket: { reconnectionDelay: 100, reconnectionDelayMax: 500, ...options.socket },
+    });
+    clients.push(client);
+    return client;
+  };
+}
+
+async function nodesFor(t: TestContext, users: readonly string[]): Promise<NodeProcess[]> {
+  const url = await postgres.createDatabase();
+  await seedUsers(url, users);
+  const nodes = await startNodes(url, 3);
+  t.after(() => killNodes(nodes));
+  return nodes;
+}
+
+/** Sends `send` once, recording the id it was acknowledged with or why it failed. */
+async function attempt(client: ParleyClient, send: Send): Promise<void> {
+  try {
+    send.id = (await client.request('message', { to: send.to, body: send.body, clientMsgId: send.clientMsgId })).id;
+    send.failed = undefined;
+  } catch (err) {
+    send.failed = err;
+  }
+}
+
+/** Each user sends to the users of the other nodes in turn: `perSender` messages each. */
+function plan(users: readonly string[], nodeOf: (user: string) => number, perSender: (i: number) => number): Send[][] {
+  return users.map((from, i) => {
+    const others = users.filter((u) => nodeOf(u) !== nodeOf(from));
+    return Array.from({ length: perSender(i) }, (_, n) => ({
+      from,
+      to: others[n % others.length]!,
+      body: `${from}>${others[n % others.length]!} #${n}`,
+      clientMsgId: randomUUID(),
+    }));
+  });
+}
+
+const codeOf = (err: unknown): string => (err instanceof ParleyRequestError ? err.code : String(err));
+
+describe('cluster failover: nodes as parley-server processes on one PostgreSQL', { skip: POSTGRES_MISSING }, () => {
+  test('kill -9 of a node during 1,000 sends: every acknowledged message arrives once, its users go offline', async (t) => {
+    const users = Array.from({ length: 18 }, (_, i) => `n${i % 3}u${Math.floor(i / 3)}`);
+    const nodeOf = (user: string): number => Number(user[1]);
+    const nodes = await nodesFor(t, users);
+    const client = clientsOf(t);
+    const inboxes = new Inboxes();
+    const clients = new Map<string, ParleyClient>();
+    for (const user of users) {
+      const c = client(nodes[nodeOf(user)]!.url, { requestTimeoutMs: 10_000 });
+      inboxes.watch(user, c);
+      await c.connect();
+      await c.login(user, passwordOf(user));
+      clients.set(user, c);
+    }
+    const observer = clients.get('n0u0')!;
+    const presence: [PresenceEvent, number][] = [];
+    observer.on('presence', (event) => presence.push([event, Date.now()]));
+
+    const victim = 2;
+    const victims = users.filter((u) => nodeOf(u) === victim);
+    const sends = plan(users, nodeOf, (i) => (i < 1000 % users.length ? 1 : 0) + Math.floor(1000 / users.length));
+    assert.equal(sends.flat().length, 1000);
+    let acknowledged = 0;
+    let killedAt: number | undefined;
+    const tokens = new Map<string, string>();
+    const kill = (): void => {
+      for (const user of victims) tokens.set(user, clients.get(user)!.sessionToken!.token);
+      nodes[victim]!.program.kill('SIGKILL');
+      killedAt = Date.now();
+      // Their address is gone for good: they give up on it, and what they had in flight fails at once.
+      for (const user of victims) clients.get(user)!.close();
+    };
+    await Promise.all(
+      sends.map(async (mine) => {
+        const from = clients.get(mine[0]!.from)!;
+        const inFlight: Promise<void>[] = [];
+        for (const send of mine) {
+          if (killedAt !== undefined && nodeOf(send.from) === victim) break;
+          inFlight.push(
+            attempt(from, send).then(() => {
+              if (send.id !== undefined && ++acknowledged === 350) kill();
+            }),
+          );
+          await sleep(SEND_EVERY_MS);
+        }
+        await Promise.all(inFlight);
+      }),
+    );
+    assert.ok(killedAt !== undefined, 'the node was killed during the burst');
+    const { signal } = await nodes[victim]!.program.exited;
+    assert.equal(signal, 'SIGKILL');
+    t.diagnostic(`acknowledged before the retries: ${sends.flat().filter((s) => s.id !== undefined).length} of 1000`);
+
+    // The others take the dead node's users offline within two heartbeat intervals, as last seen at its last beat.
+    await eventually(
+      () => victims.every((u) => presence.some(([e]) => e.username === u && !e.online)),
+      4 * HEARTBEAT_MS,
+      "the dead node's users to go offline",
+    );
+    const offlineAfter = Math.max(...victims.map((u) => presence.find(([e]) => e.username === u && !e.online)![1])) - killedAt;
+    t.diagnostic(`its users went offline on the others ${offlineAfter} ms after the kill`);
+    // The event crosses a node and reaches a client: a little time on top of the detection itself.
+    assert.ok(offlineAfter <= 2 * HEARTBEAT_MS + 1000, `offline after ${offlineAfter} ms, heartbeat ${HEARTBEAT_MS} ms`);
+    const listed = new Map((await observer.users()).users.map((u) => [u.username, u]));
+    for (const user of victims) {
+      const { online, lastSeen } = listed.get(user)!;
+      assert.equal(online, false, user);
+      // The dead node beat every half interval; its last beat came before the kill.
+      assert.ok(lastSeen !== null && lastSeen <= killedAt && lastSeen >= killedAt - HEARTBEAT_MS, `${user} last seen ${lastSeen}`);
+    }
+    assert.deepEqual((await observer.wholast(1)).users.filter((u) => victims.includes(u)).sort(), [...victims].sort());
+    assert.deepEqual(
+      (await observer.whoelse()).users.filter((u) => victims.includes(u)),
+      [],
+    );
+
+    // They come back on the other nodes with their session tokens, are sent what they missed, and send again
+    // what was not acknowledged, with the same client ids; so does everyone whose send failed.
+    for (const [i, user] of victims.entries()) {
+      const c = client(nodes[i % 2]!.url, { requestTimeoutMs: 10_000 });
+      inboxes.watch(user, c);
+      await c.connect();
+      await c.resume(tokens.get(user)!, user);
+      clients.set(user, c);
+    }
+    const failed = sends.flat().filter((s) => s.failed !== undefined);
+    t.diagnostic(`failed, to send again: ${failed.length} (${[...new Set(failed.map((s) => codeOf(s.failed)))].join(', ')})`);
+    await Promise.all(
+      sends.map(async (mine) => {
+        for (const send of mine.filter((s) => s.id === undefined)) {
+          await attempt(clients.get(send.from)!, send);
+          await sleep(SEND_EVERY_MS);
+        }
+      }),
+    );
+    await eventually(() => sends.flat().every((s) => inboxes.has(s)), 30_000, 'every message to arrive');
+    await sleep(500); // anything that would arrive twice
+    inboxes.assertExactlyOnce(sends.flat());
+    t.diagnostic(`ids shown again by a user's second client (replayed, their acknowledgement lost with the node): ${inboxes.again}`);
+  });
+});
