@@ -216,4 +216,88 @@ describe('cluster failover: nodes as parley-server processes on one PostgreSQL',
     inboxes.assertExactlyOnce(sends.flat());
     t.diagnostic(`ids shown again by a user's second client (replayed, their acknowledgement lost with the node): ${inboxes.again}`);
   });
+
+  test('PostgreSQL stopped as by a crash and started again under traffic: nothing acknowledged is lost', async (t) => {
+    const users = Array.from({ length: 6 }, (_, i) => `n${i % 3}p${Math.floor(i / 3)}`);
+    const nodeOf = (user: string): number => Number(user[1]);
+    const nodes = await nodesFor(t, users);
+    const client = clientsOf(t);
+    const inboxes = new Inboxes();
+    const clients = new Map<string, ParleyClient>();
+    const wentOffline: string[] = [];
+    for (const user of users) {
+      const c = client(nodes[nodeOf(user)]!.url, { requestTimeoutMs: 10_000 });
+      inboxes.watch(user, c);
+      c.on('presence', (event) => {
+        if (!event.online) wentOffline.push(`${event.username} (seen by ${user})`);
+      });
+      await c.connect();
+      await c.login(user, passwordOf(user));
+      clients.set(user, c);
+    }
+
+    const sends = plan(users, nodeOf, () => 60);
+    let acknowledged = 0;
+    let outage: Promise<void> | undefined;
+    let down = false;
+    const sentWhileDown: Send[] = [];
+    await Promise.all(
+      sends.map(async (mine) => {
+        const inFlight: Promise<void>[] = [];
+        for (const send of mine) {
+          if (down) sentWhileDown.push(send);
+          inFlight.push(
+            attempt(clients.get(send.from)!, send).then(() => {
+              if (send.id === undefined || ++acknowledged !== 100) return;
+              // Down for longer than a node may be silent before the others take it out.
+              outage = postgres.outage(async () => {
+                down = true;
+                await sleep(2 * HEARTBEAT_MS);
+                down = false;
+              });
+            }),
+          );
+          await sleep(SEND_EVERY_MS);
+        }
+        await Promise.all(inFlight);
+      }),
+    );
+    assert.ok(outage, 'PostgreSQL was stopped during the sends');
+    await outage;
+    assert.ok(sentWhileDown.length > 0, 'some sends were made while PostgreSQL was down');
+    // A send the database could not take is refused with a reason, never acknowledged; the client may send it again.
+    const failed = sends.flat().filter((s) => s.failed !== undefined);
+    t.diagnostic(
+      `sent while down: ${sentWhileDown.length}; failed: ${failed.length} (${[...new Set(failed.map((s) => codeOf(s.failed)))].join(', ')})`,
+    );
+    for (const send of failed) assert.ok(send.failed instanceof ParleyRequestError, String(send.failed));
+    assert.ok(
+      sentWhileDown.every((s) => s.failed !== undefined || s.id !== undefined),
+      'every send made while it was down was answered',
+    );
+
+    // Sent again with the same client ids once it is back: each is stored once, whether or not its first try was.
+    for (const send of failed) {
+      await eventually(
+        async () => {
+          await attempt(clients.get(send.from)!, send);
+          if (send.id === undefined) await sleep(250);
+          return send.id !== undefined;
+        },
+        20_000,
+        `${send.body} to be taken again`,
+      );
+    }
+    // The recipients never signed in again: what reaches them now comes live, across nodes.
+    await eventually(() => sends.flat().every((s) => inboxes.has(s)), 20_000, 'every message to arrive');
+    await sleep(500);
+    inboxes.assertExactlyOnce(sends.flat());
+    assert.equal(inboxes.again, 0);
+    // A node that lost its database for a while is not dead: nobody went offline.
+    assert.deepEqual(wentOffline, []);
+    for (const node of nodes) {
+      assert.ok(node.program.running);
+      await eventually(async () => (await fetch(`${node.url}/readyz`)).status === 200, 10_000, 'every node to be ready again');
+    }
+  });
 });

@@ -96,6 +96,8 @@ export class PgCluster implements Cluster {
   private beats = 0;
   /** caughtUp's marks on their way back: PostgreSQL delivers notifications in the order their transactions committed. */
   private readonly syncs = new Map<string, () => void>();
+  /** Since when heartbeats have reached the database; undefined while the last one did not. */
+  private reachableSince: number | undefined = 0;
 
   private readonly pool: Pool;
   private receiver: ClusterReceiver | undefined;
@@ -219,11 +221,13 @@ export class PgCluster implements Cluster {
     if (this.stopped) return;
     try {
       const { rowCount } = await this.pool.query(CLUSTER_SQL.heartbeat, [this.node]);
+      this.reachableSince ??= Date.now();
       if (rowCount === 0 || this.stale) await this.rejoin();
       await this.sweep();
       this.tail?.wake(); // in case a notification was lost
       if (++this.beats % BEATS_PER_RESYNC === 0) await this.receiver?.resync();
     } catch (err) {
+      this.reachableSince = undefined;
       this.options.log.warn('could not reach the database for a heartbeat', { err: String(err) });
     }
   }
@@ -242,9 +246,14 @@ export class PgCluster implements Cluster {
     for (const [user, idle] of this.mine) this.presence(user, idle, now);
   }
 
-  /** Takes out every node silent for 1.5 heartbeats (a live one beats every half). */
+  /**
+   * Takes out every node silent for 1.5 heartbeats (a live one beats every half). Not until this node has reached
+   * the database for that long itself: after an outage, the others were silent for the same reason, and need the
+   * time to beat again.
+   */
   private async sweep(): Promise<void> {
     const silence = Math.round(this.heartbeatMs * 1.5);
+    if (this.reachableSince === undefined || Date.now() - this.reachableSince < silence) return;
     const { rows } = await this.pool.query<{ id: string }>(CLUSTER_SQL.staleNodes, [silence]);
     for (const { id } of rows) if (id !== this.node) await this.bury(id, silence);
   }
