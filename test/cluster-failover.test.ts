@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { describe, test, type TestContext } from 'node:test';
 import { ParleyClient, ParleyRequestError, type ClientOptions } from '../src/client/parley-client';
+import { generatePeerKeys } from '../src/client/private-crypto';
 import type { PresenceEvent } from '../src/protocol';
+import { makePki } from './helpers/certificates';
 import { killNodes, NODE_HEARTBEAT_S, seedUsers, startNodes, type NodeProcess } from './helpers/cluster-nodes';
+import { startLoadBalancer } from './helpers/load-balancer';
+import { nginxOrSkip } from './helpers/nginx';
 import { POSTGRES_MISSING, usePostgres } from './helpers/postgres';
-import { eventually, passwordOf } from './helpers/server';
+import { eventually, passwordOf, tempDir } from './helpers/server';
 
 const postgres = usePostgres();
 
@@ -114,6 +120,21 @@ function plan(users: readonly string[], nodeOf: (user: string) => number, perSen
 }
 
 const codeOf = (err: unknown): string => (err instanceof ParleyRequestError ? err.code : String(err));
+
+/** The address a node believes the client has: the one it hands out for the client's peer listener. */
+async function seenAs(client: ParleyClient): Promise<string> {
+  return (await client.request('peer', { port: 4100, publicKey: generatePeerKeys().publicKey })).host;
+}
+
+/** The nodes that logged a sign-in of `username`, with the address they saw it from. */
+function signInsOf(nodes: readonly NodeProcess[], username: string): { node: number; address: unknown }[] {
+  return nodes.flatMap((node, i) =>
+    node
+      .logged()
+      .filter((line) => line.message === 'signed in' && line['username'] === username)
+      .map((line) => ({ node: i, address: line['address'] })),
+  );
+}
 
 describe('cluster failover: nodes as parley-server processes on one PostgreSQL', { skip: POSTGRES_MISSING }, () => {
   test('kill -9 of a node during 1,000 sends: every acknowledged message arrives once, its users go offline', async (t) => {
@@ -299,5 +320,96 @@ describe('cluster failover: nodes as parley-server processes on one PostgreSQL',
       assert.ok(node.program.running);
       await eventually(async () => (await fetch(`${node.url}/readyz`)).status === 200, 10_000, 'every node to be ready again');
     }
+  });
+
+  test('through nginx: a client whose node dies carries on from another, with its session and its own address', async (t) => {
+    const binary = nginxOrSkip(t);
+    if (!binary) return;
+    const nodes = await nodesFor(t, ['alice', 'bob']);
+    const dir = tempDir('parley-failover-pki-');
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const pki = makePki(dir);
+    const nginx = await startLoadBalancer(
+      binary,
+      nodes.map((n) => n.port),
+      pki.issue('balancer'),
+    );
+    t.after(() => nginx.stop());
+    const client = clientsOf(t);
+
+    // For external monitors: the probe answers through nginx too.
+    const probe = await new Promise<{ status: number; body: string }>((resolve, reject) =>
+      httpsGet(`${nginx.url}/healthz`, { ca: pki.ca }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', reject),
+    );
+    assert.deepEqual(probe, { status: 200, body: 'ok\n' });
+
+    // From another loopback address than nginx's own, as a client on another machine would be.
+    const fromAfar = { localAddress: '127.0.0.2', ca: pki.ca };
+    const alice = client(nginx.url, { requestTimeoutMs: 5000, socket: fromAfar });
+    const inboxes = new Inboxes();
+    inboxes.watch('alice', alice);
+    await alice.connect();
+    await alice.login('alice', passwordOf('alice'));
+    // Each node saw her through nginx at her own address, and so tells it for her peer listener.
+    assert.equal(await seenAs(alice), '127.0.0.2');
+    const [first] = signInsOf(nodes, 'alice');
+    assert.ok(first, 'a node logged her sign-in');
+    assert.equal(first.address, '127.0.0.2');
+    const dying = first.node;
+    // bob is on another node, straight (as an administrator's client could be): he stays while hers dies.
+    const bob = client(nodes[(dying + 1) % 3]!.url, { requestTimeoutMs: 5000 });
+    inboxes.watch('bob', bob);
+    await bob.connect();
+    await bob.login('bob', passwordOf('bob'));
+
+    const toBob = Array.from({ length: 30 }, (_, n): Send => ({ from: 'alice', to: 'bob', body: `alice>bob #${n}`, clientMsgId: '' }));
+    const sending: Promise<unknown>[] = [];
+    const resumed = new Promise((resolve) => alice.once('resumed', () => resolve(undefined)));
+    for (const [n, send] of toBob.entries()) {
+      // Sent as the client core sends them: it makes the client id, and sends again after a reconnection.
+      sending.push(
+        alice.message(send.to, send.body).then(
+          (reply) => (send.id = reply.id),
+          (err: unknown) => (send.failed = err),
+        ),
+      );
+      if (n === 19) {
+        // Ten acknowledged, ten not yet: the node dies with sends in flight.
+        await eventually(() => toBob.slice(0, 10).every((s) => s.id !== undefined), 10_000, 'ten sends acknowledged');
+        nodes[dying]!.program.kill('SIGKILL');
+        await nodes[dying]!.program.exited;
+      } else if (n < 10) await sleep(SEND_EVERY_MS);
+    }
+    // What bob sends her meanwhile is hers to be sent once she is back, wherever she lands.
+    const toAlice: Send[] = [];
+    for (let n = 0; n < 10; n++) {
+      const send: Send = { from: 'bob', to: 'alice', body: `bob>alice #${n}`, clientMsgId: randomUUID() };
+      await attempt(bob, send);
+      toAlice.push(send);
+    }
+    await resumed;
+    await Promise.all(sending);
+    for (const send of toBob) assert.equal(send.failed, undefined, `${send.body}: ${String(send.failed)}`);
+
+    await eventually(() => [...toBob, ...toAlice].every((s) => inboxes.has(s)), 15_000, 'every message to arrive');
+    await sleep(500);
+    inboxes.assertExactlyOnce([...toBob, ...toAlice]);
+
+    // She signed in again with her session token on a live node, seen there at her own address too.
+    const again = signInsOf(nodes, 'alice').slice(1);
+    assert.equal(again.length, 1, JSON.stringify(again));
+    assert.notEqual(again[0]!.node, dying);
+    assert.equal(again[0]!.address, '127.0.0.2');
+    assert.equal(await seenAs(alice), '127.0.0.2');
+    // New clients keep coming in through nginx while the dead node stays in its configuration: the first connection
+    // it refuses has nginx leave it out (max_fails=1) for the next ones (fail_timeout).
+    for (let i = 0; i < 4; i++) await client(nginx.url, { socket: { ca: pki.ca, reconnection: false } }).connect();
+    const told = nginx.errorLog();
+    assert.match(told, /upstream server temporarily disabled/);
+    assert.equal(told.match(/connect\(\) failed \(111: Connection refused\)/g)?.length, 1, told);
   });
 });
