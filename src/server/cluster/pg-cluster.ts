@@ -4,7 +4,7 @@ import pg, { type Pool } from 'pg';
 import type { Logger } from '../log';
 import { redactUrl } from '../redact';
 import { MESSAGES_CHANNEL } from '../store/pg-queries';
-import { PG_TYPES } from '../store/pg-store';
+import { openPool } from '../store/pg-store';
 import {
   EVENTS_CHANNEL,
   encodeEnvelope,
@@ -106,8 +106,7 @@ export class PgCluster implements Cluster {
   constructor(private readonly options: PgClusterOptions) {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     // A database out of reach must fail a sign-in's lockout check soon rather than hold it (see ./pg-lockouts.ts).
-    this.pool = new pg.Pool({ connectionString: options.url, max: 6, connectionTimeoutMillis: 5_000, types: PG_TYPES });
-    this.pool.on('error', () => {}); // a broken idle connection is replaced at the next query
+    this.pool = openPool({ connectionString: options.url, max: 6, connectionTimeoutMillis: 5_000 });
   }
 
   /**
