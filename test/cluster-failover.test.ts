@@ -240,8 +240,8 @@ describe('cluster failover: nodes as parley-server processes on one PostgreSQL',
     );
     const offlineAfter = Math.max(...victims.map((u) => presence.find(([e]) => e.username === u && !e.online)![1])) - killedAt;
     t.diagnostic(`its users went offline on the others ${offlineAfter} ms after the kill`);
-    // The event crosses a node and reaches a client: a little time on top of the detection itself.
-    assert.ok(offlineAfter <= 2 * HEARTBEAT_MS + 1000, `offline after ${offlineAfter} ms, heartbeat ${HEARTBEAT_MS} ms`);
+    // The event crosses a node and reaches a client on a busy machine: a little time on top of the detection itself.
+    assert.ok(offlineAfter <= 2 * HEARTBEAT_MS + 1500, `offline after ${offlineAfter} ms, heartbeat ${HEARTBEAT_MS} ms`);
     const listed = new Map((await observer.users()).users.map((u) => [u.username, u]));
     for (const user of victims) {
       const { online, lastSeen } = listed.get(user)!;
