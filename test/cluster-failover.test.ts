@@ -380,21 +380,23 @@ describe('cluster failover: nodes as parley-server processes on one PostgreSQL',
     const toBob = Array.from({ length: 30 }, (_, n): Send => ({ from: 'alice', to: 'bob', body: `alice>bob #${n}`, clientMsgId: '' }));
     const sending: Promise<unknown>[] = [];
     const resumed = new Promise((resolve) => alice.once('resumed', () => resolve(undefined)));
-    for (const [n, send] of toBob.entries()) {
-      // Sent as the client core sends them: it makes the client id, and sends again after a reconnection.
+    // Sent as the client core sends them: it makes the client id, and sends again after a reconnection.
+    const send = (message: Send): number =>
       sending.push(
-        alice.message(send.to, send.body).then(
-          (reply) => (send.id = reply.id),
-          (err: unknown) => (send.failed = err),
+        alice.message(message.to, message.body).then(
+          (reply) => (message.id = reply.id),
+          (err: unknown) => (message.failed = err),
         ),
       );
-      if (n === 19) {
-        // Ten acknowledged, ten not yet: the node dies with sends in flight.
-        await eventually(() => toBob.slice(0, 10).every((s) => s.id !== undefined), 10_000, 'ten sends acknowledged');
-        nodes[dying]!.program.kill('SIGKILL');
-        await nodes[dying]!.program.exited;
-      } else if (n < 10) await sleep(SEND_EVERY_MS);
+    for (const message of toBob.slice(0, 10)) {
+      send(message);
+      await sleep(SEND_EVERY_MS);
     }
+    await eventually(() => toBob.slice(0, 10).every((s) => s.id !== undefined), 10_000, 'ten sends acknowledged');
+    // Twenty more, and her node dies before it can answer any of them.
+    toBob.slice(10).forEach(send);
+    nodes[dying]!.program.kill('SIGKILL');
+    await nodes[dying]!.program.exited;
     // What bob sends her meanwhile is hers to be sent once she is back, wherever she lands.
     const toAlice: Send[] = [];
     for (let n = 0; n < 10; n++) {

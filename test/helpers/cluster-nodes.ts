@@ -38,21 +38,20 @@ export async function seedUsers(url: string, users: readonly string[]): Promise<
  * Starts `count` nodes on the database at `url`, each on a free loopback port, trusting a proxy on 127.0.0.1.
  * Their send limits are raised for bursts; the per-connection request rate stays the program's own.
  */
-export async function startNodes(url: string, count: number, ...args: string[]): Promise<NodeProcess[]> {
+export async function startNodes(url: string, count: number): Promise<NodeProcess[]> {
   const programs: Program[] = [];
   try {
-    return await Promise.all(Array.from({ length: count }, () => startNode(url, args, programs)));
+    return await Promise.all(Array.from({ length: count }, () => startNode(url, programs)));
   } catch (err) {
     for (const program of programs) program.kill('SIGKILL');
     throw err;
   }
 }
 
-async function startNode(url: string, args: string[], programs: Program[]): Promise<NodeProcess> {
+async function startNode(url: string, programs: Program[]): Promise<NodeProcess> {
   const program = new Program('src/server/main.ts', [
     ...['0', '--host', '127.0.0.1', '--postgres', url, '--node-heartbeat', String(NODE_HEARTBEAT_S)],
     ...['--trust-proxy', '127.0.0.1', '--send-burst', '10000', '--send-per-second', '10000', '--log-format', 'json'],
-    ...args,
   ]);
   programs.push(program);
   const [, address = '', port = ''] = await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:(\d+))$/m, 60_000);

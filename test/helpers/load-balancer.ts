@@ -6,7 +6,7 @@ import { startNginx, type Nginx } from './nginx';
  * the nodes' addresses, the port nginx listens on and the certificate's files changed. Each change must find
  * what it replaces, so that the documented configuration and the tested one cannot drift apart unnoticed.
  */
-export function documentedLoadBalancer(nodePorts: readonly number[], tls: { cert: string; key: string }): (port: number) => string {
+function documentedLoadBalancer(nodePorts: readonly number[], tls: { cert: string; key: string }): (port: number) => string {
   const doc = readFileSync('docs/scaling.md', 'utf8');
   const section = doc.slice(doc.indexOf('\n## Load balancer\n'));
   const block = /```nginx\n([\s\S]*?)```/.exec(section)?.[1];
