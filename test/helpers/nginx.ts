@@ -22,6 +22,11 @@ export interface NginxOptions {
   balance?: string;
   /** Terminate TLS with this certificate and key. */
   tls?: { cert: string; key: string };
+  /**
+   * The http block's contents (map, upstream, server) as a deployment writes them, listening on `port`: in place
+   * of the ones made from the options above.
+   */
+  site?: (port: number) => string;
 }
 
 /**
@@ -77,7 +82,7 @@ export async function startNginx(binary: string, options: NginxOptions): Promise
 }
 
 /** One process in the foreground (no master, no daemon), everything it writes in `dir`: nothing of the system's is touched. */
-function config(dir: string, port: number, { upstreams, balance = '', tls }: NginxOptions): string {
+function config(dir: string, port: number, options: NginxOptions): string {
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((kind) => {
     mkdirSync(join(dir, kind), { recursive: true });
     return `${kind}_temp_path ${join(dir, kind)};`;
@@ -90,7 +95,13 @@ events { worker_connections 512; }
 http {
   access_log off;
   ${temp.join('\n  ')}
-  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+${options.site ? options.site(port) : site(port, options)}
+}
+`;
+}
+
+function site(port: number, { upstreams, balance = '', tls }: NginxOptions): string {
+  return `  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
   upstream parley {
     ${balance}
     ${upstreams.map((p) => `server 127.0.0.1:${p};`).join('\n    ')}
@@ -108,9 +119,7 @@ http {
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_read_timeout 1h;
     }
-  }
-}
-`;
+  }`;
 }
 
 function executable(path: string): boolean {

@@ -4,7 +4,7 @@ import pg, { type Pool } from 'pg';
 import type { Logger } from '../log';
 import { redactUrl } from '../redact';
 import { MESSAGES_CHANNEL } from '../store/pg-queries';
-import { PG_TYPES } from '../store/pg-store';
+import { openPool } from '../store/pg-store';
 import {
   EVENTS_CHANNEL,
   encodeEnvelope,
@@ -96,6 +96,8 @@ export class PgCluster implements Cluster {
   private beats = 0;
   /** caughtUp's marks on their way back: PostgreSQL delivers notifications in the order their transactions committed. */
   private readonly syncs = new Map<string, () => void>();
+  /** Since when heartbeats have reached the database; undefined while the last one did not. */
+  private reachableSince: number | undefined = 0;
 
   private readonly pool: Pool;
   private receiver: ClusterReceiver | undefined;
@@ -104,8 +106,7 @@ export class PgCluster implements Cluster {
   constructor(private readonly options: PgClusterOptions) {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     // A database out of reach must fail a sign-in's lockout check soon rather than hold it (see ./pg-lockouts.ts).
-    this.pool = new pg.Pool({ connectionString: options.url, max: 6, connectionTimeoutMillis: 5_000, types: PG_TYPES });
-    this.pool.on('error', () => {}); // a broken idle connection is replaced at the next query
+    this.pool = openPool({ connectionString: options.url, max: 6, connectionTimeoutMillis: 5_000 });
   }
 
   /**
@@ -219,11 +220,13 @@ export class PgCluster implements Cluster {
     if (this.stopped) return;
     try {
       const { rowCount } = await this.pool.query(CLUSTER_SQL.heartbeat, [this.node]);
+      this.reachableSince ??= Date.now();
       if (rowCount === 0 || this.stale) await this.rejoin();
       await this.sweep();
       this.tail?.wake(); // in case a notification was lost
       if (++this.beats % BEATS_PER_RESYNC === 0) await this.receiver?.resync();
     } catch (err) {
+      this.reachableSince = undefined;
       this.options.log.warn('could not reach the database for a heartbeat', { err: String(err) });
     }
   }
@@ -242,9 +245,14 @@ export class PgCluster implements Cluster {
     for (const [user, idle] of this.mine) this.presence(user, idle, now);
   }
 
-  /** Takes out every node silent for 1.5 heartbeats (a live one beats every half). */
+  /**
+   * Takes out every node silent for 1.5 heartbeats (a live one beats every half). Not until this node has reached
+   * the database for that long itself: after an outage, the others were silent for the same reason, and need the
+   * time to beat again.
+   */
   private async sweep(): Promise<void> {
     const silence = Math.round(this.heartbeatMs * 1.5);
+    if (this.reachableSince === undefined || Date.now() - this.reachableSince < silence) return;
     const { rows } = await this.pool.query<{ id: string }>(CLUSTER_SQL.staleNodes, [silence]);
     for (const { id } of rows) if (id !== this.node) await this.bury(id, silence);
   }
@@ -257,11 +265,12 @@ export class PgCluster implements Cluster {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // Its presence rows first, which refer to its row; put back by the rollback if the node is not to go.
+      const gone = await client.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [node]);
       const { rows } = await client.query<{ heartbeat_at: number }>(CLUSTER_SQL.deleteNode, [node, silence]);
       const last = rows[0];
       if (!last) return void (await client.query('ROLLBACK'));
       const at = Number(last.heartbeat_at);
-      const gone = await client.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [node]);
       await client.query(CLUSTER_SQL.deleteChecksOf, [node]);
       await client.query(CLUSTER_SQL.lastSeenAt, [gone.rows.map((r) => r.username), at]);
       await client.query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event: { type: 'gone', node, at } })]);

@@ -47,12 +47,21 @@ export const PG_TYPES = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * A pool of connections whose breaking never ends the process, as pg's 'error' events without a listener
+ * would: an idle connection that breaks is dropped, and the next query opens another; one that breaks while taken
+ * out of the pool (a transaction under way) fails its queries, and is dropped when given back.
+ */
+export function openPool(config: Omit<pg.PoolConfig, 'types'>): pg.Pool {
+  const pool = new pg.Pool({ ...config, types: PG_TYPES });
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
 /** Connects to the database at `url` (a postgres:// URL) and brings its schema up to date. */
 export async function openPgStore(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types: PG_TYPES });
-  // An idle connection that breaks is dropped from the pool, and the next query opens another: nothing to do here,
-  // but without a listener the error would end the process.
-  pool.on('error', () => {});
+  const pool = openPool({ connectionString: url, max: options.maxConnections ?? 10 });
   try {
     const client = await pool.connect();
     try {
