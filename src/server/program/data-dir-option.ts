@@ -4,7 +4,7 @@ import { envName, SETTINGS } from './settings';
 import { valueFromText } from './setting-value';
 import { UsageError } from './usage';
 
-/** The options by which the commands that work on a data directory (users, backup, restore, export) are told which. */
+/** The options by which the commands that work on a data directory (backup, restore, export) are told which. */
 export const DATA_DIR_OPTIONS = { data: { type: 'string' }, config: { type: 'string' } } as const;
 
 export const DATA_DIR_USAGE = '[--data DIR | --config FILE]';

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { describeIssues, usernameSchema } from '../../protocol';
-import { ask } from '../../tty/line-input';
 import { errorMessage } from '../../protocol/errors';
+import { ask } from '../../tty/line-input';
 import { Accounts, importProgressLine, passwordProblem } from '../accounts';
 import { runningServerAdmin, type AccountAdmin } from '../admin-socket';
 import { DEFAULT_SCRYPT_COST } from '../passwords';
