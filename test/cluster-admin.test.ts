@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ParleyClient } from '../src/client/parley-client';
@@ -150,14 +151,20 @@ describe('parley-server users --postgres: administering a running cluster throug
     assert.match(bothAcross.err, /--data names a data directory and PARLEY_POSTGRES a cluster's database/);
   });
 
-  test('a database that cannot be reached: a clear error naming it without its password, and no stack', async () => {
+  test('a database that cannot be reached: a clear error naming it without its password, and no stack', async (t) => {
     const port = await refusedPort();
     const stopped = `postgresql://parley:${SECRET}@127.0.0.1:${port}/parley`;
     const missing = new URL(url);
     missing.pathname = '/no_such_database';
+    // A host that takes the connection and never answers, as one behind a firewall that drops packets seems.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => silent.close());
+    const mute = `postgresql://parley:${SECRET}@127.0.0.1:${(silent.address() as AddressInfo).port}/parley`;
     for (const [database, reason] of [
       [stopped, /connect ECONNREFUSED/],
       [missing.href, /database "no_such_database" does not exist/],
+      [mute, /timeout expired/],
     ] as const) {
       const run = await parleyUsers(['list', '--postgres', database]);
       assert.equal(run.code, 1, run.err);

@@ -5,6 +5,9 @@ import { errorMessage } from '../../protocol/errors';
 import { encodeEnvelope } from './cluster-events';
 import { CLUSTER_SQL } from './cluster-queries';
 
+/** How long an operator waits for a database that does not answer (a host that drops packets) before being told. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Tells a cluster's running nodes of account changes a program that is not a node stored in their database. */
 export interface NodeNotifier {
   /** Tells every node, in the order told, that `user`'s account changed; the change must be stored already. */
@@ -18,7 +21,7 @@ export interface NodeNotifier {
  * others (`parley-server users --postgres`): each node then applies the change at once, as if one of them had made it.
  */
 export async function notifyNodes(url: string): Promise<NodeNotifier> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => {}); // a broken connection fails the queries after it, which close() reports
   await client.connect();
   // Unlike any node's id, so that every node applies what it is told.

@@ -57,18 +57,19 @@ async function onCluster(url: string, work: Work): Promise<number> {
   const unreachable = (err: unknown): never => {
     throw new Error(`could not reach the database ${redactUrl(url)}: ${errorMessage(err)}`);
   };
-  const store = await openPgStore(url, { maxConnections: 2 }).catch(unreachable);
+  // The notifier connects first: it gives up on a database that does not answer, where the store would wait on.
+  const nodes = await notifyNodes(url).catch(unreachable);
   try {
-    const nodes = await notifyNodes(url).catch(unreachable);
+    const store = await openPgStore(url, { maxConnections: 2 }).catch(unreachable);
     try {
       const accounts = await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now);
       accounts.onChanged((user, change) => nodes.tell(user, change));
       return await work(accounts);
     } finally {
-      await nodes.close();
+      await store.close();
     }
   } finally {
-    await store.close();
+    await nodes.close();
   }
 }
 
