@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { ParleyClient } from '../src/client/parley-client';
+import { ParleyClient } from '../src/client/parley-client';
 import { startCluster, type TestCluster } from './helpers/cluster';
 import { POSTGRES_MISSING, usePostgres } from './helpers/postgres';
 import { Program } from './helpers/processes';
@@ -49,13 +49,22 @@ describe('parley-server users --postgres: administering a running cluster throug
     );
 
   /**
-   * `user` signed in on every node, one client each. One after another: the program hashes with the shipped scrypt cost,
-   * and three such checks at once on a loaded machine could outlast the client's wait for an answer.
+   * A client of node `i` that waits long for answers: the program hashes passwords at the shipped scrypt cost, whose
+   * checks take seconds on a loaded machine, past a test client's usual wait.
    */
+  const patientClient = async (i: number): Promise<ParleyClient> => {
+    const node = cluster.nodes[i]!;
+    const client = new ParleyClient(node.url, { requestTimeoutMs: 30_000 });
+    node.clients.push(client); // closed with the node
+    await client.connect();
+    return client;
+  };
+
+  /** `user` signed in on every node, one client each, one after another (each check is costly, see patientClient). */
   const signedInEverywhere = async (user: string, password = passwordOf(user)): Promise<ParleyClient[]> => {
     const clients: ParleyClient[] = [];
-    for (const node of cluster.nodes) {
-      const client = await node.connect();
+    for (let i = 0; i < cluster.nodes.length; i++) {
+      const client = await patientClient(i);
       await client.login(user, password);
       clients.push(client);
     }
@@ -89,7 +98,7 @@ describe('parley-server users --postgres: administering a running cluster throug
     assert.deepEqual(reasons, ['password-changed', 'password-changed', 'password-changed']);
 
     for (const client of await signedInEverywhere('dora', 'dora-new-pw')) client.close();
-    const old = await cluster.nodes[1]!.connect();
+    const old = await patientClient(1);
     await assert.rejects(old.login('dora', passwordOf('dora')), { code: 'INVALID_CREDENTIALS' });
     old.close();
   });
