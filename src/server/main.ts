@@ -33,8 +33,9 @@ ${MIGRATE_USAGE}
 ${SERVE_OPTIONS_HELP}
 
 The users commands work on the data directory, or through the server that is running on it (only
-the system user that started it can). Passwords are asked for on the terminal, or read as one line
-from standard input.
+the system user that started it can); with --postgres URL, on a cluster's database, and every running
+node applies the change at once. Passwords are asked for on the terminal, or read as one line from
+standard input.
 
 backup writes a consistent copy of the database to a new FILE only its owner can read, through the
 running server (its writes wait meanwhile) or from a stopped data directory. restore makes a backup

@@ -1,26 +1,33 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { describeIssues, usernameSchema } from '../../protocol';
+import { errorMessage } from '../../protocol/errors';
 import { ask } from '../../tty/line-input';
 import { Accounts, importProgressLine, passwordProblem } from '../accounts';
 import { runningServerAdmin, type AccountAdmin } from '../admin-socket';
 import { DEFAULT_SCRYPT_COST } from '../passwords';
+import { redactUrl } from '../redact';
 import { openSqliteStore } from '../store/sqlite-store';
-import { dataDirOf, DATA_DIR_OPTIONS, DATA_DIR_USAGE } from './data-dir-option';
+import { storeOf, STORE_OPTIONS, STORE_USAGE } from './data-dir-option';
 import { printable, UsageError } from './usage';
 
-export const USERS_USAGE = `  parley-server users add|passwd|remove NAME ${DATA_DIR_USAGE}
-  parley-server users list ${DATA_DIR_USAGE}
-  parley-server users import FILE ${DATA_DIR_USAGE}`;
+export const USERS_USAGE = `  parley-server users add|passwd|remove NAME ${STORE_USAGE}
+  parley-server users list ${STORE_USAGE}
+  parley-server users import FILE ${STORE_USAGE}`;
 
-/** `parley-server users …`: through the server running on the data directory, or on its database when none is. */
+type Work = (accounts: AccountAdmin) => Promise<number>;
+
+/**
+ * `parley-server users …`: on a cluster's database, told to its running nodes; else through the server running on
+ * the data directory, or on its database when none is.
+ */
 export async function usersCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...DATA_DIR_OPTIONS },
+    options: { ...STORE_OPTIONS },
   });
-  const dataDir = dataDirOf(values);
+  const store = storeOf(values);
   const [action, name, ...rest] = positionals;
   if (!['list', 'add', 'passwd', 'remove', 'import'].includes(action ?? ''))
     throw new UsageError('users takes add, passwd, remove, list or import');
@@ -28,15 +35,41 @@ export async function usersCommand(argv: string[]): Promise<number> {
   if (rest.length > 0 || (action === 'list' && name))
     throw new UsageError(`unexpected arguments: ${[name, ...rest].filter(Boolean).join(' ')}`);
   // The file is read here, by whoever runs the command, also when a running server imports it.
-  const work =
-    action === 'import' ? importUsers(await readFile(name!, 'utf8')) : (accounts: AccountAdmin) => manage(accounts, action!, name);
-  const running = await runningServerAdmin(dataDir);
+  const work: Work = action === 'import' ? importUsers(await readFile(name!, 'utf8')) : (accounts) => manage(accounts, action!, name);
+  if ('postgres' in store) return onCluster(store.postgres, work);
+  const running = await runningServerAdmin(store.dataDir);
   if (running) return work(running);
-  const store = await openSqliteStore(dataDir);
+  const sqlite = await openSqliteStore(store.dataDir);
   try {
-    return await work(await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now));
+    return await work(await Accounts.open(sqlite, DEFAULT_SCRYPT_COST, Date.now));
   } finally {
-    await store.close();
+    await sqlite.close();
+  }
+}
+
+/**
+ * On the cluster's database itself (no node holds the accounts alone): each change, once stored, is told to the running
+ * nodes, which apply it at once (docs/scaling.md "Administering a cluster"). pg loads only here, as in the server.
+ */
+async function onCluster(url: string, work: Work): Promise<number> {
+  const { openPgStore } = await import('../store/pg-store');
+  const { notifyNodes } = await import('../cluster/notify-nodes');
+  const unreachable = (err: unknown): never => {
+    throw new Error(`could not reach the database ${redactUrl(url)}: ${errorMessage(err)}`);
+  };
+  // The notifier connects first: it gives up on a database that does not answer, where the store would wait on.
+  const nodes = await notifyNodes(url).catch(unreachable);
+  try {
+    const store = await openPgStore(url, { maxConnections: 2 }).catch(unreachable);
+    try {
+      const accounts = await Accounts.open(store, DEFAULT_SCRYPT_COST, Date.now);
+      accounts.onChanged((user, change) => nodes.tell(user, change));
+      return await work(accounts);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await nodes.close();
   }
 }
 
