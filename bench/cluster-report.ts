@@ -14,6 +14,11 @@ function cpuPer(cost: Cost | undefined, units: number | undefined): { nodes: num
   return { nodes: nodes / units, postgres: (cost.cpuMs.postgres ?? 0) / units, agents: (cost.cpuMs.agents ?? 0) / units };
 }
 
+/** PostgreSQL's statements per message sent, when they were counted. */
+function statementsPer(cost: Cost | undefined): number | undefined {
+  return cost?.statements && cost.sent ? cost.statements.calls / cost.sent : undefined;
+}
+
 export function clusterTable(setups: SetupResult[]): string {
   const base = setups[0];
   const row = (measure: string, value: (r: SetupResult) => number | undefined, digits = 0, ratio = true): string => {
@@ -38,7 +43,7 @@ export function clusterTable(setups: SetupResult[]): string {
     `| --- | ${setups.map(() => '---:').join(' | ')} |`,
     row('direct messages/s (to another node)', (r) => r.direct?.perSec.median),
     row('#general fan-out, deliveries/s', (r) => r.fanout?.perSec.median),
-    row('broadcast p95 under load, ms', (r) => r.latency?.broadcast.p95, 1),
+    row(`broadcast p95 with ${setups[0]?.latency?.ratePerSec ?? '–'} direct msg/s, ms`, (r) => r.latency?.broadcast.p95, 1),
     row('direct p95 under that load, ms', (r) => r.latency?.direct.p95, 1),
     row('ramp: clients held at p95 <= limit', (r) => r.ramp?.held),
     text('ramp: why it ended', (r) => r.ramp?.stopShort ?? '–'),
@@ -46,20 +51,10 @@ export function clusterTable(setups: SetupResult[]): string {
     row('CPU ms per direct message: nodes', (r) => cpuPer(r.direct?.cost, r.direct?.cost.sent)?.nodes, 2, false),
     row('CPU ms per direct message: PostgreSQL', (r) => cpuPer(r.direct?.cost, r.direct?.cost.sent)?.postgres, 2, false),
     row('CPU ms per direct message: load agents', (r) => cpuPer(r.direct?.cost, r.direct?.cost.sent)?.agents, 2, false),
-    row(
-      'statements per direct message',
-      (r) => (r.direct?.cost.statements ? r.direct.cost.statements.calls / r.direct.cost.sent : undefined),
-      1,
-      false,
-    ),
+    row('statements per direct message', (r) => statementsPer(r.direct?.cost), 1, false),
     row('CPU ms per post: nodes', (r) => cpuPer(r.fanout?.cost, r.fanout?.cost.sent)?.nodes, 2, false),
     row('CPU ms per post: PostgreSQL', (r) => cpuPer(r.fanout?.cost, r.fanout?.cost.sent)?.postgres, 2, false),
     row('CPU ms per delivery of a post: nodes', (r) => cpuPer(r.fanout?.cost, r.fanout?.cost.received)?.nodes, 3, false),
-    row(
-      'statements per post',
-      (r) => (r.fanout?.cost.statements ? r.fanout.cost.statements.calls / r.fanout.cost.sent : undefined),
-      1,
-      false,
-    ),
+    row('statements per post', (r) => statementsPer(r.fanout?.cost), 1, false),
   ].join('\n');
 }

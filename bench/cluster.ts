@@ -148,7 +148,7 @@ async function measureSetup(ctx: ClusterContext, setup: Setup): Promise<SetupRes
         };
         result.direct = await measure('direct', () => measureDirect(rig, sizes));
         result.fanout = await measure('fanout', () => measureFanout(rig, sizes, 'channel'));
-        result.latency = await measure('latency', () => measureLoadedProbe(rig, sizes, sizes.probeCount * 5));
+        result.latency = await measure('latency', () => measureLoadedProbe(rig, sizes, sizes.probeCount * 5, sizes.clusterLoadPerSec));
       }
       await rig.stop().catch(() => rig.kill());
       await db?.statements?.close();

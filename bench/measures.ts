@@ -203,7 +203,7 @@ export interface LatencyResult extends LoadSpreads {
 /** 3. Direct-message latency at a fixed offered load, open loop; sender and recipient share an agent's clock. */
 export async function measureLatency(rig: Rig, sizes: Sizes): Promise<LatencyResult> {
   const before = await rig.counters();
-  await startLatencyLoad(rig, sizes);
+  await startLatencyLoad(rig, sizes.latencyRatePerSec);
   await sleep(sizes.warmupMs);
   const runs: LatencySummary[] = [];
   const load = new LoadLog(sizes.maxReruns);
@@ -231,12 +231,12 @@ export async function measureLatency(rig: Rig, sizes: Sizes): Promise<LatencyRes
   };
 }
 
-/** Starts direct messages at sizes.latencyRatePerSec, open loop: each agent offers its share, in proportion to the pairs it holds. */
-async function startLatencyLoad(rig: Rig, sizes: Sizes): Promise<void> {
+/** Starts direct messages at `ratePerSec`, open loop: each agent offers its share, in proportion to the pairs it holds. */
+async function startLatencyLoad(rig: Rig, ratePerSec: number): Promise<void> {
   const pairs = rig.connected / 2;
   const pairsOf = (a: number): number => Array.from({ length: pairs }, (_, k) => k).filter((k) => k % rig.agents.length === a).length;
   await Promise.all(
-    rig.agents.map((agent, a) => agent.call('latencyStart', { ratePerSec: Math.round((sizes.latencyRatePerSec * pairsOf(a)) / pairs) })),
+    rig.agents.map((agent, a) => agent.call('latencyStart', { ratePerSec: Math.round((ratePerSec * pairsOf(a)) / pairs) })),
   );
 }
 
@@ -249,15 +249,15 @@ export interface LoadedProbeResult {
   direct: LatencySummary;
 }
 
-/** 3b. Broadcast latency under a moderate load: `count` probe broadcasts while the direct messages of measure 3 flow. */
-export async function measureLoadedProbe(rig: Rig, sizes: Sizes, count: number): Promise<LoadedProbeResult> {
-  await startLatencyLoad(rig, sizes);
+/** 3b. Broadcast latency under a moderate load: `count` probe broadcasts while `ratePerSec` direct messages flow (as in measure 3). */
+export async function measureLoadedProbe(rig: Rig, sizes: Sizes, count: number, ratePerSec: number): Promise<LoadedProbeResult> {
+  await startLatencyLoad(rig, ratePerSec);
   try {
     await sleep(sizes.warmupMs);
     await Promise.all(rig.agents.map((agent) => agent.call('latencyMark', undefined)));
     const { deliveries } = await probe(rig, sizes, rig.connected, count);
     const direct = (await Promise.all(rig.agents.map((agent) => agent.call('samples', { which: 'latency' })))).flat();
-    return { ratePerSec: sizes.latencyRatePerSec, broadcast: deliveries, direct: summarizeLatency(direct) };
+    return { ratePerSec, broadcast: deliveries, direct: summarizeLatency(direct) };
   } finally {
     await Promise.all(rig.agents.map((agent) => agent.call('stopLoad', { drainMs: 10_000 }, 30_000)));
   }

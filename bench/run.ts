@@ -209,7 +209,8 @@ async function main(): Promise<number> {
     quiet: [],
   };
   const started = performance.now();
-  log(`Parley bench, ${sizes.mode} run: ${kinds.map((k) => SERVER_LABELS[k]).join(', ')}; phases ${phases.join(', ')}`);
+  const compared = values.cluster ? SETUPS.map((s) => `Parley on ${s.label}`) : kinds.map((k) => SERVER_LABELS[k]);
+  log(`Parley bench, ${sizes.mode} run: ${compared.join(', ')}; phases ${phases.join(', ')}`);
   for (const note of notes) log(`  * ${note}`);
 
   const finish = (): void => {
