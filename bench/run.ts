@@ -185,6 +185,11 @@ async function main(): Promise<number> {
     `Each server runs alone in its own process (node --expose-gc); ${sizes.agents} load-agent processes hold the clients; all on 127.0.0.1 on ${os.cpus().length} cores, so the load generator shares the machine with the server (see the agents' CPU rows).`,
     `Open files: soft ${limits.soft}, hard ${limits.hard}; needed per process about ${needed}${needed > limits.soft ? (needed > limits.hard ? ' — MORE THAN THE HARD LIMIT: raise it (ulimit -Hn) or lower --cap' : ', raised for the children with ulimit -n') : ''}.`,
   ];
+  if (values.cluster) {
+    notes.push(
+      `Cluster run: each node is a process of its own, on one PostgreSQL of this machine (from Debian's packages, with pg_stat_statements); client i connects to node i % nodes, so a direct pair spans two nodes. "Server CPU" is the nodes' and PostgreSQL's added up; broadcast latency is measured while ${sizes.clusterLoadPerSec} direct messages/s flow.`,
+    );
+  }
   if (needed > limits.hard) sizes.rampCap = Math.max(sizes.rampStep, Math.floor((limits.hard - 512) / sizes.rampStep) * sizes.rampStep);
 
   const results: BenchResults = {
