@@ -43,7 +43,7 @@ export interface SetupResult {
 }
 
 export interface ClusterResult {
-  /** Filled in as each setup is measured, so that a run past its bound still reports what it measured. */
+  /** Filled in measure by measure, so that a run past its bound still reports what it measured. */
   setups: SetupResult[];
 }
 
@@ -113,9 +113,10 @@ async function database(): Promise<{ url: string; pgCpu: () => number; statement
   return { url, pgCpu: await postgresCpu(url), statements: await statementCounter(url) };
 }
 
-async function measureSetup(ctx: ClusterContext, setup: Setup): Promise<SetupResult> {
+/** Fills in `result` measure by measure. */
+async function measureSetup(ctx: ClusterContext, result: SetupResult): Promise<void> {
   const { sizes, wants, log } = ctx;
-  const result: SetupResult = { setup };
+  const { setup } = result;
   const startRig = async (users: number, name: string): Promise<{ rig: Rig; db: Awaited<ReturnType<typeof database>> | undefined }> => {
     const db = setup.postgres ? await database() : undefined;
     const rig = await Rig.start('parley', sizes, {
@@ -171,9 +172,12 @@ async function measureSetup(ctx: ClusterContext, setup: Setup): Promise<SetupRes
       await db?.statements?.close();
     }
   }
-  return result;
 }
 
 export async function measureCluster(ctx: ClusterContext, into: ClusterResult): Promise<void> {
-  for (const setup of SETUPS) into.setups.push(await measureSetup(ctx, setup));
+  for (const setup of SETUPS) {
+    const result: SetupResult = { setup };
+    into.setups.push(result);
+    await measureSetup(ctx, result);
+  }
 }
