@@ -159,7 +159,7 @@ const events = serve<AgentCommands, AgentEvents>({
   },
 
   connect: async ({ indexes }) => {
-    const { kind, url, connectConcurrency } = cfg();
+    const { kind, url, urls, connectConcurrency } = cfg();
     const t0 = performance.now();
     const queue = [...indexes];
     let opened = 0;
@@ -168,7 +168,7 @@ const events = serve<AgentCommands, AgentEvents>({
     const worker = async (): Promise<void> => {
       for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
         const i = index;
-        const client = createClient(kind, url, i, userName(i), {
+        const client = createClient(kind, urls?.[i % urls.length] ?? url, i, userName(i), {
           onMessage,
           onDrop: (c, reason) => {
             counters.drops++;

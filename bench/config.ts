@@ -38,6 +38,11 @@ export interface Sizes {
   broadcastWindow: number;
   /** Latency: total offered direct messages per second, open loop, well under saturation. */
   latencyRatePerSec: number;
+  /**
+   * Cluster run (--cluster): the moderate load under which broadcast latency is measured, direct messages per second,
+   * open loop; well under what a cluster on PostgreSQL stores on one machine, so that it measures delay, not a queue.
+   */
+  clusterLoadPerSec: number;
   /** Ramp: clients added per step, the cap, and the clients at which memory is reported. */
   rampStep: number;
   rampCap: number;
@@ -111,6 +116,7 @@ export const FULL: Sizes = {
   broadcastSenders: 4,
   broadcastWindow: 2,
   latencyRatePerSec: 500,
+  clusterLoadPerSec: 40,
   rampStep: 1_000,
   rampCap: 8_000,
   memoryAt: [1_000, 5_000],
@@ -154,6 +160,7 @@ export const QUICK: Sizes = {
   durationMs: 700,
   repeats: 2,
   latencyRatePerSec: 200,
+  clusterLoadPerSec: 20,
   rampStep: 100,
   rampCap: 300,
   memoryAt: [100, 300],

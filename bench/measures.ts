@@ -202,13 +202,8 @@ export interface LatencyResult extends LoadSpreads {
 
 /** 3. Direct-message latency at a fixed offered load, open loop; sender and recipient share an agent's clock. */
 export async function measureLatency(rig: Rig, sizes: Sizes): Promise<LatencyResult> {
-  const pairs = rig.connected / 2;
   const before = await rig.counters();
-  // Each agent offers its share of the rate, in proportion to the pairs it holds.
-  const pairsOf = (a: number): number => Array.from({ length: pairs }, (_, k) => k).filter((k) => k % rig.agents.length === a).length;
-  await Promise.all(
-    rig.agents.map((agent, a) => agent.call('latencyStart', { ratePerSec: Math.round((sizes.latencyRatePerSec * pairsOf(a)) / pairs) })),
-  );
+  await startLatencyLoad(rig, sizes.latencyRatePerSec);
   await sleep(sizes.warmupMs);
   const runs: LatencySummary[] = [];
   const load = new LoadLog(sizes.maxReruns);
@@ -234,6 +229,38 @@ export async function measureLatency(rig: Rig, sizes: Sizes): Promise<LatencyRes
     errors: sum(after, 'errors') - sum(before, 'errors'),
     undrained: stops.reduce((s, r) => s + r.undrained, 0),
   };
+}
+
+/** Starts direct messages at `ratePerSec`, open loop: each agent offers its share, in proportion to the pairs it holds. */
+async function startLatencyLoad(rig: Rig, ratePerSec: number): Promise<void> {
+  const pairs = rig.connected / 2;
+  const pairsOf = (a: number): number => Array.from({ length: pairs }, (_, k) => k).filter((k) => k % rig.agents.length === a).length;
+  await Promise.all(
+    rig.agents.map((agent, a) => agent.call('latencyStart', { ratePerSec: Math.round((ratePerSec * pairsOf(a)) / pairs) })),
+  );
+}
+
+export interface LoadedProbeResult {
+  /** The direct messages offered per second meanwhile. */
+  ratePerSec: number;
+  /** Broadcasts, from the sender's send to each recipient's receipt. */
+  broadcast: LatencySummary;
+  /** The direct messages of the load, sent to received. */
+  direct: LatencySummary;
+}
+
+/** 3b. Broadcast latency under a moderate load: `count` probe broadcasts while `ratePerSec` direct messages flow (as in measure 3). */
+export async function measureLoadedProbe(rig: Rig, sizes: Sizes, count: number, ratePerSec: number): Promise<LoadedProbeResult> {
+  await startLatencyLoad(rig, ratePerSec);
+  try {
+    await sleep(sizes.warmupMs);
+    await Promise.all(rig.agents.map((agent) => agent.call('latencyMark', undefined)));
+    const { deliveries } = await probe(rig, sizes, rig.connected, count);
+    const direct = (await Promise.all(rig.agents.map((agent) => agent.call('samples', { which: 'latency' })))).flat();
+    return { ratePerSec, broadcast: deliveries, direct: summarizeLatency(direct) };
+  } finally {
+    await Promise.all(rig.agents.map((agent) => agent.call('stopLoad', { drainMs: 10_000 }, 30_000)));
+  }
 }
 
 export interface RampStep {

@@ -147,6 +147,8 @@ export interface ServerStartArgs {
    * lifted ones; its users are then seeded by the caller, at whatever scrypt cost the measure wants.
    */
   shipped?: boolean;
+  /** Parley: a node of a cluster on this PostgreSQL database (cluster mode) instead of SQLite in dataDir. */
+  postgres?: string;
 }
 
 export interface ServerStarted {
@@ -205,6 +207,8 @@ export type StoreCommands = {
 export interface AgentInit {
   kind: ServerKind;
   url: string;
+  /** Client i connects to urls[i % urls.length] (the nodes of a cluster), or to `url` without them. */
+  urls?: string[];
   agentIndex: number;
   agents: number;
   bodyBytes: number;

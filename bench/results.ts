@@ -3,6 +3,7 @@ import type { Phase, Sizes } from './config';
 import type { ActivationResult } from './activation';
 import type { CatchUpResult, ChannelRowsResult } from './channels';
 import type { ClientResult } from './client';
+import type { ClusterResult } from './cluster';
 import type { ReconnectStormResult, ReplayBoundResult, SignInFloodResult } from './hardening';
 import type { LatencyResult, RampResult, ReplayResult, StartTimes, StoreResult, ThroughputResult } from './measures';
 import type { ServerKind } from './protocol';
@@ -69,6 +70,8 @@ export interface BenchResults {
   channelRows?: ChannelRowsResult;
   client?: ClientResult;
   activation?: ActivationResult;
+  /** npm run bench -- --cluster: everything it measured. */
+  cluster?: ClusterResult;
   hardening?: { flood?: SignInFloodResult; replay?: ReplayBoundResult; storm?: ReconnectStormResult };
   errors: PhaseError[];
   /** Before each measure: how busy the machine was (% of one core) and how long the bench waited for quiet. */

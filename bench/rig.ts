@@ -1,7 +1,7 @@
 /**
  * The orchestrator's handle on one server under test and its load agents, each a process of its own.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Sizes } from './config';
@@ -59,6 +59,11 @@ export interface RigOptions {
   users: number;
   extraUsers?: string[];
   dataDir?: string;
+  /**
+   * Parley in cluster mode: `nodes` server processes on the PostgreSQL database `url` (each with a data directory
+   * under dataDir); `cpuMicros` reads that PostgreSQL's CPU, which counts as the server's with the nodes'.
+   */
+  cluster?: { url: string; nodes: number; cpuMicros: () => number };
 }
 
 export class Rig {
@@ -67,18 +72,33 @@ export class Rig {
   private constructor(
     readonly kind: ServerKind,
     readonly sizes: Sizes,
-    readonly server: ServerRpc,
+    /** One, or the nodes of a cluster. */
+    readonly servers: ServerRpc[],
     readonly agents: AgentRpc[],
-    readonly url: string,
+    /** Each server's; client i connects to urls[i % urls.length]. */
+    readonly urls: string[],
     readonly seedMs: number,
+    private readonly extraCpuMicros?: () => number,
   ) {}
 
+  /** The server, or a cluster's first node. */
+  get server(): ServerRpc {
+    return this.servers[0]!;
+  }
+
+  get url(): string {
+    return this.urls[0]!;
+  }
+
   static async start(kind: ServerKind, sizes: Sizes, options: RigOptions): Promise<Rig> {
-    const server = track(
-      startChild<ServerCommands>(path.join(__dirname, 'server-child.ts'), `${kind} server`, {
-        nodeFlags: ['--expose-gc'],
-        files: options.users + 512,
-      }),
+    const { cluster } = options;
+    const servers = Array.from({ length: cluster?.nodes ?? 1 }, (_, i) =>
+      track(
+        startChild<ServerCommands>(path.join(__dirname, 'server-child.ts'), cluster ? `${kind} node ${i}` : `${kind} server`, {
+          nodeFlags: ['--expose-gc'],
+          files: options.users + 512,
+        }),
+      ),
     );
     const agents = Array.from({ length: sizes.agents }, (_, a) =>
       track(
@@ -88,29 +108,46 @@ export class Rig {
       ),
     );
     try {
-      const started = await server.call(
-        'start',
-        {
-          kind,
-          users: options.users,
-          extraUsers: options.extraUsers ?? [],
-          ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
-        },
-        120_000,
-      );
-      const url = `http://127.0.0.1:${started.port}`;
+      // One after the other: the first seeds the users, which every node then loads as it starts.
+      const started = [];
+      for (const [i, server] of servers.entries()) {
+        const dataDir = cluster && options.dataDir !== undefined ? path.join(options.dataDir, `node-${i}`) : options.dataDir;
+        if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+        started.push(
+          await server.call(
+            'start',
+            {
+              kind,
+              users: i === 0 ? options.users : 0,
+              extraUsers: i === 0 ? (options.extraUsers ?? []) : [],
+              ...(dataDir !== undefined && { dataDir }),
+              ...(cluster && { postgres: cluster.url }),
+            },
+            120_000,
+          ),
+        );
+      }
+      const urls = started.map((s) => `http://127.0.0.1:${s.port}`);
       await Promise.all(
         agents.map((agent, agentIndex) =>
           agent.call(
             'init',
-            { kind, url, agentIndex, agents: agents.length, bodyBytes: sizes.bodyBytes, connectConcurrency: sizes.connectConcurrency },
+            {
+              kind,
+              url: urls[0]!,
+              urls,
+              agentIndex,
+              agents: agents.length,
+              bodyBytes: sizes.bodyBytes,
+              connectConcurrency: sizes.connectConcurrency,
+            },
             60_000,
           ),
         ),
       );
-      return new Rig(kind, sizes, server, agents, url, started.seedMs);
+      return new Rig(kind, sizes, servers, agents, urls, started[0]!.seedMs, cluster?.cpuMicros);
     } catch (error) {
-      server.kill();
+      for (const server of servers) server.kill();
       for (const agent of agents) agent.kill();
       throw error;
     }
@@ -154,12 +191,37 @@ export class Rig {
     return Promise.all(this.agents.map((agent) => agent.call('counters', undefined, 30_000)));
   }
 
-  serverSample(): Promise<ServerSample> {
-    return this.server.call('sample', undefined, 30_000);
+  /** Each server's (each node's) own sample. */
+  nodeSamples(): Promise<ServerSample[]> {
+    return Promise.all(this.servers.map((server) => server.call('sample', undefined, 30_000)));
   }
 
-  memory(): Promise<MemorySample & { gc: boolean }> {
-    return this.server.call('memory', undefined, 60_000);
+  /**
+   * The server's CPU and event loop; of a cluster, the nodes' CPU and PostgreSQL's added up (% of one core
+   * each, so it may pass 100) and their event loops' time added up (their mean utilization).
+   */
+  async serverSample(): Promise<ServerSample> {
+    const samples = await this.nodeSamples();
+    if (samples.length === 1 && !this.extraCpuMicros) return samples[0]!;
+    const total = (pick: (s: ServerSample) => number): number => samples.reduce((t, s) => t + pick(s), 0);
+    return {
+      cpu: { cpuMicros: total((s) => s.cpu.cpuMicros) + (this.extraCpuMicros?.() ?? 0), at: samples[0]!.cpu.at },
+      elu: { idle: total((s) => s.elu.idle), active: total((s) => s.elu.active) },
+    };
+  }
+
+  /** The server's memory after gc; of a cluster, its nodes' added up. */
+  async memory(): Promise<MemorySample & { gc: boolean }> {
+    const all = await Promise.all(this.servers.map((server) => server.call('memory', undefined, 60_000)));
+    const total = (key: keyof MemorySample): number => all.reduce((t, m) => t + m[key], 0);
+    return {
+      heapUsed: total('heapUsed'),
+      heapTotal: total('heapTotal'),
+      rss: total('rss'),
+      external: total('external'),
+      arrayBuffers: total('arrayBuffers'),
+      gc: all.every((m) => m.gc),
+    };
   }
 
   /**
@@ -190,7 +252,7 @@ export class Rig {
 
   /** Ends the server (it exits by itself, so that a profile is written), then the agents. */
   async stop(): Promise<void> {
-    await this.server.stop(10_000, 'stop');
+    await Promise.all(this.servers.map((server) => server.stop(10_000, 'stop')));
     for (const agent of this.agents) agent.kill();
     await Promise.all(this.agents.map((agent) => agent.exited));
   }
@@ -208,6 +270,6 @@ export class Rig {
 
   kill(): void {
     for (const agent of this.agents) agent.kill();
-    this.server.kill();
+    for (const server of this.servers) server.kill();
   }
 }

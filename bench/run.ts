@@ -16,6 +16,8 @@ import { fileLimits } from './ipc';
 import { measureReconnectStorm, measureReplayBound, measureSignInFlood } from './hardening';
 import { measureDirect, measureFanout, measureLatency, measureRamp, measureReplay, measureStart, measureStore } from './measures';
 import { BENCH_RATE_LIMIT, BENCH_SCRYPT, isDurable, SERVER_LABELS, type ServerKind } from './protocol';
+import { clusterTable } from './cluster-report';
+import { CLUSTER_PHASES, SETUPS } from './cluster-setups';
 import { buildTable, renderMarkdown, renderTerminal } from './report';
 import type { BenchResults, KindResult } from './results';
 import { killAll, machineBusyPct, machineSample, Rig, sleep } from './rig';
@@ -33,6 +35,8 @@ const USAGE = `usage: npm run bench [-- options]
   --ws                 also measure the plain ws floor under both (adds about 2 minutes)
   --durable            also measure the durable relay: the baseline with Parley's store (about 3 more minutes)
   --servers LIST       measure only some of: ws,baseline,durable,parley (ratios need baseline and parley)
+  --cluster            instead: Parley on SQLite against 1, 2 and 3 nodes on PostgreSQL (direct, fanout, latency,
+                       ramp; --only picks some), with each message's CPU and statements: into <out>/cluster-<mode>.*
   --profile            CPU-profile the server during each measure, into <out>/profiles/*.cpuprofile
                        (summarise with: node --import tsx bench/profile-summary.ts FILE)
   --set KEY=N[,KEY=N]  override any size in bench/config.ts, e.g. --set directWindow=4,probeCount=5
@@ -82,6 +86,20 @@ async function bounded<T>(
   }
 }
 
+/** Writes a cluster run's results: <out>/cluster-<mode>.json and .md. */
+function finishCluster(results: BenchResults, out: string, notes: string[]): void {
+  const name = `cluster-${results.meta.mode}`;
+  const { date, loadAverage, cpus } = results.meta;
+  const heading = `Parley cluster bench, ${date}, ${cpus} cores, load average ${loadAverage.start.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadAverage.end?.map((l) => l.toFixed(1)).join(' ')} at the end`;
+  const markdown = [heading, '', clusterTable(results.cluster!.setups), '', ...notes.map((n) => `- ${n}`)].join('\n');
+  writeFileSync(path.join(out, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(path.join(out, `${name}.md`), markdown + '\n');
+  log('');
+  log(markdown);
+  for (const e of results.errors) log(`! ${e.phase}: ${e.error}`);
+  log(`\nresults in ${path.join(out, `${name}.json`)} and .md`);
+}
+
 function commit(): string | undefined {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -103,6 +121,7 @@ async function main(): Promise<number> {
       ws: { type: 'boolean' },
       durable: { type: 'boolean', default: false },
       servers: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
       set: { type: 'string' },
       'no-ws': { type: 'boolean' },
       profile: { type: 'boolean', default: false },
@@ -132,9 +151,11 @@ async function main(): Promise<number> {
     }
     (sizes as unknown as Record<string, number>)[key] = Number(value);
   }
-  const phases = (values.only?.split(',').map((s) => s.trim()) ?? [...PHASES]) as Phase[];
+  const phases = (values.only?.split(',').map((s) => s.trim()) ?? [...(values.cluster ? CLUSTER_PHASES : PHASES)]) as Phase[];
   const unknown = phases.filter((p) => !PHASES.includes(p));
   if (unknown.length) throw new Error(`unknown phase ${unknown.join(', ')}; choose from ${PHASES.join(', ')}`);
+  if (values.cluster && phases.some((p) => !CLUSTER_PHASES.includes(p)))
+    throw new Error(`--cluster takes only ${CLUSTER_PHASES.join(', ')}`);
   const wants = (p: Phase): boolean => phases.includes(p);
   const withWs = values['no-ws'] ? false : (values.ws ?? false);
   const allKinds: ServerKind[] = [
@@ -164,6 +185,11 @@ async function main(): Promise<number> {
     `Each server runs alone in its own process (node --expose-gc); ${sizes.agents} load-agent processes hold the clients; all on 127.0.0.1 on ${os.cpus().length} cores, so the load generator shares the machine with the server (see the agents' CPU rows).`,
     `Open files: soft ${limits.soft}, hard ${limits.hard}; needed per process about ${needed}${needed > limits.soft ? (needed > limits.hard ? ' — MORE THAN THE HARD LIMIT: raise it (ulimit -Hn) or lower --cap' : ', raised for the children with ulimit -n') : ''}.`,
   ];
+  if (values.cluster) {
+    notes.push(
+      `Cluster run: each node is a process of its own, on one PostgreSQL of this machine (from Debian's packages, with pg_stat_statements); client i connects to node i % nodes, so a direct pair spans two nodes. "Server CPU" is the nodes' and PostgreSQL's added up; broadcast latency is measured while ${sizes.clusterLoadPerSec} direct messages/s flow.`,
+    );
+  }
   if (needed > limits.hard) sizes.rampCap = Math.max(sizes.rampStep, Math.floor((limits.hard - 512) / sizes.rampStep) * sizes.rampStep);
 
   const results: BenchResults = {
@@ -171,7 +197,7 @@ async function main(): Promise<number> {
       date: new Date().toISOString(),
       mode: sizes.mode,
       phases,
-      kinds,
+      kinds: values.cluster ? ['parley'] : kinds,
       node: process.version,
       platform: `${os.platform()} ${os.release()}`,
       cpus: os.cpus().length,
@@ -188,12 +214,18 @@ async function main(): Promise<number> {
     quiet: [],
   };
   const started = performance.now();
-  log(`Parley bench, ${sizes.mode} run: ${kinds.map((k) => SERVER_LABELS[k]).join(', ')}; phases ${phases.join(', ')}`);
+  const compared = values.cluster ? SETUPS.map((s) => `Parley on ${s.label}`) : kinds.map((k) => SERVER_LABELS[k]);
+  log(`Parley bench, ${sizes.mode} run: ${compared.join(', ')}; phases ${phases.join(', ')}`);
   for (const note of notes) log(`  * ${note}`);
 
   const finish = (): void => {
     results.meta.elapsedMs = performance.now() - started;
     results.meta.loadAverage.end = os.loadavg();
+    if (results.cluster) {
+      finishCluster(results, out, notes);
+      rmSync(tmp, { recursive: true, force: true });
+      return;
+    }
     const rows = buildTable(results);
     results.table = rows;
     const name = sizes.mode;
@@ -231,12 +263,13 @@ async function main(): Promise<number> {
   };
 
   // The whole bench is bounded too: past the deadline everything is killed and what was measured is written.
+  const overallMs = sizes.overallTimeoutMs * (values.cluster ? SETUPS.length : 1);
   const overall = setTimeout(() => {
-    results.errors.push({ phase: 'bench', error: `the whole bench passed its bound of ${sizes.overallTimeoutMs / 1000} s` });
+    results.errors.push({ phase: 'bench', error: `the whole bench passed its bound of ${overallMs / 1000} s` });
     killAll();
     finish();
     process.exit(2);
-  }, sizes.overallTimeoutMs);
+  }, overallMs);
   process.on('SIGINT', () => {
     killAll();
     rmSync(tmp, { recursive: true, force: true });
@@ -259,6 +292,27 @@ async function main(): Promise<number> {
     results.quiet.push({ phase, busyPct, waitedMs });
     if (busyPct >= 25) log(`  (the machine is busy with other work: ${busyPct.toFixed(0)}% of a core; measuring anyway)`);
   };
+  if (values.cluster) {
+    // Loaded only here: it starts a PostgreSQL.
+    const { measureCluster } = await import('./cluster');
+    // Set at once, so that a run past its bound is written as a cluster run too.
+    results.cluster = { setups: [] };
+    await measureCluster(
+      {
+        sizes,
+        tmp,
+        wants,
+        log,
+        bounded: (phase, ms, fn, onFail) => bounded(results, phase, ms, fn, onFail),
+        waitForQuiet,
+      },
+      results.cluster,
+    );
+    clearTimeout(overall);
+    finish();
+    return results.errors.length ? 1 : 0;
+  }
+
   const kindResult = (kind: ServerKind): KindResult => (results.kinds[kind] ??= { kind, label: SERVER_LABELS[kind] });
 
   // Block A: one server per kind with `clients` signed in: direct, fan-out, latency, then (Parley) replay.

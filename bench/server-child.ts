@@ -18,17 +18,17 @@ function post<T = unknown>(session: Session, method: string, params: object = {}
   );
 }
 serve<ServerCommands>({
-  start: async ({ kind, dataDir, users = 0, extraUsers = [], port = 0, shipped = false }) => {
+  start: async ({ kind, dataDir, users = 0, extraUsers = [], port = 0, shipped = false, postgres }) => {
     if (running) throw new Error('already started');
     let seedMs = 0;
     if (kind === 'parley') {
       if (!dataDir) throw new Error('parley needs a dataDir');
-      const { seedUsers, startParley } = await import('./servers/parley');
+      const { seedClusterUsers, seedUsers, startParley } = await import('./servers/parley');
       const t0 = performance.now();
       const names = [...Array.from({ length: users }, (_, i) => userName(i)), ...extraUsers];
-      if (names.length) await seedUsers(dataDir, names);
+      if (names.length) await (postgres === undefined ? seedUsers(dataDir, names) : seedClusterUsers(postgres, names));
       seedMs = performance.now() - t0;
-      running = await startParley(dataDir, { port, shipped });
+      running = await startParley(dataDir, { port, shipped, ...(postgres !== undefined && { postgres }) });
     } else if (kind === 'durable') {
       if (!dataDir) throw new Error('the durable relay needs a dataDir');
       const { startDurableRelay } = await import('./servers/durable-relay');

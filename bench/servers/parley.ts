@@ -8,13 +8,23 @@ import { silentLogger } from '../../src/server/log';
 import { hashPassword, type ScryptCost } from '../../src/server/passwords';
 import { createParleyServer } from '../../src/server/server';
 import { openSqliteStore } from '../../src/server/store/sqlite-store';
+import type { Store } from '../../src/server/store/store';
 import { storeThreadUtilization } from '../../src/server/store/worker-store';
 import { BENCH_PASSWORD, BENCH_RATE_LIMIT, BENCH_SCRYPT } from '../protocol';
 import type { RunningServer } from './running';
 
 /** Writes the users straight into the store (one hash shared by all: same password, same cost). */
 export async function seedUsers(dataDir: string, users: string[], cost: ScryptCost = BENCH_SCRYPT): Promise<void> {
-  const store = await openSqliteStore(dataDir);
+  await putUsers(await openSqliteStore(dataDir), users, cost);
+}
+
+/** The same into a cluster's PostgreSQL database, before its nodes start (pg is loaded only here). */
+export async function seedClusterUsers(url: string, users: string[]): Promise<void> {
+  const { openPgStore } = await import('../../src/server/store/pg-store');
+  await putUsers(await openPgStore(url), users, BENCH_SCRYPT);
+}
+
+async function putUsers(store: Store, users: string[], cost: ScryptCost): Promise<void> {
   try {
     const hash = await hashPassword(BENCH_PASSWORD, cost);
     const now = Date.now();
@@ -24,10 +34,17 @@ export async function seedUsers(dataDir: string, users: string[], cost: ScryptCo
   }
 }
 
-/** `shipped`: the shipped scrypt cost for new hashes and the shipped limits, as the hardening measures need. */
-export async function startParley(dataDir: string, { port = 0, shipped = false } = {}): Promise<RunningServer> {
+/**
+ * `shipped`: the shipped scrypt cost for new hashes and the shipped limits, as the hardening measures need.
+ * `postgres`: a node of the cluster on that database (cluster mode) instead of SQLite in `dataDir`.
+ */
+export async function startParley(
+  dataDir: string,
+  { port = 0, shipped = false, postgres }: { port?: number; shipped?: boolean; postgres?: string } = {},
+): Promise<RunningServer> {
   const server = await createParleyServer({
     dataDir,
+    ...(postgres !== undefined && { cluster: { url: postgres } }),
     port,
     host: '127.0.0.1',
     ...(!shipped && {

@@ -45,6 +45,14 @@ export interface TestPostgres {
 const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 let started: Promise<Server> | undefined;
+/** Server settings (`name=value`) for this process's PostgreSQL, given before it starts (see configurePostgres). */
+let settings: string[] = [];
+
+/** Settings for the PostgreSQL this process will start, e.g. `shared_preload_libraries=pg_stat_statements` (the bench's). */
+export function configurePostgres(values: string[]): void {
+  if (started) throw new Error('PostgreSQL has started already: configure it before the first database');
+  settings = values;
+}
 
 /** A new empty database on this process's PostgreSQL, started at the first call and stopped when the process exits. */
 export async function createTestDatabase(): Promise<string> {
@@ -126,7 +134,18 @@ async function start(): Promise<Server> {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const begin = (): void =>
-        void run('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '30', '-o', `-h 127.0.0.1 -p ${port} -k ${dir}`, 'start']);
+        void run('pg_ctl', [
+          '-D',
+          data,
+          '-l',
+          log,
+          '-w',
+          '-t',
+          '30',
+          '-o',
+          [`-h 127.0.0.1 -p ${port} -k ${dir}`, ...settings.map((v) => `-c ${v}`)].join(' '),
+          'start',
+        ]);
       try {
         begin();
       } catch (error) {
