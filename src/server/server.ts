@@ -199,7 +199,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     accounts.onChanged((user, change) => cluster.publish({ type: 'account', user, change }));
     const { nodeReceiver } = await import('./cluster/node-receiver');
     try {
-      await cluster.join(nodeReceiver({ accounts, blocks, store, service, channelService, log }));
+      await cluster.join(nodeReceiver({ accounts, blocks, store, service, channelService, log, ticketKeys: cluster.ticketKeys }));
     } catch (err) {
       tls?.stop();
       await store.close();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChannelEvent, ChannelState, ConversationRef } from '../../protocol';
+import { publicKeySchema, type ChannelEvent, type ChannelState, type ConversationRef } from '../../protocol';
 
 /**
  * What one node tells the others after a change it stored (docs/scaling.md "Cluster mode"): the others
@@ -14,6 +14,8 @@ export type ClusterEvent =
   | { type: 'read'; user: string; conversation: ConversationRef; upTo: number }
   /** A node's sessions of a user: online there (idle when all of them are), or none (`idle` null) since `at`. */
   | { type: 'presence'; node: string; user: string; idle: boolean | null; at: number }
+  /** A node joined (or joined again after it was taken out): clients accept tickets signed with `ticketKey` from now on. */
+  | { type: 'node'; node: string; ticketKey: string }
   /** A node stopped (or was found dead): its users are gone from it since `at`. */
   | { type: 'gone'; node: string; at: number };
 
@@ -39,6 +41,7 @@ const eventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('read'), user: name, conversation: z.object({}).passthrough(), upTo: z.number().int() }),
   z.object({ type: z.literal('presence'), node: name, user: name, idle: z.boolean().nullable(), at: z.number() }),
+  z.object({ type: z.literal('node'), node: name, ticketKey: publicKeySchema }),
   z.object({ type: z.literal('gone'), node: name, at: z.number() }),
 ]);
 const envelopeSchema = z.object({ from: name, event: eventSchema });
