@@ -200,9 +200,10 @@ describe('private chat across the nodes of a cluster', { skip }, () => {
     accepted.disconnect();
   });
 
-  test('a node taken out for silence takes its listeners out of the database with it', async () => {
+  test("a node taken out for silence takes its users' listeners out of the database with it", async () => {
     const key = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x!;
     await db.query("INSERT INTO nodes (id, started_at, heartbeat_at, ticket_key) VALUES ('ghost', 0, 0, $1)", [key]);
+    await db.query("INSERT INTO presence (username, node, idle, since) VALUES ('bob', 'ghost', false, 0)");
     await db.query(
       "INSERT INTO peers (node, socket, username, host, port, public_key, registered_at) VALUES ('ghost', 's', 'bob', $1, 4999, $2, 0)",
       [external, generatePeerKeys().publicKey],
@@ -212,6 +213,9 @@ describe('private chat across the nodes of a cluster', { skip }, () => {
       5000,
       'the silent node to be taken out',
     );
-    assert.equal((await db.query("SELECT 1 FROM nodes WHERE id = 'ghost'")).rowCount, 0);
+    assert.equal(
+      (await db.query("SELECT 1 FROM nodes WHERE id = 'ghost' UNION ALL SELECT 1 FROM presence WHERE node = 'ghost'")).rowCount,
+      0,
+    );
   });
 });

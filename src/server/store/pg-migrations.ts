@@ -116,7 +116,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE presence (
     username TEXT COLLATE "C" NOT NULL,
-    node     TEXT NOT NULL REFERENCES nodes (id),
+    -- Checked at commit: a node is taken out (its row deleted) before its presence rows, in one transaction.
+    node     TEXT NOT NULL REFERENCES nodes (id) DEFERRABLE INITIALLY DEFERRED,
     idle     BOOLEAN NOT NULL,
     since    BIGINT NOT NULL,
     PRIMARY KEY (username, node)
