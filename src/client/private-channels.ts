@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { KeyObject } from 'node:crypto';
-import { LIMITS, PEER_REFUSALS, decodeTicket, ticketKeysSchema, type ReplyBodies } from '../protocol';
+import { LIMITS, PEER_REFUSALS, TICKET_CLOCK_SKEW_MS, decodeTicket, ticketKeysSchema, type ReplyBodies } from '../protocol';
 import type { ClientEvents, ConnectionState, ParleyClient } from './parley-client';
 import { dialPeer } from './peer-dial';
 import { NoticeLimiter } from './notice-limiter';
@@ -64,7 +64,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.options = options;
     this.clock = options.clock ?? Date.now;
     this.ticketClock = options.clock ?? monotonicNow;
-    this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? 5_000);
+    this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? TICKET_CLOCK_SKEW_MS);
     this.refusalNotices = new NoticeLimiter(this.ticketClock);
     this.followClient();
   }

@@ -52,8 +52,7 @@ export function verifyTicket(ticket: string, ticketKeys: KeyObject | readonly Ke
   const decoded = decodeTicket(ticket);
   if (!decoded) return undefined;
   const input = ticketSigningInput(decoded.encoded);
-  const keys = Array.isArray(ticketKeys) ? ticketKeys : [ticketKeys as KeyObject];
-  return keys.some((key) => verify(null, input, key, decoded.signature)) ? decoded.payload : undefined;
+  return [ticketKeys].flat().some((key) => verify(null, input, key, decoded.signature)) ? decoded.payload : undefined;
 }
 
 export type ChannelRole = 'initiator' | 'responder';

@@ -1,5 +1,5 @@
 import { BlockList } from 'node:net';
-import { failure, type RequestPayload, type ReplyTo } from '../protocol';
+import { TICKET_CLOCK_SKEW_MS, failure, type RequestPayload, type ReplyTo } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
 import { unmapped } from './client-address';
@@ -20,13 +20,6 @@ export interface PrivateChatDeps {
   /** In cluster mode: the other nodes' sessions' listeners, and the live nodes' ticket keys. */
   cluster?: Pick<Cluster, 'peers' | 'ticketKeys'>;
 }
-
-/**
- * In a cluster, how far a revocation reaches past its own time: tickets are dated on the clock of the node that issued
- * them, which may run this much ahead of this one's (the clients' allowance too, ../client/ticket-check.ts), and another
- * node may issue one in the moment before it hears of the block.
- */
-export const CLUSTER_REVOCATION_MARGIN_MS = 5_000;
 
 /**
  * The message center's part in private chat: it remembers each session's peer listener (in memory,
@@ -106,7 +99,9 @@ export class PrivateChat {
    * and refuse tickets for the pair issued until now, which the server can no longer take back.
    */
   revoke(a: string, b: string): void {
-    const at = this.deps.clock() + (this.deps.cluster ? CLUSTER_REVOCATION_MARGIN_MS : 0);
+    // In a cluster, tickets are dated on the clock of the node that issued them, which may run ahead of this one's as far as
+    // clients allow, and another node may issue one in the moment before it hears of the block: the revocation reaches that far.
+    const at = this.deps.clock() + (this.deps.cluster ? TICKET_CLOCK_SKEW_MS : 0);
     for (const [user, other] of [
       [a, b],
       [b, a],
