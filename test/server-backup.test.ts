@@ -7,7 +7,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
 import { ParleyClient } from '../src/client/parley-client';
 import { Program } from './helpers/processes';
-import { collect, eventually, passwordOf, startServer, tempDir } from './helpers/server';
+import { collect, eventually, ONE_PROCESS_ONLY, passwordOf, startServer, tempDir } from './helpers/server';
 
 /** Runs `parley-server ARGS` to its end. */
 async function parleyServer(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -44,7 +44,7 @@ async function signedIn(url: string, username: string): Promise<ParleyClient> {
 
 const mode = (file: string): number => statSync(file).mode & 0o777;
 
-describe('backup and restore', () => {
+describe('backup and restore', { skip: ONE_PROCESS_ONLY }, () => {
   test('a backup taken under a burst of sends restores with every message acknowledged before the backup began', async (t) => {
     const senders = ['alice', 'carol', 'dave'];
     const dataDir = await dataDirWith([...senders, 'bob']);

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { Program } from './helpers/processes';
-import { startServer, tempDir } from './helpers/server';
+import { ONE_PROCESS_ONLY, startServer, tempDir } from './helpers/server';
 
 /** `parley-server ARGS` run from `cwd`, to its end, without PARLEY_DATA. */
 async function parleyServerIn(cwd: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -17,7 +17,7 @@ async function parleyServerIn(cwd: string, ...args: string[]): Promise<{ code: n
   return { code, out: p.stdout, err: p.stderr };
 }
 
-describe('which data directory the admin commands work on', () => {
+describe('which data directory the admin commands work on', { skip: ONE_PROCESS_ONLY }, () => {
   test('without --data, --config or PARLEY_DATA, and no ./.parley-data, they refuse and create nothing', async () => {
     const cwd = tempDir();
     for (const args of [

@@ -8,7 +8,7 @@ import { createParleyServer } from '../src/server/server';
 import { streamLogger } from '../src/server/log';
 import { crashStoreWorker } from '../src/server/store/worker-store';
 import { Program } from './helpers/processes';
-import { collect, eventually, next, passwordOf, startServer, tempDir, TestClock, TEST_SCRYPT } from './helpers/server';
+import { collect, eventually, next, ONE_PROCESS_ONLY, passwordOf, startServer, tempDir, TestClock, TEST_SCRYPT } from './helpers/server';
 
 /** Starts `parley-server` as its own process on a free port and returns it with its URL. */
 async function serverProcess(dataDir: string, ...args: string[]): Promise<{ program: Program; url: string }> {
@@ -28,7 +28,7 @@ function usersCommand(dataDir: string) {
   };
 }
 
-describe('durability', () => {
+describe('durability', { skip: ONE_PROCESS_ONLY }, () => {
   test('offline messages and blocks survive a clean restart', async () => {
     const t = await startServer({ users: ['alice', 'bob', 'carol'] });
     const alice = await t.signIn('alice');
@@ -173,7 +173,7 @@ describe('durability', () => {
   });
 });
 
-describe("parley-server's options", () => {
+describe("parley-server's options", { skip: ONE_PROCESS_ONLY }, () => {
   test('--single-session, --block-time and --timeout take effect', async (t) => {
     const dataDir = tempDir();
     const setup = await startServer({ users: ['alice', 'bob'], dataDir });
@@ -257,7 +257,7 @@ describe('accounts', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('parley-server users add, passwd, list and remove', async (ctx) => {
+  test('parley-server users add, passwd, list and remove', { skip: ONE_PROCESS_ONLY }, async (ctx) => {
     const dataDir = tempDir();
     const run = usersCommand(dataDir);
     assert.equal((await run(['add', 'carol'], 'first-pw')).code, 0);

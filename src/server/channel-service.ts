@@ -283,8 +283,11 @@ export class ChannelService {
         key = '*';
         at = await this.deps.store.readDirect(me, null, upTo);
       }
-      if (this.moved(me, key, at)) this.tellSessions(me, conn, (session) => session.socket.emit('read', { conversation, upTo: at }));
-      this.deps.cluster?.publish({ type: 'read', user: me, conversation, upTo: at });
+      const others = this.deps.presence.sessionsOf(me).size - 1;
+      if (this.moved(me, key, at, others))
+        this.tellSessions(me, conn, (session) => session.socket.emit('read', { conversation, upTo: at }));
+      // Each node tells its own sessions, and remembers what it told them.
+      this.deps.cluster?.publish({ type: 'read', user: me, key, conversation, upTo: at });
       return { ok: true, upTo: at };
     },
   };
@@ -303,11 +306,11 @@ export class ChannelService {
 
   /**
    * Whether `at` is past the position `user`'s sessions were last told of in conversation `key` (unknown counts as
-   * moved), remembering it. Only users with other sessions to tell are remembered, and offline ones are swept out
-   * once the map outgrows who is online: a forgotten position costs one needless event, never a missed one.
+   * moved), remembering it. Only users with `others`, sessions to tell on this node, are remembered, and offline ones are
+   * swept out once the map outgrows who is online: a forgotten position costs one needless event, never a missed one.
    */
-  private moved(user: string, key: string, at: number): boolean {
-    if (this.deps.presence.sessionsOf(user).size <= 1) {
+  private moved(user: string, key: string, at: number, others: number): boolean {
+    if (others <= 0) {
       this.toldReads.delete(user);
       return true;
     }
@@ -382,11 +385,13 @@ export class ChannelService {
    */
   applyRemote(event: Extract<ClusterEvent, { type: 'channel' | 'read' }>): Promise<void> {
     if (event.type === 'read') {
-      const { user, conversation, upTo } = event;
-      this.tellSessions(user, undefined, (session) => session.socket.emit('read', { conversation, upTo }));
+      const { user, key, conversation, upTo } = event;
+      if (this.moved(user, key, upTo, this.deps.presence.sessionsOf(user).size)) {
+        this.tellSessions(user, undefined, (session) => session.socket.emit('read', { conversation, upTo }));
+      }
       return Promise.resolve();
     }
-    this.remoteChanges = this.remoteChanges.then(async () => {
+    return this.inTurn(async () => {
       const { channels } = this.deps;
       const before = channels.withId(event.id);
       const audience = new Set(before ? channels.membersOf(before) : []);
@@ -399,13 +404,23 @@ export class ChannelService {
         this.tellSessions(user, undefined, (session) => session.socket.emit('channel', told));
       }
     });
-    return this.remoteChanges;
+  }
+
+  /** Runs another node's change after those heard before it; one that fails does not hold up the next. */
+  private inTurn(work: () => Promise<void>): Promise<void> {
+    const step = this.remoteChanges.then(work);
+    this.remoteChanges = step.catch(() => {});
+    return step;
+  }
+
+  /** Resolves once the other nodes' channel changes heard so far are applied. */
+  async settled(): Promise<void> {
+    await this.remoteChanges;
   }
 
   /** Reads every channel again (after the link to the other nodes was lost). */
-  async reload(): Promise<void> {
-    this.remoteChanges = this.remoteChanges.then(async () => this.deps.channels.replace(await this.deps.store.listChannels()));
-    return this.remoteChanges;
+  reload(): Promise<void> {
+    return this.inTurn(async () => this.deps.channels.replace(await this.deps.store.listChannels()));
   }
 
   /** The members `@name`d in `body`, each once, but the sender. A name followed by `.` or `-` (the end of a sentence) still counts. */

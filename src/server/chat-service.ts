@@ -402,6 +402,8 @@ export class ChatService {
   /** A removed account's sessions end at once, and it leaves presence and every block list. */
   private forgetUser(username: string): void {
     this.signOutEverywhere(username, 'account-removed', 'Your account was removed.');
+    // Sessions on other nodes end there, but this node's sessions hear it from here: no account, no presence to come.
+    if (this.deps.presence.isOnline(username)) this.deps.feed.changed(username, false);
     this.deps.blocks.forget(username);
     this.deps.presence.forget(username);
     this.deps.sendRate.forget(username);

@@ -22,7 +22,7 @@ import {
 import { refuseForeignOrigins } from '../protocol/origin';
 import { Accounts, importProgressLine } from './accounts';
 import { Blocks } from './blocks';
-import { catchingUp, Reloader } from './cluster/catch-up';
+import { catchingUp } from './cluster/catch-up';
 import { ChannelService } from './channel-service';
 import { Channels } from './channels';
 import { ChatService, type Handler } from './chat-service';
@@ -74,6 +74,8 @@ export interface ParleyServer {
   readonly accounts: Accounts;
   /** Whether the user has a session on this server (in a cluster: on any node, as this one knows). */
   isOnline(username: string): boolean;
+  /** Resolves once this server has applied every change other nodes of its cluster announced before the call (at once alone). */
+  caughtUp(): Promise<void>;
   readonly store: Store;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
 }
@@ -111,6 +113,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   // One bound on password hashing for the whole server: sign-ins' checks and imported accounts take turns in it.
   const hashes = new HashLimiter(hashLimitsOf(signInLimits));
   let accounts: Accounts;
+  /** Added from the credentials file before the node joined its cluster: the other nodes are told once it has. */
+  let imported: string[] = [];
   try {
     accounts = await Accounts.open(store, options.scryptCost ?? DEFAULT_SCRYPT_COST, clock, hashes);
     if (options.credentialsFile) {
@@ -118,6 +122,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         progress: (done, total) => log.info(importProgressLine(done, total)),
       });
       log.info('credentials imported', { added: report.added.length, existing: report.existing.length });
+      imported = report.added;
       for (const r of report.rejected) log.warn('credentials line skipped', r);
     }
   } catch (err) {
@@ -200,6 +205,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     const { nodeReceiver } = await import('./cluster/node-receiver');
     try {
       await cluster.join(nodeReceiver({ accounts, blocks, store, service, channelService, log, ticketKeys: cluster.ticketKeys }));
+      for (const user of imported) cluster.publish({ type: 'account', user, change: 'added' });
     } catch (err) {
       tls?.stop();
       await store.close();
@@ -217,11 +223,8 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         ...requestHandlers,
         ...catchingUp(
           omit(requestHandlers, ['login', 'received']),
-          ['NO_SUCH_CHANNEL', 'NOT_A_MEMBER', 'UNKNOWN_USER'],
-          new Reloader(async () => {
-            await accounts.reload();
-            await channelService.reload();
-          }),
+          ['NO_SUCH_CHANNEL', 'NOT_A_MEMBER', 'UNKNOWN_USER', 'CHANNEL_EXISTS'],
+          async () => (await cluster.caughtUp()) && (await channelService.settled(), true),
         ),
       }
     : requestHandlers;
@@ -377,6 +380,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     store,
     io,
     isOnline: (username) => presence.isOnline(username),
+    caughtUp: async () => {
+      if (cluster) await cluster.caughtUp();
+      await channelService.settled();
+    },
     metricsUrl: () => metrics?.url(),
     listen: async () => {
       if (metrics) {

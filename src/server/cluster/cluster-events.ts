@@ -11,13 +11,16 @@ export type ClusterEvent =
   | { type: 'block'; blocker: string; blocked: string; on: boolean }
   /** `newcomer`: who joined or was added, with their state of the channel, which only the node that stored it computed. */
   | { type: 'channel'; id: number; event: ChannelEvent; newcomer?: { user: string; state: ChannelState } }
-  | { type: 'read'; user: string; conversation: ConversationRef; upTo: number }
+  /** `key` names the conversation as ChannelService remembers read positions (a channel by its id). */
+  | { type: 'read'; user: string; key: string; conversation: ConversationRef; upTo: number }
   /** A node's sessions of a user: online there (idle when all of them are), or none (`idle` null) since `at`. */
   | { type: 'presence'; node: string; user: string; idle: boolean | null; at: number }
   /** A node joined (or joined again after it was taken out): clients accept tickets signed with `ticketKey` from now on. */
   | { type: 'node'; node: string; ticketKey: string }
   /** A node stopped (or was found dead): its users are gone from it since `at`. */
-  | { type: 'gone'; node: string; at: number };
+  | { type: 'gone'; node: string; at: number }
+  /** A node's mark to itself: once it hears it, it has heard everything announced before (see PgCluster.caughtUp). */
+  | { type: 'sync'; token: string };
 
 /** As sent: the event and the node it comes from, which ignores its own. */
 export interface Envelope {
@@ -39,10 +42,11 @@ const eventSchema = z.discriminatedUnion('type', [
     event: z.object({ change: z.string(), channel: z.string() }).passthrough(),
     newcomer: z.object({ user: name, state: z.object({}).passthrough() }).optional(),
   }),
-  z.object({ type: z.literal('read'), user: name, conversation: z.object({}).passthrough(), upTo: z.number().int() }),
+  z.object({ type: z.literal('read'), user: name, key: z.string(), conversation: z.object({}).passthrough(), upTo: z.number().int() }),
   z.object({ type: z.literal('presence'), node: name, user: name, idle: z.boolean().nullable(), at: z.number() }),
   z.object({ type: z.literal('node'), node: name, ticketKey: publicKeySchema }),
   z.object({ type: z.literal('gone'), node: name, at: z.number() }),
+  z.object({ type: z.literal('sync'), token: z.string().max(64) }),
 ]);
 const envelopeSchema = z.object({ from: name, event: eventSchema });
 

@@ -39,6 +39,8 @@ export function nodeReceiver(parts: NodeParts): ClusterReceiver {
       case 'gone':
         ticketKeys.remove(event.node);
         return service.nodeGone(event.node, event.at);
+      case 'sync':
+        return; // PgCluster's own
     }
   };
 

@@ -41,6 +41,11 @@ export interface Cluster {
   readonly peers: PgPeers;
   /** The live nodes' ticket keys, which clients accept tickets signed with. */
   readonly ticketKeys: TicketKeys;
+  /**
+   * Resolves true once this node has heard every change the others announced before the call (false if it cannot
+   * tell within a few seconds: the database is out of reach).
+   */
+  caughtUp(): Promise<boolean>;
 }
 
 export interface PgClusterOptions {
@@ -59,6 +64,7 @@ const RECONNECT_MIN_MS = 250;
  * announcing it leaves the others unaware of it until then (docs/scaling.md, "What is eventual").
  */
 const BEATS_PER_RESYNC = 20;
+const SYNC_TIMEOUT_MS = 3_000;
 const RECONNECT_MAX_MS = 5_000;
 
 /**
@@ -82,6 +88,8 @@ export class PgCluster implements Cluster {
   /** A presence write failed: the rows may be wrong until written again. */
   private stale = false;
   private beats = 0;
+  /** caughtUp's marks on their way back: PostgreSQL delivers notifications in the order their transactions committed. */
+  private readonly syncs = new Map<string, () => void>();
 
   private readonly pool: Pool;
   private receiver: ClusterReceiver | undefined;
@@ -125,12 +133,26 @@ export class PgCluster implements Cluster {
   }
 
   publish(event: ClusterEvent): void {
-    if (event.type === 'presence') return this.writePresence(event.user, event.idle);
+    if (event.type === 'presence') return this.writePresence(event.user, event.idle, event.at);
     this.pool
       .query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event })])
       .catch((err: unknown) =>
         this.options.log.error('could not tell the other nodes of a change', { type: event.type, err: String(err) }),
       );
+  }
+
+  caughtUp(): Promise<boolean> {
+    const token = randomBytes(12).toString('base64url');
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), SYNC_TIMEOUT_MS);
+      const done = (heard: boolean): void => {
+        clearTimeout(timer);
+        this.syncs.delete(token);
+        resolve(heard);
+      };
+      this.syncs.set(token, () => done(true));
+      this.pool.query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event: { type: 'sync', token } })]).catch(() => done(false));
+    });
   }
 
   /** Leaves the cluster: its users go offline on the other nodes at once, rather than after its heartbeats stop. */
@@ -151,13 +173,13 @@ export class PgCluster implements Cluster {
     await this.pool.end();
   }
 
-  /** This node's sessions of `user` changed: online (`idle` whether all are idle) or none (null). */
-  private writePresence(user: string, idle: boolean | null): void {
+  /** This node's sessions of `user` changed at `at`: online (`idle` whether all are idle) or none (null). */
+  private writePresence(user: string, idle: boolean | null, at: number): void {
+    if (this.stopped) return;
     if (idle === null) this.mine.delete(user);
     else this.mine.set(user, idle);
+    // Written even while stopping: the sign-outs of a clean stop come just before it, and stop waits for them.
     this.writes = this.writes.then(async () => {
-      if (this.stopped) return;
-      const at = Date.now();
       const payload = encodeEnvelope({ from: this.node, event: { type: 'presence', node: this.node, user, idle, at } });
       try {
         if (idle === null) await this.pool.query(CLUSTER_SQL.clearPresence, [user, this.node, payload]);
@@ -194,8 +216,9 @@ export class PgCluster implements Cluster {
     await this.register();
     await this.peers.writeAgain();
     const { rows } = await this.pool.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [this.node]);
-    for (const { username } of rows) if (!this.mine.has(username)) this.writePresence(username, null);
-    for (const [user, idle] of this.mine) this.writePresence(user, idle);
+    const now = Date.now();
+    for (const { username } of rows) if (!this.mine.has(username)) this.writePresence(username, null, now);
+    for (const [user, idle] of this.mine) this.writePresence(user, idle, now);
   }
 
   /** Takes out every node silent for 1.5 heartbeats (a live one beats every half). */
@@ -255,6 +278,7 @@ export class PgCluster implements Cluster {
     client.on('notification', (n) => {
       if (n.channel === MESSAGES_CHANNEL) return this.tail?.wake();
       const envelope = parseEnvelope(n.payload);
+      if (envelope?.event.type === 'sync') return envelope.from === this.node ? this.syncs.get(envelope.event.token)?.() : undefined;
       if (envelope && envelope.from !== this.node) this.receiver?.event(envelope.event);
     });
     client.on('error', () => {}); // 'end' follows, and reconnects
