@@ -129,7 +129,7 @@ describe('bounds on password checks before sign-in', () => {
     },
   );
 
-  test('a user who signed in from an address before goes ahead of those who did not', async (ctx) => {
+  test('a user who signed in from an address before goes ahead of those who did not', { skip: PER_NODE_LIMIT }, async (ctx) => {
     const t = await startServer({ users: ['alice'], signInLimits: { concurrentChecks: 1 } });
     ctx.after(() => t.close());
     const first = await rawSocket(t.url, '127.0.0.4');

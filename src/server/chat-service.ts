@@ -76,9 +76,7 @@ export class ChatService {
       deps.log.error('acknowledgements could not be stored', { acknowledgements, err: String(error) }),
     );
     this.privateChat = new PrivateChat(deps);
-    this.idle = new IdleStatus(deps.presence, deps.feed, (user, idle) =>
-      deps.cluster?.publish({ type: 'presence', node: deps.cluster.node, user, idle, at: deps.clock() }),
-    );
+    this.idle = new IdleStatus(deps.presence, deps.feed, (user, idle) => deps.cluster?.presence(user, idle, deps.clock()));
     deps.accounts.onRemoved((username) => this.forgetUser(username));
     // Whoever signed in with the old password, an intruder perhaps, must not stay signed in.
     deps.accounts.onPasswordChanged((username) => this.signOutEverywhere(username, 'password-changed', 'Your password was changed.'));

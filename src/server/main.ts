@@ -3,6 +3,7 @@ import { errorMessage } from '../protocol/errors';
 import { configCommand, CONFIG_USAGE } from './program/config-check';
 import { backupCommand, BACKUP_USAGE } from './program/backup';
 import { exportCommand, EXPORT_USAGE } from './program/export';
+import { migrateCommand, MIGRATE_USAGE } from './program/migrate';
 import { restoreCommand, RESTORE_USAGE } from './program/restore';
 import { serveCommand, SERVE_OPTIONS_HELP, SERVE_USAGE } from './program/serve';
 import { UsageError } from './program/usage';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   backup: backupCommand,
   restore: restoreCommand,
   export: exportCommand,
+  migrate: migrateCommand,
 };
 
 const USAGE = `Parley message center
@@ -26,6 +28,7 @@ ${CONFIG_USAGE}
 ${BACKUP_USAGE}
 ${RESTORE_USAGE}
 ${EXPORT_USAGE}
+${MIGRATE_USAGE}
 
 ${SERVE_OPTIONS_HELP}
 
@@ -36,7 +39,10 @@ from standard input.
 backup writes a consistent copy of the database to a new FILE only its owner can read, through the
 running server (its writes wait meanwhile) or from a stopped data directory. restore makes a backup
 the database of a data directory no server runs on (--force: replacing the one there). export prints
-one user's data as JSON (--out: to a new file only its owner can read). See docs/operations.md.`;
+one user's data as JSON (--out: to a new file only its owner can read). See docs/operations.md.
+
+migrate copies a stopped data directory's database into an empty PostgreSQL database, keeping every id,
+for a cluster's nodes to start on. See docs/scaling.md.`;
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

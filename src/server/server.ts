@@ -200,11 +200,20 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     meter,
     ...(cluster && { cluster }),
   });
+  /** How many of the other nodes' changes this node has heard (see catchingUp). */
+  let heard = 0;
   if (cluster) {
     accounts.onChanged((user, change) => cluster.publish({ type: 'account', user, change }));
     const { nodeReceiver } = await import('./cluster/node-receiver');
     try {
-      await cluster.join(nodeReceiver({ accounts, blocks, store, service, channelService, log, ticketKeys: cluster.ticketKeys }));
+      const receiver = nodeReceiver({ accounts, blocks, store, service, channelService, log, ticketKeys: cluster.ticketKeys });
+      await cluster.join({
+        ...receiver,
+        event: (event) => {
+          heard++;
+          receiver.event(event);
+        },
+      });
       for (const user of imported) cluster.publish({ type: 'account', user, change: 'added' });
     } catch (err) {
       tls?.stop();
@@ -221,11 +230,10 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
   const handlers = cluster
     ? {
         ...requestHandlers,
-        ...catchingUp(
-          omit(requestHandlers, ['login', 'received']),
-          ['NO_SUCH_CHANNEL', 'NOT_A_MEMBER', 'UNKNOWN_USER', 'CHANNEL_EXISTS'],
-          async () => (await cluster.caughtUp()) && (await channelService.settled(), true),
-        ),
+        ...catchingUp(omit(requestHandlers, ['login', 'received']), ['NO_SUCH_CHANNEL', 'NOT_A_MEMBER', 'UNKNOWN_USER', 'CHANNEL_EXISTS'], {
+          caughtUp: async () => (await cluster.caughtUp()) && (await channelService.settled(), true),
+          heard: () => heard,
+        }),
       }
     : requestHandlers;
 

@@ -160,16 +160,22 @@ async function startClusterAsOne(options: StartOptions, clock: TestClock): Promi
       for (const node of nodes) await node.stop();
     },
   );
-  // After each request, every node has heard of what it changed: tests of one server ask the next at once.
+  // After each request that went through, every node has heard of what it changed: tests of one server ask the
+  // next at once. Requests that end meanwhile share the next round of waiting; refused ones change nothing.
+  let round: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const everyNodeCaughtUp = (): Promise<void> =>
+    (queued ??= (round ?? Promise.resolve()).then(() => {
+      queued = undefined;
+      return (round = Promise.all(nodes.map((n) => n.server.caughtUp())).then(() => undefined));
+    }));
   const connect = async (): Promise<ParleyClient> => {
     const client = await t.connect();
     const request = client.request.bind(client);
     client.request = async (event, payload) => {
-      try {
-        return await request(event, payload);
-      } finally {
-        await Promise.all(nodes.map((n) => n.server.caughtUp()));
-      }
+      const reply = await request(event, payload);
+      await everyNodeCaughtUp();
+      return reply;
     };
     return client;
   };

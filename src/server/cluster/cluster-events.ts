@@ -13,14 +13,23 @@ export type ClusterEvent =
   | { type: 'channel'; id: number; event: ChannelEvent; newcomer?: { user: string; state: ChannelState } }
   /** `key` names the conversation as ChannelService remembers read positions (a channel by its id). */
   | { type: 'read'; user: string; key: string; conversation: ConversationRef; upTo: number }
-  /** A node's sessions of a user: online there (idle when all of them are), or none (`idle` null) since `at`. */
-  | { type: 'presence'; node: string; user: string; idle: boolean | null; at: number }
+  /** A node's sessions of some users changed: online there (idle when all of them are), or none (`idle` null) since `at`. */
+  | { type: 'presence'; node: string; changes: PresenceChange[] }
   /** A node joined (or joined again after it was taken out): clients accept tickets signed with `ticketKey` from now on. */
   | { type: 'node'; node: string; ticketKey: string }
   /** A node stopped (or was found dead): its users are gone from it since `at`. */
   | { type: 'gone'; node: string; at: number }
   /** A node's mark to itself: once it hears it, it has heard everything announced before (see PgCluster.caughtUp). */
   | { type: 'sync'; token: string };
+
+export interface PresenceChange {
+  user: string;
+  idle: boolean | null;
+  at: number;
+}
+
+/** What the services publish themselves: presence and the rest are PgCluster's own. */
+export type PublishedEvent = Extract<ClusterEvent, { type: 'account' | 'block' | 'channel' | 'read' }>;
 
 /** As sent: the event and the node it comes from, which ignores its own. */
 export interface Envelope {
@@ -43,7 +52,11 @@ const eventSchema = z.discriminatedUnion('type', [
     newcomer: z.object({ user: name, state: z.object({}).passthrough() }).optional(),
   }),
   z.object({ type: z.literal('read'), user: name, key: z.string(), conversation: z.object({}).passthrough(), upTo: z.number().int() }),
-  z.object({ type: z.literal('presence'), node: name, user: name, idle: z.boolean().nullable(), at: z.number() }),
+  z.object({
+    type: z.literal('presence'),
+    node: name,
+    changes: z.array(z.object({ user: name, idle: z.boolean().nullable(), at: z.number() })),
+  }),
   z.object({ type: z.literal('node'), node: name, ticketKey: publicKeySchema }),
   z.object({ type: z.literal('gone'), node: name, at: z.number() }),
   z.object({ type: z.literal('sync'), token: z.string().max(64) }),

@@ -33,11 +33,12 @@ export const CLUSTER_SQL = {
   peersElsewhere: `SELECT host, port, public_key, registered_at FROM peers WHERE username = $1 AND node <> $2
                    ORDER BY registered_at DESC, node, socket`,
   otherPresence: 'SELECT node, username, idle FROM presence WHERE node <> $1',
-  /** This node's sessions of a user ($1 user, $2 node, $3 idle, $4 since), told to the others ($5) in the same statement. */
-  setPresence: `WITH w AS (INSERT INTO presence (username, node, idle, since) VALUES ($1, $2, $3, $4)
-                           ON CONFLICT (username, node) DO UPDATE SET idle = excluded.idle)
-                SELECT pg_notify('${EVENTS_CHANNEL}', $5)`,
-  clearPresence: `WITH w AS (DELETE FROM presence WHERE username = $1 AND node = $2) SELECT pg_notify('${EVENTS_CHANNEL}', $3)`,
+  /** This node's sessions of users: online ($1 users, $2 idle, $3 since) and gone ($4), on node $5, told to the others ($6). */
+  writePresence: `WITH gone AS (DELETE FROM presence WHERE node = $5 AND username = ANY($4::text[])),
+                       here AS (INSERT INTO presence (username, node, idle, since)
+                                SELECT u, $5, i, s FROM unnest($1::text[], $2::boolean[], $3::bigint[]) AS t (u, i, s)
+                                ON CONFLICT (username, node) DO UPDATE SET idle = excluded.idle)
+                  SELECT pg_notify('${EVENTS_CHANNEL}', $6)`,
   notify: `SELECT pg_notify('${EVENTS_CHANNEL}', $1)`,
   lastMessageId: "SELECT value AS id FROM counters WHERE name = 'messages'",
   /** Messages stored after $1, in id order, with what live delivery needs: who they went to and the session that sent them. */

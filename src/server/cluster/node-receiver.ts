@@ -33,7 +33,8 @@ export function nodeReceiver(parts: NodeParts): ClusterReceiver {
       case 'read':
         return void channelService.applyRemote(event).catch(failed('channel change'));
       case 'presence':
-        return service.applyPresence(event.node, event.user, event.idle, event.at);
+        for (const { user, idle, at } of event.changes) service.applyPresence(event.node, user, idle, at);
+        return;
       case 'node':
         return ticketKeys.set(event.node, event.ticketKey);
       case 'gone':

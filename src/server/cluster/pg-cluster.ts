@@ -5,7 +5,14 @@ import type { Logger } from '../log';
 import { redactUrl } from '../redact';
 import { MESSAGES_CHANNEL } from '../store/pg-queries';
 import { PG_TYPES } from '../store/pg-store';
-import { EVENTS_CHANNEL, encodeEnvelope, parseEnvelope, type ClusterEvent } from './cluster-events';
+import {
+  EVENTS_CHANNEL,
+  encodeEnvelope,
+  parseEnvelope,
+  type ClusterEvent,
+  type PresenceChange,
+  type PublishedEvent,
+} from './cluster-events';
 import { CLUSTER_SQL } from './cluster-queries';
 import { MessageTail, type LiveMessage } from './message-tail';
 import { pgLockouts } from './pg-lockouts';
@@ -35,8 +42,10 @@ export interface RemotePresence {
 export interface Cluster {
   /** This node's id: unique to this process, never reused. */
   readonly node: string;
-  /** Tells the other nodes of a change this node stored (presence included); never throws, a failure is logged. */
-  publish(event: ClusterEvent): void;
+  /** Tells the other nodes of a change this node stored; never throws, a failure is logged. */
+  publish(event: PublishedEvent): void;
+  /** This node's sessions of `user` changed at `at`: online (`idle` whether all are idle) or none left here (null). */
+  presence(user: string, idle: boolean | null, at: number): void;
   /** The peer listeners of every node's sessions (private chat). */
   readonly peers: PgPeers;
   /** The live nodes' ticket keys, which clients accept tickets signed with. */
@@ -65,6 +74,8 @@ const RECONNECT_MIN_MS = 250;
  */
 const BEATS_PER_RESYNC = 20;
 const SYNC_TIMEOUT_MS = 3_000;
+/** Presence changes per statement and notification: well under NOTIFY's 8,000 bytes with 64-character names. */
+const PRESENCE_BATCH = 60;
 const RECONNECT_MAX_MS = 5_000;
 
 /**
@@ -81,8 +92,9 @@ export class PgCluster implements Cluster {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private reconnectMs = RECONNECT_MIN_MS;
-  /** Presence writes in order, one at a time: a user's rows must end as their last change says. */
-  private writes: Promise<void> = Promise.resolve();
+  /** Presence changes not written yet, the latest per user: written together, one batch at a time. */
+  private readonly unwritten = new Map<string, PresenceChange>();
+  private writing: Promise<void> | undefined;
   /** This node's users as last written: online (idle or not). Written again if the node was taken out meanwhile. */
   private readonly mine = new Map<string, boolean>();
   /** A presence write failed: the rows may be wrong until written again. */
@@ -133,7 +145,6 @@ export class PgCluster implements Cluster {
   }
 
   publish(event: ClusterEvent): void {
-    if (event.type === 'presence') return this.writePresence(event.user, event.idle, event.at);
     this.pool
       .query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event })])
       .catch((err: unknown) =>
@@ -161,7 +172,7 @@ export class PgCluster implements Cluster {
     this.stopped = true;
     clearInterval(this.timer);
     await this.tail?.stop();
-    await this.writes;
+    while (this.writing) await this.writing;
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => {});
@@ -173,23 +184,44 @@ export class PgCluster implements Cluster {
     await this.pool.end();
   }
 
-  /** This node's sessions of `user` changed at `at`: online (`idle` whether all are idle) or none (null). */
-  private writePresence(user: string, idle: boolean | null, at: number): void {
+  presence(user: string, idle: boolean | null, at: number): void {
     if (this.stopped) return;
     if (idle === null) this.mine.delete(user);
     else this.mine.set(user, idle);
+    this.unwritten.delete(user); // re-inserted last, so that batches keep the order of users' latest changes
+    this.unwritten.set(user, { user, idle, at });
+    this.writing ??= this.writePresence();
+  }
+
+  /**
+   * Writes the presence changes made meanwhile, a batch at a time, each batch's rows and its announcement in one
+   * statement: a sign-in storm (a node restarting, its clients coming back) costs a few statements, and the other
+   * nodes hear of it in a few notifications, which their presence feeds batch as they would their own.
+   */
+  private async writePresence(): Promise<void> {
     // Written even while stopping: the sign-outs of a clean stop come just before it, and stop waits for them.
-    this.writes = this.writes.then(async () => {
-      const payload = encodeEnvelope({ from: this.node, event: { type: 'presence', node: this.node, user, idle, at } });
+    while (this.unwritten.size > 0) {
+      await new Promise((resolve) => setImmediate(resolve)); // the rest of this turn's changes join the batch
+      const batch = [...this.unwritten.values()].slice(0, PRESENCE_BATCH);
+      for (const change of batch) this.unwritten.delete(change.user);
+      const here = batch.filter((c) => c.idle !== null);
       try {
-        if (idle === null) await this.pool.query(CLUSTER_SQL.clearPresence, [user, this.node, payload]);
-        else await this.pool.query(CLUSTER_SQL.setPresence, [user, this.node, idle, at, payload]);
+        const payload = encodeEnvelope({ from: this.node, event: { type: 'presence', node: this.node, changes: batch } });
+        await this.pool.query(CLUSTER_SQL.writePresence, [
+          here.map((c) => c.user),
+          here.map((c) => c.idle),
+          here.map((c) => c.at),
+          batch.filter((c) => c.idle === null).map((c) => c.user),
+          this.node,
+          payload,
+        ]);
       } catch (err) {
         // The heartbeat writes every row again once the database is back (see beat).
         this.stale = true;
-        this.options.log.warn('could not store presence', { user, err: String(err) });
+        this.options.log.warn('could not store presence', { users: batch.length, err: String(err) });
       }
-    });
+    }
+    this.writing = undefined;
   }
 
   /** Says this node is alive, and takes out those that stopped saying so. */
@@ -217,8 +249,8 @@ export class PgCluster implements Cluster {
     await this.peers.writeAgain();
     const { rows } = await this.pool.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [this.node]);
     const now = Date.now();
-    for (const { username } of rows) if (!this.mine.has(username)) this.writePresence(username, null, now);
-    for (const [user, idle] of this.mine) this.writePresence(user, idle, now);
+    for (const { username } of rows) if (!this.mine.has(username)) this.presence(username, null, now);
+    for (const [user, idle] of this.mine) this.presence(user, idle, now);
   }
 
   /** Takes out every node silent for 1.5 heartbeats (a live one beats every half). */

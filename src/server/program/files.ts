@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { claimDataDir, DataDirInUse } from '../store/data-dir';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store';
 import type { Store } from '../store/store';
 
@@ -74,9 +75,27 @@ export function syncDirectory(dir: string): void {
   }
 }
 
+/** Throws unless `dataDir` holds a database (checked before a claim, which would make the directory). */
+export function assertDatabaseIn(dataDir: string): void {
+  if (!fs.existsSync(path.join(dataDir, 'parley.db'))) throw new Error(`there is no Parley database in ${dataDir}`);
+}
+
+/**
+ * Claims a data directory for a command that must not run beside a server; while a server runs on it, throws
+ * "a Parley server (process N) is running on DIR: " and then `refusal` (what to do).
+ */
+export function claimStoppedDir(dataDir: string, refusal: string): { dir: string; release: () => void } {
+  try {
+    return claimDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirInUse)) throw error;
+    throw new Error(`a Parley server (process ${error.pid}) is running on ${dataDir}: ${refusal}`, { cause: error });
+  }
+}
+
 /** The store of a data directory no server runs on, claimed for this process; an error if it holds no database. */
 export async function openStoppedStore(dataDir: string): Promise<SqliteStore> {
-  if (!fs.existsSync(path.join(dataDir, 'parley.db'))) throw new Error(`there is no Parley database in ${dataDir}`);
+  assertDatabaseIn(dataDir);
   const store = await openSqliteStore(dataDir);
   removeStaleBackups(dataDir);
   return store;

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { claimDataDir, DataDirInUse } from '../store/data-dir';
 import { assertOwnSchema, inspectDatabaseFile } from '../store/sqlite-inspect';
 import { MIGRATIONS } from '../store/sqlite-migrations';
 import { openClaimedSqliteStore } from '../store/sqlite-store';
-import { syncDirectory } from './files';
+import { claimStoppedDir, syncDirectory } from './files';
 import { dataDirOf, DATA_DIR_OPTIONS, DATA_DIR_USAGE } from './data-dir-option';
 import { UsageError } from './usage';
 
@@ -32,7 +31,10 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
 
   // Held until the end, so that no server starts on the directory meanwhile.
-  const { dir, release } = claim(dataDir);
+  const { dir, release } = claimStoppedDir(
+    dataDir,
+    'stop it before restoring; a restore never replaces the database under a running server',
+  );
   try {
     const existing = DATABASE_FILES.filter((name) => fs.existsSync(path.join(dir, name)));
     if (existing.length > 0 && !values.force) {
@@ -60,16 +62,4 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     release();
   }
   return 0;
-}
-
-function claim(dataDir: string): { dir: string; release: () => void } {
-  try {
-    return claimDataDir(dataDir);
-  } catch (error) {
-    if (!(error instanceof DataDirInUse)) throw error;
-    throw new Error(
-      `a Parley server (process ${error.pid}) is running on ${dataDir}: stop it before restoring; a restore never replaces the database under a running server`,
-      { cause: error },
-    );
-  }
 }
