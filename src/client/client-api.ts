@@ -1,5 +1,13 @@
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
-import type { ChannelEvent, ChatMessage, PresenceEvent, PrivateRevokedEvent, ReadEvent, SignedOutEvent } from '../protocol';
+import type {
+  ChannelEvent,
+  ChatMessage,
+  PresenceEvent,
+  PrivateRevokedEvent,
+  ReadEvent,
+  SignedOutEvent,
+  TicketKeysEvent,
+} from '../protocol';
 import type { ParleyRequestError } from './request-error';
 
 /**
@@ -21,6 +29,8 @@ export interface ClientEvents {
   problem: [error: ParleyRequestError];
   /** One of the two users blocked the other: a private chat between them must close (see PrivateChannels). */
   privateRevoked: [event: PrivateRevokedEvent];
+  /** In a cluster: the keys whose tickets this session's peer listener accepts changed (a node joined or left). */
+  ticketKeys: [event: TicketKeysEvent];
   /** Protocol 3: a read position moved, in this session or another of the same user's. */
   read: [event: ReadEvent];
   /** Protocol 3: something changed in one of the user's channels. */

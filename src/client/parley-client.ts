@@ -98,6 +98,7 @@ export class ParleyClient extends EventEmitter<ClientEvents> {
       for (const event of events) this.emit('presence', event);
     });
     this.onChecked('privateRevoked', (event) => this.emit('privateRevoked', event));
+    this.onChecked('ticketKeys', (event) => this.emit('ticketKeys', event));
     this.onChecked('read', (event) => this.emit('read', event));
     this.onChecked('channel', (event) => this.emit('channel', event));
     this.onChecked('signedOut', (event) => {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { LIMITS, PEER_REFUSALS, decodeTicket, type ReplyBodies } from '../protocol';
+import type { KeyObject } from 'node:crypto';
+import { LIMITS, PEER_REFUSALS, TICKET_CLOCK_SKEW_MS, decodeTicket, ticketKeysSchema, type ReplyBodies } from '../protocol';
 import type { ClientEvents, ConnectionState, ParleyClient } from './parley-client';
 import { dialPeer } from './peer-dial';
 import { NoticeLimiter } from './notice-limiter';
@@ -63,7 +64,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.options = options;
     this.clock = options.clock ?? Date.now;
     this.ticketClock = options.clock ?? monotonicNow;
-    this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? 5_000);
+    this.checker = new TicketChecker(this.ticketClock, options.clockSkewMs ?? TICKET_CLOCK_SKEW_MS);
     this.refusalNotices = new NoticeLimiter(this.ticketClock);
     this.followClient();
   }
@@ -90,6 +91,10 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     this.subscribe('privateRevoked', (event) => {
       if (typeof event?.username !== 'string' || typeof event.at !== 'number') return;
       this.endBlocked(event.username, event.at);
+    });
+    this.subscribe('ticketKeys', (event) => {
+      const keys = importTicketKeys(event.keys);
+      if (keys) this.checker.setTicketKeys(keys);
     });
     if (client.state === 'signed-in') this.register();
   }
@@ -261,7 +266,7 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
         this.checker.setIdentity({
           username,
           publicKey: this.keys.publicKey,
-          ticketKey: importTicketKey(reply.ticketKey),
+          ticketKeys: replyTicketKeys(reply),
           // Half the round trip is the best guess of when the server read its clock.
           offsetMs: reply.serverTime - Math.round((sentAt + this.ticketClock()) / 2),
           ticketTtlMs: reply.ticketTtlMs,
@@ -415,6 +420,24 @@ export class PrivateChannels extends EventEmitter<PrivateChannelsEvents> {
     const count = this.refusalNotices.pass();
     if (!count) return;
     this.emit('refused', { ...info, ...(count.held > 0 && { held: count.held }), ...(count.quiet && { quiet: true }) });
+  }
+}
+
+/**
+ * The keys whose tickets a `peer` reply says to accept: in a cluster every live node's (`ticketKeys`), the server's own among them;
+ * from a single server, or one that sent no valid list, its own only.
+ */
+function replyTicketKeys(reply: ReplyBodies['peer']): KeyObject[] {
+  const cluster = ticketKeysSchema.safeParse(reply.ticketKeys);
+  return [...new Set([reply.ticketKey, ...(cluster.success ? cluster.data : [])])].map(importTicketKey);
+}
+
+/** Every key of a `ticketKeys` event, or undefined when one is not an Ed25519 public key (the keys in use stay). */
+function importTicketKeys(keys: readonly string[]): KeyObject[] | undefined {
+  try {
+    return keys.map(importTicketKey);
+  } catch {
+    return undefined;
   }
 }
 

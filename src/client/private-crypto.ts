@@ -44,11 +44,15 @@ export function importTicketKey(x: string): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
-/** The payload of a ticket whose signature is the message center's; undefined when malformed or forged. */
-export function verifyTicket(ticket: string, ticketKey: KeyObject): TicketPayload | undefined {
+/**
+ * The payload of a ticket signed with one of `ticketKeys` (the message center's, or in a cluster any live node's); undefined when
+ * malformed or forged.
+ */
+export function verifyTicket(ticket: string, ticketKeys: KeyObject | readonly KeyObject[]): TicketPayload | undefined {
   const decoded = decodeTicket(ticket);
   if (!decoded) return undefined;
-  return verify(null, ticketSigningInput(decoded.encoded), ticketKey, decoded.signature) ? decoded.payload : undefined;
+  const input = ticketSigningInput(decoded.encoded);
+  return [ticketKeys].flat().some((key) => verify(null, input, key, decoded.signature)) ? decoded.payload : undefined;
 }
 
 export type ChannelRole = 'initiator' | 'responder';

@@ -7,8 +7,8 @@ export interface TicketIdentity {
   username: string;
   /** This session's X25519 public key (base64url). */
   publicKey: string;
-  /** The message center's Ed25519 ticket key, from the `peer` reply. */
-  ticketKey: KeyObject;
+  /** The Ed25519 keys whose tickets are accepted: the message center's, or in a cluster every live node's (`peer`, `ticketKeys`). */
+  ticketKeys: readonly KeyObject[];
   /** Server time minus local time when registered, so that expiry is judged on the server's clock. */
   offsetMs: number;
   /** The longest a ticket lives, from the `peer` reply: how long a revocation must be remembered. */
@@ -40,6 +40,11 @@ export class TicketChecker {
     this.identity = identity;
   }
 
+  /** A cluster's nodes changed: tickets signed with any of `keys`, and only those, are accepted from now on. */
+  setTicketKeys(keys: readonly KeyObject[]): void {
+    if (this.identity) this.identity = { ...this.identity, ticketKeys: keys };
+  }
+
   /** The two users blocked each other at server time `at`: tickets between them issued until then are void. */
   revoke(username: string, at: number): void {
     this.revokedAt.set(username, Math.max(at, this.revokedAt.get(username) ?? 0));
@@ -61,7 +66,7 @@ export class TicketChecker {
     const { ticket, publicKey } = handshake.data;
     const me = this.identity;
     if (!me) return { ok: false, code: 'NOT_READY' };
-    const payload = verifyTicket(ticket, me.ticketKey);
+    const payload = verifyTicket(ticket, me.ticketKeys);
     if (!payload) return { ok: false, code: 'BAD_TICKET' };
     const claimed = payload.from;
     const refuse = (code: PeerRefusal): TicketCheck => ({ ok: false, code, claimed });

@@ -106,6 +106,11 @@ export interface SignedOutEvent {
   message: string;
 }
 
+/** Event `ticketKeys`: the whole set of keys whose tickets a client of this cluster accepts now. */
+export interface TicketKeysEvent {
+  keys: string[];
+}
+
 /** Success bodies, one per request. */
 export interface ReplyBodies {
   /** `token` and `tokenExpiresAt` only in protocol 2: the session token to sign in with next time, and when it expires. */
@@ -141,9 +146,18 @@ export interface ReplyBodies {
   logout: object;
   /**
    * `host`/`port`: what the server will hand out; `ticketKey`: its Ed25519 key that signs tickets; `serverTime` for clock offset;
-   * `blocked`: those of the request's `partners` between whom and this user a block stands, either way.
+   * `blocked`: those of the request's `partners` between whom and this user a block stands, either way. `ticketKeys`, in a cluster
+   * only: every live node's ticket key, this one's among them (docs/protocol.md 9.1).
    */
-  peer: { host: string; port: number; ticketKey: string; serverTime: number; ticketTtlMs: number; blocked: string[] };
+  peer: {
+    host: string;
+    port: number;
+    ticketKey: string;
+    ticketKeys?: string[];
+    serverTime: number;
+    ticketTtlMs: number;
+    blocked: string[];
+  };
   /** The chosen session's address and X25519 key, and a ticket to present to it before `expiresAt` (server time). */
   startprivate: { username: string; host: string; port: number; publicKey: string; ticket: string; expiresAt: number };
 }
@@ -165,6 +179,8 @@ export interface ServerToClientEvents {
   signedOut: (event: SignedOutEvent) => void;
   /** One of the two users blocked the other: any private chat between them must close. */
   privateRevoked: (event: PrivateRevokedEvent) => void;
+  /** In a cluster: the live nodes' ticket keys changed (a node joined or left); sent to sessions that registered a listener. */
+  ticketKeys: (event: TicketKeysEvent) => void;
   /** Protocol 3: a read position moved (by any session of this user). */
   read: (event: ReadEvent) => void;
   /** Protocol 3: a change in one of this user's channels. */

@@ -12,6 +12,8 @@ export const LIMITS = {
   /** Frames a private chat's peer may send at once, and per second after that: more ends the chat (a flood, not a person typing). */
   privateFramesBurst: 30,
   privateFramesPerSecond: 10,
+  /** Ticket keys a client takes from a cluster (one per live node): more is a broken or hostile server. */
+  ticketKeysMax: 64,
   channelNameMax: 32,
   channelTopicMax: 250,
   /** Channels one user may create at once, then one per `channelCreateEverySeconds` (protocol 3). */

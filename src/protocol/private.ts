@@ -59,6 +59,12 @@ export function decodeTicket(ticket: string): { payload: TicketPayload; encoded:
   return parsed.success ? { payload: parsed.data, encoded, signature: Buffer.from(sig, 'base64url') } : undefined;
 }
 
+/**
+ * How far the clock a ticket's times were read on and the clock that judges them may differ beyond what the client measured:
+ * its allowance on `iat` and `exp`, and in a cluster how far a revocation reaches past its time (docs/scaling.md, "Clocks").
+ */
+export const TICKET_CLOCK_SKEW_MS = 5_000;
+
 /** The Socket.IO handshake a peer presents to another's listener (`io(url, { auth })`). */
 export const peerHandshakeSchema = z
   .object({

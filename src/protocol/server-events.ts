@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import type { ServerToClientEvents } from './events';
+import { LIMITS } from './limits';
+import { publicKeySchema } from './schemas';
 
 /**
  * What a client accepts from the server, checked as the server checks what clients send: a server that is
@@ -39,6 +41,9 @@ const conversationRef = z.union([
   z.object({ broadcasts: z.literal(true) }),
 ]);
 
+/** A cluster's ticket keys (the `peer` reply's `ticketKeys`, the event `ticketKeys`): Ed25519 public keys, 32 bytes in base64url. */
+export const ticketKeysSchema = z.array(publicKeySchema).min(1).max(LIMITS.ticketKeysMax);
+
 export const serverEventSchemas = {
   message: chatMessage,
   presence: z.array(presenceEvent),
@@ -47,6 +52,7 @@ export const serverEventSchemas = {
     message: z.string(),
   }),
   privateRevoked: z.object({ username: z.string(), reason: z.literal('blocked'), at: z.number().finite() }),
+  ticketKeys: z.object({ keys: ticketKeysSchema }),
   read: z.object({ conversation: conversationRef, upTo: z.number().int().nonnegative() }),
   channel: z.object({
     change: z.enum(['created', 'joined', 'left', 'added', 'removed', 'topic', 'renamed', 'deleted']),

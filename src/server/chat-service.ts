@@ -382,6 +382,7 @@ export class ChatService {
     const user = conn.user;
     if (!user) return;
     conn.user = undefined;
+    this.privateChat.ended(conn);
     void conn.socket.leave(userRoom(user));
     this.deps.feed.signedOut(conn);
     const now = this.deps.clock();

@@ -1,9 +1,10 @@
 import { BlockList } from 'node:net';
-import { failure, type RequestPayload, type ReplyTo } from '../protocol';
+import { TICKET_CLOCK_SKEW_MS, failure, type RequestPayload, type ReplyTo } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
 import { unmapped } from './client-address';
 import type { Clock } from './clock';
+import type { Cluster } from './cluster/pg-cluster';
 import type { Connection, PeerEndpoint } from './connection';
 import type { Logger } from './log';
 import type { Presence } from './presence';
@@ -16,39 +17,50 @@ export interface PrivateChatDeps {
   tickets: TicketIssuer;
   clock: Clock;
   log: Logger;
+  /** In cluster mode: the other nodes' sessions' listeners, and the live nodes' ticket keys. */
+  cluster?: Pick<Cluster, 'peers' | 'ticketKeys'>;
 }
 
 /**
  * The message center's part in private chat: it remembers each session's peer listener (in memory,
- * with the session), and hands one user another's address with a signed ticket when the rules allow.
- * Private messages themselves never come here.
+ * with the session; in a cluster also in the database, for the other nodes), and hands one user another's
+ * address with a signed ticket when the rules allow. Private messages themselves never come here.
  */
 export class PrivateChat {
-  constructor(private readonly deps: PrivateChatDeps) {}
+  constructor(private readonly deps: PrivateChatDeps) {
+    deps.cluster?.ticketKeys.onChange((keys) => this.announceTicketKeys(keys));
+  }
 
-  register(conn: Connection, { host, port, publicKey, partners = [] }: RequestPayload<'peer'>): ReplyTo<'peer'> {
+  async register(conn: Connection, { host, port, publicKey, partners = [] }: RequestPayload<'peer'>): Promise<ReplyTo<'peer'>> {
     const refusal = host === undefined ? undefined : peerHostRefusal(host, conn.address);
     if (refusal) return failure('BAD_REQUEST', refusal);
     // A client listening on every interface cannot know which of its addresses others reach; the one it came from is the best guess.
     const advertised = host ?? unmapped(conn.address);
     const now = this.deps.clock();
     conn.peer = { host: advertised, port, publicKey, registeredAt: now };
-    this.deps.log.info('peer listener registered', { username: conn.user, host: advertised, port });
-    // A client that had no session when a block was made never heard `privateRevoked`; it learns here which chats must end.
     const me = conn.user!;
+    await this.deps.cluster?.peers.register(conn.socket.id, me, conn.peer);
+    this.deps.log.info('peer listener registered', { username: me, host: advertised, port });
+    // A client that had no session when a block was made never heard `privateRevoked`; it learns here which chats must end.
     const blocked = partners.filter((other) => this.deps.blocks.has(me, other) || this.deps.blocks.has(other, me));
     return {
       ok: true,
       host: advertised,
       port,
       ticketKey: this.deps.tickets.publicKey,
+      ...(this.deps.cluster && { ticketKeys: this.deps.cluster.ticketKeys.all() }),
       serverTime: now,
       ticketTtlMs: this.deps.tickets.ttlMs,
       blocked,
     };
   }
 
-  start(conn: Connection, { username, publicKey }: RequestPayload<'startprivate'>): ReplyTo<'startprivate'> {
+  /** The session's listener is gone with it (in a cluster, for the other nodes too). */
+  ended(conn: Connection): void {
+    if (conn.peer) this.deps.cluster?.peers.unregister(conn.socket.id);
+  }
+
+  async start(conn: Connection, { username, publicKey }: RequestPayload<'startprivate'>): Promise<ReplyTo<'startprivate'>> {
     const me = conn.user!;
     if (username === me) return failure('SELF', 'You cannot start a private chat with yourself.');
     if (!this.deps.accounts.has(username)) return failure('UNKNOWN_USER', `There is no user named "${username}".`);
@@ -58,7 +70,9 @@ export class PrivateChat {
     if (!this.deps.presence.isOnline(username)) {
       return failure('USER_OFFLINE', `${username} is not online; "message ${username} <text>" keeps a message for them.`);
     }
-    const target = chooseSession(this.deps.presence.sessionsOf(username));
+    // This node's sessions first; in a cluster, then the other nodes'.
+    const local = chooseSession(this.deps.presence.sessionsOf(username));
+    const target = local ?? (await chooseElsewhere(this.deps.cluster, username));
     if (!target) {
       return failure(
         'NO_PEER_LISTENER',
@@ -66,10 +80,13 @@ export class PrivateChat {
       );
     }
     // A listener on the server machine's loopback is reachable from that machine only: not an address for anyone else to dial.
-    if (meansOwnMachine(target.host) && !meansOwnMachine(conn.address)) {
+    // In a cluster, that machine is the listener's node's, and which nodes share a machine is not known: another node's
+    // loopback listener is handed to nobody here.
+    if (meansOwnMachine(target.host) && !(local && meansOwnMachine(conn.address))) {
+      const where = local ? "the server's machine" : 'the machine of the server they are signed in to';
       return failure(
         'NO_PEER_LISTENER',
-        `${username}'s client takes direct connections only from the server's machine; "message ${username} <text>" sends through the server.`,
+        `${username}'s client takes direct connections only from ${where}; "message ${username} <text>" sends through the server.`,
       );
     }
     const { ticket, expiresAt } = this.deps.tickets.issue({ from: me, to: username, fromKey: publicKey, toKey: target.publicKey });
@@ -82,7 +99,9 @@ export class PrivateChat {
    * and refuse tickets for the pair issued until now, which the server can no longer take back.
    */
   revoke(a: string, b: string): void {
-    const at = this.deps.clock();
+    // In a cluster, tickets are dated on the clock of the node that issued them, which may run ahead of this one's as far as
+    // clients allow, and another node may issue one in the moment before it hears of the block: the revocation reaches that far.
+    const at = this.deps.clock() + (this.deps.cluster ? TICKET_CLOCK_SKEW_MS : 0);
     for (const [user, other] of [
       [a, b],
       [b, a],
@@ -91,6 +110,21 @@ export class PrivateChat {
         session.socket.emit('privateRevoked', { username: other, reason: 'blocked', at });
     }
   }
+
+  /** A node joined or left the cluster: this node's sessions that take direct connections accept its tickets, or no longer. */
+  private announceTicketKeys(keys: string[]): void {
+    for (const user of this.deps.presence.online())
+      for (const session of this.deps.presence.sessionsOf(user)) if (session.peer) session.socket.emit('ticketKeys', { keys });
+  }
+}
+
+/**
+ * Which of a user's sessions on other nodes a private chat goes to: the most recently registered listener that the
+ * requester may be handed (not one on loopback, see `start`), else the most recent, which `start` then refuses.
+ */
+async function chooseElsewhere(cluster: PrivateChatDeps['cluster'], username: string): Promise<PeerEndpoint | undefined> {
+  const listeners = (await cluster?.peers.elsewhere(username)) ?? [];
+  return listeners.find((p) => !meansOwnMachine(p.host)) ?? listeners[0];
 }
 
 /**

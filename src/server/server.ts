@@ -206,7 +206,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
     accounts.onChanged((user, change) => cluster.publish({ type: 'account', user, change }));
     const { nodeReceiver } = await import('./cluster/node-receiver');
     try {
-      const receiver = nodeReceiver({ accounts, blocks, store, service, channelService, log });
+      const receiver = nodeReceiver({ accounts, blocks, store, service, channelService, log, ticketKeys: cluster.ticketKeys });
       await cluster.join({
         ...receiver,
         event: (event) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChannelEvent, ChannelState, ConversationRef } from '../../protocol';
+import { publicKeySchema, type ChannelEvent, type ChannelState, type ConversationRef } from '../../protocol';
 
 /**
  * What one node tells the others after a change it stored (docs/scaling.md "Cluster mode"): the others
@@ -15,6 +15,8 @@ export type ClusterEvent =
   | { type: 'read'; user: string; key: string; conversation: ConversationRef; upTo: number }
   /** A node's sessions of some users changed: online there (idle when all of them are), or none (`idle` null) since `at`. */
   | { type: 'presence'; node: string; changes: PresenceChange[] }
+  /** A node joined (or joined again after it was taken out): clients accept tickets signed with `ticketKey` from now on. */
+  | { type: 'node'; node: string; ticketKey: string }
   /** A node stopped (or was found dead): its users are gone from it since `at`. */
   | { type: 'gone'; node: string; at: number }
   /** A node's mark to itself: once it hears it, it has heard everything announced before (see PgCluster.caughtUp). */
@@ -55,6 +57,7 @@ const eventSchema = z.discriminatedUnion('type', [
     node: name,
     changes: z.array(z.object({ user: name, idle: z.boolean().nullable(), at: z.number() })),
   }),
+  z.object({ type: z.literal('node'), node: name, ticketKey: publicKeySchema }),
   z.object({ type: z.literal('gone'), node: name, at: z.number() }),
   z.object({ type: z.literal('sync'), token: z.string().max(64) }),
 ]);

@@ -6,6 +6,7 @@ import type { Logger } from '../log';
 import type { Store } from '../store/store';
 import type { ClusterEvent } from './cluster-events';
 import type { ClusterReceiver } from './pg-cluster';
+import type { TicketKeys } from './ticket-keys';
 
 export interface NodeParts {
   accounts: Accounts;
@@ -14,11 +15,12 @@ export interface NodeParts {
   service: ChatService;
   channelService: ChannelService;
   log: Logger;
+  ticketKeys: TicketKeys;
 }
 
 /** Where what the other nodes tell this one goes: each kind of news to the part that keeps that state. */
 export function nodeReceiver(parts: NodeParts): ClusterReceiver {
-  const { accounts, blocks, store, service, channelService, log } = parts;
+  const { accounts, blocks, store, service, channelService, log, ticketKeys } = parts;
   const failed = (what: string) => (err: unknown) => log.error(`could not apply another node's ${what}`, { err: String(err) });
 
   const event = (event: ClusterEvent): void => {
@@ -33,7 +35,10 @@ export function nodeReceiver(parts: NodeParts): ClusterReceiver {
       case 'presence':
         for (const { user, idle, at } of event.changes) service.applyPresence(event.node, user, idle, at);
         return;
+      case 'node':
+        return ticketKeys.set(event.node, event.ticketKey);
       case 'gone':
+        ticketKeys.remove(event.node);
         return service.nodeGone(event.node, event.at);
       case 'sync':
         return; // PgCluster's own

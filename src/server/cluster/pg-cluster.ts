@@ -16,6 +16,8 @@ import {
 import { CLUSTER_SQL } from './cluster-queries';
 import { MessageTail, type LiveMessage } from './message-tail';
 import { pgLockouts } from './pg-lockouts';
+import { PgPeers } from './pg-peers';
+import { TicketKeys } from './ticket-keys';
 import type { LockoutCountsFactory } from '../lockout-counts';
 
 /** What a node does with what the cluster tells it. */
@@ -44,6 +46,10 @@ export interface Cluster {
   publish(event: PublishedEvent): void;
   /** This node's sessions of `user` changed at `at`: online (`idle` whether all are idle) or none left here (null). */
   presence(user: string, idle: boolean | null, at: number): void;
+  /** The peer listeners of every node's sessions (private chat). */
+  readonly peers: PgPeers;
+  /** The live nodes' ticket keys, which clients accept tickets signed with. */
+  readonly ticketKeys: TicketKeys;
   /**
    * Resolves true once this node has heard every change the others announced before the call (false if it cannot
    * tell within a few seconds: the database is out of reach).
@@ -101,12 +107,16 @@ export class PgCluster implements Cluster {
 
   private readonly pool: Pool;
   private receiver: ClusterReceiver | undefined;
+  readonly peers: PgPeers;
+  readonly ticketKeys: TicketKeys;
 
   /** Nothing is connected until `join`; the node's id is known from here. */
   constructor(private readonly options: PgClusterOptions) {
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     // A database out of reach must fail a sign-in's lockout check soon rather than hold it (see ./pg-lockouts.ts).
     this.pool = openPool({ connectionString: options.url, max: 6, connectionTimeoutMillis: 5_000 });
+    this.peers = new PgPeers(this.pool, this.node, options.log);
+    this.ticketKeys = new TicketKeys(this.node, options.ticketKey);
   }
 
   /**
@@ -116,7 +126,7 @@ export class PgCluster implements Cluster {
   async join(receiver: ClusterReceiver): Promise<void> {
     this.receiver = receiver;
     try {
-      await this.pool.query(CLUSTER_SQL.registerNode, [this.node, this.options.ticketKey]);
+      await this.register();
       await this.sweep();
       await this.listen();
       await this.loadPresence();
@@ -221,7 +231,7 @@ export class PgCluster implements Cluster {
     try {
       const { rowCount } = await this.pool.query(CLUSTER_SQL.heartbeat, [this.node]);
       this.reachableSince ??= Date.now();
-      if (rowCount === 0 || this.stale) await this.rejoin();
+      if (rowCount === 0 || this.stale || this.peers.stale) await this.rejoin();
       await this.sweep();
       this.tail?.wake(); // in case a notification was lost
       if (++this.beats % BEATS_PER_RESYNC === 0) await this.receiver?.resync();
@@ -238,7 +248,8 @@ export class PgCluster implements Cluster {
   private async rejoin(): Promise<void> {
     this.options.log.warn('writing this node and its presence again after trouble with the database', { node: this.node });
     this.stale = false;
-    await this.pool.query(CLUSTER_SQL.registerNode, [this.node, this.options.ticketKey]);
+    await this.register();
+    await this.peers.writeAgain();
     const { rows } = await this.pool.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [this.node]);
     const now = Date.now();
     for (const { username } of rows) if (!this.mine.has(username)) this.presence(username, null, now);
@@ -272,6 +283,7 @@ export class PgCluster implements Cluster {
       if (!last) return void (await client.query('ROLLBACK'));
       const at = Number(last.heartbeat_at);
       await client.query(CLUSTER_SQL.deleteChecksOf, [node]);
+      await client.query(CLUSTER_SQL.deletePeersOf, [node]);
       await client.query(CLUSTER_SQL.lastSeenAt, [gone.rows.map((r) => r.username), at]);
       await client.query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event: { type: 'gone', node, at } })]);
       await client.query('COMMIT');
@@ -287,10 +299,18 @@ export class PgCluster implements Cluster {
     }
   }
 
-  /** Who is online on the other nodes now. */
+  /** Registers this node with its ticket key, and tells the others that its clients' tickets are to be accepted. */
+  private async register(): Promise<void> {
+    await this.pool.query(CLUSTER_SQL.registerNode, [this.node, this.options.ticketKey]);
+    this.publish({ type: 'node', node: this.node, ticketKey: this.options.ticketKey });
+  }
+
+  /** Who is online on the other nodes now, and which nodes are live (their ticket keys). */
   private async loadPresence(): Promise<void> {
     const { rows } = await this.pool.query<{ node: string; username: string; idle: boolean }>(CLUSTER_SQL.otherPresence, [this.node]);
     this.receiver?.presence(rows.map((row) => ({ node: row.node, user: row.username, idle: row.idle })));
+    const nodes = await this.pool.query<{ id: string; ticket_key: string }>(CLUSTER_SQL.nodeKeys);
+    this.ticketKeys.replace(new Map(nodes.rows.map((row) => [row.id, row.ticket_key])));
   }
 
   /** A connection of its own that LISTENs; when it breaks, another is opened and everything read again. */

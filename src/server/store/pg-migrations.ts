@@ -116,7 +116,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE presence (
     username TEXT COLLATE "C" NOT NULL,
-    node     TEXT NOT NULL REFERENCES nodes (id),
+    -- Checked at commit: a node is taken out (its row deleted) before its presence rows, in one transaction.
+    node     TEXT NOT NULL REFERENCES nodes (id) DEFERRABLE INITIALLY DEFERRED,
     idle     BOOLEAN NOT NULL,
     since    BIGINT NOT NULL,
     PRIMARY KEY (username, node)
@@ -142,6 +143,19 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX lockout_checks_by_pair ON lockout_checks (username, address);
   CREATE INDEX lockout_checks_by_age ON lockout_checks (taken_at);
+  -- Each session's peer listener for private chat (src/server/cluster/pg-peers.ts), written by the node that holds the
+  -- session, so that a user on another node can be handed it; gone with the session, or with its node.
+  CREATE TABLE peers (
+    node          TEXT NOT NULL,
+    socket        TEXT NOT NULL,
+    username      TEXT COLLATE "C" NOT NULL,
+    host          TEXT NOT NULL,
+    port          INTEGER NOT NULL,
+    public_key    TEXT NOT NULL,                      -- the session's X25519 key
+    registered_at BIGINT NOT NULL,                    -- the database's clock, in ms
+    PRIMARY KEY (node, socket)
+  );
+  CREATE INDEX peers_by_user ON peers (username, registered_at);
   `,
 ];
 
