@@ -299,3 +299,6 @@ export const ONE_PROCESS_ONLY = inCluster
   : undefined;
 export const PER_NODE_LIMIT = inCluster ? 'a limit each node counts for itself (docs/scaling.md, "Limits in a cluster")' : undefined;
 export const PER_NODE_METRICS = inCluster ? "each node's metrics count its own clients and requests" : undefined;
+export const LOOPBACK_PEERS = inCluster
+  ? 'peer listeners on loopback are handed out only within their node in a cluster (docs/scaling.md, "Private chat across nodes"); test/cluster-private.test.ts covers it'
+  : undefined;
