@@ -40,7 +40,7 @@ export interface PgStoreOptions {
 }
 
 /** BIGINT columns and counts as numbers (ids, times and counts stay far below 2^53), as the row mappers read them. */
-export const PG_TYPES = {
+const PG_TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === pg.types.builtins.INT8
       ? (value: string) => Number(value)
