@@ -155,7 +155,7 @@ describe('chat view controller (host side of the webview)', () => {
     assert.equal(controller.activeConversation, 'dm:bob', 'no command opened another conversation');
     assert.deepEqual(actions, [], 'nothing signed out');
     assert.equal(alice.state.snapshot().connection.phase, 'signed-in');
-    await eventually(() => got.length === 4, 3000, 'messages');
+    await eventually(() => got.length === 4, 10_000, 'messages');
     assert.deepEqual(
       got.map(([m]) => [m.from, m.to, m.body]),
       [
