@@ -100,3 +100,35 @@ test(
     assert.equal((await nodes[2]!.pendingFor('reader')).length, total / 2);
   },
 );
+
+test('the same send on two nodes at once is stored once, and both get its id', { skip: POSTGRES_MISSING, timeout: 120_000 }, async (t) => {
+  const url = await postgres.createDatabase();
+  const [a, b] = await Promise.all([openPgStore(url), openPgStore(url)]);
+  t.after(() => Promise.all([a!.close(), b!.close()]));
+  const channelId = (await a!.createChannel({ name: 'both', topic: '', private: false, creator: 'alice', createdAt: 1 }))!;
+  const ROUNDS = 40;
+  for (let n = 0; n < ROUNDS; n++) {
+    const clientMsgId = `twice-${n}`;
+    const answers =
+      n % 2 === 0
+        ? await Promise.all(
+            [a!, b!].map((store) =>
+              store.saveMessage({ from: 'alice', kind: 'direct', body: `${n}`, sentAt: n, recipients: ['bob'], clientMsgId }),
+            ),
+          )
+        : await Promise.all(
+            [a!, b!].map((store) => store.post({ from: 'alice', channelId, body: `${n}`, sentAt: n, mentions: ['bob'], clientMsgId })),
+          );
+    const [first, second] = answers.map((answer) => answer.message!);
+    assert.equal(first!.id, second!.id, `round ${n}: one message`);
+    assert.deepEqual(answers.map((answer) => answer.duplicate).sort(), [false, true], `round ${n}: one of the two is the duplicate`);
+    assert.deepEqual(first, second, `round ${n}: the same answer`);
+  }
+  assert.equal((await a!.pendingFor('bob')).length, ROUNDS / 2, 'each direct message waits once');
+  const posts = await b!.channelHistory(channelId, { hidden: [], limit: ROUNDS });
+  assert.deepEqual(
+    posts.map((post) => post.seq),
+    Array.from({ length: ROUNDS / 2 }, (_, i) => i + 1),
+    'each post took one seq, with no gap',
+  );
+});

@@ -157,6 +157,87 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX peers_by_user ON peers (username, registered_at);
   `,
+  `
+  -- A send or a post in one round trip (./pg-store.ts): the counter's row is locked from the id to the commit, so the
+  -- fewer round trips a write takes, the less the other nodes wait. Each statement sees what committed before it ran,
+  -- as when they were sent one by one: queues are counted after the counter is taken.
+  CREATE FUNCTION parley_send(p_from TEXT, p_kind TEXT, p_to TEXT, p_body TEXT, p_sent_at BIGINT, p_client_msg_id TEXT,
+                              p_origin TEXT, p_recipients TEXT[], p_max_pending INTEGER,
+                              OUT outcome TEXT, OUT new_id BIGINT, OUT full_queues TEXT[])
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_sender_id BIGINT := coalesce((SELECT id FROM users WHERE username = p_from), 0);
+  BEGIN
+    full_queues := '{}';
+    IF p_client_msg_id IS NOT NULL AND EXISTS (
+      SELECT 1 FROM messages WHERE sender_id = v_sender_id AND sender = p_from AND client_msg_id = p_client_msg_id
+    ) THEN
+      outcome := 'duplicate';
+      RETURN;
+    END IF;
+    UPDATE counters SET value = value + 1 WHERE name = 'messages' RETURNING value INTO new_id;
+    IF p_max_pending IS NOT NULL THEN
+      -- Of the recipients, those for whom the sender has p_max_pending messages waiting already, in their order.
+      SELECT coalesce(array_agg(r ORDER BY n), '{}') INTO full_queues
+        FROM unnest(p_recipients) WITH ORDINALITY AS q (r, n)
+        WHERE (SELECT count(*) FROM (SELECT 1 FROM pending
+                                     WHERE recipient = r AND sender = p_from LIMIT p_max_pending) x) >= p_max_pending;
+      IF p_to IS NOT NULL AND cardinality(full_queues) > 0 THEN
+        outcome := 'full';
+        RETURN;
+      END IF;
+    END IF;
+    INSERT INTO messages (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id, origin, recipients)
+      VALUES (new_id, p_from, v_sender_id, p_kind, p_to,
+              CASE WHEN p_to IS NULL THEN NULL ELSE coalesce((SELECT id FROM users WHERE username = p_to), 0) END,
+              p_body, p_sent_at, p_client_msg_id, p_origin,
+              ARRAY(SELECT r FROM unnest(p_recipients) r WHERE r <> ALL (full_queues)))
+      ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING;
+    IF NOT FOUND THEN
+      outcome := 'raced'; -- another node stored this send first, and committed: this one waited for it
+      RETURN;
+    END IF;
+    INSERT INTO pending (recipient, message_id, sender)
+      SELECT r, new_id, p_from FROM unnest(p_recipients) r WHERE r <> ALL (full_queues);
+    PERFORM pg_notify('parley_messages', '');
+    outcome := 'stored';
+  END
+  $fn$;
+
+  -- The counter first, then the channel's row, as every transaction takes them: no two posts wait for each other.
+  CREATE FUNCTION parley_post(p_from TEXT, p_body TEXT, p_sent_at BIGINT, p_client_msg_id TEXT, p_channel_id BIGINT,
+                              p_origin TEXT, p_mentions TEXT[],
+                              OUT outcome TEXT, OUT new_id BIGINT, OUT new_seq BIGINT, OUT channel_name TEXT, OUT mention_list TEXT)
+  LANGUAGE plpgsql AS $fn$
+  DECLARE
+    v_sender_id BIGINT := coalesce((SELECT id FROM users WHERE username = p_from), 0);
+  BEGIN
+    IF p_client_msg_id IS NOT NULL AND EXISTS (
+      SELECT 1 FROM messages WHERE sender_id = v_sender_id AND sender = p_from AND client_msg_id = p_client_msg_id
+    ) THEN
+      outcome := 'duplicate';
+      RETURN;
+    END IF;
+    UPDATE counters SET value = value + 1 WHERE name = 'messages' RETURNING value INTO new_id;
+    UPDATE channels SET last_seq = last_seq + 1 WHERE id = p_channel_id RETURNING last_seq, name INTO new_seq, channel_name;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'there is no channel %', p_channel_id;
+    END IF;
+    INSERT INTO messages (id, sender, sender_id, kind, body, sent_at, client_msg_id, channel_id, seq, origin)
+      VALUES (new_id, p_from, v_sender_id, 'channel', p_body, p_sent_at, p_client_msg_id, p_channel_id, new_seq, p_origin)
+      ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING;
+    IF NOT FOUND THEN
+      outcome := 'raced';
+      RETURN;
+    END IF;
+    INSERT INTO mentions (message_id, username, channel_id, seq)
+      SELECT DISTINCT new_id, u, p_channel_id, new_seq FROM unnest(p_mentions) u;
+    SELECT coalesce(json_agg(username ORDER BY username), '[]')::text INTO mention_list FROM mentions WHERE message_id = new_id;
+    PERFORM pg_notify('parley_messages', '');
+    outcome := 'stored';
+  END
+  $fn$;
+  `,
 ];
 
 /** Any constant: serialises nodes that start together, so that one of them migrates and the others find it done. */

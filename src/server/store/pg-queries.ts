@@ -1,7 +1,10 @@
 // The SQL the PostgreSQL store runs, grouped as the embedded store's (./sqlite-queries.ts) and with the same
 // meaning; lists are arrays ($n::text[]) where SQLite takes JSON, and rows come back in the shapes ./sqlite-rows.ts reads.
 
-/** PostgreSQL's channel on which each storing transaction wakes the cluster's nodes (../cluster/message-tail.ts). */
+/**
+ * PostgreSQL's channel on which each storing transaction wakes the cluster's nodes (../cluster/message-tail.ts):
+ * the functions parley_send and parley_post (./pg-migrations.ts) notify it.
+ */
 export const MESSAGES_CHANNEL = 'parley_messages';
 
 const MESSAGE_COLUMNS = 'm.id, m.sender, m.recipient, m.kind, m.body, m.sent_at';
@@ -44,18 +47,10 @@ const SESSION_TOKENS = {
 } as const;
 
 const MESSAGES = {
-  // The row lock this takes is held until the transaction ends: see takeMessageId in ./pg-store.ts.
-  nextMessageId: "UPDATE counters SET value = value + 1 WHERE name = 'messages' RETURNING value AS id",
+  // A direct message or broadcast, stored and announced (every node listening hears it once the transaction commits):
+  // outcome 'stored', 'duplicate' (nothing written), 'raced' or 'full' (to be rolled back). See parley_send.
+  send: 'SELECT outcome, new_id, to_json(full_queues)::text AS full_queues FROM parley_send($1, $2, $3, $4, $5, $6, $7, $8, $9)',
   findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${sentBy(1)} AND client_msg_id = $2`,
-  // Every node listening hears that messages were stored, once the transaction commits (../cluster/message-tail.ts).
-  insertMessage: `INSERT INTO messages (id, sender, sender_id, kind, recipient, recipient_id, body, sent_at, client_msg_id, origin, recipients)
-                  VALUES ($1, $2, ${accountId(2)}, $3, $4::text, CASE WHEN $4::text IS NULL THEN NULL ELSE ${accountId(4)} END, $5, $6, $7, $8, $9)
-                  ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING RETURNING id, pg_notify('${MESSAGES_CHANNEL}', '')`,
-  insertPending: `INSERT INTO pending (recipient, message_id, sender) SELECT r, $2, $3 FROM unnest($1::text[]) r`,
-  // Of the recipients $1, those for whom $2 has $3 messages waiting already, each count stopping at the cap.
-  fullQueues: `SELECT r AS recipient FROM unnest($1::text[]) WITH ORDINALITY AS q (r, n)
-               WHERE (SELECT count(*) FROM (SELECT 1 FROM pending WHERE recipient = r AND sender = $2 LIMIT $3) x) >= $3
-               ORDER BY n`,
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
                WHERE p.recipient = $1 AND p.message_id > $2 ORDER BY p.message_id LIMIT $3`,
   // Moves the acknowledged rows from pending to deliveries in one statement; counts those that were pending.
@@ -105,12 +100,9 @@ const CHANNELS = {
   deleteChannel: 'DELETE FROM channels WHERE id = $1',
   emptyPrivateChannels:
     'SELECT id FROM channels c WHERE private = 1 AND NOT EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = c.id)',
-  // Like the message counter, the channel's row stays locked until the post commits: seqs are handed out in commit order.
-  nextSeq: 'UPDATE channels SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq AS seq',
-  insertChannelMessage: `INSERT INTO messages (id, sender, sender_id, kind, body, sent_at, client_msg_id, channel_id, seq, origin)
-                         VALUES ($1, $2, ${accountId(2)}, 'channel', $3, $4, $5, $6, $7, $8)
-                         ON CONFLICT (sender_id, sender, client_msg_id) DO NOTHING RETURNING id, pg_notify('${MESSAGES_CHANNEL}', '')`,
-  insertMentions: `INSERT INTO mentions (message_id, username, channel_id, seq) SELECT $1, u, $3, $4 FROM unnest($2::text[]) u`,
+  // A channel message with its seq and mentions, as `send` (see parley_post): the channel's row, like the message
+  // counter, stays locked until the post commits, so seqs are handed out in commit order.
+  post: 'SELECT * FROM parley_post($1, $2, $3, $4, $5, $6, $7)',
   channelMessage: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id WHERE m.id = $1`,
   channelHistory: `SELECT ${CHANNEL_MESSAGE_COLUMNS} FROM messages m JOIN channels c ON c.id = m.channel_id
                    WHERE m.channel_id = $1 AND m.seq < $2 AND ${notFrom(3)} ORDER BY m.seq DESC LIMIT $4`,

@@ -178,25 +178,16 @@ export class PgStore implements Store {
     const { recipients, to } = deliveryOf(message); // throws, so rejects: the method is async
     const { from, kind, body, sentAt } = message;
     const clientMsgId = message.clientMsgId ?? null;
+    const cap = maxPendingPerSender === Infinity ? null : maxPendingPerSender;
     return this.write(async (on): Promise<Saved | Refused | Undone<Saved | Refused>> => {
+      const [row] = await rows(on, 'send', [from, kind, to, body, sentAt, clientMsgId, message.origin ?? null, recipients, cap]);
+      const outcome = text(row!, 'outcome');
       // A retry of a stored send gets its first answer, even once the queue is full.
-      const first = clientMsgId === null ? undefined : await findSent(on, from, clientMsgId);
-      if (first) return { message: first, duplicate: true, full: [] };
-      const id = await takeMessageId(on);
-      // Counted after the counter is taken, so that no other node's send to these queues can commit meanwhile.
-      const full =
-        maxPendingPerSender === Infinity
-          ? []
-          : (await rows(on, 'fullQueues', [recipients, from, maxPendingPerSender])).map((row) => text(row, 'recipient'));
-      if (to !== null && full.length > 0) return new Undone({ message: undefined, full });
-      const reached = recipients.filter((r) => !full.includes(r));
-      const inserted = await rows(on, 'insertMessage', [id, from, kind, to, body, sentAt, clientMsgId, message.origin ?? null, reached]);
-      if (inserted.length === 0) {
-        // Another node stored this send first, and committed: this one waited for it.
-        return new Undone({ message: (await findSent(on, from, clientMsgId!))!, duplicate: true, full: [] });
-      }
-      await query(on, 'insertPending', [reached, id, from]);
-      return { message: { id, from, to, kind, body, sentAt }, duplicate: false, full };
+      if (outcome === 'duplicate') return { message: (await findSent(on, from, clientMsgId!))!, duplicate: true, full: [] };
+      if (outcome === 'raced') return new Undone({ message: (await findSent(on, from, clientMsgId!))!, duplicate: true, full: [] });
+      const full = JSON.parse(text(row!, 'full_queues')) as string[];
+      if (outcome === 'full') return new Undone({ message: undefined, full });
+      return { message: { id: int(row!, 'new_id'), from, to, kind, body, sentAt }, duplicate: false, full };
     });
   }
 
@@ -271,23 +262,17 @@ export class PgStore implements Store {
     const { from, channelId, body, sentAt } = message;
     const clientMsgId = message.clientMsgId ?? null;
     return this.write(async (on): Promise<SavedPost | Undone<SavedPost>> => {
-      const first = clientMsgId === null ? undefined : await findPost(on, from, clientMsgId);
-      if (first) return { message: first, duplicate: true };
-      // The message counter first, then the channel's row, in every transaction: no two posts wait for each other.
-      const id = await takeMessageId(on);
-      const [next] = await rows(on, 'nextSeq', [channelId]);
-      if (!next) throw new Error(`there is no channel ${channelId}`);
-      const seq = int(next, 'seq');
-      if (
-        (await rows(on, 'insertChannelMessage', [id, from, body, sentAt, clientMsgId, channelId, seq, message.origin ?? null])).length === 0
-      ) {
-        return new Undone({ message: (await findPost(on, from, clientMsgId!))!, duplicate: true });
-      }
-      const mentions = [...new Set(message.mentions)];
-      if (mentions.length > 0) await query(on, 'insertMentions', [id, mentions, channelId, seq]);
-      const [row] = await rows(on, 'channelMessage', [id]);
-      if (!row) throw new Error(`channel message ${id} was stored but cannot be read`);
-      return { message: toMessage(row), duplicate: false };
+      const [row] = await rows(on, 'post', [from, body, sentAt, clientMsgId, channelId, message.origin ?? null, message.mentions]);
+      const outcome = text(row!, 'outcome');
+      if (outcome === 'duplicate') return { message: (await findPost(on, from, clientMsgId!))!, duplicate: true };
+      if (outcome === 'raced') return new Undone({ message: (await findPost(on, from, clientMsgId!))!, duplicate: true });
+      const channel = text(row!, 'channel_name');
+      const mentions = JSON.parse(text(row!, 'mention_list')) as string[];
+      const seq = int(row!, 'new_seq');
+      return {
+        message: { id: int(row!, 'new_id'), from, to: null, kind: 'channel', body, sentAt, channel, seq, mentions },
+        duplicate: false,
+      };
     });
   }
 
@@ -399,17 +384,6 @@ export class PgStore implements Store {
     }
     return this.commits.write(apply);
   }
-}
-
-/**
- * The next message id. The counter's row stays locked until this transaction ends, so a transaction of
- * another node that wants an id waits for this one to commit: ids become visible in their numeric order,
- * which a PostgreSQL sequence does not promise (a smaller value can commit after a larger one).
- */
-async function takeMessageId(on: Queryable): Promise<number> {
-  const [row] = await rows(on, 'nextMessageId');
-  if (!row) throw new Error('the message counter is missing');
-  return int(row, 'id');
 }
 
 async function findSent(on: Queryable, from: string, clientMsgId: string): Promise<ChatMessage | undefined> {
