@@ -12,7 +12,7 @@ import {
 } from '../protocol';
 import type { Accounts } from './accounts';
 import type { Blocks } from './blocks';
-import { originOf, reusedClientMsgId, sendingTooFast, type Handler } from './chat-service';
+import { originOf, ownSession, reusedClientMsgId, sendingTooFast, type Handler } from './chat-service';
 import type { ClusterEvent } from './cluster/cluster-events';
 import type { LiveMessage } from './cluster/message-tail';
 import type { Cluster } from './cluster/pg-cluster';
@@ -373,10 +373,17 @@ export class ChannelService {
   }
 
   /** A channel message any node stored, to this node's sessions (cluster mode). */
-  deliverLive({ message, origin }: LiveMessage, ownSession: (origin: string | null) => string | undefined): void {
+  deliverLive({ message, origin }: LiveMessage): void {
     const channel = message.channel === undefined ? undefined : this.deps.channels.get(message.channel);
     if (!channel) return; // deleted, or renamed meanwhile: its members read it in the history
-    deliver(this.deps.presence, message, this.audienceOf(message, channel), ownSession(origin), this.deps.meter.delivered, speaksChannels);
+    deliver(
+      this.deps.presence,
+      message,
+      this.audienceOf(message, channel),
+      ownSession(this.deps.cluster, origin),
+      this.deps.meter.delivered,
+      speaksChannels,
+    );
   }
 
   /**

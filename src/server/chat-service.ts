@@ -17,6 +17,7 @@ import { deliver } from './deliver';
 import type { KeyedRate } from './keyed-rate';
 import type { Logger } from './log';
 import type { Meter } from './meter';
+import { pairKey } from './pair-key';
 import type { Timings } from './options';
 import type { Presence } from './presence';
 import { IdleStatus } from './idle-status';
@@ -337,13 +338,7 @@ export class ChatService {
   /** A direct message or broadcast any node stored, to this node's sessions of its recipients and sender (cluster mode). */
   deliverLive({ message, recipients, origin }: LiveMessage): void {
     const users = [...(recipients ?? []), message.from];
-    deliver(this.deps.presence, message, users, this.ownSession(origin), this.deps.meter.delivered);
-  }
-
-  /** The socket id of the session `origin` names, if it is on this node (it has its reply). */
-  ownSession(origin: string | null): string | undefined {
-    const node = this.deps.cluster?.node;
-    return node !== undefined && origin?.startsWith(`${node}/`) ? origin.slice(node.length + 1) : undefined;
+    deliver(this.deps.presence, message, users, ownSession(this.deps.cluster, origin), this.deps.meter.delivered);
   }
 
   /** Another node's sessions of `user` changed (`idle` null: none left there): announced here if the user's presence did. */
@@ -364,9 +359,9 @@ export class ChatService {
   /** Who is online on the other nodes, all of it (at the start, after a lost connection): the differences are applied. */
   remotePresenceIs(online: readonly RemotePresence[]): void {
     const now = this.deps.clock();
-    const listed = new Set(online.map((p) => `${p.node}\u0000${p.user}`));
+    const listed = new Set(online.map((p) => pairKey(p.node, p.user)));
     for (const [node, user] of this.deps.presence.remoteEntries())
-      if (!listed.has(`${node}\u0000${user}`)) this.applyPresence(node, user, null, now);
+      if (!listed.has(pairKey(node, user))) this.applyPresence(node, user, null, now);
     for (const p of online) this.applyPresence(p.node, p.user, p.idle, now);
   }
 
@@ -468,9 +463,14 @@ export function reusedClientMsgId(): Failure {
   return failure('BAD_REQUEST', 'This clientMsgId was used for another message; send this one with a new clientMsgId.');
 }
 
-/** The sending session as the message's `origin` records it (see ChatService.ownSession). */
+/** The sending session as the message's `origin` records it (see ownSession). */
 export function originOf(cluster: Cluster, conn: Connection): string {
   return `${cluster.node}/${conn.socket.id}`;
+}
+
+/** The socket id of the session a message's `origin` names, if it is on this node: that session has its reply. */
+export function ownSession(cluster: Cluster | undefined, origin: string | null): string | undefined {
+  return cluster && origin?.startsWith(`${cluster.node}/`) ? origin.slice(cluster.node.length + 1) : undefined;
 }
 
 /** `message`, `broadcast` and `post` past the user's send rate. */

@@ -1,3 +1,5 @@
+import { pairKey } from './pair-key';
+
 /** The lockout's rule: `maxFailures` consecutive wrong passwords lock a username out from an address for `blockMs`. */
 export interface LockoutRules {
   maxFailures: number;
@@ -42,9 +44,6 @@ export interface LockoutCounts {
 /** Makes the counts for a server's rules (ServerOptions.lockouts). */
 export type LockoutCountsFactory = (rules: LockoutRules) => LockoutCounts;
 
-/** One key for a username and an address (no username or address holds U+0000). */
-export const keyOf = (username: string, address: string): string => `${username}\u0000${address}`;
-
 /**
  * The counts in this process's memory: a single server's. Unknown usernames are counted like known ones.
  * Failures older than `blockMs` are forgotten, so that a typo last month does not count today.
@@ -55,7 +54,7 @@ export class MemoryLockouts implements LockoutCounts {
   constructor(private readonly rules: LockoutRules) {}
 
   private entry(username: string, address: string, now: number) {
-    const key = keyOf(username, address);
+    const key = pairKey(username, address);
     let entry = this.entries.get(key);
     if (entry && entry.checking === 0 && this.expired(entry, now)) entry = undefined;
     if (!entry) this.entries.set(key, (entry = { failures: 0, lastFailureAt: 0, lockedUntil: 0, checking: 0 }));
@@ -98,7 +97,7 @@ export class MemoryLockouts implements LockoutCounts {
   }
 
   async succeed({ username, address }: Check): Promise<void> {
-    this.entries.delete(keyOf(username, address));
+    this.entries.delete(pairKey(username, address));
   }
 
   async prune(now: number): Promise<void> {

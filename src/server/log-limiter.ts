@@ -1,6 +1,7 @@
 import type { Clock } from './clock';
 import { KeyedRate } from './keyed-rate';
 import type { Logger } from './log';
+import { pairKey } from './pair-key';
 
 /**
  * Warnings that an attacker can cause at will (a wrong password, a refused token) are written for each
@@ -21,7 +22,7 @@ export class LogLimiter {
   }
 
   warn(message: string, address: string, fields: Record<string, unknown>): void {
-    if (this.rate.take(`${message}\u0000${address}`, this.clock())) return this.log.warn(message, { ...fields, address });
+    if (this.rate.take(pairKey(message, address), this.clock())) return this.log.warn(message, { ...fields, address });
     let held = this.held.get(message);
     if (!held) this.held.set(message, (held = { lines: 0, addresses: new Set() }));
     held.lines += 1;

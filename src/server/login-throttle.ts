@@ -1,4 +1,5 @@
-import { keyOf, type Check, type LockoutCounts } from './lockout-counts';
+import type { Check, LockoutCounts } from './lockout-counts';
+import { pairKey } from './pair-key';
 
 export type Reservation = { check: Check } | { lockedForMs: number } | 'busy' | 'gone';
 
@@ -37,7 +38,7 @@ export class LoginThrottle {
    * username and address; `gone` when `wanted` turned false while waiting.
    */
   async reserve(username: string, address: string, clock: () => number, wanted: () => boolean): Promise<Reservation> {
-    const key = keyOf(username, address);
+    const key = pairKey(username, address);
     for (;;) {
       const wakes = this.wakes;
       const taken = await counted(this.counts.take(username, address, clock()));
@@ -88,7 +89,7 @@ export class LoginThrottle {
   /** Lets the attempts waiting for this username and address look again, in the order they came. */
   private wake({ username, address }: Check): void {
     this.wakes += 1;
-    const key = keyOf(username, address);
+    const key = pairKey(username, address);
     const waiters = this.waiters.get(key);
     if (!waiters) return;
     this.waiters.delete(key);

@@ -6,7 +6,8 @@ import type { HashLimiter } from './hash-limiter';
 import { KeyedRate } from './keyed-rate';
 import { LogLimiter } from './log-limiter';
 import type { Logger } from './log';
-import { keyOf, MemoryLockouts, type LockoutCountsFactory } from './lockout-counts';
+import { MemoryLockouts, type LockoutCountsFactory } from './lockout-counts';
+import { pairKey } from './pair-key';
 import { LockoutsUnavailable, LoginThrottle } from './login-throttle';
 import type { Meter } from './meter';
 import type { SignInLimits, Timings } from './options';
@@ -136,14 +137,14 @@ class RecentPairs {
   ) {}
 
   add(username: string, address: string, now: number): void {
-    const key = keyOf(username, address);
+    const key = pairKey(username, address);
     this.seen.delete(key); // to the end: the most recent
     this.seen.set(key, now);
     if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
   }
 
   has(username: string, address: string, now: number): boolean {
-    const at = this.seen.get(keyOf(username, address));
+    const at = this.seen.get(pairKey(username, address));
     return at !== undefined && now - at < this.forMs;
   }
 

@@ -3,6 +3,7 @@ import type { Blocks } from '../blocks';
 import type { ChannelService } from '../channel-service';
 import type { ChatService } from '../chat-service';
 import type { Logger } from '../log';
+import { pairKey } from '../pair-key';
 import type { Store } from '../store/store';
 import type { ClusterEvent } from './cluster-events';
 import type { ClusterReceiver } from './pg-cluster';
@@ -46,14 +47,13 @@ export function nodeReceiver(parts: NodeParts): ClusterReceiver {
   };
 
   return {
-    message: (live) =>
-      live.message.kind === 'channel' ? channelService.deliverLive(live, (o) => service.ownSession(o)) : service.deliverLive(live),
+    message: (live) => (live.message.kind === 'channel' ? channelService.deliverLive(live) : service.deliverLive(live)),
     event,
     presence: (online) => service.remotePresenceIs(online),
     resync: async () => {
       await accounts.reload();
       const stored = await store.listBlocks();
-      const key = (p: { blocker: string; blocked: string }): string => `${p.blocker}\u0000${p.blocked}`;
+      const key = (p: { blocker: string; blocked: string }): string => pairKey(p.blocker, p.blocked);
       const now = new Set(stored.map(key));
       for (const pair of blocks.pairs()) if (!now.has(key(pair))) service.applyRemoteBlock(pair.blocker, pair.blocked, false);
       for (const pair of stored) if (!blocks.has(pair.blocker, pair.blocked)) service.applyRemoteBlock(pair.blocker, pair.blocked, true);

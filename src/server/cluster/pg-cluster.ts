@@ -146,11 +146,15 @@ export class PgCluster implements Cluster {
   }
 
   publish(event: ClusterEvent): void {
-    this.pool
-      .query(CLUSTER_SQL.notify, [encodeEnvelope({ from: this.node, event })])
-      .catch((err: unknown) =>
-        this.options.log.error('could not tell the other nodes of a change', { type: event.type, err: String(err) }),
-      );
+    const failed = (err: unknown): void =>
+      this.options.log.error('could not tell the other nodes of a change', { type: event.type, err: String(err) });
+    let payload: string;
+    try {
+      payload = encodeEnvelope({ from: this.node, event }); // throws past NOTIFY's size
+    } catch (err) {
+      return failed(err);
+    }
+    this.pool.query(CLUSTER_SQL.notify, [payload]).catch(failed);
   }
 
   caughtUp(): Promise<boolean> {
