@@ -161,6 +161,12 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- A send or a post in one round trip (./pg-store.ts): the counter's row is locked from the id to the commit, so the
   -- fewer round trips a write takes, the less the other nodes wait. Each statement sees what committed before it ran,
   -- as when they were sent one by one: queues are counted after the counter is taken.
+  CREATE FUNCTION parley_sent_before(p_sender_id BIGINT, p_from TEXT, p_client_msg_id TEXT) RETURNS BOOLEAN
+  LANGUAGE sql AS $fn$
+    SELECT p_client_msg_id IS NOT NULL AND EXISTS (
+      SELECT 1 FROM messages WHERE sender_id = p_sender_id AND sender = p_from AND client_msg_id = p_client_msg_id)
+  $fn$;
+
   CREATE FUNCTION parley_send(p_from TEXT, p_kind TEXT, p_to TEXT, p_body TEXT, p_sent_at BIGINT, p_client_msg_id TEXT,
                               p_origin TEXT, p_recipients TEXT[], p_max_pending INTEGER,
                               OUT outcome TEXT, OUT new_id BIGINT, OUT full_queues TEXT[])
@@ -169,9 +175,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     v_sender_id BIGINT := coalesce((SELECT id FROM users WHERE username = p_from), 0);
   BEGIN
     full_queues := '{}';
-    IF p_client_msg_id IS NOT NULL AND EXISTS (
-      SELECT 1 FROM messages WHERE sender_id = v_sender_id AND sender = p_from AND client_msg_id = p_client_msg_id
-    ) THEN
+    IF parley_sent_before(v_sender_id, p_from, p_client_msg_id) THEN
       outcome := 'duplicate';
       RETURN;
     END IF;
@@ -212,9 +216,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   DECLARE
     v_sender_id BIGINT := coalesce((SELECT id FROM users WHERE username = p_from), 0);
   BEGIN
-    IF p_client_msg_id IS NOT NULL AND EXISTS (
-      SELECT 1 FROM messages WHERE sender_id = v_sender_id AND sender = p_from AND client_msg_id = p_client_msg_id
-    ) THEN
+    IF parley_sent_before(v_sender_id, p_from, p_client_msg_id) THEN
       outcome := 'duplicate';
       RETURN;
     END IF;
