@@ -53,10 +53,16 @@ const MESSAGES = {
   findByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE ${sentBy(1)} AND client_msg_id = $2`,
   pendingFor: `SELECT ${MESSAGE_COLUMNS} FROM pending p JOIN messages m ON m.id = p.message_id
                WHERE p.recipient = $1 AND p.message_id > $2 ORDER BY p.message_id LIMIT $3`,
-  // Moves the acknowledged rows from pending to deliveries in one statement; counts those that were pending.
-  markDelivered: `WITH moved AS (DELETE FROM pending WHERE recipient = $1 AND message_id = ANY($2::bigint[]) RETURNING message_id, recipient),
+  // Moves a batch's acknowledged rows from pending to deliveries in one statement: ($1, $2) are (recipient, id) pairs,
+  // $3 the acknowledgement each pair comes from; counts, per acknowledgement, the rows that were pending (a pair
+  // acknowledged twice counts for the first).
+  markDelivered: `WITH acks (recipient, message_id, entry) AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[])),
+                       moved AS (DELETE FROM pending p USING acks a WHERE p.recipient = a.recipient AND p.message_id = a.message_id
+                                 RETURNING p.recipient, p.message_id),
                        kept AS (INSERT INTO deliveries (message_id, recipient) SELECT message_id, recipient FROM moved ON CONFLICT DO NOTHING)
-                  SELECT count(*) AS n FROM moved`,
+                  SELECT (SELECT min(entry) FROM acks a WHERE a.recipient = m.recipient AND a.message_id = m.message_id) AS entry,
+                         count(*) AS n
+                  FROM moved m GROUP BY 1`,
 } as const;
 
 const HISTORY = {

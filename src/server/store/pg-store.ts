@@ -201,12 +201,20 @@ export class PgStore implements Store {
   }
 
   markDelivered(acks: readonly Acknowledgement[]): Promise<number[]> {
-    return this.write(async (on) => {
-      const counts: number[] = [];
-      for (const { recipient, ids } of acks) {
-        const [row] = await rows(on, 'markDelivered', [recipient, [...new Set(ids)]]);
-        counts.push(row ? int(row, 'n') : 0);
+    const recipients: string[] = [];
+    const ids: number[] = [];
+    const entries: number[] = [];
+    acks.forEach(({ recipient, ids: acknowledged }, entry) => {
+      for (const id of acknowledged) {
+        recipients.push(recipient);
+        ids.push(id);
+        entries.push(entry);
       }
+    });
+    return this.write(async (on) => {
+      const counts = acks.map(() => 0);
+      if (ids.length === 0) return counts;
+      for (const row of await rows(on, 'markDelivered', [recipients, ids, entries])) counts[int(row, 'entry')] = int(row, 'n');
       return counts;
     });
   }
