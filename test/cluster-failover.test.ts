@@ -425,4 +425,43 @@ describe('cluster failover: nodes as parley-server processes on one PostgreSQL',
     assert.match(told, /upstream server temporarily disabled/);
     assert.equal(told.match(/connect\(\) failed \(111: Connection refused\)/g)?.length, 1, told);
   });
+
+  test('through nginx: a node that hangs is left out, and new clients sign in on the others', async (t) => {
+    const binary = nginxOrSkip(t);
+    if (!binary) return;
+    const users = Array.from({ length: 6 }, (_, n) => `newcomer${n}`);
+    const nodes = await nodesFor(t, users);
+    const dir = tempDir('parley-hang-pki-');
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const pki = makePki(dir);
+    const nginx = await startLoadBalancer(
+      binary,
+      nodes.map((n) => n.port),
+      pki.issue('balancer'),
+    );
+    t.after(() => nginx.stop());
+    // Stopped, its kernel still takes connections for it: nginx's connect succeeds, and only the wait for an answer tells.
+    const hung = nodes[0]!;
+    hung.program.kill('SIGSTOP');
+    t.after(() => hung.program.kill('SIGCONT'));
+    const client = clientsOf(t);
+    const started = Date.now();
+    const signedIn = await Promise.all(
+      users.map(async (user, n) => {
+        await sleep(n * 1000); // one at a time, as people arrive
+        // The client core's own connection timeout and backoff, as the extension and the terminal client have.
+        const newcomer = client(nginx.url, {
+          requestTimeoutMs: 5000,
+          socket: { ca: pki.ca, reconnectionDelay: 500, reconnectionDelayMax: 5000 },
+        });
+        await newcomer.connect();
+        await newcomer.login(user, passwordOf(user));
+        return Date.now() - started - n * 1000;
+      }),
+    );
+    t.diagnostic(`signed in after ${signedIn.join(', ')} ms`);
+    const slowest = Math.max(...signedIn);
+    assert.ok(slowest < 30_000, `every newcomer signs in within 30 s of arriving (slowest: ${slowest} ms)`);
+    assert.match(nginx.errorLog(), /upstream timed out/);
+  });
 });
