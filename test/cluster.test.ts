@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import pg from 'pg';
 import { startCluster, type TestCluster } from './helpers/cluster';
 import { POSTGRES_MISSING, usePostgres } from './helpers/postgres';
 import { channelMessages } from './helpers/channels';
@@ -115,6 +116,38 @@ describe('cluster mode: three nodes on one PostgreSQL', { skip: POSTGRES_MISSING
     await extra.close();
     await gone;
     assert.ok(!(await alice.whoelse()).users.includes(erin));
+  });
+
+  test('acknowledgements the database refused for a moment are stored once it takes them again', async (t) => {
+    for (const user of ['frank', 'gina']) await cluster.nodes[0]!.server.accounts.add(user, passwordOf(user));
+    await eventually(() => cluster.nodes.every((n) => n.server.accounts.has('frank')), 3000, 'every node to know frank');
+    const gina = await cluster.signIn('gina', 0);
+    const frank = await cluster.signIn('frank', 1);
+    const db = new pg.Client({ connectionString: cluster.url });
+    await db.connect();
+    const waiting = async (): Promise<number> =>
+      Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM pending WHERE recipient = 'frank'")).rows[0]!.n);
+    // A fault in the database itself: while ack_fault has a row, no pending row can be deleted.
+    await db.query(`
+      CREATE TABLE ack_fault (since BIGINT);
+      CREATE FUNCTION ack_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM ack_fault) THEN RAISE EXCEPTION 'the test refuses acknowledgements'; END IF;
+          RETURN OLD;
+        END $$;
+      CREATE TRIGGER ack_fault BEFORE DELETE ON pending FOR EACH ROW EXECUTE FUNCTION ack_fault();
+      INSERT INTO ack_fault VALUES (0);`);
+    t.after(async () => {
+      await db.query('DROP TRIGGER ack_fault ON pending; DROP FUNCTION ack_fault(); DROP TABLE ack_fault');
+      await db.end();
+    });
+    const got = collect(frank, 'message');
+    for (let i = 0; i < 3; i++) await gina.message('frank', `through a bad moment ${i}`);
+    await eventually(() => got.length === 3, 5000, 'frank to get the three messages');
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // his acknowledgements come, and fail
+    assert.equal(await waiting(), 3, 'his acknowledgements were refused');
+    await db.query('DELETE FROM ack_fault');
+    await eventually(async () => (await waiting()) === 0, 10_000, 'his acknowledgements to be stored after all');
   });
 
   test('three wrong passwords spread over nodes A, B, A lock the user out on every node', async () => {

@@ -53,7 +53,7 @@ export async function startDurableRelay(dataDir: string): Promise<RunningServer>
     port,
     close: async () => {
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      acknowledgements.flush();
+      acknowledgements.close();
       await store.close();
     },
     storeUtilization: () => storeThreadUtilization(store),

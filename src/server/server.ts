@@ -438,7 +438,7 @@ export async function createParleyServer(options: ServerOptions): Promise<Parley
         // would hold the close open for good. Upgraded ones (the WebSockets) are not among these.
         http.closeAllConnections();
         await closed;
-        service.acknowledgements.flush();
+        service.acknowledgements.close();
         await cluster?.stop();
         await retention?.stop();
         await store.close();
