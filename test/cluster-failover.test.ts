@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { describe, test, type TestContext } from 'node:test';
+import pg from 'pg';
 import { ParleyClient, ParleyRequestError, type ClientOptions } from '../src/client/parley-client';
 import { generatePeerKeys } from '../src/client/private-crypto';
 import type { PresenceEvent } from '../src/protocol';
@@ -463,5 +464,56 @@ describe('cluster failover: nodes as parley-server processes on one PostgreSQL',
     const slowest = Math.max(...signedIn);
     assert.ok(slowest < 30_000, `every newcomer signs in within 30 s of arriving (slowest: ${slowest} ms)`);
     assert.match(nginx.errorLog(), /upstream timed out/);
+  });
+
+  test('--single-session: a node back after the others took it out ends its session of a user who signed in elsewhere', async (t) => {
+    const url = await postgres.createDatabase();
+    await seedUsers(url, ['alice', 'bob']);
+    const nodes = await startNodes(url, 3, ['--single-session']);
+    t.after(() => killNodes(nodes));
+    const client = clientsOf(t);
+    const first = client(nodes[0]!.url, { requestTimeoutMs: 5000 });
+    await first.connect();
+    await first.login('alice', passwordOf('alice'));
+    let ended: string | undefined;
+    first.once('signedOut', (event) => (ended = event.reason));
+    const bob = client(nodes[1]!.url, { requestTimeoutMs: 5000 });
+    await bob.connect();
+    await bob.login('bob', passwordOf('bob'));
+
+    nodes[0]!.program.kill('SIGSTOP');
+    t.after(() => nodes[0]!.program.kill('SIGCONT'));
+    // Refused while her node counts, then, once the others have taken it out, let in on another node.
+    let second: ParleyClient | undefined;
+    await eventually(
+      async () => {
+        const attempt = client(nodes[1]!.url, { requestTimeoutMs: 5000, socket: { reconnection: false } });
+        await attempt.connect();
+        return attempt.login('alice', passwordOf('alice')).then(
+          () => ((second = attempt), true),
+          (err: unknown) => {
+            assert.equal((err as { code?: string }).code, 'ALREADY_SIGNED_IN');
+            attempt.close();
+            return false;
+          },
+        );
+      },
+      6 * HEARTBEAT_MS,
+      'alice let in on another node',
+    );
+    nodes[0]!.program.kill('SIGCONT');
+    await eventually(() => ended !== undefined, 5 * HEARTBEAT_MS, 'her first session to end once its node is back');
+    assert.equal(ended, 'logout');
+    // The second stays, the only one the cluster knows of.
+    assert.ok((await bob.whoelse()).users.includes('alice'));
+    await second!.whoelse();
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    t.after(() => db.end());
+    await eventually(
+      async () => (await db.query("SELECT node FROM presence WHERE username = 'alice'")).rowCount === 1,
+      3 * HEARTBEAT_MS,
+      'one presence row for alice',
+    );
   });
 });

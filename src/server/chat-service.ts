@@ -365,6 +365,21 @@ export class ChatService {
     for (const p of online) this.applyPresence(p.node, p.user, p.idle, now);
   }
 
+  /**
+   * This node is back in the cluster after a while out of it (see ClusterReceiver.rejoined): with --single-session, a
+   * user who signed in on another node meanwhile, when their session here counted for nothing, keeps that one.
+   */
+  yieldSessionsTakenElsewhere(): void {
+    if (!this.deps.singleSession) return;
+    for (const user of this.deps.presence.onThisAndAnother()) {
+      this.signOutEverywhere(
+        user,
+        'logout',
+        'You signed in elsewhere while this server was out of reach, and one session is allowed: this one has ended.',
+      );
+    }
+  }
+
   /** Ends a connection with a reason told to the client (even one still at its password prompt). */
   signOut(conn: Connection, reason: SignOutReason, message: string): void {
     conn.socket.emit('signedOut', { reason, message });

@@ -70,6 +70,11 @@ export class Presence<Session> {
     return this.sessions.get(user) ?? new Set();
   }
 
+  /** The users with sessions both on this node and on another. */
+  onThisAndAnother(): string[] {
+    return [...this.sessions.keys()].filter((user) => this.remote.has(user));
+  }
+
   /** Whether every session of the user on other nodes is idle (true when there is none). */
   idleElsewhere(user: string): boolean {
     for (const idle of this.remote.get(user)?.values() ?? []) if (!idle) return false;

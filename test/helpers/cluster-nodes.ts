@@ -36,22 +36,24 @@ export async function seedUsers(url: string, users: readonly string[]): Promise<
 
 /**
  * Starts `count` nodes on the database at `url`, each on a free loopback port, trusting a proxy on 127.0.0.1.
- * Their send limits are raised for bursts; the per-connection request rate stays the program's own.
+ * Their send limits are raised for bursts; the per-connection request rate stays the program's own. `options` are
+ * more of the program's options, for every node.
  */
-export async function startNodes(url: string, count: number): Promise<NodeProcess[]> {
+export async function startNodes(url: string, count: number, options: readonly string[] = []): Promise<NodeProcess[]> {
   const programs: Program[] = [];
   try {
-    return await Promise.all(Array.from({ length: count }, () => startNode(url, programs)));
+    return await Promise.all(Array.from({ length: count }, () => startNode(url, programs, options)));
   } catch (err) {
     for (const program of programs) program.kill('SIGKILL');
     throw err;
   }
 }
 
-async function startNode(url: string, programs: Program[]): Promise<NodeProcess> {
+async function startNode(url: string, programs: Program[], options: readonly string[]): Promise<NodeProcess> {
   const program = new Program('src/server/main.ts', [
     ...['0', '--host', '127.0.0.1', '--postgres', url, '--node-heartbeat', String(NODE_HEARTBEAT_S)],
     ...['--trust-proxy', '127.0.0.1', '--send-burst', '10000', '--send-per-second', '10000', '--log-format', 'json'],
+    ...options,
   ]);
   programs.push(program);
   const [, address = '', port = ''] = await program.waitFor(/^\s+(http:\/\/127\.0\.0\.1:(\d+))$/m, 60_000);

@@ -50,6 +50,7 @@ export function nodeReceiver(parts: NodeParts): ClusterReceiver {
     message: (live) => (live.message.kind === 'channel' ? channelService.deliverLive(live) : service.deliverLive(live)),
     event,
     presence: (online) => service.remotePresenceIs(online),
+    rejoined: () => service.yieldSessionsTakenElsewhere(),
     resync: async () => {
       await accounts.reload();
       const stored = await store.listBlocks();

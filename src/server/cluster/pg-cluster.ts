@@ -30,6 +30,11 @@ export interface ClusterReceiver {
   presence(online: RemotePresence[]): void;
   /** After the link to the database was lost: what this node keeps in memory is read again. */
   resync(): Promise<void>;
+  /**
+   * This node is back after the others took it out, or after its presence could not be written: users may have
+   * signed in elsewhere meanwhile as if they had no session here (`presence` has just told who).
+   */
+  rejoined(): void;
 }
 
 export interface RemotePresence {
@@ -254,6 +259,8 @@ export class PgCluster implements Cluster {
     this.stale = false;
     await this.register();
     await this.peers.writeAgain();
+    await this.loadPresence();
+    this.receiver?.rejoined();
     const { rows } = await this.pool.query<{ username: string }>(CLUSTER_SQL.deletePresenceOf, [this.node]);
     const now = Date.now();
     for (const { username } of rows) if (!this.mine.has(username)) this.presence(username, null, now);
